@@ -1,0 +1,116 @@
+"""The one expression language: CEL, compiled once at load, never `eval`'d.
+
+Expressions read answers by question id as top-level names (`income > 750000`), plus a few
+reserved names the engine supplies. The loader uses `names_read` to reject an expression that
+reads a question no form of the programme asks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import cel
+from cel import stdlib
+
+#: Names the engine supplies to every expression, besides the answers themselves.
+RESERVED_NAMES: dict[str, str] = {
+    "answers": "every answer given so far, keyed by question id (use `has(answers.x)`)",
+    "case": "the case: `case.state`, `case.flags`, `case.records`, `case.entered`",
+    "role": "the role the applicant applies in, e.g. `lead` or `partner`",
+    "now": "the current time",
+    "programme": "the programme's own data, e.g. `programme.funding.total`",
+    "value": "inside a question's own `validate` rule: that question's answer",
+}
+
+# Functions CEL itself provides (the Rust runtime) and the ones this engine adds below.
+_NATIVE = {
+    "size", "int", "uint", "double", "string", "bytes", "bool", "timestamp", "duration",
+    "matches", "contains", "startsWith", "endsWith", "dyn", "type", "has",
+    "getFullYear", "getMonth", "getDate", "getDayOfMonth", "getDayOfWeek", "getDayOfYear",
+    "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+}  # fmt: skip
+_NAMESPACES = {"math", "sets", "lists", "base64", "strings"}
+_BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+_POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
+
+
+def _date(text: str) -> datetime:
+    """`date("2020-09-01")`: midnight UTC on that day, comparable with date answers."""
+    d = date.fromisoformat(text)
+    return datetime(d.year, d.month, d.day, tzinfo=UTC)
+
+
+def _words(text: str) -> int:
+    """`words(answer)`: how many words a text answer has, as word limits count them."""
+    return len(str(text).split())
+
+
+CUSTOM_FUNCTIONS = {"date": _date, "words": _words}
+KNOWN_FUNCTIONS = (
+    _NATIVE | set(CUSTOM_FUNCTIONS) | {name.split(".")[-1] for name in stdlib.STDLIB_FUNCTIONS}
+)
+
+
+class ExpressionError(ValueError):
+    """An expression that does not parse; `offset_line`/`offset_col` point inside it (1-based)."""
+
+    def __init__(self, message: str, line: int = 1, col: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.offset_line = line
+        self.offset_col = col
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A compiled CEL expression and the names and functions it reads."""
+
+    source: str
+    program: cel.Program
+    names: frozenset[str]
+    functions: frozenset[str]
+
+    def evaluate(self, variables: dict[str, object]) -> object:
+        """Run the expression with plain data; raises on a missing name or a type mismatch."""
+        ctx = cel.Context(variables=variables, functions=CUSTOM_FUNCTIONS)
+        stdlib.add_stdlib_to_context(ctx)
+        return self.program.execute(ctx)
+
+
+def _plain(detail: str) -> str:
+    """Turn the parser's token lists into a sentence a commissioner can act on."""
+    detail = detail.replace("Syntax error: ", "")
+    if "<EOF>" in detail:
+        return "it ends before it is complete"
+    m = re.search(r"(?:mismatched|extraneous) input '(.*?)'", detail)
+    if m:
+        return f'"{m.group(1)}" is not expected here'
+    m = re.search(r"token recognition error at: '(.*?)'", detail)
+    if m:
+        return f'"{m.group(1)}" is not part of the expression language'
+    return re.sub(r"\s*expecting \{.*?\}", "", detail)
+
+
+def compile_expression(source: str) -> Expression:
+    """Parse a CEL expression, or raise ExpressionError saying where and what is wrong."""
+    try:
+        program = cel.compile(source)
+    except Exception as exc:  # the binding raises ValueError; keep any parse failure positioned
+        text = str(exc)
+        m = _POSITION.search(text)
+        if m:
+            raise ExpressionError(
+                f"the expression does not parse: {_plain(m.group(3))}",
+                int(m.group(1)),
+                int(m.group(2)) + 1,
+            ) from None
+        raise ExpressionError(f"the expression does not parse: {text.splitlines()[0]}") from None
+    bound = set(_BOUND.findall(source))
+    names = {n for n in program.variables() if n not in bound}
+    names -= {ns for ns in _NAMESPACES if re.search(rf"\b{ns}\.\w+\s*\(", source)}
+    functions = {
+        f for f in program.functions() if f[:1].isalpha() and not f.startswith("@")
+    }
+    return Expression(source, program, frozenset(names), frozenset(functions))
