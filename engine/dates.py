@@ -128,7 +128,9 @@ def parse_when(text: object, tz: ZoneInfo, *, allow_time: bool = True) -> Span:
         if m := _MONTH.match(s):
             y, mo = int(m.group(1)), int(m.group(2))
             last = calendar.monthrange(y, mo)[1]
-            return Span(_local(date(y, mo, 1), time(0), tz), _end_of(date(y, mo, last), tz), "month")
+            return Span(
+                _local(date(y, mo, 1), time(0), tz), _end_of(date(y, mo, last), tz), "month"
+            )
         if m := _YEAR.match(s):
             y = int(m.group(1))
             return Span(_local(date(y, 1, 1), time(0), tz), _end_of(date(y, 12, 31), tz), "year")
@@ -149,7 +151,9 @@ def parse_month(text: object, tz: ZoneInfo) -> Span:
 def parse_week_of(text: object, tz: ZoneInfo) -> Span:
     """Read `YYYY-MM-DD`, a Monday: the whole week it begins."""
     if not (isinstance(text, str) and _DAY.match(text)):
-        raise DateError(f'could not read "{text}" as the Monday a week begins; write it like "2022-02-07"')
+        raise DateError(
+            f'could not read "{text}" as the Monday a week begins; write it like "2022-02-07"'
+        )
     first = parse_when(text, tz)
     if first.start.weekday() != 0:
         name = first.start.strftime("%A %-d %B %Y")

@@ -110,7 +110,5 @@ def compile_expression(source: str) -> Expression:
     bound = set(_BOUND.findall(source))
     names = {n for n in program.variables() if n not in bound}
     names -= {ns for ns in _NAMESPACES if re.search(rf"\b{ns}\.\w+\s*\(", source)}
-    functions = {
-        f for f in program.functions() if f[:1].isalpha() and not f.startswith("@")
-    }
+    functions = {f for f in program.functions() if f[:1].isalpha() and not f.startswith("@")}
     return Expression(source, program, frozenset(names), frozenset(functions))

@@ -89,7 +89,7 @@ class _Composer(Composer):
         self._depth = 0
         self._count = 0
 
-    def compose_node(self, parent: Node | None, index: Any) -> Node:  # noqa: D102
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
         event = self.peek_event()
         if isinstance(event, AliasEvent):
             self.get_event()
@@ -130,28 +130,28 @@ class _Composer(Composer):
         finally:
             self._depth -= 1
 
-    def compose_scalar_node(self, anchor: Any) -> Node:  # noqa: D102
+    def compose_scalar_node(self, anchor: Any) -> Node:
         # Anchors are harmless alone but only exist to be aliased; keep nothing in the table.
         node = super().compose_scalar_node(None)
         return node
 
-    def compose_sequence_node(self, anchor: Any) -> Node:  # noqa: D102
+    def compose_sequence_node(self, anchor: Any) -> Node:
         return super().compose_sequence_node(None)
 
-    def compose_mapping_node(self, anchor: Any) -> Node:  # noqa: D102
+    def compose_mapping_node(self, anchor: Any) -> Node:
         return super().compose_mapping_node(None)
 
 
 class _NoResolver:
     """Tags every node by its kind only; scalars are typed by `_scalar` below."""
 
-    def descend_resolver(self, *args: Any) -> None:  # noqa: D102
+    def descend_resolver(self, *args: Any) -> None:
         pass
 
-    def ascend_resolver(self, *args: Any) -> None:  # noqa: D102
+    def ascend_resolver(self, *args: Any) -> None:
         pass
 
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:  # noqa: D102
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
         if kind is ScalarNode:
             return "tag:yaml.org,2002:str"
         if kind is SequenceNode:
@@ -202,7 +202,9 @@ def _pos(mark: Any) -> Pos:
     return Pos(mark.line + 1, mark.column + 1)
 
 
-def _build(node: Node, path: Path, positions: Positions, problems: list[Problem], fname: str) -> Any:
+def _build(
+    node: Node, path: Path, positions: Positions, problems: list[Problem], fname: str
+) -> Any:
     positions.values[path] = _pos(node.start_mark)
     if isinstance(node, ScalarNode):
         return _scalar(node)
@@ -218,7 +220,13 @@ def _build(node: Node, path: Path, positions: Positions, problems: list[Problem]
         if not isinstance(knode, ScalarNode):
             p = _pos(knode.start_mark)
             problems.append(
-                Problem(fname, p.line, p.col, "bad-key", "a key must be plain text, not a list or mapping")
+                Problem(
+                    fname,
+                    p.line,
+                    p.col,
+                    "bad-key",
+                    "a key must be plain text, not a list or mapping",
+                )
             )
             continue
         key = knode.value
@@ -277,7 +285,11 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
             f"byte 0x{data[exc.start]:02x} is not UTF-8 text; save the file as UTF-8",
         )
     if "\x00" in text:
-        return fail(_line_col_of_offset(data, data.index(b"\x00")), "not-text", "the file contains a NUL byte")
+        return fail(
+            _line_col_of_offset(data, data.index(b"\x00")),
+            "not-text",
+            "the file contains a NUL byte",
+        )
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -293,12 +305,14 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(mark) if mark is not None else Pos(1, 1)
         raw = f"{exc.problem or ''}".strip()
-        if "'\\t'" in raw or "\\t" in raw or (
-            mark is not None and _char_at(text, pos) == "\t"
-        ):
+        if "'\\t'" in raw or "\\t" in raw or (mark is not None and _char_at(text, pos) == "\t"):
             return fail(pos, "yaml-tab", "a tab character is used for indentation; use spaces")
         if "but found another document" in (exc.context or "") + raw:
-            return fail(pos, "yaml-multiple-documents", "the file holds more than one YAML document (a second `---`); keep one")
+            return fail(
+                pos,
+                "yaml-multiple-documents",
+                "the file holds more than one YAML document (a second `---`); keep one",
+            )
         context = f" {exc.context}" if exc.context else ""
         return fail(pos, "yaml-syntax", f"this is not valid YAML:{context} {raw}".rstrip())
     except yaml.YAMLError as exc:

@@ -1,0 +1,1071 @@
+"""Cross-reference checks the JSON Schema cannot express.
+
+Each check reads the (possibly schema-invalid) data defensively, so a file with ten mistakes
+gets ten messages rather than one message and a crash. Names are checked against what the file
+declares, with a "did you mean" for near misses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .dates import (
+    DateError,
+    Span,
+    parse_duration,
+    parse_month,
+    parse_timezone,
+    parse_week_of,
+    parse_when,
+)
+from .errors import Problem
+from .rules import KNOWN_FUNCTIONS, RESERVED_NAMES, ExpressionError, compile_expression
+from .schema_check import did_you_mean, load_schema
+from .yaml_source import Path, Positions
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass
+class FormInfo:
+    """What the checks need to know of a form file: its questions and where it is."""
+
+    id: str
+    fname: str
+    data: Any
+    positions: Positions
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _d(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _l(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else []
+
+
+def _s(x: Any) -> str | None:
+    return x if isinstance(x, str) else None
+
+
+def walk_questions(
+    questions: list[Any], path: Path
+) -> Iterator[tuple[Path, dict[str, Any], list[str]]]:
+    """Every question (groups' inner questions too) with its path and enclosing group ids."""
+
+    def rec(
+        qs: list[Any], p: Path, groups: list[str]
+    ) -> Iterator[tuple[Path, dict[str, Any], list[str]]]:
+        for i, q in enumerate(_l(qs)):
+            if not isinstance(q, dict):
+                continue
+            yield (*p, i), q, groups
+            if q.get("type") == "group":
+                yield from rec(
+                    _l(q.get("questions")), (*p, i, "questions"), [*groups, str(q.get("id"))]
+                )
+
+    yield from rec(questions, path, [])
+
+
+def form_info(fid: str, fname: str, data: Any, positions: Positions) -> FormInfo:
+    """Index a form's questions by id (top-level and group questions alike)."""
+    info = FormInfo(fid, fname, data, positions)
+    for pi, page in enumerate(_l(_d(data).get("pages"))):
+        for _p, q, _g in walk_questions(_l(_d(page).get("questions")), ("pages", pi, "questions")):
+            qid = _s(q.get("id"))
+            if qid and qid not in info.questions:
+                info.questions[qid] = q
+    return info
+
+
+def typed_values(
+    data: Any, schema: dict[str, Any], root: dict[str, Any], path: Path = ()
+) -> Iterator[tuple[Path, str, Any]]:
+    """Walk data beside its schema, yielding (path, $defs name, value) for typed strings."""
+    seen_ref = None
+    while "$ref" in schema:
+        seen_ref = schema["$ref"].rsplit("/", 1)[-1]
+        target = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        schema = target
+        if seen_ref in ("duration", "date", "datetime", "expression"):
+            yield path, seen_ref, data
+            return
+    if isinstance(data, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for k, v in data.items():
+            sub = props.get(k) if k in props else (extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from typed_values(v, sub, root, (*path, k))
+    elif isinstance(data, list) and isinstance(schema.get("items"), dict):
+        for i, v in enumerate(data):
+            yield from typed_values(v, schema["items"], root, (*path, i))
+
+
+class _Base:
+    def __init__(self, fname: str, data: Any, positions: Positions) -> None:
+        self.fname = fname
+        self.data = data
+        self.positions = positions
+        self.problems: list[Problem] = []
+
+    def err(self, path: Path, code: str, message: str, *, key: bool = False) -> None:
+        pos = self.positions.key(path) if key else self.positions.value(path)
+        self.problems.append(Problem(self.fname, pos.line, pos.col, code, message))
+
+    def check_expression(self, path: Path, source: Any, names: set[str], what: str) -> None:
+        """Parse an expression and check every name and function it reads."""
+        if not isinstance(source, str) or not source.strip():
+            return
+        try:
+            expr = compile_expression(source)
+        except ExpressionError as exc:
+            pos = self.positions.value(path)
+            line, col = pos.line, pos.col
+            raw_line = self._line_text(pos.line)
+            # A one-line plain or quoted scalar: point inside it at the exact character.
+            if exc.offset_line == 1 and raw_line is not None and "\n" not in source:
+                start = raw_line.find(source, pos.col - 1)
+                if start >= 0:
+                    col = start + exc.offset_col
+            self.problems.append(Problem(self.fname, line, col, "bad-expression", exc.message))
+            return
+        for name in sorted(expr.names - names - set(RESERVED_NAMES)):
+            self.err(
+                path,
+                "unknown-question",
+                f'{what} reads "{name}", which is not a question of any form it can see'
+                f"{did_you_mean(name, names | set(RESERVED_NAMES))}",
+            )
+        for fn in sorted(expr.functions - KNOWN_FUNCTIONS):
+            self.err(
+                path,
+                "unknown-function",
+                f'{what} calls "{fn}", which the expression language does not have'
+                f"{did_you_mean(fn, KNOWN_FUNCTIONS)}",
+            )
+
+    _lines: list[str] | None = None
+    source_text: str | None = None
+
+    def _line_text(self, line: int) -> str | None:
+        if self.source_text is None:
+            return None
+        if self._lines is None:
+            self._lines = self.source_text.splitlines()
+        return self._lines[line - 1] if 0 < line <= len(self._lines) else None
+
+    def unique_ids(
+        self, items: Any, path: Path, key: str = "id", what: str = "id"
+    ) -> dict[str, int]:
+        """Report repeated ids in a list of mappings; return id → index of the first."""
+        seen: dict[str, int] = {}
+        for i, item in enumerate(_l(items)):
+            ident = _s(_d(item).get(key))
+            if ident is None:
+                continue
+            if ident in seen:
+                first = self.positions.value((*path, seen[ident], key)).line
+                self.err(
+                    (*path, i, key),
+                    "duplicate-id",
+                    f'{what} "{ident}" is used twice (first on line {first}); each must be different',
+                )
+            else:
+                seen[ident] = i
+        return seen
+
+    def ref(
+        self,
+        path: Path,
+        name: Any,
+        known: set[str] | dict[str, Any],
+        code: str,
+        what: str,
+        owner: str = "",
+    ) -> bool:
+        """Check that `name` is one of `known`; report it with a suggestion if not."""
+        if not isinstance(name, str) or name in known:
+            return True
+        owner = f" {owner}" if owner else ""
+        listing = (
+            "" if len(known) > 12 or not known else f" (there are: {', '.join(sorted(known))})"
+        )
+        hint = did_you_mean(name, set(known)) or listing
+        self.err(path, code, f'there is no {what} "{name}"{owner}{hint}')
+        return False
+
+
+class FormChecker(_Base):
+    """Checks inside one form file."""
+
+    def __init__(
+        self, info: FormInfo, expected_id: str | None, source_text: str | None = None
+    ) -> None:
+        super().__init__(info.fname, info.data, info.positions)
+        self.info = info
+        self.expected_id = expected_id
+        self.source_text = source_text
+
+    def run(self) -> list[Problem]:
+        """Run every form check; return the problems found."""
+        data = _d(self.data)
+        fid = _s(data.get("id"))
+        if self.expected_id and fid and fid != self.expected_id:
+            self.err(
+                ("id",),
+                "form-id-mismatch",
+                f'the form\'s id is "{fid}" but its file is named "{self.expected_id}.yaml"; '
+                "make them the same",
+            )
+        self.unique_ids(data.get("pages"), ("pages",), what="page")
+        all_ids: dict[str, Path] = {}
+        top_names = {q for q in self.info.questions}
+        for pi, page in enumerate(_l(data.get("pages"))):
+            ppath: Path = ("pages", pi)
+            self.check_expression(
+                (*ppath, "show_if"), _d(page).get("show_if"), top_names, "the page's show_if"
+            )
+            for qpath, q, groups in walk_questions(
+                _l(_d(page).get("questions")), (*ppath, "questions")
+            ):
+                qpath_full = qpath
+                qid = _s(q.get("id"))
+                if qid:
+                    if qid in all_ids:
+                        first = self.positions.value((*all_ids[qid], "id")).line
+                        self.err(
+                            (*qpath_full, "id"),
+                            "duplicate-id",
+                            f'question "{qid}" is asked twice (first on line {first}); '
+                            "each question needs its own id",
+                        )
+                    else:
+                        all_ids[qid] = qpath_full
+                self._question(qpath_full, q, top_names, groups)
+        for ri, rule in enumerate(_l(data.get("rules"))):
+            self.check_expression(
+                ("rules", ri, "rule"), _d(rule).get("rule"), top_names, "the rule"
+            )
+            qref = _d(rule).get("question")
+            self.ref(("rules", ri, "question"), qref, top_names, "unknown-question", "question")
+        return self.problems
+
+    def _question(self, path: Path, q: dict[str, Any], names: set[str], groups: list[str]) -> None:
+        kind = q.get("type")
+        label = f'question "{q.get("id")}"'
+        visible = set(names)
+        if groups:  # inside a group, the sibling answers of the same item are readable too
+            for sub in _l(q.get("questions")) if kind == "group" else []:
+                visible.add(str(_d(sub).get("id")))
+        self.check_expression(
+            (*path, "show_if"), q.get("show_if"), visible, f"the show_if of {label}"
+        )
+        for vi, v in enumerate(_l(q.get("validate"))):
+            self.check_expression(
+                (*path, "validate", vi, "rule"),
+                _d(v).get("rule"),
+                visible | {"value"},
+                f"a validate rule of {label}",
+            )
+        choice = kind in ("radios", "checkboxes", "select")
+        if choice and not q.get("options") and not q.get("options_from"):
+            self.err(
+                path,
+                "missing-options",
+                f"{label} is a {kind} question but has no options or options_from",
+            )
+        if choice and q.get("options") and q.get("options_from"):
+            self.err(
+                (*path, "options_from"),
+                "conflicting-keys",
+                f"{label} has both options and options_from; keep one",
+            )
+        if choice:
+            self.unique_ids(q.get("options"), (*path, "options"), key="value", what="option")
+        if kind == "group" and not q.get("questions"):
+            self.err(path, "missing-key", f'{label} is a group but has no "questions"')
+        type_keys = {
+            "options": ("radios", "checkboxes", "select"),
+            "options_from": ("radios", "checkboxes", "select"),
+            "min_selected": ("checkboxes",),
+            "max_selected": ("checkboxes",),
+            "word_limit": ("textarea",),
+            "max_length": ("text", "textarea"),
+            "accept": ("file",),
+            "max_size_mb": ("file",),
+            "questions": ("group",),
+            "min_items": ("group",),
+            "max_items": ("group",),
+            "item_label": ("group",),
+            "labels": ("scale",),
+            "min": ("number", "money", "percent", "scale"),
+            "max": ("number", "money", "percent", "scale"),
+        }
+        for k, kinds in type_keys.items():
+            if k in q and isinstance(kind, str) and kind not in kinds:
+                self.err(
+                    (*path, k),
+                    "key-not-for-type",
+                    f'{label} is a {kind} question, so "{k}" does nothing; it is for '
+                    f"{', '.join(kinds)} questions",
+                    key=True,
+                )
+        lo, hi = q.get("min"), q.get("max")
+        if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+            self.err((*path, "min"), "bad-range", f"{label} has min {lo} above max {hi}")
+        lo, hi = q.get("min_items"), q.get("max_items")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            self.err(
+                (*path, "min_items"),
+                "bad-range",
+                f"{label} has min_items {lo} above max_items {hi}",
+            )
+        lo, hi = q.get("min_selected"), q.get("max_selected")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            self.err(
+                (*path, "min_selected"),
+                "bad-range",
+                f"{label} has min_selected {lo} above max_selected {hi}",
+            )
+        if kind == "scale" and ("min" not in q or "max" not in q):
+            self.err(path, "missing-key", f'{label} is a scale and needs "min" and "max"')
+
+
+class ProgrammeChecker(_Base):
+    """Checks across one programme file and the forms it uses."""
+
+    def __init__(
+        self,
+        fname: str,
+        data: Any,
+        positions: Positions,
+        forms: dict[str, FormInfo],
+        source_text: str | None = None,
+    ) -> None:
+        super().__init__(fname, data, positions)
+        self.forms = forms  # only the forms the programme lists and that could be read
+        self.source_text = source_text
+        self.tz: ZoneInfo = UTC_ZONE
+        self.spans: dict[str, Span] = {}
+        self.milestones: dict[str, int] = {}
+        self.workflows: dict[str, dict[str, Any]] = {}
+        self.states: dict[str, set[str]] = {}
+        self.triggers: dict[str, set[str]] = {}
+        self.roles: dict[str, set[str]] = {}
+        self.form_workflows: dict[str, set[str]] = {}
+        self.reviews: dict[str, dict[str, Any]] = {}
+
+    # -- entry point -------------------------------------------------------------------
+    def run(self) -> list[Problem]:
+        """Run every programme check; return the problems found."""
+        d = _d(self.data)
+        tzname = d.get("timezone")
+        if isinstance(tzname, str):
+            try:
+                self.tz = parse_timezone(tzname)
+            except DateError as exc:
+                self.err(("timezone",), "bad-timezone", str(exc))
+        self._index()
+        self._typed_values()
+        self._timeline()
+        self._funding()
+        self._workflows()
+        self._forms()
+        self._eligibility_and_criteria()
+        self._reviews()
+        self._reminders()
+        self._service_levels()
+        self._kpis()
+        return self.problems
+
+    # -- indexes -----------------------------------------------------------------------
+    def _index(self) -> None:
+        d = _d(self.data)
+        for key in ("priorities", "outcomes", "services", "eligibility", "criteria", "timeline",
+                    "reviews", "reminders", "service_levels", "kpis"):  # fmt: skip
+            self.unique_ids(d.get(key), (key,), what=key.rstrip("s").replace("_", " "))
+        funding = _d(d.get("funding"))
+        for key in ("lots", "fees", "caps"):
+            self.unique_ids(funding.get(key), ("funding", key), what=key.rstrip("s"))
+        self.milestones = {
+            m["id"]: i
+            for i, m in enumerate(_l(d.get("timeline")))
+            if isinstance(_d(m).get("id"), str)
+        }
+        self.reviews = {
+            r["id"]: r for r in _l(d.get("reviews")) if isinstance(_d(r).get("id"), str)
+        }
+        for wid, wf in _d(d.get("workflows")).items():
+            wf = _d(wf)
+            self.workflows[wid] = wf
+            self.unique_ids(wf.get("states"), ("workflows", wid, "states"), what="state")
+            self.unique_ids(wf.get("roles"), ("workflows", wid, "roles"), what="role")
+            self.states[wid] = {
+                s["id"] for s in _l(wf.get("states")) if isinstance(_d(s).get("id"), str)
+            }
+            self.triggers[wid] = {
+                t["trigger"]
+                for t in _l(wf.get("transitions"))
+                if isinstance(_d(t).get("trigger"), str)
+            }
+            self.roles[wid] = {
+                r["id"] for r in _l(wf.get("roles")) if isinstance(_d(r).get("id"), str)
+            }
+        for f in _l(d.get("forms")):
+            f = _d(f)
+            if isinstance(f.get("form"), str) and isinstance(f.get("workflow"), str):
+                self.form_workflows.setdefault(f["form"], set()).add(f["workflow"])
+
+    @property
+    def question_names(self) -> set[str]:
+        """Every question id of every form the programme uses."""
+        names: set[str] = set()
+        for info in self.forms.values():
+            names |= set(info.questions)
+        return names
+
+    # -- durations, dates, expressions wherever the schema says they are -----------------
+    def _typed_values(self) -> None:
+        root = load_schema("programme")
+        names = self.question_names
+        for path, kind, value in typed_values(self.data, root, root):
+            if not isinstance(value, str):
+                continue
+            try:
+                if kind == "duration":
+                    parse_duration(value)
+                elif kind == "date":
+                    parse_when(value, self.tz, allow_time=False)
+                elif kind == "datetime":
+                    parse_when(value, self.tz)
+            except DateError as exc:
+                code = "bad-duration" if kind == "duration" else "bad-date"
+                self.err(path, code, str(exc))
+            if kind == "expression":
+                self.check_expression(path, value, names, "the expression")
+
+    # -- timeline ----------------------------------------------------------------------
+    def _timeline(self) -> None:
+        latest_start: tuple[Span, int] | None = None
+        for i, m in enumerate(_l(_d(self.data).get("timeline"))):
+            m = _d(m)
+            path: Path = ("timeline", i)
+            given = [k for k in ("at", "from", "month", "week_of") if k in m]
+            label = f'milestone "{m.get("id")}"'
+            if len(given) != 1:
+                which = "none of them" if not given else " and ".join(given)
+                self.err(
+                    path,
+                    "milestone-date",
+                    f"{label} needs exactly one of at, from (with to), month or week_of; it has {which}",
+                )
+                continue
+            span = self._span(path, m, given[0], label)
+            if span is None:
+                continue
+            if isinstance(m.get("id"), str):
+                self.spans[m["id"]] = span
+            if latest_start is not None and span.end < latest_start[0].start:
+                earlier = _d(_l(_d(self.data).get("timeline"))[latest_start[1]])
+                self.err(
+                    (*path, given[0]),
+                    "timeline-order",
+                    f'{label} ({_show(span)}) comes before milestone "{earlier.get("id")}" '
+                    f"({_show(latest_start[0])}), which is listed above it; list the timeline "
+                    "in order, or correct the date",
+                )
+            if latest_start is None or span.start > latest_start[0].start:
+                latest_start = (span, i)
+
+    def _span(self, path: Path, m: dict[str, Any], kind: str, label: str) -> Span | None:
+        try:
+            if kind == "at":
+                span = parse_when(m["at"], self.tz)
+                if "ends" in m:
+                    end = parse_when(m["ends"], self.tz)
+                    if end.end < span.start:
+                        self.err((*path, "ends"), "bad-window", f"{label} ends before it starts")
+                        return None
+                    span = Span(
+                        span.start, end.end, "minute" if span.exact and end.exact else "window"
+                    )
+                return span
+            if kind == "from":
+                start = parse_when(m["from"], self.tz, allow_time=False)
+                if "to" not in m:
+                    self.err(path, "missing-key", f'{label} has "from" but no "to"')
+                    return None
+                end = parse_when(m["to"], self.tz, allow_time=False)
+                if end.end < start.start:
+                    self.err(
+                        (*path, "to"),
+                        "bad-window",
+                        f"{label} ends ({m['to']}) before it starts ({m['from']})",
+                    )
+                    return None
+                return Span(start.start, end.end, "window")
+            if kind == "month":
+                return parse_month(m["month"], self.tz)
+            return parse_week_of(m["week_of"], self.tz)
+        except DateError as exc:
+            self.err((*path, kind), "bad-date", str(exc))
+        except (TypeError, KeyError):
+            pass
+        return None
+
+    def milestone(self, path: Path, name: Any, *, exact: bool = False, what: str = "") -> None:
+        """Check a reference to a milestone (and that it is an exact time, for deadlines)."""
+        if not self.ref(
+            path, name, set(self.milestones), "unknown-milestone", "milestone", "in the timeline"
+        ):
+            return
+        span = self.spans.get(name)
+        if exact and span is not None and not span.exact:
+            self.err(
+                path,
+                "vague-deadline",
+                f'milestone "{name}" is known only as {_show(span)}, so it cannot be {what}; '
+                "give it an exact `at` date and time",
+            )
+
+    # -- money -------------------------------------------------------------------------
+    def _funding(self) -> None:
+        f = _d(_d(self.data).get("funding"))
+        total = f.get("total")
+        award = _d(f.get("award"))
+        lo, hi = award.get("min"), award.get("max")
+        if _num(lo) and _num(hi) and lo > hi:
+            self.err(
+                ("funding", "award", "min"),
+                "award-range",
+                f"the smallest award (£{lo:,}) is more than the largest (£{hi:,})",
+            )
+        if _num(total) and _num(hi) and hi > total:
+            self.err(
+                ("funding", "award", "max"),
+                "award-over-pot",
+                f"the largest award (£{hi:,}) is more than the whole pot (£{total:,})",
+            )
+        n = f.get("max_awards")
+        if _num(total) and _num(lo) and _num(n) and n * lo > total:
+            self.err(
+                ("funding", "max_awards"),
+                "pot-too-small",
+                f"{n} awards of at least £{lo:,} need £{n * lo:,}, more than the pot of £{total:,}",
+            )
+        lots = _l(f.get("lots"))
+        budgets = [_d(x).get("budget") for x in lots]
+        budgets = [b for b in budgets if _num(b)]
+        if _num(total) and budgets and sum(budgets) > total:
+            self.err(
+                ("funding", "lots"),
+                "over-budget",
+                f"the lots' budgets add up to £{sum(budgets):,}, more than the total of £{total:,}",
+            )
+        fees = [_d(x).get("percent") for x in _l(f.get("fees"))]
+        fees = [p for p in fees if _num(p)]
+        if sum(fees) > 100:
+            self.err(
+                ("funding", "fees"),
+                "out-of-range",
+                f"the fees add up to {sum(fees)}%, more than 100%",
+            )
+        caps: dict[tuple[str, str], list[float]] = {}
+        for c in _l(f.get("caps")):
+            c = _d(c)
+            if _num(c.get("percent")) and isinstance(c.get("limit"), str):
+                caps.setdefault((str(c.get("of", "award")), c["limit"]), []).append(c["percent"])
+        for (of, limit), values in caps.items():
+            if limit == "at_least" and sum(values) > 100:
+                self.err(
+                    ("funding", "caps"),
+                    "out-of-range",
+                    f"the floors on each {of} add up to {sum(values)}%, more than 100%",
+                )
+        payment = _d(f.get("payment"))
+        after = payment.get("after")
+        every = set().union(*self.triggers.values()) if self.triggers else set()
+        self.ref(("funding", "payment", "after"), after, every, "unknown-trigger", "transition")
+
+    # -- workflows ---------------------------------------------------------------------
+    def _workflows(self) -> None:
+        for wid, wf in self.workflows.items():
+            base: Path = ("workflows", wid)
+            states = self.states[wid]
+            final = {
+                s["id"]
+                for s in _l(wf.get("states"))
+                if _d(s).get("final") and isinstance(_d(s).get("id"), str)
+            }
+            initial = wf.get("initial")
+            self.ref(
+                (*base, "initial"),
+                initial,
+                states,
+                "unknown-state",
+                "state",
+                f'in workflow "{wid}"',
+            )
+            edges: dict[str, set[str]] = {s: set() for s in states}
+            for ti, t in enumerate(_l(wf.get("transitions"))):
+                t = _d(t)
+                tpath: Path = (*base, "transitions", ti)
+                src = t.get("source")
+                sources: list[str]
+                if src == "*":
+                    sources = sorted(states - final)
+                elif isinstance(src, list):
+                    sources = [s for s in src if isinstance(s, str)]
+                    for si, s in enumerate(src):
+                        self.ref(
+                            (*tpath, "source", si),
+                            s,
+                            states,
+                            "unknown-state",
+                            "state",
+                            f'in workflow "{wid}"',
+                        )
+                elif isinstance(src, str):
+                    sources = [src]
+                    self.ref(
+                        (*tpath, "source"),
+                        src,
+                        states,
+                        "unknown-state",
+                        "state",
+                        f'in workflow "{wid}"',
+                    )
+                else:
+                    sources = []
+                dest = t.get("dest")
+                ok_dest = self.ref(
+                    (*tpath, "dest"), dest, states, "unknown-state", "state", f'in workflow "{wid}"'
+                )
+                for s in sources:
+                    if s in final and src != "*":
+                        self.err(
+                            (*tpath, "source"),
+                            "leaves-final-state",
+                            f'transition "{t.get("trigger")}" leaves "{s}", which is a final state; '
+                            "a case never leaves a final state (remove `final: true` or the transition)",
+                        )
+                    if s in edges and ok_dest and isinstance(dest, str):
+                        edges[s].add(dest)
+                label = f'transition "{t.get("trigger")}"'
+                if "deadline" in t:
+                    self.milestone(
+                        (*tpath, "deadline"),
+                        t["deadline"],
+                        exact=True,
+                        what=f"the deadline of {label}",
+                    )
+                if "not_before" in t:
+                    self.milestone(
+                        (*tpath, "not_before"),
+                        t["not_before"],
+                        exact=True,
+                        what=f"the start of {label}",
+                    )
+                for fi, form in enumerate(_l(t.get("forms"))):
+                    if isinstance(form, str) and wid not in self.form_workflows.get(form, set()):
+                        attached = sorted(f for f, ws in self.form_workflows.items() if wid in ws)
+                        self.err(
+                            (*tpath, "forms", fi),
+                            "unknown-form",
+                            f'{label} needs form "{form}", but no form "{form}" is attached to workflow '
+                            f'"{wid}" under `forms:`{did_you_mean(form, set(attached))}',
+                        )
+                if "at" in t:
+                    self.anchor((*tpath, "at"), t["at"], wid, label)
+                    by = t.get("by")
+                    if isinstance(by, list) and by != ["scheduler"]:
+                        self.err(
+                            (*tpath, "by"),
+                            "timed-by",
+                            f"{label} is timed (it has `at`), so only the scheduler takes it; "
+                            "remove `by` or make it [scheduler]",
+                        )
+                for ei, eff in enumerate(_l(t.get("effects"))):
+                    eff = _d(eff)
+                    epath: Path = (*tpath, "effects", ei)
+                    if eff.get("do") == "start_case":
+                        if "workflow" not in eff:
+                            self.err(
+                                epath,
+                                "missing-key",
+                                'start_case needs "workflow": the workflow of the new case',
+                            )
+                        else:
+                            self.ref(
+                                (*epath, "workflow"),
+                                eff["workflow"],
+                                set(self.workflows),
+                                "unknown-workflow",
+                                "workflow",
+                            )
+                    if eff.get("do") in ("raise_flag", "clear_flag") and "flag" not in eff:
+                        self.err(
+                            epath,
+                            "missing-key",
+                            f'{eff.get("do")} needs "flag": the name of the flag',
+                        )
+            self._reachability(wid, base, wf, edges, final, initial)
+
+    def _reachability(
+        self,
+        wid: str,
+        base: Path,
+        wf: dict[str, Any],
+        edges: dict[str, set[str]],
+        final: set[str],
+        initial: Any,
+    ) -> None:
+        index = {
+            s["id"]: i
+            for i, s in enumerate(_l(wf.get("states")))
+            if isinstance(_d(s).get("id"), str)
+        }
+        if isinstance(initial, str) and initial in edges:
+            seen = {initial}
+            todo = [initial]
+            while todo:
+                for nxt in edges.get(todo.pop(), ()):
+                    if nxt not in seen:
+                        seen.add(nxt)
+                        todo.append(nxt)
+            for s, i in index.items():
+                if s not in seen:
+                    self.err(
+                        (*base, "states", i, "id"),
+                        "unreachable-state",
+                        f'state "{s}" of workflow "{wid}" cannot be reached from "{initial}"; '
+                        "add a transition into it or remove it",
+                    )
+        for s, i in index.items():
+            if s not in final and not edges.get(s):
+                self.err(
+                    (*base, "states", i, "id"),
+                    "dead-end-state",
+                    f'state "{s}" of workflow "{wid}" has no way out; add a transition from it, '
+                    "or mark it `final: true`",
+                )
+
+    def anchor(self, path: Path, a: Any, workflow: Any, what: str) -> None:
+        """Check a time anchor: exactly one reference, which exists, and a readable offset."""
+        a = _d(a)
+        refs = [k for k in ("milestone", "review", "entered", "trigger") if k in a]
+        if len(refs) != 1:
+            which = "none" if not refs else " and ".join(refs)
+            self.err(
+                path,
+                "bad-anchor",
+                f"the time of {what} needs exactly one of milestone, review, entered or trigger; it has {which}",
+            )
+            return
+        if "before" in a and "after" in a:
+            self.err(path, "bad-anchor", f"the time of {what} has both before and after; keep one")
+        ref = refs[0]
+        if ref == "milestone":
+            self.milestone((*path, "milestone"), a["milestone"])
+        elif ref == "review":
+            self.ref(
+                (*path, "review"),
+                a["review"],
+                set(self.reviews),
+                "unknown-review",
+                "cadence",
+                "in `reviews`",
+            )
+        else:
+            if not isinstance(workflow, str):
+                self.err(
+                    path,
+                    "needs-workflow",
+                    f'the time of {what} counts from a case event ("{ref}"), so it needs a `workflow`',
+                )
+                return
+            if workflow not in self.workflows:
+                return  # reported where the workflow is named
+            if ref == "entered":
+                self.ref(
+                    (*path, "entered"),
+                    a["entered"],
+                    self.states[workflow],
+                    "unknown-state",
+                    "state",
+                    f'in workflow "{workflow}"',
+                )
+            else:
+                self.ref(
+                    (*path, "trigger"),
+                    a["trigger"],
+                    self.triggers[workflow],
+                    "unknown-trigger",
+                    "transition",
+                    f'in workflow "{workflow}"',
+                )
+
+    def workflow_ref(self, path: Path, wid: Any) -> bool:
+        """Check a reference to a workflow."""
+        return self.ref(path, wid, set(self.workflows), "unknown-workflow", "workflow")
+
+    def state_refs(self, path: Path, states: Any, wid: Any) -> None:
+        """Check a list of state names against a workflow."""
+        if not isinstance(wid, str) or wid not in self.states:
+            if isinstance(states, list) and states and not isinstance(wid, str):
+                self.err(
+                    path,
+                    "needs-workflow",
+                    "states are named here, so a `workflow` is needed to say whose states they are",
+                )
+            return
+        for i, s in enumerate(_l(states)):
+            self.ref(
+                (*path, i), s, self.states[wid], "unknown-state", "state", f'in workflow "{wid}"'
+            )
+
+    def role_refs(self, path: Path, roles: Any, wid: Any) -> None:
+        """Check applicant roles against the workflow that declares them."""
+        known = (
+            self.roles.get(wid, set())
+            if isinstance(wid, str)
+            else set().union(*self.roles.values())
+            if self.roles
+            else set()
+        )
+        for i, r in enumerate(_l(roles)):
+            self.ref(
+                (*path, i),
+                r,
+                known,
+                "unknown-role",
+                "role",
+                "declared under the workflow's `roles`",
+            )
+
+    # -- forms -------------------------------------------------------------------------
+    def _forms(self) -> None:
+        seen: dict[tuple[str, str], int] = {}
+        for i, f in enumerate(_l(_d(self.data).get("forms"))):
+            f = _d(f)
+            path: Path = ("forms", i)
+            wid = f.get("workflow")
+            pair = (str(f.get("form")), str(wid))
+            if pair in seen:
+                self.err(
+                    (*path, "form"),
+                    "duplicate-id",
+                    f'form "{pair[0]}" is attached to workflow "{pair[1]}" twice',
+                )
+            seen[pair] = i
+            self.workflow_ref((*path, "workflow"), wid)
+            self.state_refs((*path, "states"), f.get("states"), wid)
+            self.role_refs((*path, "applies_to"), f.get("applies_to"), wid)
+            info = self.forms.get(str(f.get("form")))
+            if info is not None:
+                self._options_from(info)
+
+    def _options_from(self, info: FormInfo) -> None:
+        d = _d(self.data)
+        for q in info.questions.values():
+            src = q.get("options_from")
+            if isinstance(src, str):
+                items = _l(_d(d.get("funding")).get("lots")) if src == "lots" else _l(d.get(src))
+                if not items:
+                    where = "funding › lots" if src == "lots" else src
+                    self.err(
+                        ("forms",),
+                        "missing-options",
+                        f'form "{info.id}" takes question "{q.get("id")}"\'s choices from the '
+                        f"programme's {src}, but the programme has no {where}",
+                    )
+
+    def form_ref(self, path: Path, name: Any) -> bool:
+        """Check a reference to a form the programme uses."""
+        return self.ref(
+            path, name, set(self.form_workflows), "unknown-form", "form", "under `forms:`"
+        )
+
+    # -- eligibility and criteria -------------------------------------------------------
+    def _eligibility_and_criteria(self) -> None:
+        d = _d(self.data)
+        for i, c in enumerate(_l(d.get("eligibility"))):
+            c = _d(c)
+            wid = c.get("workflow", next(iter(self.workflows), None))
+            if "workflow" in c:
+                self.workflow_ref(("eligibility", i, "workflow"), c["workflow"])
+            self.role_refs(("eligibility", i, "applies_to"), c.get("applies_to"), wid)
+        for i, c in enumerate(_l(d.get("criteria"))):
+            c = _d(c)
+            path: Path = ("criteria", i)
+            self.role_refs((*path, "applies_to"), c.get("applies_to"), None)
+            if "stage" in c:
+                self.form_ref((*path, "stage"), c["stage"])
+            if c.get("kind") == "scored" and "scale" not in c:
+                self.err(
+                    path,
+                    "missing-key",
+                    f'criterion "{c.get("id")}" is scored, so it needs a "scale"',
+                )
+            scale = _d(c.get("scale"))
+            if _num(scale.get("min")) and _num(scale.get("max")) and scale["min"] >= scale["max"]:
+                self.err(
+                    (*path, "scale"),
+                    "bad-range",
+                    f'the scale of criterion "{c.get("id")}" runs from {scale["min"]} to {scale["max"]}; min must be below max',
+                )
+        weights = [_d(c).get("weight") for c in _l(d.get("criteria"))]
+        weights = [w for w in weights if _num(w)]
+        if weights and sum(weights) > 100:
+            self.err(
+                ("criteria",),
+                "out-of-range",
+                f"the criteria's weights add up to {sum(weights)}%, more than 100%",
+            )
+
+    # -- cadences, reminders, service levels, KPIs ---------------------------------------
+    def _reviews(self) -> None:
+        for i, r in enumerate(_l(_d(self.data).get("reviews"))):
+            r = _d(r)
+            path: Path = ("reviews", i)
+            label = f'cadence "{r.get("id")}"'
+            wid = r.get("workflow")
+            if "workflow" in r:
+                self.workflow_ref((*path, "workflow"), wid)
+            if ("dates" in r) == ("every" in r):
+                self.err(
+                    path,
+                    "bad-cadence",
+                    f"{label} needs either fixed `dates` or `every` (with `start`), not {'both' if 'dates' in r else 'neither'}",
+                )
+            if "every" in r and "start" not in r:
+                self.err(
+                    path,
+                    "missing-key",
+                    f'{label} recurs `every` {r.get("every")}, so it needs a "start" to count from',
+                )
+            if "start" in r:
+                self.anchor((*path, "start"), r["start"], wid, label)
+            self.state_refs((*path, "until"), r.get("until"), wid)
+            if "form" in r:
+                self.form_ref((*path, "form"), r["form"])
+            for di, due in enumerate(_l(r.get("due"))):
+                self.form_ref((*path, "due", di, "form"), _d(due).get("form"))
+
+    def _reminders(self) -> None:
+        for i, r in enumerate(_l(_d(self.data).get("reminders"))):
+            r = _d(r)
+            path: Path = ("reminders", i)
+            wid = r.get("workflow")
+            if "workflow" in r:
+                self.workflow_ref((*path, "workflow"), wid)
+            if "when" in r:
+                self.anchor((*path, "when"), r["when"], wid, f'reminder "{r.get("id")}"')
+            self.state_refs((*path, "states"), r.get("states"), wid)
+            on = r.get("on_missed")
+            del on
+
+    def _service_levels(self) -> None:
+        for i, s in enumerate(_l(_d(self.data).get("service_levels"))):
+            s = _d(s)
+            path: Path = ("service_levels", i)
+            wid = s.get("workflow")
+            if self.workflow_ref((*path, "workflow"), wid) and "within" in s:
+                within = _d(s["within"])
+                self.anchor((*path, "within"), within, wid, f'service level "{s.get("id")}"')
+                if "milestone" in within or "review" in within:
+                    self.err(
+                        (*path, "within"),
+                        "bad-anchor",
+                        "a service level counts from a case event: use `entered` or `trigger`",
+                    )
+                if "after" not in within:
+                    self.err(
+                        (*path, "within"),
+                        "bad-anchor",
+                        'a service level needs "after": how long from the event it must be kept',
+                    )
+
+    def _kpis(self) -> None:
+        for i, k in enumerate(_l(_d(self.data).get("kpis"))):
+            k = _d(k)
+            path: Path = ("kpis", i)
+            label = f'KPI "{k.get("id")}"'
+            source, measure = k.get("source"), k.get("measure")
+            if source in ("returns", "records") and "form" not in k:
+                self.err(
+                    path,
+                    "kpi-incomplete",
+                    f'{label} is computed from {source}, so it needs the "form" they are sent on',
+                )
+            if source in ("cases", "records") and "workflow" not in k:
+                self.err(
+                    path,
+                    "kpi-incomplete",
+                    f'{label} is computed from {source}, so it needs the "workflow" whose cases count',
+                )
+            needs = {
+                "sum": ["field"],
+                "average": ["field"],
+                "percentage": ["numerator"],
+                "matched_change": ["pre", "post"],
+            }
+            for need in needs.get(str(measure), []):
+                if need not in k:
+                    self.err(
+                        path, "kpi-incomplete", f'{label} is a {measure}, so it needs "{need}"'
+                    )
+            if "workflow" in k:
+                self.workflow_ref((*path, "workflow"), k["workflow"])
+            self.state_refs((*path, "states"), k.get("states"), k.get("workflow"))
+            form = k.get("form")
+            if "form" in k and self.form_ref((*path, "form"), form):
+                info = self.forms.get(str(form))
+                if info is not None:
+                    for fk in ("field", "pre", "post"):
+                        if fk in k:
+                            self.ref(
+                                (*path, fk),
+                                k[fk],
+                                set(info.questions),
+                                "unknown-question",
+                                "question",
+                                f'in form "{form}"',
+                            )
+            target, rag = _d(k.get("target")), _d(k.get("rag"))
+            green, amber = rag.get("green"), rag.get("amber")
+            if _num(green) and _num(amber):
+                down = target.get("direction") == "at_most"
+                if (not down and green < amber) or (down and green > amber):
+                    word = "below" if not down else "above"
+                    self.err(
+                        (*path, "rag"),
+                        "bad-rag",
+                        f"{label}'s green threshold ({green}) is {word} its amber one ({amber}); green must be the better result",
+                    )
+
+
+def _num(x: Any) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def _show(span: Span) -> str:
+    if span.precision == "minute":
+        return span.start.strftime("%-d %B %Y %H:%M")
+    if span.precision == "day":
+        return span.start.strftime("%-d %B %Y")
+    if span.precision == "month":
+        return span.start.strftime("%B %Y")
+    if span.precision == "year":
+        return span.start.strftime("%Y")
+    if span.precision == "week":
+        return "the week beginning " + span.start.strftime("%-d %B %Y")
+    return f"{span.start.strftime('%-d %B %Y')} to {span.end.strftime('%-d %B %Y')}"

@@ -1,0 +1,141 @@
+"""`commission …`: the command line for commissioners, support and scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import ProgrammeInvalid
+from .loader import Linter, display_name, load_programme
+
+
+@click.group()
+@click.version_option(package_name="commissioning-engine")
+def main() -> None:
+    """Run commissioning programmes written in YAML."""
+
+
+def _default_files() -> list[Path]:
+    files: list[Path] = []
+    for folder in (Path("programmes"), Path("forms")):
+        if folder.is_dir():
+            files.extend(sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")))
+    return files
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
+    """Check programme and form files (all of programmes/ and forms/ by default).
+
+    Prints `ok` for each clean file, or every problem as `path:line:col: error[code]: sentence`.
+    Exits 1 if any file has a problem.
+    """
+    targets = list(files) or _default_files()
+    if not targets:
+        raise click.ClickException(
+            "no files to check: name some, or run this where programmes/ and forms/ are"
+        )
+    linter = Linter()
+    results: dict[str, list] = {}
+    for path in targets:
+        if not path.exists():
+            results[display_name(path)] = [None]
+            continue
+        for fname, problems in linter.file(path).items():
+            results.setdefault(fname, [])
+            for p in problems:
+                if p not in results[fname]:
+                    results[fname].append(p)
+    failed = False
+    if as_json:
+        out = {}
+        for fname, problems in results.items():
+            if problems == [None]:
+                out[fname] = {
+                    "ok": False,
+                    "problems": [{"code": "not-found", "message": "no such file"}],
+                }
+                failed = True
+                continue
+            failed |= bool(problems)
+            out[fname] = {"ok": not problems, "problems": [p.as_dict() for p in sorted(problems)]}
+        click.echo(json.dumps(out, indent=2))
+    else:
+        for fname, problems in results.items():
+            if problems == [None]:
+                click.echo(f"{fname}: error[not-found]: no such file", err=True)
+                failed = True
+            elif problems:
+                failed = True
+                for p in sorted(problems):
+                    click.echo(str(p))
+            else:
+                click.echo(f"{fname}: ok")
+        if failed:
+            count = sum(len(p) for p in results.values() if p != [None])
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the whole normalised programme as JSON."
+)
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are (default: forms/ beside programmes/).",
+)
+def inspect(file: Path, as_json: bool, forms_dir: Path | None) -> None:
+    """Show a programme as the engine reads it: validated, dates with UTC offsets, forms resolved."""
+    try:
+        programme = load_programme(file, forms_dir)
+    except ProgrammeInvalid as exc:
+        for p in exc.problems:
+            click.echo(str(p))
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(programme.data, indent=2, ensure_ascii=False))
+        return
+    d = programme.data
+    click.echo(f"{programme.name} ({programme.id}), version {programme.version}")
+    click.echo(f"  timezone {programme.timezone}, currency {d.get('currency')}")
+    for wid, wf in programme.workflows.items():
+        click.echo(f"  workflow {wid}: {len(wf.states)} states, {len(wf.transitions)} transitions")
+    click.echo(f"  forms: {', '.join(programme.forms)}")
+    for m in programme.milestones.values():
+        click.echo(f"  {m.span.start:%Y-%m-%d %H:%M %Z}  {m.label} ({m.span.precision})")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if docs/programme-file.md is not up to date.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/programme-file.md"),
+    show_default=True,
+)
+def docs(check: bool, output: Path) -> None:
+    """Write the programme-file reference from the JSON Schemas."""
+    from .docs import render_reference
+
+    text = render_reference()
+    if check:
+        current = output.read_text("utf-8") if output.exists() else ""
+        if current != text:
+            raise click.ClickException(f"{output} is out of date; run `commission docs`")
+        click.echo(f"{output}: up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, "utf-8")
+    click.echo(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    main()

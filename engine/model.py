@@ -1,0 +1,100 @@
+"""The validated programme as frozen dataclasses; nothing here knows files exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .dates import Span
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question of a form (a group's inner questions in `questions`)."""
+
+    id: str
+    type: str
+    label: str
+    required: bool
+    spec: dict[str, Any]
+    questions: tuple[Question, ...] = ()
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form: pages of questions, and its cross-answer rules."""
+
+    id: str
+    title: str
+    pages: tuple[tuple[str, str, tuple[Question, ...]], ...]
+    spec: dict[str, Any]
+
+    def questions(self) -> dict[str, Question]:
+        """Every question by id, groups' inner questions included."""
+        out: dict[str, Question] = {}
+
+        def add(qs: tuple[Question, ...]) -> None:
+            for q in qs:
+                out[q.id] = q
+                add(q.questions)
+
+        for _pid, _title, qs in self.pages:
+            add(qs)
+        return out
+
+
+@dataclass(frozen=True)
+class State:
+    """A state a case can be in."""
+
+    id: str
+    label: str
+    final: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A way a case moves from one or more states to another."""
+
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    by: tuple[str, ...]
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A kind of case and the states it moves through."""
+
+    id: str
+    title: str
+    initial: str
+    states: tuple[State, ...]
+    transitions: tuple[Transition, ...]
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """A dated point or stretch on the programme's timeline."""
+
+    id: str
+    label: str
+    span: Span
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Programme:
+    """A validated, normalised programme with its forms resolved."""
+
+    id: str
+    name: str
+    timezone: str
+    version: str  # content hash of the programme file and its forms
+    source: str  # where it was read from, for messages
+    workflows: dict[str, Workflow]
+    forms: dict[str, Form]
+    milestones: dict[str, Milestone]
+    data: dict[str, Any] = field(repr=False)  # the normalised document, as `inspect --json` shows
