@@ -8,6 +8,7 @@ are errors, and every problem is reported with its position instead of raising.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -320,10 +321,8 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
     except RecursionError:
         return fail(Pos(1, 1), "too-deep", f"values are nested more than {MAX_DEPTH} deep")
     finally:
-        try:
+        with contextlib.suppress(Exception):  # nothing to release after a failed parse
             loader.dispose()
-        except Exception:  # pragma: no cover - nothing to release after a failed parse
-            pass
 
     for mark, code, message in loader.problems:
         p = _pos(mark)
