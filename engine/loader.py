@@ -77,8 +77,16 @@ def read_source(path: Path, kind: str) -> Source:
     if data is None:
         return src
     if not isinstance(data, dict):
+        pos = positions.value(())
+        what = "a list" if isinstance(data, list) else "a single value"
         src.problems.append(
-            Problem(fname, 1, 1, "wrong-type", f"a {kind} file must be a mapping of keys to values")
+            Problem(
+                fname,
+                pos.line,
+                pos.col,
+                "wrong-type",
+                f"a {kind} file must be a mapping of keys to values, not {what}",
+            )
         )
         return src
     src.problems.extend(_schema_problems(kind, fname, data, positions))

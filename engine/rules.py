@@ -48,9 +48,8 @@ def _words(text: str) -> int:
 
 
 CUSTOM_FUNCTIONS = {"date": _date, "words": _words}
-KNOWN_FUNCTIONS = (
-    _NATIVE | set(CUSTOM_FUNCTIONS) | {name.split(".")[-1] for name in stdlib.STDLIB_FUNCTIONS}
-)
+# Namespaced extras (`math.abs`) are known only under their full name.
+KNOWN_FUNCTIONS = _NATIVE | set(CUSTOM_FUNCTIONS) | set(stdlib.STDLIB_FUNCTIONS)
 
 
 class ExpressionError(ValueError):
@@ -104,7 +103,7 @@ def compile_expression(source: str) -> Expression:
             raise ExpressionError(
                 f"the expression does not parse: {_plain(m.group(3))}",
                 int(m.group(1)),
-                int(m.group(2)) + 1,
+                int(m.group(2)),  # the parser's columns are already 1-based
             ) from None
         raise ExpressionError(f"the expression does not parse: {text.splitlines()[0]}") from None
     bound = set(_BOUND.findall(source))

@@ -111,7 +111,7 @@ class _Composer(Composer):
                 (
                     event.start_mark,
                     "yaml-tag",
-                    f"the tag {tag!r} is not allowed; programme files hold plain text, "
+                    f"the tag {tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed; programme files hold plain text, "
                     "numbers, lists and mappings only",
                 )
             )
