@@ -192,7 +192,9 @@ class _Base:
         owner: str = "",
     ) -> bool:
         """Check that `name` is one of `known`; report it with a suggestion if not."""
-        if not isinstance(name, str) or name in known:
+        if not isinstance(name, str):
+            return False  # not a name at all: the schema check has said so already
+        if name in known:
             return True
         owner = f" {owner}" if owner else ""
         listing = (

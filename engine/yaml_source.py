@@ -296,9 +296,10 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
     ):
         return fail(Pos(1, 1), "empty-file", "the file is empty")
 
-    loader = _Loader(text)
     problems: list[Problem] = []
+    loader = None
     try:
+        loader = _Loader(text)  # libyaml may already read, and fail, here
         node = loader.get_single_node()
     except _Stop:
         node = None
@@ -316,14 +317,23 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
             )
         context = f" {exc.context}" if exc.context else ""
         return fail(pos, "yaml-syntax", f"this is not valid YAML:{context} {raw}".rstrip())
+    except yaml.reader.ReaderError as exc:
+        offset = len(text[: exc.position].encode("utf-8")) if isinstance(exc.position, int) else 0
+        return fail(
+            _line_col_of_offset(data, offset),
+            "not-text",
+            f"the file contains a control character (U+{exc.character:04X}) that YAML does not allow; delete it",
+        )
     except yaml.YAMLError as exc:
         return fail(Pos(1, 1), "yaml-syntax", f"this is not valid YAML: {exc}")
     except RecursionError:
         return fail(Pos(1, 1), "too-deep", f"values are nested more than {MAX_DEPTH} deep")
     finally:
-        with contextlib.suppress(Exception):  # nothing to release after a failed parse
-            loader.dispose()
+        if loader is not None:
+            with contextlib.suppress(Exception):  # nothing to release after a failed parse
+                loader.dispose()
 
+    assert loader is not None
     for mark, code, message in loader.problems:
         p = _pos(mark)
         problems.append(Problem(fname, p.line, p.col, code, message))
