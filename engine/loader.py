@@ -131,10 +131,15 @@ class Linter:
         return self._forms[key]
 
     def programme(
-        self, path: Path, forms_dir: Path | None = None
+        self,
+        path: Path,
+        forms_dir: Path | None = None,
+        *,
+        build: bool = True,
+        src: Source | None = None,
     ) -> tuple[Programme | None, dict[str, list[Problem]]]:
         """Check a programme and its forms; the programme when all are clean, and problems by file."""
-        src = read_source(path, "programme")
+        src = src or read_source(path, "programme")
         by_file: dict[str, list[Problem]] = {src.fname: list(src.problems)}
         if not isinstance(src.data, dict):
             return None, by_file
@@ -173,19 +178,21 @@ class Linter:
         by_file = {k: sorted(set(v)) for k, v in by_file.items()}
         if any(by_file.values()) or len(form_sources) != len(forms):
             return None, by_file
+        if not build:
+            return None, by_file
         return _build(path, src, form_sources, checker), by_file
 
     def file(self, path: Path) -> dict[str, list[Problem]]:
         """Check one file of either kind; problems by file (a programme's forms included)."""
-        kind = guess_kind(path)
-        if kind == "programme":
+        src = None
+        if guess_kind(path) == "programme":
             src = read_source(path, "programme")
             if isinstance(src.data, dict) and guess_kind(path, src.data) == "form":
-                kind = "form"
-        if kind == "form":
-            src, _info, problems = self.form(path)
-            return {src.fname: problems}
-        return self.programme(path)[1]
+                src = None
+        if src is None:
+            fsrc, _info, problems = self.form(path)
+            return {fsrc.fname: problems}
+        return self.programme(path, build=False, src=src)[1]  # checking needs no model
 
 
 def load_programme(path: str | Path, forms_dir: str | Path | None = None) -> Programme:

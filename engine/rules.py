@@ -11,8 +11,14 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-import cel
-from cel import stdlib
+import sys
+import types
+
+# The `cel` package imports its interactive command line (typer, rich, prompt_toolkit) on
+# import, a quarter of a second we never use; a placeholder keeps `commission validate` quick.
+sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
+import cel  # noqa: E402
+from cel import stdlib  # noqa: E402
 
 #: Names the engine supplies to every expression, besides the answers themselves.
 RESERVED_NAMES: dict[str, str] = {

@@ -26,7 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from .errors import Problem
 
 try:  # libyaml's parser is much faster; the composer below stays ours either way
-    from yaml import CParser as _Parser
+    from yaml._yaml import CParser as _Parser
 except ImportError:  # pragma: no cover - PyYAML without libyaml
     from yaml.parser import Parser as _Parser  # type: ignore[assignment]
     from yaml.reader import Reader as _Reader
@@ -162,7 +162,8 @@ class _NoResolver:
 
 if _Reader is None:
 
-    class _Loader(_Parser, _Composer, _NoResolver):  # type: ignore[misc,valid-type]
+    class _Loader(_Composer, _Parser, _NoResolver):  # type: ignore[misc,valid-type]
+        # Our composer first in the MRO: libyaml supplies only the events.
         def __init__(self, stream: str) -> None:
             _Parser.__init__(self, stream)
             _Composer.__init__(self)
@@ -183,7 +184,7 @@ _FLOAT = re.compile(r"^[-+]?(0|[1-9][0-9]*)\.[0-9]+$")
 
 def _scalar(node: ScalarNode) -> Any:
     """JSON-like typing: plain true/false/null and decimal numbers; everything else is text."""
-    if node.style is not None:  # quoted or block scalars are always text
+    if node.style in ("'", "\"", "|", ">"):  # quoted or block scalars are always text
         return node.value
     v = node.value
     if v in ("", "~", "null", "Null", "NULL"):
