@@ -308,8 +308,8 @@ class FormChecker(_Base):
             "max_items": ("group",),
             "item_label": ("group",),
             "labels": ("scale",),
-            "min": ("number", "money", "percent", "scale"),
-            "max": ("number", "money", "percent", "scale"),
+            "min": ("number", "decimal", "money", "percent", "scale"),
+            "max": ("number", "decimal", "money", "percent", "scale"),
         }
         for k, kinds in type_keys.items():
             if k in q and isinstance(kind, str) and kind not in kinds:
@@ -530,12 +530,12 @@ class ProgrammeChecker(_Base):
         ):
             return
         span = self.spans.get(name)
-        if exact and span is not None and not span.exact:
+        if exact and span is not None and span.precision not in ("minute", "day"):
             self.err(
                 path,
                 "vague-deadline",
                 f'milestone "{name}" is known only as {_show(span)}, so it cannot be {what}; '
-                "give it an exact `at` date and time",
+                "give it an exact `at` date (and time)",
             )
 
     # -- money -------------------------------------------------------------------------
@@ -714,6 +714,16 @@ class ProgrammeChecker(_Base):
                                 set(self.workflows),
                                 "unknown-workflow",
                                 "workflow",
+                            )
+                    for qk in ("amount", "lot"):
+                        if qk in eff:
+                            self.ref(
+                                (*epath, qk),
+                                eff[qk],
+                                self.question_names,
+                                "unknown-question",
+                                "question",
+                                "in the programme's forms",
                             )
                     if eff.get("do") in ("raise_flag", "clear_flag") and "flag" not in eff:
                         self.err(
@@ -944,7 +954,9 @@ class ProgrammeChecker(_Base):
             wid = r.get("workflow")
             if "workflow" in r:
                 self.workflow_ref((*path, "workflow"), wid)
-            if ("dates" in r) == ("every" in r):
+            if r.get("to_be_agreed") is True and "dates" not in r and "every" not in r:
+                pass  # timing to be pinned later: nothing to check yet
+            elif ("dates" in r) == ("every" in r):
                 self.err(
                     path,
                     "bad-cadence",

@@ -288,9 +288,13 @@ def _normalise(data: dict[str, Any], tz: Any, forms: dict[str, dict[str, Any]]) 
             target[path[-1]] = {"text": value, **_span_json(span)}
     for m, orig in zip(out.get("timeline", []), data.get("timeline", []), strict=True):
         m.update({"kind": m.get("kind", "event"), **_span_json(_milestone_span(orig, tz))})
-    funding = out.get("funding")
-    if isinstance(funding, dict):
-        funding.setdefault("per", "programme")
+    # Every top-level key is present, so readers of `inspect --json` need no special cases.
+    for key in ("commissioners", "priorities", "outcomes", "services", "eligibility", "criteria",
+                "timeline", "forms", "reviews", "reminders", "service_levels", "kpis", "guidance"):  # fmt: skip
+        out.setdefault(key, [])
+    for key in ("contract", "funding", "reporting"):
+        out.setdefault(key, {})
+    out["funding"].setdefault("per", "programme")
     for wf in out["workflows"].values():
         for s in wf["states"]:
             s.setdefault("final", False)

@@ -8,11 +8,10 @@ reads a question no form of the programme asks.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-
 import sys
 import types
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 # The `cel` package imports its interactive command line (typer, rich, prompt_toolkit) on
 # import, a quarter of a second we never use; a placeholder keeps `commission validate` quick.

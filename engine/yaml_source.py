@@ -14,25 +14,32 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
 from yaml.events import (
     AliasEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
+    SequenceEndEvent,
     SequenceStartEvent,
+    StreamEndEvent,
 )
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
 
-try:  # libyaml's parser is much faster; the composer below stays ours either way
-    from yaml._yaml import CParser as _Parser
+try:  # libyaml's parser is much faster; the values are built by our code either way
+    from yaml._yaml import CParser as _Loader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml.parser import Parser as _Parser  # type: ignore[assignment]
-    from yaml.reader import Reader as _Reader
-    from yaml.scanner import Scanner as _Scanner
-else:
-    _Reader = _Scanner = None  # type: ignore[assignment,misc]
+    from yaml.parser import Parser
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+
+    class _Loader(Reader, Scanner, Parser):  # type: ignore[no-redef]
+        def __init__(self, stream: str) -> None:
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
+
 
 MAX_BYTES = 2 * 1024 * 1024  # a programme file is tens of kilobytes; refuse before parsing
 MAX_DEPTH = 50  # deeper nesting is a mistake or an attack, never a programme
@@ -81,112 +88,15 @@ class _Stop(Exception):
     """Raised inside the composer to abandon a document that cannot be read safely."""
 
 
-class _Composer(Composer):
-    """Builds nodes, refusing aliases, explicit tags and runaway nesting as it goes."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.problems: list[tuple[Any, str, str]] = []
-        self._depth = 0
-        self._count = 0
-
-    def compose_node(self, parent: Node | None, index: Any) -> Node:
-        event = self.peek_event()
-        if isinstance(event, AliasEvent):
-            self.get_event()
-            self.problems.append(
-                (
-                    event.start_mark,
-                    "yaml-alias",
-                    f"aliases (*{event.anchor}) are not allowed; write the value out in full",
-                )
-            )
-            return ScalarNode("tag:yaml.org,2002:null", "", event.start_mark, event.end_mark)
-        tag = getattr(event, "tag", None)
-        if isinstance(event, ScalarEvent | SequenceStartEvent | MappingStartEvent) and tag not in (
-            None,
-            "!",
-        ):
-            self.problems.append(
-                (
-                    event.start_mark,
-                    "yaml-tag",
-                    f"the tag {tag.replace('tag:yaml.org,2002:', '!!')!r} is not allowed; programme files hold plain text, "
-                    "numbers, lists and mappings only",
-                )
-            )
-            event.tag = None
-        self._count += 1
-        if self._count > MAX_NODES:
-            self.problems.append((event.start_mark, "too-large", "the file has too many values"))
-            raise _Stop
-        self._depth += 1
-        if self._depth > MAX_DEPTH:
-            self.problems.append(
-                (event.start_mark, "too-deep", f"values are nested more than {MAX_DEPTH} deep")
-            )
-            raise _Stop
-        try:
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def compose_scalar_node(self, anchor: Any) -> Node:
-        # Anchors are harmless alone but only exist to be aliased; keep nothing in the table.
-        node = super().compose_scalar_node(None)
-        return node
-
-    def compose_sequence_node(self, anchor: Any) -> Node:
-        return super().compose_sequence_node(None)
-
-    def compose_mapping_node(self, anchor: Any) -> Node:
-        return super().compose_mapping_node(None)
-
-
-class _NoResolver:
-    """Tags every node by its kind only; scalars are typed by `_scalar` below."""
-
-    def descend_resolver(self, *args: Any) -> None:
-        pass
-
-    def ascend_resolver(self, *args: Any) -> None:
-        pass
-
-    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        if kind is ScalarNode:
-            return "tag:yaml.org,2002:str"
-        if kind is SequenceNode:
-            return "tag:yaml.org,2002:seq"
-        return "tag:yaml.org,2002:map"
-
-
-if _Reader is None:
-
-    class _Loader(_Composer, _Parser, _NoResolver):  # type: ignore[misc,valid-type]
-        # Our composer first in the MRO: libyaml supplies only the events.
-        def __init__(self, stream: str) -> None:
-            _Parser.__init__(self, stream)
-            _Composer.__init__(self)
-
-else:  # pragma: no cover
-
-    class _Loader(_Reader, _Scanner, _Parser, _Composer, _NoResolver):  # type: ignore[no-redef,misc]
-        def __init__(self, stream: str) -> None:
-            _Reader.__init__(self, stream)
-            _Scanner.__init__(self)
-            _Parser.__init__(self)
-            _Composer.__init__(self)
-
-
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^[-+]?(0|[1-9][0-9]*)\.[0-9]+$")
 
 
-def _scalar(node: ScalarNode) -> Any:
+def _scalar(event: ScalarEvent) -> Any:
     """JSON-like typing: plain true/false/null and decimal numbers; everything else is text."""
-    if node.style in ("'", "\"", "|", ">"):  # quoted or block scalars are always text
-        return node.value
-    v = node.value
+    if event.style in ("'", '"', "|", ">"):  # quoted or block scalars are always text
+        return event.value
+    v = event.value
     if v in ("", "~", "null", "Null", "NULL"):
         return None
     if v in ("true", "True", "TRUE"):
@@ -204,51 +114,111 @@ def _pos(mark: Any) -> Pos:
     return Pos(mark.line + 1, mark.column + 1)
 
 
-def _build(
-    node: Node, path: Path, positions: Positions, problems: list[Problem], fname: str
-) -> Any:
-    positions.values[path] = _pos(node.start_mark)
-    if isinstance(node, ScalarNode):
-        return _scalar(node)
-    if isinstance(node, SequenceNode):
-        return [
-            _build(child, (*path, i), positions, problems, fname)
-            for i, child in enumerate(node.value)
-        ]
-    assert isinstance(node, MappingNode)
-    out: dict[str, Any] = {}
-    first_line: dict[str, int] = {}
-    for knode, vnode in node.value:
-        if not isinstance(knode, ScalarNode):
-            p = _pos(knode.start_mark)
-            problems.append(
-                Problem(
-                    fname,
-                    p.line,
-                    p.col,
-                    "bad-key",
-                    "a key must be plain text, not a list or mapping",
-                )
+class _Builder:
+    """Turns parser events straight into plain data, noting where every value stands.
+
+    Building from events (rather than composing nodes first) means an alias is never
+    followed, so a YAML bomb costs nothing, and every value is touched once.
+    """
+
+    def __init__(self, loader: Any, fname: str, positions: Positions) -> None:
+        self.loader = loader
+        self.fname = fname
+        self.positions = positions
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def problem(self, mark: Any, code: str, message: str) -> None:
+        p = _pos(mark)
+        self.problems.append(Problem(self.fname, p.line, p.col, code, message))
+
+    def document(self) -> Any:
+        """The single document's value; None for an empty stream."""
+        loader = self.loader
+        loader.get_event()  # StreamStart
+        if loader.check_event(StreamEndEvent):
+            return None
+        start = loader.get_event()
+        assert isinstance(start, DocumentStartEvent)
+        value = self.value((), 0)
+        loader.get_event()  # DocumentEnd
+        if not loader.check_event(StreamEndEvent):
+            extra = loader.peek_event()
+            self.problem(
+                extra.start_mark,
+                "yaml-multiple-documents",
+                "the file holds more than one YAML document (a second `---`); keep one",
             )
-            continue
-        key = knode.value
-        kpos = _pos(knode.start_mark)
-        if key in first_line:
-            problems.append(
-                Problem(
-                    fname,
-                    kpos.line,
-                    kpos.col,
+            raise _Stop  # which document was meant is anyone's guess: check neither
+        return value
+
+    def value(self, path: Path, depth: int) -> Any:
+        event = self.loader.get_event()
+        self.positions.values[path] = _pos(event.start_mark)
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.problem(event.start_mark, "too-large", "the file has too many values")
+            raise _Stop
+        if depth > MAX_DEPTH:
+            self.problem(
+                event.start_mark, "too-deep", f"values are nested more than {MAX_DEPTH} deep"
+            )
+            raise _Stop
+        if isinstance(event, AliasEvent):
+            self.problem(
+                event.start_mark,
+                "yaml-alias",
+                f"aliases (*{event.anchor}) are not allowed; write the value out in full",
+            )
+            return None
+        tag = getattr(event, "tag", None)
+        if tag not in (None, "!"):
+            shown = tag.replace("tag:yaml.org,2002:", "!!")
+            self.problem(
+                event.start_mark,
+                "yaml-tag",
+                f"the tag {shown!r} is not allowed; programme files hold plain text, numbers, "
+                "lists and mappings only",
+            )
+        if isinstance(event, ScalarEvent):
+            return _scalar(event)
+        if isinstance(event, SequenceStartEvent):
+            items: list[Any] = []
+            while not self.loader.check_event(SequenceEndEvent):
+                items.append(self.value((*path, len(items)), depth + 1))
+            self.loader.get_event()
+            return items
+        assert isinstance(event, MappingStartEvent)
+        out: dict[str, Any] = {}
+        first_line: dict[str, int] = {}
+        while not self.loader.check_event(MappingEndEvent):
+            key_event = self.loader.peek_event()
+            if not isinstance(key_event, ScalarEvent):
+                self.problem(
+                    key_event.start_mark,
+                    "bad-key",
+                    "a key must be plain text, not a list, mapping or alias",
+                )
+                self.value(("\0key",), depth + 1)  # read and drop the key
+                self.value(("\0key",), depth + 1)  # and its value
+                continue
+            self.loader.get_event()
+            key = str(_scalar(key_event)) if key_event.style not in ("'", '"') else key_event.value
+            kpos = _pos(key_event.start_mark)
+            if key in first_line:
+                self.problem(
+                    key_event.start_mark,
                     "duplicate-key",
                     f'"{key}" appears twice in the same mapping, on line {first_line[key]} '
                     f"and line {kpos.line}; keep one",
                 )
-            )
-            continue
-        first_line[key] = kpos.line
-        positions.keys[(*path, key)] = kpos
-        out[key] = _build(vnode, (*path, key), positions, problems, fname)
-    return out
+                self.value(("\0dup",), depth + 1)
+                continue
+            first_line[key] = kpos.line
+            self.positions.keys[(*path, key)] = kpos
+            out[key] = self.value((*path, key), depth + 1)
+        self.loader.get_event()
+        return out
 
 
 def _line_col_of_offset(data: bytes, offset: int) -> Pos:
@@ -297,25 +267,20 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
     ):
         return fail(Pos(1, 1), "empty-file", "the file is empty")
 
-    problems: list[Problem] = []
     loader = None
+    builder = None
     try:
         loader = _Loader(text)  # libyaml may already read, and fail, here
-        node = loader.get_single_node()
+        builder = _Builder(loader, fname, positions)
+        value = builder.document()
     except _Stop:
-        node = None
+        value = None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(mark) if mark is not None else Pos(1, 1)
         raw = f"{exc.problem or ''}".strip()
         if "'\\t'" in raw or "\\t" in raw or (mark is not None and _char_at(text, pos) == "\t"):
             return fail(pos, "yaml-tab", "a tab character is used for indentation; use spaces")
-        if "but found another document" in (exc.context or "") + raw:
-            return fail(
-                pos,
-                "yaml-multiple-documents",
-                "the file holds more than one YAML document (a second `---`); keep one",
-            )
         context = f" {exc.context}" if exc.context else ""
         return fail(pos, "yaml-syntax", f"this is not valid YAML:{context} {raw}".rstrip())
     except yaml.reader.ReaderError as exc:
@@ -327,22 +292,17 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
         )
     except yaml.YAMLError as exc:
         return fail(Pos(1, 1), "yaml-syntax", f"this is not valid YAML: {exc}")
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - MAX_DEPTH stops long before this
         return fail(Pos(1, 1), "too-deep", f"values are nested more than {MAX_DEPTH} deep")
     finally:
         if loader is not None:
             with contextlib.suppress(Exception):  # nothing to release after a failed parse
                 loader.dispose()
-
-    assert loader is not None
-    for mark, code, message in loader.problems:
-        p = _pos(mark)
-        problems.append(Problem(fname, p.line, p.col, code, message))
-    if node is None:
-        if not problems:
-            problems.append(Problem(fname, 1, 1, "empty-file", "the file is empty"))
-        return None, positions, problems
-    value = _build(node, (), positions, problems, fname)
+    problems = builder.problems if builder is not None else []
+    for key in [k for k in positions.values if k and k[0] in ("\0key", "\0dup")]:
+        del positions.values[key]
+    if value is None and not problems:
+        problems.append(Problem(fname, 1, 1, "empty-file", "the file is empty"))
     return value, positions, problems
 
 

@@ -12,8 +12,10 @@ import pytest
 
 from engine.loader import Linter
 
+from .conftest import EXAMPLE
+
 BROKEN = Path(__file__).resolve().parent / "broken"
-FORMS = Path(__file__).resolve().parent / "fixtures" / "forms"
+FORMS = EXAMPLE / "forms"
 EXPECT = re.compile(rb"^# expect: (\d+):(\d+) ([a-z0-9-]+)$", re.M)
 FILES = sorted(BROKEN.glob("*/*.yaml"))
 

@@ -1,0 +1,103 @@
+"""`commission validate` and `inspect` as a commissioner uses them."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from engine.cli import main
+
+from .conftest import EXAMPLE
+
+LINE = re.compile(
+    r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): error\[(?P<code>[a-z0-9-]+)\]: .{10,}$"
+)
+
+
+def write_programme(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "programmes").mkdir()
+    (tmp_path / "forms").mkdir()
+    for form in (EXAMPLE / "forms").glob("*.yaml"):
+        (tmp_path / "forms" / form.name).write_bytes(form.read_bytes())
+    path = tmp_path / "programmes" / "mine.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def test_every_problem_is_reported_at_once_with_exit_status_1(tmp_path: Path) -> None:
+    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
+    text = text.replace("dest: awarded", "dest: awardd").replace(
+        "timezone: Europe/London", "timezone: Europe/Lodnon"
+    )
+    text = text.replace("before: 7 days", "before: a week")
+    path = write_programme(tmp_path, text)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    problems = [LINE.match(line) for line in result.stdout.splitlines()]
+    assert all(problems), result.stdout
+    codes = {m["code"] for m in problems}
+    assert {"unknown-state", "bad-timezone", "bad-duration"} <= codes
+    assert 'did you mean "awarded"?' in result.stdout
+    assert 'did you mean "Europe/London"?' in result.stdout
+
+
+def test_validate_json_lists_files_and_problems(tmp_path: Path) -> None:
+    text = (
+        (EXAMPLE / "programmes" / "tiny.yaml")
+        .read_text("utf-8")
+        .replace("max_awards: 10", "max_awards: 30")
+    )
+    path = write_programme(tmp_path, text)
+    result = CliRunner().invoke(main, ["validate", "--json", str(path)])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    [entry] = [v for k, v in data.items() if k.endswith("mine.yaml")]
+    assert entry["ok"] is False
+    assert [p["code"] for p in entry["problems"]] == ["pot-too-small"]
+
+
+def test_validate_with_no_arguments_checks_programmes_and_forms_folders(
+    tmp_path: Path, monkeypatch
+) -> None:
+    write_programme(tmp_path, (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["validate"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == ["programmes/mine.yaml: ok", "forms/tiny_eoi.yaml: ok"]
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["validate", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 1
+    assert "no such file" in result.output
+
+
+def test_inspect_refuses_an_invalid_programme_with_its_problems(tmp_path: Path) -> None:
+    text = (
+        (EXAMPLE / "programmes" / "tiny.yaml")
+        .read_text("utf-8")
+        .replace("initial: draft", "initial: drafts")
+    )
+    path = write_programme(tmp_path, text)
+    result = CliRunner().invoke(main, ["inspect", str(path), "--json"])
+    assert result.exit_code == 1
+    assert "error[unknown-state]" in result.stdout
+    assert "{" not in result.stdout  # nothing half-loaded is printed
+
+
+def test_inspect_json_shows_dates_with_their_utc_offset(tmp_path: Path) -> None:
+    text = (
+        (EXAMPLE / "programmes" / "tiny.yaml")
+        .read_text("utf-8")
+        .replace("2022-02-21T17:00", "2022-06-21T17:00")
+    )
+    path = write_programme(tmp_path, text)
+    result = CliRunner().invoke(main, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    closes = next(m for m in json.loads(result.stdout)["timeline"] if m["id"] == "closes")
+    assert closes["at"] == "2022-06-21T17:00:00+01:00"  # 17:00 in June is BST
+    opens = next(m for m in json.loads(result.stdout)["timeline"] if m["id"] == "opens")
+    assert opens["at"] == "2022-01-04T09:00:00+00:00"

@@ -1,0 +1,71 @@
+"""The reference is generated from the schemas and must never drift from them."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from engine.cli import main
+from engine.docs import render_reference
+from engine.loader import Linter
+
+from .conftest import EXAMPLE, ROOT
+
+SCHEMAS = ["programme", "form"]
+
+
+def test_the_committed_reference_matches_the_schemas() -> None:
+    committed = (ROOT / "docs" / "programme-file.md").read_text("utf-8")
+    assert committed == render_reference(EXAMPLE), "run `commission docs` and commit the result"
+
+
+def _properties(schema: dict, path: str = ""):
+    for key, sub in schema.get("properties", {}).items():
+        yield f"{path}{key}", sub
+        target = sub.get("items", sub) if sub.get("type") == "array" else sub
+        if isinstance(target, dict):
+            yield from _properties(target, f"{path}{key}.")
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_every_property_has_a_description_and_typos_are_caught(name: str) -> None:
+    schema = json.loads((ROOT / "engine" / "schemas" / f"{name}.schema.json").read_text())
+    objects = [schema, *schema["$defs"].values()]
+    for obj in objects:
+        for key, sub in _properties(obj):
+            assert sub.get("description"), f"{name}: {key} has no description"
+    for obj in objects:
+        stack = [obj]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                if node.get("type") == "object" and "properties" in node:
+                    assert node.get("additionalProperties") is False, node.get("description")
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+
+
+@pytest.mark.parametrize("name", SCHEMAS)
+def test_every_key_appears_in_the_reference(name: str) -> None:
+    text = render_reference(EXAMPLE)
+    schema = json.loads((ROOT / "engine" / "schemas" / f"{name}.schema.json").read_text())
+    for obj in [schema, *schema["$defs"].values()]:
+        for key, _sub in _properties(obj):
+            assert f"| `{key.rsplit('.', 1)[-1]}` |" in text, key
+
+
+def test_the_worked_example_is_a_valid_programme() -> None:
+    programme, by_file = Linter().programme(EXAMPLE / "programmes" / "tiny.yaml")
+    assert not any(by_file.values()), by_file
+    assert programme is not None and programme.id == "tiny_grants"
+
+
+def test_every_command_has_help() -> None:
+    runner = CliRunner()
+    for command in main.commands:
+        result = runner.invoke(main, [command, "--help"])
+        assert result.exit_code == 0
+        assert len(result.output) > 80, command
