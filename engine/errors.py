@@ -39,3 +39,38 @@ class ProgrammeInvalid(EngineError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class NotFound(EngineError):
+    """A case, programme, form or action that does not exist."""
+
+
+class ActionRefused(EngineError):
+    """An action that may not be taken now; `reasons` says every reason why not."""
+
+    def __init__(self, message: str, reasons: list[str] | None = None) -> None:
+        self.reasons = reasons or []
+        detail = "".join(f"\n- {r}" for r in self.reasons)
+        super().__init__(f"{message}{detail}")
+        self.message = message
+
+
+class NotPermitted(ActionRefused):
+    """The actor's role (or organisation) may not take this action or see this case."""
+
+
+class AnswersInvalid(EngineError):
+    """Answers that fail the form's rules; `errors` maps each question id to its messages."""
+
+    def __init__(self, form_title: str, errors: dict[str, list[str]]) -> None:
+        self.errors = errors
+        lines = "".join(f"\n- {q}: {m}" for q, ms in errors.items() for m in ms)
+        super().__init__(f"some answers to {form_title} need correcting:{lines}")
+
+
+class StaleCase(EngineError):
+    """The case changed after the actor looked at it; their action was not taken."""
+
+
+class DatabaseError(EngineError):
+    """The database cannot be used as it is: busy, read-only, or from another version."""

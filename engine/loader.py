@@ -11,6 +11,7 @@ import copy
 import hashlib
 import os
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -321,17 +322,22 @@ def _build(
         digest.update(fid.encode() + b"\0" + form_sources[fid].raw)
     version = digest.hexdigest()[:16]
     normal = {"version": version, **_normalise(data, tz, normal_forms)}
+    return programme_from_data(normal, src.fname)
+
+
+def programme_from_data(normal: dict[str, Any], source: str = "") -> Programme:
+    """Rebuild the model from a normalised document (as `inspect --json` shows and the store keeps)."""
     forms = {
-        fid: Form(
-            id=fid,
-            title=f["title"],
+        entry["form"]: Form(
+            id=entry["form"],
+            title=entry["definition"]["title"],
             pages=tuple(
                 (p["id"], p["title"], tuple(_question(q) for q in p["questions"]))
-                for p in f["pages"]
+                for p in entry["definition"]["pages"]
             ),
-            spec=f,
+            spec=entry["definition"],
         )
-        for fid, f in normal_forms.items()
+        for entry in normal["forms"]
     }
     workflows: dict[str, Workflow] = {}
     for wid, wf in normal["workflows"].items():
@@ -355,15 +361,22 @@ def _build(
             roles=tuple(r["id"] for r in wf.get("roles", [])),
         )
     milestones = {
-        m["id"]: Milestone(m["id"], m["label"], checker.spans[m["id"]], m.get("kind"))
-        for m in data.get("timeline", [])
+        m["id"]: Milestone(
+            m["id"],
+            m["label"],
+            Span(
+                datetime.fromisoformat(m["start"]), datetime.fromisoformat(m["end"]), m["precision"]
+            ),
+            m.get("kind"),
+        )
+        for m in normal["timeline"]
     }
     return Programme(
-        id=data["id"],
-        name=data["name"],
-        timezone=data["timezone"],
-        version=version,
-        source=src.fname,
+        id=normal["id"],
+        name=normal["name"],
+        timezone=normal["timezone"],
+        version=normal["version"],
+        source=source,
         workflows=workflows,
         forms=forms,
         milestones=milestones,

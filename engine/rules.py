@@ -12,6 +12,7 @@ import sys
 import types
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import lru_cache
 
 # The `cel` package imports its interactive command line (typer, rich, prompt_toolkit) on
 # import, a quarter of a second we never use; a placeholder keeps `commission validate` quick.
@@ -39,6 +40,17 @@ _NATIVE = {
 _NAMESPACES = {"math", "sets", "lists", "base64", "strings"}
 _BOUND = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
 _POSITION = re.compile(r"<input>:(\d+):(\d+): (.*?)(?:\n|$)")
+
+
+def _utc(value: object) -> object:
+    """CEL takes only UTC timestamps: convert any other timezone, however deep."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo not in (None, UTC) else value
+    if isinstance(value, dict):
+        return {k: _utc(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_utc(v) for v in value]
+    return value
 
 
 def _date(text: str) -> datetime:
@@ -78,7 +90,9 @@ class Expression:
 
     def evaluate(self, variables: dict[str, object]) -> object:
         """Run the expression with plain data; raises on a missing name or a type mismatch."""
-        ctx = cel.Context(variables=variables, functions=CUSTOM_FUNCTIONS)
+        ctx = cel.Context(
+            variables={k: _utc(v) for k, v in variables.items()}, functions=CUSTOM_FUNCTIONS
+        )
         stdlib.add_stdlib_to_context(ctx)
         return self.program.execute(ctx)
 
@@ -97,6 +111,7 @@ def _plain(detail: str) -> str:
     return re.sub(r"\s*expecting \{.*?\}", "", detail)
 
 
+@lru_cache(maxsize=8192)  # the same rule is read for every case: parse it once
 def compile_expression(source: str) -> Expression:
     """Parse a CEL expression, or raise ExpressionError saying where and what is wrong."""
     try:
