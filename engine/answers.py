@@ -20,10 +20,6 @@ _POSTCODE_PART = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9 ]{0,2}$")
 MAX_TEXT = 100_000  # characters: a pasted book is refused with a message, not stored
 
 
-def _label(q: Question) -> str:
-    return q.label.rstrip("?").rstrip(".")
-
-
 def _is_blank(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
@@ -41,7 +37,7 @@ def check_value(
     errors: list[str] = []
     if kind in ("text", "textarea", "email", "phone", "postcode", "radios", "select"):
         if not isinstance(value, str):
-            return value, [f"Enter {_label(q).lower()} as text"]
+            return value, ["Enter the answer as text"]
         value = value.strip()
         if len(value) > MAX_TEXT:
             return value, [
@@ -70,7 +66,7 @@ def check_value(
         elif keep := spec.get("keep_characters"):
             value = value[:keep]
         if kind in ("radios", "select") and value not in _options(q):
-            errors.append(f"Select one of the options for {_label(q).lower()}")
+            errors.append("Select one of the options")
         return value, errors
     if kind in ("number", "money", "scale"):
         if isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9,]*", value.strip().lstrip("£")):
@@ -78,8 +74,12 @@ def check_value(
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
-            word = "an amount in whole pounds, like 750000" if kind == "money" else "a whole number"
-            return value, [f"Enter {_label(q).lower()} as {word}"]
+            word = (
+                "an amount in whole pounds, like 750000"
+                if kind == "money"
+                else "a whole number, like 12"
+            )
+            return value, [f"Enter {word}"]
         if kind == "money" and value < 0:
             errors.append("Enter an amount of £0 or more")
     elif kind in ("decimal", "percent"):
@@ -87,9 +87,9 @@ def check_value(
             try:
                 value = float(value.strip().rstrip("%").replace(",", ""))
             except ValueError:
-                return value, [f"Enter {_label(q).lower()} as a number"]
+                return value, ["Enter a number, like 4.5"]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return value, [f"Enter {_label(q).lower()} as a number"]
+            return value, ["Enter a number, like 4.5"]
         value = float(value)
         if kind == "percent" and not 0 <= value <= 100:
             errors.append("Enter a percentage from 0 to 100")
@@ -99,7 +99,7 @@ def check_value(
         try:
             date.fromisoformat(str(value))
         except ValueError:
-            return value, [f"Enter {_label(q).lower()} as a real date, like 2022-01-31"]
+            return value, ["Enter a real date, like 2022-01-31"]
         return value, errors
     elif kind == "yesno":
         if value in ("yes", "no"):
@@ -109,7 +109,7 @@ def check_value(
         return value, errors
     elif kind == "checkboxes":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return value, [f"Select the options that apply for {_label(q).lower()}"]
+            return value, ["Select the options that apply"]
         unknown = [v for v in value if v not in _options(q)]
         if unknown:
             errors.append(f"{', '.join(unknown)} is not one of the options")
@@ -234,11 +234,17 @@ def check_answers(
 
 
 def _missing(q: Question) -> str:
-    if q.type in ("radios", "checkboxes", "select", "yesno"):
-        return f"Select {_label(q).lower()}" if q.type != "yesno" else "Select yes or no"
+    if q.type == "yesno":
+        return "Select yes or no"
+    if q.type in ("radios", "select"):
+        return "Select an option"
+    if q.type == "checkboxes":
+        return "Select at least one option"
     if q.type == "file":
         return "Upload a file"
-    return f"Enter {_label(q).lower()}"
+    if q.type == "group":
+        return f"Add at least one {q.spec.get('item_label', 'item')}"
+    return "Enter an answer"
 
 
 def form_questions(form: Form) -> tuple[Question, ...]:

@@ -8,8 +8,27 @@ from pathlib import Path
 
 import click
 
-from .errors import ProgrammeInvalid
+from .errors import ActionRefused, AnswersInvalid, EngineError, ProgrammeInvalid
 from .loader import Linter, display_name, load_programme
+
+DEFAULT_DB = "var/commission.db"
+db_option = click.option(
+    "--db",
+    "db_path",
+    envvar="COMMISSION_DB",
+    default=DEFAULT_DB,
+    show_default=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The SQLite database (or set COMMISSION_DB).",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+as_option = click.option(
+    "--as",
+    "actor_text",
+    default="commissioner",
+    show_default=True,
+    help="Who is acting: ROLE[:ID][@ORGANISATION], e.g. applicant:ann@org_a.",
+)
 
 
 @click.group()
@@ -135,6 +154,253 @@ def docs(check: bool, output: Path) -> None:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text, "utf-8")
     click.echo(f"wrote {output}")
+
+
+def _engine(db_path: Path):
+    from .runtime import Engine
+
+    if str(db_path) != ":memory:":
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    return Engine(db_path)
+
+
+def _actor(text: str):
+    from .runtime import Actor
+
+    organisation = None
+    if "@" in text:
+        text, organisation = text.split("@", 1)
+    role, _, ident = text.partition(":")
+    return Actor(role, ident or role, organisation)
+
+
+def _fail(exc: EngineError) -> None:
+    """Print an engine error as sentences (every reason, every problem) and exit 1."""
+    if isinstance(exc, ProgrammeInvalid):
+        for p in exc.problems:
+            click.echo(str(p), err=True)
+    elif isinstance(exc, AnswersInvalid):
+        click.echo(f"error: {exc}", err=True)
+    elif isinstance(exc, ActionRefused):
+        click.echo(f"error: {exc.message}", err=True)
+        for r in exc.reasons:
+            click.echo(f"  - {r}", err=True)
+    else:
+        click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _print(data: object, as_json: bool, text: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    else:
+        click.echo(text)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are.",
+)
+@db_option
+@json_option
+def publish(file: Path, forms_dir: Path | None, db_path: Path, as_json: bool) -> None:
+    """Validate a programme and register its new version; new cases use it, open cases keep theirs."""
+    try:
+        programme, new = _engine(db_path).publish(file, forms_dir)
+    except EngineError as exc:
+        _fail(exc)
+    word = "published" if new else "already published"
+    _print({"programme": programme.id, "version": programme.version, "new": new}, as_json,
+           f"{programme.id}: version {programme.version} {word}")  # fmt: skip
+
+
+@main.command()
+@click.argument("programme")
+@db_option
+@json_option
+def versions(programme: str, db_path: Path, as_json: bool) -> None:
+    """List a programme's published versions and how many cases each has."""
+    rows = _engine(db_path).store.versions(programme)
+    if not rows:
+        _fail(EngineError(f'no versions of "{programme}" are published; run `commission publish`'))
+    lines = [
+        f"{r['version']}  published {r['published_at'][:16]}  {r['cases']} case(s)" for r in rows
+    ]
+    _print(rows, as_json, "\n".join(lines))
+
+
+@main.group()
+def db() -> None:
+    """Look after the database."""
+
+
+@db.command()
+@db_option
+def upgrade(db_path: Path) -> None:
+    """Bring an existing database up to this engine's schema, in place."""
+    from .store import Store
+
+    try:
+        store = Store(db_path, check=False)
+        applied = store.upgrade()
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(
+        f"{db_path}: upgraded through schema {applied[-1]}"
+        if applied
+        else f"{db_path}: already up to date"
+    )
+
+
+@main.group()
+def case() -> None:
+    """Start, fill in, act on and look at cases."""
+
+
+def _case_text(view, actions=None) -> str:
+    lines = [
+        f"{view.reference} ({view.workflow}) — {view.state_label} [{view.state}], revision {view.revision}"
+    ]
+    if view.organisation:
+        lines.append(
+            f"  organisation: {view.organisation}" + (f", role {view.role}" if view.role else "")
+        )
+    for opt in actions or []:
+        mark = "can" if opt.allowed else "cannot"
+        lines.append(f"  {mark} {opt.trigger}: {opt.label}")
+        lines.extend(f"      - {r}" for r in opt.reasons)
+    return "\n".join(lines)
+
+
+@case.command("start")
+@click.argument("programme")
+@click.argument("workflow")
+@as_option
+@click.option("--organisation", help="The organisation the case is for (defaults to the actor's).")
+@click.option("--role", "applicant_role", help="The role applied in, e.g. lead or partner.")
+@click.option("--lot", help="The lot applied for.")
+@click.option("--subject", help="For a case about a person: a pseudonymous reference.")
+@db_option
+@json_option
+def case_start(programme: str, workflow: str, actor_text: str, organisation: str | None,
+               applicant_role: str | None, lot: str | None, subject: str | None, db_path: Path, as_json: bool) -> None:  # fmt: skip
+    """Open a new case of a workflow."""
+    try:
+        view = _engine(db_path).start_case(programme, workflow, _actor(actor_text), organisation=organisation,
+                                           role=applicant_role, lot=lot, subject=subject)  # fmt: skip
+    except EngineError as exc:
+        _fail(exc)
+    _print(view.as_dict(), as_json, _case_text(view))
+
+
+@case.command("answer")
+@click.argument("case_ref")
+@click.argument("form")
+@click.option("--answers", "answers_text", help="The answers as a JSON object.")
+@click.option("--file", "answers_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A JSON or YAML file holding the answers.")  # fmt: skip
+@click.option(
+    "--record", type=int, help="For a repeatable form: the record to change (default: a new one)."
+)
+@as_option
+@db_option
+@json_option
+def case_answer(case_ref: str, form: str, answers_text: str | None, answers_file: Path | None,
+                record: int | None, actor_text: str, db_path: Path, as_json: bool) -> None:  # fmt: skip
+    """Save answers to one of a case's forms."""
+    if answers_file:
+        from .yaml_source import read_yaml
+
+        answers, _pos, problems = read_yaml(str(answers_file), answers_file.read_bytes())
+        if problems:
+            _fail(ProgrammeInvalid(problems))
+    else:
+        try:
+            answers = json.loads(answers_text or "{}")
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(
+                f"not JSON: {exc.msg} at character {exc.pos}", param_hint="--answers"
+            ) from None
+    if not isinstance(answers, dict):
+        raise click.BadParameter("answers must be an object of question id to answer")
+    try:
+        view = _engine(db_path).save_answers(
+            case_ref, form, answers, _actor(actor_text), record=record
+        )
+    except EngineError as exc:
+        _fail(exc)
+    _print(view.as_dict(), as_json, _case_text(view))
+
+
+@case.command("act")
+@click.argument("case_ref")
+@click.argument("trigger")
+@as_option
+@click.option("--amount", type=int, help="For an award or a payment: the amount in whole pounds.")
+@click.option("--lot", help="For an award: the lot.")
+@click.option("--reason", help="Why, where the action needs a reason.")
+@click.option("--expect-state", help="Refuse if the case is no longer in this state.")
+@db_option
+@json_option
+def case_act(case_ref: str, trigger: str, actor_text: str, amount: int | None, lot: str | None,
+             reason: str | None, expect_state: str | None, db_path: Path, as_json: bool) -> None:  # fmt: skip
+    """Take an action on a case (every reason is given if it cannot be taken)."""
+    try:
+        view = _engine(db_path).act(case_ref, trigger, _actor(actor_text), amount=amount, lot=lot,
+                                    reason=reason, expected_state=expect_state)  # fmt: skip
+    except EngineError as exc:
+        _fail(exc)
+    _print(view.as_dict(), as_json, _case_text(view))
+
+
+@case.command("show")
+@click.argument("case_ref")
+@as_option
+@db_option
+@json_option
+def case_show(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -> None:
+    """Show a case, the actions open to you now and its eligibility."""
+    engine = _engine(db_path)
+    actor = _actor(actor_text)
+    try:
+        view = engine.case(case_ref, actor)
+        actions = engine.actions(case_ref, actor)
+        criteria = engine.eligibility(case_ref, actor)
+    except EngineError as exc:
+        _fail(exc)
+    data = {
+        **view.as_dict(),
+        "actions": [a.__dict__ for a in actions],
+        "eligibility": [c.__dict__ for c in criteria],
+    }
+    text = _case_text(view, actions)
+    if criteria:
+        text += "\n  eligibility:\n" + "\n".join(
+            f"    {c.status:>14}  {c.text}" + (f" — {c.message}" if c.message else "")
+            for c in criteria
+        )
+    _print(data, as_json, text)
+
+
+@case.command("history")
+@click.argument("case_ref")
+@as_option
+@db_option
+@json_option
+def case_history(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -> None:
+    """Show a case's audit log: who did what, when."""
+    try:
+        events = _engine(db_path).history(case_ref, _actor(actor_text))
+    except EngineError as exc:
+        _fail(exc)
+    lines = [
+        f"{e['at'][:19]}  {e['role']:<12} {e['action']:<24} {e['from'] or '-'} -> {e['to'] or '-'}"
+        for e in events
+    ]
+    _print(events, as_json, "\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -119,11 +119,11 @@ def _friendly(exc: sqlite3.Error, path: str) -> DatabaseError:
 class Store:
     """One SQLite database file."""
 
-    def __init__(self, path: str | Path, *, check: bool = True) -> None:
+    def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 5.0) -> None:
         self.path = str(path)
         try:
             conn = sqlite3.connect(
-                self.path, timeout=5, isolation_level=None, check_same_thread=False
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":

@@ -1,0 +1,222 @@
+"""The engine's guarantees that no single journey shows: versions, concurrency, faults, access."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from engine.errors import (
+    ActionRefused,
+    AnswersInvalid,
+    DatabaseError,
+    NotFound,
+    NotPermitted,
+    StaleCase,
+)
+from engine.runtime import Actor, Engine
+from engine.store import SCHEMA_VERSION, Store
+
+from .conftest import EXAMPLE, ROOT
+
+ANN = Actor("applicant", "ann", "org_a")
+BOB = Actor("applicant", "bob", "org_b")
+CORA = Actor("commissioner", "cora")
+JAN_10 = datetime(2022, 1, 10, 12, 0, tzinfo=UTC)
+GOOD = {
+    "org_name": "Org A",
+    "income": 50000,
+    "org_type": "charity",
+    "priorities": ["isolation"],
+    "summary": "Lunch club",
+}
+
+
+def copy_example(tmp_path: Path, edit=None) -> Path:
+    (tmp_path / "programmes").mkdir(exist_ok=True)
+    (tmp_path / "forms").mkdir(exist_ok=True)
+    (tmp_path / "forms" / "tiny_eoi.yaml").write_bytes(
+        (EXAMPLE / "forms" / "tiny_eoi.yaml").read_bytes()
+    )
+    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
+    path = tmp_path / "programmes" / "tiny.yaml"
+    path.write_text(edit(text) if edit else text, "utf-8")
+    return path
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    e = Engine(tmp_path / "engine.db", clock=lambda: JAN_10)
+    e.publish(copy_example(tmp_path))
+    return e
+
+
+def submitted(engine: Engine, actor: Actor = ANN) -> int:
+    case = engine.start_case("tiny_grants", "application", actor)
+    engine.save_answers(case.id, "tiny_eoi", GOOD, actor)
+    return engine.act(case.id, "submit", actor).id
+
+
+def test_a_case_keeps_the_version_it_started_under(tmp_path: Path, engine: Engine) -> None:
+    old = engine.start_case("tiny_grants", "application", ANN)
+    # the commissioner adds a shortlisting step and republishes
+    edited = copy_example(tmp_path, lambda t: t.replace(
+        "      - {id: submitted, label: Submitted}",
+        "      - {id: submitted, label: Submitted}\n      - {id: shortlisted, label: Shortlisted}",
+    ).replace("      - trigger: award\n", "      - trigger: shortlist\n        source: submitted\n        dest: shortlisted\n        by: [assessor]\n      - trigger: award\n        source: shortlisted\n        dest: awarded\n        by: [commissioner]\n        effects: [{do: record_award}]\n      - trigger: award_direct\n"))  # fmt: skip
+    programme, new = Engine(engine.store).publish(edited)
+    assert new and programme.version != old.version
+    fresh = engine.start_case("tiny_grants", "application", ANN)
+    assert fresh.version == programme.version
+    assert engine.case(old.id, ANN).version == old.version
+    engine.save_answers(old.id, "tiny_eoi", GOOD, ANN)
+    engine.act(old.id, "submit", ANN)
+    with pytest.raises(NotFound, match="shortlist"):  # the old case's workflow has no such step
+        engine.act(old.id, "shortlist", Actor("assessor", "ada"))
+    counts = {v["version"]: v["cases"] for v in engine.store.versions("tiny_grants")}
+    assert counts == {old.version: 1, programme.version: 1}
+
+
+def test_two_people_acting_at_once_one_wins_and_the_other_is_told(
+    tmp_path: Path, engine: Engine
+) -> None:
+    case_id = submitted(engine)
+    looked = engine.case(case_id, CORA)
+    other = Engine(tmp_path / "engine.db", clock=lambda: JAN_10)  # a second web worker
+    other.act(case_id, "reject", CORA, reason="Out of area", expected_revision=looked.revision)
+    with pytest.raises(StaleCase, match="changed while you were looking"):
+        engine.act(case_id, "award", CORA, amount=10000, expected_revision=looked.revision)
+    assert engine.case(case_id, CORA).state == "rejected"
+    assert engine.store.award_totals("tiny_grants")["count"] == 0
+
+
+def test_refusals_name_every_reason(engine: Engine) -> None:
+    case = engine.start_case("tiny_grants", "application", ANN)
+    engine.save_answers(case.id, "tiny_eoi", {"income": 2_000_000}, ANN)
+    with pytest.raises(ActionRefused) as err:
+        engine.act(case.id, "submit", ANN)
+    text = str(err.value)
+    assert "£2,000,000" in text  # the eligibility criterion's own words, with the answer
+    assert "What is your organisation's name?" in text  # an unanswered required question
+
+
+def test_bad_requests_are_named(engine: Engine) -> None:
+    case_id = submitted(engine)
+    with pytest.raises(NotFound, match="there is no case 999"):
+        engine.case(999, CORA)
+    with pytest.raises(NotFound, match='did you mean "award"'):
+        engine.act(case_id, "awrd", CORA)
+    with pytest.raises(ActionRefused, match="cannot be taken while the case is submitted"):
+        engine.act(case_id, "submit", ANN)
+    with pytest.raises(NotPermitted, match="taken by commissioner"):
+        engine.act(case_id, "award", ANN, amount=10000)
+    with pytest.raises(AnswersInvalid) as err:
+        engine.save_answers(engine.start_case("tiny_grants", "application", ANN).id, "tiny_eoi",
+                            {"income": "lots", "org_type": "plc"}, ANN)  # fmt: skip
+    assert set(err.value.errors) == {"income", "org_type"}
+
+
+def test_an_applicant_never_sees_another_organisations_case(engine: Engine) -> None:
+    case_id = submitted(engine, ANN)
+    for call in (lambda: engine.case(case_id, BOB), lambda: engine.history(case_id, BOB),
+                 lambda: engine.act(case_id, "award", BOB), lambda: engine.save_answers(case_id, "tiny_eoi", GOOD, BOB)):  # fmt: skip
+        with pytest.raises(NotFound):
+            call()
+
+
+def test_money_rules_refuse_with_the_rule_and_the_amount(engine: Engine) -> None:
+    with pytest.raises(ActionRefused, match="at most £20,000; £25,000 is £5,000 too much"):
+        engine.act(submitted(engine), "award", CORA, amount=25000, lot="north")
+    for _ in range(2):
+        engine.act(submitted(engine), "award", CORA, amount=20000, lot="north")
+    with pytest.raises(ActionRefused, match=r"£10,000 over its £50,000 budget"):
+        engine.act(submitted(engine), "award", CORA, amount=20000, lot="north")
+
+
+def test_the_audit_log_cannot_be_rewritten(engine: Engine) -> None:
+    case_id = submitted(engine)
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        engine.store.db.execute(
+            "UPDATE audit SET actor_role = 'commissioner' WHERE case_id = ?", (case_id,)
+        )
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        engine.store.db.execute("DELETE FROM audit")
+    history = engine.history(case_id, ANN)
+    assert [(e["action"], e["from"], e["to"]) for e in history] == [
+        ("start", None, "draft"), ("answer", "draft", "draft"), ("submit", "draft", "submitted")]  # fmt: skip
+
+
+def test_a_busy_database_is_a_sentence_not_a_hang(tmp_path: Path, engine: Engine) -> None:
+    case_id = submitted(engine)
+    blocker = sqlite3.connect(tmp_path / "engine.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        quick = Engine(Store(tmp_path / "engine.db", timeout=0.05), clock=lambda: JAN_10)
+        with pytest.raises(DatabaseError, match="busy with another action; try again"):
+            quick.act(case_id, "reject", CORA, reason="x")
+    finally:
+        blocker.execute("ROLLBACK")
+    assert engine.case(case_id, CORA).state == "submitted"
+
+
+def test_a_read_only_database_is_named(engine: Engine) -> None:
+    case_id = submitted(engine)
+    engine.store.db.execute("PRAGMA query_only = ON")
+    with pytest.raises(DatabaseError, match="read-only"):
+        engine.act(case_id, "reject", CORA, reason="x")
+
+
+def test_an_older_or_newer_database_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as conn:
+        conn.execute("CREATE TABLE legacy (note TEXT)")
+        conn.execute("INSERT INTO legacy VALUES ('kept')")
+    with pytest.raises(DatabaseError, match="commission db upgrade"):
+        Engine(old)
+    store = Store(old, check=False)
+    assert store.upgrade() == list(range(1, SCHEMA_VERSION + 1))
+    assert Engine(old).store.schema_version() == SCHEMA_VERSION
+    assert store.db.execute("SELECT note FROM legacy").fetchone() == ("kept",)  # upgraded in place
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(DatabaseError, match="newer version of the engine"):
+        Engine(newer)
+
+
+CRASH = r"""
+import os, sys
+from datetime import datetime, UTC
+from engine.runtime import Actor, Engine
+from engine.store import Store
+real_audit = Store.audit
+def die_after_state_write(self, *args, **kwargs):
+    os._exit(9)  # the process is killed after the state was written, before the audit and commit
+Store.audit = die_after_state_write
+engine = Engine(sys.argv[1], clock=lambda: datetime(2022, 1, 10, 12, tzinfo=UTC))
+engine.act(int(sys.argv[2]), "reject", Actor("commissioner", "cora"), reason="killed midway")
+"""
+
+
+def test_a_process_killed_mid_action_leaves_the_case_fully_before_it(
+    tmp_path: Path, engine: Engine
+) -> None:
+    case_id = submitted(engine)
+    before = engine.case(case_id, CORA)
+    events = len(engine.history(case_id, CORA))
+    result = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "engine.db"), str(case_id)],
+                            cwd=ROOT, capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 9, result.stderr
+    after = Engine(tmp_path / "engine.db", clock=lambda: JAN_10).case(case_id, CORA)
+    assert (
+        (after.state, after.revision)
+        == (before.state, before.revision)
+        == ("submitted", before.revision)
+    )
+    assert len(engine.history(case_id, CORA)) == events
+    engine.act(case_id, "reject", CORA, reason="done properly")  # and the case is usable afterwards
+    assert engine.case(case_id, CORA).state == "rejected"
