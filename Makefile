@@ -35,6 +35,7 @@ docs: setup
 
 bench: setup
 	$(BIN)/python scripts/bench_validate.py
+	$(BIN)/python scripts/bench_engine.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

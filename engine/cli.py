@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -34,7 +36,11 @@ as_option = click.option(
 @click.group()
 @click.version_option(package_name="commissioning-engine")
 def main() -> None:
-    """Run commissioning programmes written in YAML."""
+    """Run commissioning programmes written in YAML.
+
+    Set COMMISSION_DB to choose the database, and COMMISSION_NOW (an ISO date and time) to act
+    as if it were that moment, e.g. to rehearse a round's deadlines.
+    """
 
 
 def _default_files() -> list[Path]:
@@ -161,6 +167,16 @@ def _engine(db_path: Path):
 
     if str(db_path) != ":memory:":
         db_path.parent.mkdir(parents=True, exist_ok=True)
+    frozen = os.environ.get("COMMISSION_NOW")
+    if frozen:  # for demos, rehearsals and tests: act as if it were this moment
+        try:
+            moment = datetime.fromisoformat(frozen)
+        except ValueError:
+            raise click.BadParameter(
+                f"COMMISSION_NOW={frozen!r} is not an ISO date and time"
+            ) from None
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return Engine(db_path, clock=lambda: moment)
     return Engine(db_path)
 
 

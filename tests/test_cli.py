@@ -101,3 +101,50 @@ def test_inspect_json_shows_dates_with_their_utc_offset(tmp_path: Path) -> None:
     assert closes["at"] == "2022-06-21T17:00:00+01:00"  # 17:00 in June is BST
     opens = next(m for m in json.loads(result.stdout)["timeline"] if m["id"] == "opens")
     assert opens["at"] == "2022-01-04T09:00:00+00:00"
+
+
+def test_a_case_can_be_driven_from_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("COMMISSION_NOW", "2022-02-01T10:00:00+00:00")
+    path = write_programme(tmp_path, (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8"))
+    db = ["--db", str(tmp_path / "cli.db")]
+    ann = ["--as", "applicant:ann@org_a"]
+    run = CliRunner().invoke
+    assert run(main, ["publish", str(path), *db]).exit_code == 0
+    started = run(main, ["case", "start", "tiny_grants", "application", *ann, *db, "--json"])
+    assert started.exit_code == 0, started.output
+    ref = json.loads(started.stdout)["reference"]
+    answers = json.dumps({"org_name": "Org A", "income": 5_000_000, "org_type": "charity",
+                          "priorities": ["isolation"], "summary": "Lunch club"})  # fmt: skip
+    assert (
+        run(main, ["case", "answer", ref, "tiny_eoi", "--answers", answers, *ann, *db]).exit_code
+        == 0
+    )
+    refused = run(main, ["case", "act", ref, "submit", *ann, *db])
+    assert refused.exit_code == 1
+    assert "income must be under £1,000,000: you entered £5,000,000" in refused.stderr
+    fixed = run(
+        main, ["case", "answer", ref, "tiny_eoi", "--answers", '{"income": 40000}', *ann, *db]
+    )
+    assert fixed.exit_code == 0
+    done = run(main, ["case", "act", ref, "submit", *ann, *db, "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["state"] == "submitted"
+    other = run(main, ["case", "show", ref, "--as", "applicant:bob@org_b", *db])
+    assert other.exit_code == 1 and "there is no case" in other.stderr
+    history = run(main, ["case", "history", ref, *db, "--json"])
+    assert [e["action"] for e in json.loads(history.stdout)] == [
+        "start",
+        "answer",
+        "answer",
+        "submit",
+    ]
+    versions = run(main, ["versions", "tiny_grants", *db, "--json"])
+    assert json.loads(versions.stdout)[0]["cases"] == 1
+
+
+def test_db_upgrade_creates_or_reports_up_to_date(tmp_path: Path) -> None:
+    db = ["--db", str(tmp_path / "new.db")]
+    first = CliRunner().invoke(main, ["db", "upgrade", *db])
+    assert first.exit_code == 0 and "upgraded through schema" in first.output
+    again = CliRunner().invoke(main, ["db", "upgrade", *db])
+    assert "already up to date" in again.output
