@@ -63,10 +63,9 @@ def main() -> None:
                         now,
                     )
                     for i in range(CASES)
-                ],  # fmt: skip
+                ],
             )
         applicant = Actor("applicant", "ann", "org_bench")
-        commissioner = Actor("commissioner", "cora")
         started: list[int] = []
         start_ms = timed(
             lambda i: started.append(engine.start_case(programme.id, "application", applicant).id)
