@@ -74,6 +74,16 @@ class ActionOption:
 
 
 @dataclass(frozen=True)
+class ServiceLevelResult:
+    """A time-limited promise on one case: kept, pending, at risk (warned) or missed (flagged)."""
+
+    id: str
+    title: str
+    status: str  # kept, pending, at_risk, missed, not_started
+    due: datetime | None
+
+
+@dataclass(frozen=True)
 class CaseView:
     """A case as people see it."""
 
@@ -687,6 +697,45 @@ class Engine:
             for m in ms
         ]
 
+    # -- service levels --------------------------------------------------------------------
+    def check_service_levels(self, case_id: int | str, actor: Actor) -> list[ServiceLevelResult]:
+        """Check each service level of the case; a missed one raises its flag (once, audited)."""
+        with self.store.transaction():
+            row = self._row(case_id, actor)
+            programme = self.programme(row["programme_id"], row["version"])
+            context = self._context(row, programme)
+            tz = ZoneInfo(programme.timezone)
+            now = self.now()
+            results: list[ServiceLevelResult] = []
+            newly_missed: list[str] = []
+            for sl in programme.data["service_levels"]:
+                if sl["workflow"] != row["workflow"]:
+                    continue
+                due = self._due(row, programme, sl["within"])
+                kept, _why = self._check(sl["rule"], context, programme)
+                if kept:
+                    status = "kept"
+                elif due is None:
+                    status = "not_started"
+                elif now >= due:
+                    status = "missed"
+                    if not row["flags"].get(sl["id"]):
+                        newly_missed.append(sl["id"])
+                elif "warn" in sl and now >= _shift(due, sl["warn"], -1, tz):
+                    status = "at_risk"
+                else:
+                    status = "pending"
+                results.append(ServiceLevelResult(sl["id"], sl["title"], status, due))
+            if newly_missed:
+                stamp = self._stamp()
+                flags = {**row["flags"], **dict.fromkeys(newly_missed, True)}
+                self.store.move_case(
+                    row["id"], row["revision"], row["state"], flags, row["entered"], stamp
+                )
+                self.store.audit(row["id"], stamp, actor.role, actor.id, "service_level_missed", row["state"],
+                                 row["state"], row["version"], {"missed": newly_missed})  # fmt: skip
+        return results
+
     # -- money -----------------------------------------------------------------------------
     def _award_problems(self, row: dict[str, Any], programme: Programme, eff: dict[str, Any],
                         context: dict[str, Any], amount: int | None, lot: str | None) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
@@ -818,6 +867,12 @@ class Engine:
 
 
 _NOT_YOURS = "this action is not for"
+
+
+def _shift(moment: datetime, duration: str, sign: int, tz: ZoneInfo) -> datetime:
+    from .schedule import shift
+
+    return shift(moment, parse_duration(duration), sign, tz)
 
 
 _QUESTIONS: dict[tuple[str, str], dict[str, Question]] = {}

@@ -7,12 +7,14 @@ Each file in tests/scenarios/ is one journey through one shipped programme, run 
 - `actor`: who acts (a name from the file's `actors`); defaults to the previous step's actor.
 - one action: `start: {workflow, as, role?, lot?, subject?}` (names the new case `as`),
   `answer: {form, answers, record?}`, `act: trigger` (with optional `amount`, `lot`, `reason`,
-  `expected_state`), `eligibility: {}`, `actions: {}`, `child: {of: case, workflow, as}` (names
-  a case an action started).
+  `expected_state`), `eligibility: {}`, `actions: {}`, `view: {}`, `service_levels: {}` (check
+  the case's time-limited promises, flagging missed ones), `child: {of: case, workflow, as}`
+  (names a case an action started).
 - `case`: which named case the step is about (defaults to the last one named).
 - `expect`: `state`, `flags` (subset), `error` (exception class), `says` (substring of the
   message and reasons), `eligibility` ({criterion id: status}), `allowed`/`refused` (triggers),
-  `audit` (subset of the newest audit event), `records` ({form: count}).
+  `audit` (subset of the newest audit event), `records` ({form: count}), `service_levels`
+  ({id: kept|pending|at_risk|missed|not_started}, after a `service_levels` step).
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ class Journey:
             text = str(error) if error else repr(result)
             for fragment in _as_list(expect["says"]):
                 assert fragment.lower() in text.lower(), f"{fragment!r} not in {text!r}"
+        for sl_id, status in expect.get("service_levels", {}).items():
+            assert isinstance(result, dict) and result.get(sl_id) == status, (
+                f"service level {sl_id}: {result}"
+            )
         self.check(expect, result)
 
     def do(self, step: dict[str, Any]) -> Any:
@@ -111,6 +117,8 @@ class Journey:
             return e.eligibility(case, actor)
         if "actions" in step:
             return e.actions(case, actor)
+        if "service_levels" in step:
+            return {r.id: r.status for r in e.check_service_levels(case, actor)}
         if "view" in step:
             return e.case(case, actor)
         raise AssertionError(f"a step needs an action: {step!r}")
