@@ -584,6 +584,11 @@ class Engine:
             detail = self._effects(row, programme, t, actor, context, amount, lot, now)
             if reason:
                 detail["reason"] = reason
+            checks = {k: t.spec[k] for k in ("guard", "deadline", "not_before") if k in t.spec}
+            if t.spec.get("eligibility"):
+                checks["eligibility"] = "every criterion met"
+            if checks:
+                detail["checks_passed"] = checks  # what was true when the action was allowed
             for form_id in t.spec.get("forms", []):
                 self.store.mark_submitted(row["id"], form_id, now)
             flags = {**row["flags"], **detail.pop("flags", {})}
