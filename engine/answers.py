@@ -57,12 +57,13 @@ def check_value(
             errors.append("Enter a telephone number, like 0151 123 4567 or +44 151 123 4567")
         if kind == "postcode":
             keep = spec.get("keep_characters")
-            pattern = _POSTCODE_PART if keep else _POSTCODE
-            if not pattern.match(value):
+            value = " ".join(value.upper().split())
+            if _POSTCODE.match(value) and " " not in value:
+                value = f"{value[:-3]} {value[-3:]}"  # LE11AB is LE1 1AB
+            if not (_POSTCODE.match(value) or (keep and _POSTCODE_PART.match(value))):
                 errors.append("Enter a real postcode, like L1 8JQ")
-            value = value.upper()
             if keep:  # personal data minimised: only the first characters are ever stored
-                value = value.replace(" ", "")[:keep]
+                value = value[:keep].rstrip()  # "LE1 1AB"[:4] keeps the district, LE1
         elif keep := spec.get("keep_characters"):
             value = value[:keep]
         if kind in ("radios", "select") and value not in _options(q):
@@ -269,9 +270,9 @@ def check_form(
                 expr = compile_expression(rule["rule"])
             except ExpressionError:  # pragma: no cover - the loader rejects these
                 continue
-            missing = expr.names - set(variables)
+            scope = {**variables, "answers": variables}
+            missing = expr.names - set(scope)  # a rule over an unanswered optional question holds
             try:
-                scope = {**variables, "answers": variables}
                 ok = True if missing else bool(expr.evaluate({n: scope[n] for n in expr.names}))
             except Exception:
                 ok = False
