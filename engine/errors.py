@@ -62,9 +62,12 @@ class NotPermitted(ActionRefused):
 class AnswersInvalid(EngineError):
     """Answers that fail the form's rules; `errors` maps each question id to its messages."""
 
-    def __init__(self, form_title: str, errors: dict[str, list[str]]) -> None:
+    def __init__(
+        self, form_title: str, errors: dict[str, list[str]], labels: dict[str, str] | None = None
+    ) -> None:
         self.errors = errors
-        lines = "".join(f"\n- {q}: {m}" for q, ms in errors.items() for m in ms)
+        labels = labels or {}
+        lines = "".join(f"\n- {labels.get(q, q)} — {m}" for q, ms in errors.items() for m in ms)
         super().__init__(f"some answers to {form_title} need correcting:{lines}")
 
 

@@ -344,7 +344,9 @@ class Engine:
                     form, answers, complete=True, context={"now": self.now()}
                 )
                 if errors:
-                    raise AnswersInvalid(form.title, errors)
+                    raise AnswersInvalid(
+                        form.title, errors, {k: q.label for k, q in form.questions().items()}
+                    )
                 number = record or self.store.next_record_no(row["id"], form_id)
                 self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
                 detail = {"form": form_id, "record": number}
@@ -358,7 +360,9 @@ class Engine:
                     form, merged, complete=False, context={"now": self.now()}
                 )
                 if errors:
-                    raise AnswersInvalid(form.title, errors)
+                    raise AnswersInvalid(
+                        form.title, errors, {k: q.label for k, q in form.questions().items()}
+                    )
                 self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
                 detail = {"form": form_id, "questions": sorted(answers)}
             self.store.touch_case(row["id"], row["revision"], now)
@@ -628,8 +632,12 @@ class Engine:
                 reasons.append(f"this cannot happen before {_when(m.span.start, tz)} ({m.label})")
         if "at" in spec:
             due = self._due(row, programme, spec["at"])
-            if due is not None and now < due:
-                reasons.append(f"this happens automatically at {_when(due, tz)}")
+            # a milestone such as a deadline at 17:00 has passed only once 17:00 is over, so a
+            # submission at 17:00:00 and the round closing cannot both be allowed at one instant
+            at_milestone = set(spec["at"]) == {"milestone"}
+            if due is not None and (now <= due if at_milestone else now < due):
+                word = "after" if at_milestone else "at"
+                reasons.append(f"this happens automatically {word} {_when(due, tz)}")
         for form_id in spec.get("forms", []):
             reasons.extend(self._incomplete(row, programme, wf, form_id))
         if spec.get("eligibility"):
@@ -824,9 +832,10 @@ class Engine:
                 problems.append(why)
         made = self.store.payments(row["id"])
         if payment.get("schedule") == "single" and made:
-            problems.append(
-                f"the award is paid in one amount, and it was paid on {made[0]['paid_at'][:10]}"
+            paid = datetime.fromisoformat(made[0]["paid_at"]).astimezone(
+                ZoneInfo(programme.timezone)
             )
+            problems.append(f"the award is paid in one amount, and it was paid on {paid:%-d %B %Y}")
         if amount is None and eff.get("amount"):
             amount = context.get(eff["amount"])
         if amount is None:

@@ -12,7 +12,7 @@ Each file in tests/scenarios/ is one journey through one shipped programme, run 
   (names a case an action started).
 - `case`: which named case the step is about (defaults to the last one named).
 - `expect`: `state`, `flags` (subset), `error` (exception class), `says` (substring of the
-  message and reasons), `eligibility` ({criterion id: status}), `allowed`/`refused` (triggers),
+  message and reasons), `invalid` (question ids an AnswersInvalid names), `eligibility` ({criterion id: status}), `allowed`/`refused` (triggers),
   `audit` (subset of the newest audit event), `records` ({form: count}), `service_levels`
   ({id: kept|pending|at_risk|missed|not_started}, after a `service_levels` step).
 """
@@ -75,6 +75,12 @@ class Journey:
             )
         elif error is not None:
             raise AssertionError(f"unexpected {type(error).__name__}: {error}")
+        if "invalid" in expect:
+            assert isinstance(error, errors.AnswersInvalid), (
+                f"expected AnswersInvalid, got {error!r}"
+            )
+            for question in _as_list(expect["invalid"]):
+                assert question in error.errors, f"{question} not among {sorted(error.errors)}"
         if "says" in expect:
             text = str(error) if error else repr(result)
             for fragment in _as_list(expect["says"]):
