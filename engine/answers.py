@@ -173,8 +173,12 @@ def cel_value(q: Question | None, value: Any) -> Any:
     return value
 
 
-def _visible(q: Question, answers: dict[str, Any]) -> bool:
-    rule = q.spec.get("show_if")
+def _visible(q: Question, answers: dict[str, Any], page_rule: str | None = None) -> bool:
+    return _holds(page_rule, answers) and _holds(q.spec.get("show_if"), answers)
+
+
+def _holds(rule: str | None, answers: dict[str, Any]) -> bool:
+    """Whether a show_if condition holds for the answers so far (no condition: it does)."""
     if not rule:
         return True
     expr = compile_expression(rule)
@@ -192,8 +196,13 @@ def check_answers(
     *,
     complete: bool,
     context: dict[str, Any] | None = None,
+    page_rules: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """Check answers to a set of questions; `complete` also requires every visible required one."""
+    """Check answers to a set of questions; `complete` also requires every visible required one.
+
+    `page_rules` maps a question id to the `show_if` of the page it is on: a question on a page
+    that is not shown is neither required nor kept.
+    """
     by_id = {q.id: q for q in questions}
     errors: dict[str, list[str]] = {}
     clean: dict[str, Any] = {}
@@ -225,7 +234,7 @@ def check_answers(
             errors[q.id] = problems
     cel_answers = {k: cel_value(by_id.get(k), v) for k, v in clean.items()}
     for q in questions:
-        hidden = not _visible(q, cel_answers)
+        hidden = not _visible(q, cel_answers, (page_rules or {}).get(q.id))
         if hidden:
             clean.pop(q.id, None)  # an answer to a question no longer asked is not kept
             errors.pop(q.id, None)
@@ -261,7 +270,15 @@ def check_form(
     `context` supplies the reserved names rules may read, such as `now`.
     """
     questions = form_questions(form)
-    clean, errors = check_answers(questions, answers, complete=complete, context=context)
+    page_rules = {
+        q["id"]: page["show_if"]
+        for page in form.spec.get("pages", [])
+        if page.get("show_if")
+        for q in page["questions"]
+    }
+    clean, errors = check_answers(
+        questions, answers, complete=complete, context=context, page_rules=page_rules
+    )
     if complete and not errors:
         by_id = {q.id: q for q in questions}
         variables = {**(context or {}), **{k: cel_value(by_id.get(k), v) for k, v in clean.items()}}

@@ -516,7 +516,16 @@ class Engine:
             if row["state"] not in t.sources or t.trigger in seen:
                 continue
             reasons = self._reasons(
-                row, programme, wf, t, actor, context, amount=None, lot=None, reason="-"
+                row,
+                programme,
+                wf,
+                t,
+                actor,
+                context,
+                amount=None,
+                lot=None,
+                reason="-",
+                preview=True,
             )
             if reasons and any(
                 u.trigger == t.trigger
@@ -612,13 +621,18 @@ class Engine:
         return self.case(row["id"], actor)
 
     def _reasons(self, row: dict[str, Any], programme: Programme, wf: Workflow, t: Transition, actor: Actor,
-                 context: dict[str, Any], *, amount: int | None, lot: str | None, reason: str | None) -> list[str]:  # fmt: skip
-        """Every reason this actor may not take this transition now (an empty list: they may)."""
+                 context: dict[str, Any], *, amount: int | None, lot: str | None, reason: str | None,
+                 preview: bool = False) -> list[str]:  # fmt: skip
+        """Every reason this actor may not take this transition now (an empty list: they may).
+
+        With `preview`, what the person is asked for as they act (an amount) is not yet due.
+        """
         spec = t.spec
         reasons: list[str] = []
         if actor.role not in t.by:
             who = ", ".join(t.by) or "nobody"
-            reasons.append(f"{_NOT_YOURS} a {actor.role}: it is taken by {who}")
+            article = "an" if actor.role[0] in "aeiou" else "a"
+            reasons.append(f"{_NOT_YOURS} {article} {actor.role}: it is taken by {who}")
             return reasons
         tz = ZoneInfo(programme.timezone)
         now = self.now()
@@ -639,7 +653,7 @@ class Engine:
                 word = "after" if at_milestone else "at"
                 reasons.append(f"this happens automatically {word} {_when(due, tz)}")
         for form_id in spec.get("forms", []):
-            reasons.extend(self._incomplete(row, programme, wf, form_id))
+            reasons.extend(self._incomplete(row, programme, wf, form_id, t.trigger))
         if spec.get("eligibility"):
             for c in self._eligibility(row, programme, context):
                 if c.status == "not_met":
@@ -660,9 +674,12 @@ class Engine:
             reasons.append("give a reason")
         for eff in spec.get("effects", []):
             if eff["do"] == "record_award":
-                reasons.extend(self._award_problems(row, programme, eff, context, amount, lot)[1])
+                problems = self._award_problems(row, programme, eff, context, amount, lot)[1]
             elif eff["do"] == "record_payment":
-                reasons.extend(self._payment_problems(row, programme, eff, context, amount)[1])
+                problems = self._payment_problems(row, programme, eff, context, amount)[1]
+            else:
+                continue
+            reasons.extend(p for p in problems if not (preview and p.startswith("give the amount")))
         return reasons
 
     def _due(
@@ -692,12 +709,19 @@ class Engine:
         return base
 
     def _incomplete(
-        self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str
+        self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str
     ) -> list[str]:
         form = programme.forms[form_id]
         stored = [a for a in self.store.answers(row["id"]) if a["form"] == form_id]
         if self._repeatable(programme, wf, form_id):
-            return [] if stored else [f"record {form.title} first"]
+            # each time the action is taken it needs a record made since it was last taken
+            last = self.store.fired(row["id"], trigger)
+            fresh = [a for a in stored if last is None or (a["submitted_at"] or "") >= last]
+            if fresh:
+                return []
+            return [
+                f"record {form.title} first" if not stored else f"record a new {form.title} first"
+            ]
         if not stored:
             return [f"fill in {form.title} first"]
         _clean, errors = check_form(
@@ -755,8 +779,13 @@ class Engine:
         funding = programme.data["funding"]
         if amount is None and eff.get("amount"):
             amount = context.get(eff["amount"])
+        answered_lot = context.get(eff["lot"]) if eff.get("lot") else None
+        if row["lot"] and answered_lot and answered_lot != row["lot"]:
+            return {}, [
+                f"the case is for {row['lot']} but its answers say {answered_lot}; correct one of them first"
+            ]
         if lot is None:
-            lot = context.get(eff["lot"]) if eff.get("lot") else row["lot"]
+            lot = answered_lot or row["lot"]
         if amount is None:
             return {}, ["give the amount to award"]
         if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
@@ -839,13 +868,30 @@ class Engine:
         if amount is None and eff.get("amount"):
             amount = context.get(eff["amount"])
         if amount is None:
-            lineage = [row["id"], *([row["parent_id"]] if row["parent_id"] else [])]
-            award = self.store.award_for(lineage)
+            award = self.store.award_for(self._lineage(row))
             if award and payment.get("schedule") == "single":
                 amount = award["amount"]
         if amount is None:
             problems.append("give the amount to pay")
+        else:
+            award = self.store.award_for(self._lineage(row))
+            paid = sum(p["amount"] for p in made)
+            if award and paid + amount > award["amount"]:
+                problems.append(
+                    f"{_money(amount)} would take payments to {_money(paid + amount)}, more than the "
+                    f"{_money(award['amount'])} awarded ({_money(award['amount'] - paid)} is left to pay)"
+                )
         return {"amount": amount}, problems
+
+    def _lineage(self, row: dict[str, Any]) -> list[int]:
+        """This case and the cases it was started from (a contract's application)."""
+        out = [row["id"]]
+        parent = row["parent_id"]
+        while parent is not None and len(out) < 10:
+            out.append(parent)
+            prow = self.store.case(parent)
+            parent = prow["parent_id"] if prow else None
+        return out
 
     def _effects(self, row: dict[str, Any], programme: Programme, t: Transition, actor: Actor,
                  context: dict[str, Any], amount: int | None, lot: str | None, now: str) -> dict[str, Any]:  # fmt: skip

@@ -60,3 +60,24 @@ def test_a_hidden_question_is_neither_required_nor_kept() -> None:
     clean, errors = check_form(form, {"kind": "charity", "directors": 2}, complete=True)
     assert errors == {} and "directors" not in clean
     assert check_form(form, {"kind": "cic"}, complete=True)[1] == {"directors": ["Enter an answer"]}
+
+
+def test_questions_on_a_page_that_is_not_shown_are_not_required() -> None:
+    kind = Question(
+        "kind",
+        "radios",
+        "Kind?",
+        True,
+        {"options": [{"value": "lead", "label": "Lead"}, {"value": "partner", "label": "Partner"}]},
+    )
+    lead_of = Question("lead_of", "text", "Who is your lead?", True, {})
+    pages = ({"id": "p1", "title": "P1", "questions": [{"id": "kind"}]},
+             {"id": "p2", "title": "P2", "show_if": 'kind == "partner"', "questions": [{"id": "lead_of"}]})  # fmt: skip
+    form = Form("f", "F", (("p1", "P1", (kind,)), ("p2", "P2", (lead_of,))), {"pages": list(pages)})
+    assert check_form(form, {"kind": "lead", "lead_of": "stale"}, complete=True) == (
+        {"kind": "lead"},
+        {},
+    )
+    assert check_form(form, {"kind": "partner"}, complete=True)[1] == {
+        "lead_of": ["Enter an answer"]
+    }
