@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from engine.cli import main
 
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, ROOT
 
 LINE = re.compile(
     r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): error\[(?P<code>[a-z0-9-]+)\]: .{10,}$"
@@ -148,3 +148,49 @@ def test_db_upgrade_creates_or_reports_up_to_date(tmp_path: Path) -> None:
     assert first.exit_code == 0 and "upgraded through schema" in first.output
     again = CliRunner().invoke(main, ["db", "upgrade", *db])
     assert "already up to date" in again.output
+
+
+def test_a_liverpool_expression_of_interest_through_the_command_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The same journey as tests/scenarios/liverpool_eoi.yaml, typed at a terminal."""
+    import yaml
+
+    monkeypatch.setenv("COMMISSION_DB", str(tmp_path / "liverpool.db"))
+    monkeypatch.setenv("COMMISSION_NOW", "2022-01-20T10:00:00+00:00")
+    journey = yaml.safe_load(
+        (ROOT / "tests" / "scenarios" / "liverpool_eoi.yaml").read_text("utf-8")
+    )
+    answers = dict(journey["steps"][1]["answer"]["answers"])  # the small charity's answers
+    (tmp_path / "eoi.json").write_text(json.dumps(answers), "utf-8")
+    run = CliRunner().invoke
+    assert run(main, ["publish", str(ROOT / "programmes" / "liverpool.yaml")]).exit_code == 0
+    ann = ["--as", "applicant:ann@small_org"]
+    ref = json.loads(
+        run(
+            main, ["case", "start", "liverpool_life_rooms_2022", "application", *ann, "--json"]
+        ).stdout
+    )["reference"]
+    saved = run(
+        main,
+        [
+            "case",
+            "answer",
+            ref,
+            "liverpool_expression_of_interest",
+            "--file",
+            str(tmp_path / "eoi.json"),
+            *ann,
+        ],
+    )
+    assert saved.exit_code == 0, saved.output
+    assert run(main, ["case", "act", ref, "submit_eoi", *ann]).exit_code == 0
+    refused = run(main, ["case", "act", ref, "confirm_eligible", "--as", "commissioner:cora"])
+    assert refused.exit_code == 1
+    assert "you entered £600,000" in refused.stderr
+    shown = run(main, ["case", "show", ref, "--json"])
+    eligibility = {c["id"]: c["status"] for c in json.loads(shown.stdout)["eligibility"]}
+    assert (
+        eligibility["income_over_750k"] == "not_met"
+        and eligibility["established_12_months"] == "met"
+    )

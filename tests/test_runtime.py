@@ -193,30 +193,40 @@ import os, sys
 from datetime import datetime, UTC
 from engine.runtime import Actor, Engine
 from engine.store import Store
-real_audit = Store.audit
-def die_after_state_write(self, *args, **kwargs):
-    os._exit(9)  # the process is killed after the state was written, before the audit and commit
-Store.audit = die_after_state_write
+point = sys.argv[3]
+real = getattr(Store, point)
+def die(self, *args, **kwargs):
+    if point != "move_case":
+        os._exit(9)
+    real(self, *args, **kwargs)  # the state is written, then the process is killed
+    os._exit(9)
+setattr(Store, point, die)
 engine = Engine(sys.argv[1], clock=lambda: datetime(2022, 1, 10, 12, tzinfo=UTC))
-engine.act(int(sys.argv[2]), "reject", Actor("commissioner", "cora"), reason="killed midway")
+engine.act(int(sys.argv[2]), "award", Actor("commissioner", "cora"), amount=10000, lot="north")
 """
 
 
+# The award action writes, in order: the award row, the new state, the audit event, then commits.
+@pytest.mark.parametrize("point", ["insert_award", "move_case", "audit"])
 def test_a_process_killed_mid_action_leaves_the_case_fully_before_it(
-    tmp_path: Path, engine: Engine
+    tmp_path: Path, engine: Engine, point: str
 ) -> None:
     case_id = submitted(engine)
     before = engine.case(case_id, CORA)
     events = len(engine.history(case_id, CORA))
-    result = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "engine.db"), str(case_id)],
+    result = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "engine.db"), str(case_id), point],
                             cwd=ROOT, capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 9, result.stderr
-    after = Engine(tmp_path / "engine.db", clock=lambda: JAN_10).case(case_id, CORA)
+    again = Engine(tmp_path / "engine.db", clock=lambda: JAN_10)
+    after = again.case(case_id, CORA)
     assert (
         (after.state, after.revision)
         == (before.state, before.revision)
         == ("submitted", before.revision)
     )
-    assert len(engine.history(case_id, CORA)) == events
-    engine.act(case_id, "reject", CORA, reason="done properly")  # and the case is usable afterwards
-    assert engine.case(case_id, CORA).state == "rejected"
+    assert len(again.history(case_id, CORA)) == events
+    assert again.store.award_totals("tiny_grants") == {"count": 0, "amount": 0, "lots": {}}
+    again.act(
+        case_id, "award", CORA, amount=10000, lot="north"
+    )  # and the case is usable afterwards
+    assert again.case(case_id, CORA).state == "awarded"
