@@ -162,6 +162,21 @@ class _Base:
             self._lines = self.source_text.splitlines()
         return self._lines[line - 1] if 0 < line <= len(self._lines) else None
 
+    def exactly_one(
+        self, path: Path, item: dict[str, Any], keys: tuple[str, ...], code: str, what: str
+    ) -> str | None:
+        """The one key of `keys` that `item` has; reports none or several and returns None."""
+        given = [k for k in keys if k in item]
+        if len(given) == 1:
+            return given[0]
+        which = "none of them" if not given else " and ".join(given)
+        self.err(
+            path,
+            code,
+            f"{what} needs exactly one of {', '.join(keys[:-1])} or {keys[-1]}; it has {which}",
+        )
+        return None
+
     def unique_ids(
         self, items: Any, path: Path, key: str = "id", what: str = "id"
     ) -> dict[str, int]:
@@ -460,17 +475,13 @@ class ProgrammeChecker(_Base):
         for i, m in enumerate(_l(_d(self.data).get("timeline"))):
             m = _d(m)
             path: Path = ("timeline", i)
-            given = [k for k in ("at", "from", "month", "week_of") if k in m]
             label = f'milestone "{m.get("id")}"'
-            if len(given) != 1:
-                which = "none of them" if not given else " and ".join(given)
-                self.err(
-                    path,
-                    "milestone-date",
-                    f"{label} needs exactly one of at, from (with to), month or week_of; it has {which}",
-                )
+            given = self.exactly_one(
+                path, m, ("at", "from", "month", "week_of"), "milestone-date", label
+            )
+            if given is None:
                 continue
-            span = self._span(path, m, given[0], label)
+            span = self._span(path, m, given, label)
             if span is None:
                 continue
             if isinstance(m.get("id"), str):
@@ -478,7 +489,7 @@ class ProgrammeChecker(_Base):
             if latest_start is not None and span.end < latest_start[0].start:
                 earlier = _d(_l(_d(self.data).get("timeline"))[latest_start[1]])
                 self.err(
-                    (*path, given[0]),
+                    (*path, given),
                     "timeline-order",
                     f'{label} ({_show(span)}) comes before milestone "{earlier.get("id")}" '
                     f"({_show(latest_start[0])}), which is listed above it; list the timeline "
@@ -775,18 +786,17 @@ class ProgrammeChecker(_Base):
     def anchor(self, path: Path, a: Any, workflow: Any, what: str) -> None:
         """Check a time anchor: exactly one reference, which exists, and a readable offset."""
         a = _d(a)
-        refs = [k for k in ("milestone", "review", "entered", "trigger") if k in a]
-        if len(refs) != 1:
-            which = "none" if not refs else " and ".join(refs)
-            self.err(
-                path,
-                "bad-anchor",
-                f"the time of {what} needs exactly one of milestone, review, entered or trigger; it has {which}",
-            )
+        ref = self.exactly_one(
+            path,
+            a,
+            ("milestone", "review", "entered", "trigger"),
+            "bad-anchor",
+            f"the time of {what}",
+        )
+        if ref is None:
             return
         if "before" in a and "after" in a:
             self.err(path, "bad-anchor", f"the time of {what} has both before and after; keep one")
-        ref = refs[0]
         if ref == "milestone":
             self.milestone((*path, "milestone"), a["milestone"])
         elif ref == "review":
