@@ -95,6 +95,51 @@ MIGRATIONS: list[str] = [
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
+    # 2: the scheduler. A reminder row is one thing due at one moment; its key makes planning
+    # idempotent, its status makes sending exactly-once; the outbox keeps every message sent.
+    """
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        programme_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        case_id INTEGER REFERENCES cases(id),
+        due_at TEXT NOT NULL,
+        anchor_at TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        note TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX reminders_due ON reminders (status, due_at);
+    CREATE INDEX reminders_by_case ON reminders (case_id, status);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        reminder_id INTEGER UNIQUE REFERENCES reminders(id),
+        programme_id TEXT NOT NULL,
+        case_id INTEGER,
+        to_role TEXT NOT NULL,
+        organisation_id TEXT,
+        to_address TEXT,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        backend TEXT
+    );
+    CREATE INDEX outbox_undelivered ON outbox (delivered_at);
+    CREATE TABLE pins (
+        programme_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at TEXT NOT NULL,
+        pinned_by TEXT,
+        pinned_at TEXT NOT NULL,
+        PRIMARY KEY (programme_id, target)
+    );
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
