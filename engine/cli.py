@@ -419,5 +419,7 @@ def case_history(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -
     _print(events, as_json, "\n".join(lines))
 
 
+from . import cli_schedule  # noqa: E402, F401 - registers scheduler, schedule, calendar and pin
+
 if __name__ == "__main__":
     main()

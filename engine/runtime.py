@@ -22,6 +22,7 @@ from .dates import parse_duration
 from .errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
 from .loader import load_programme, programme_from_data
 from .model import Form, Programme, Question, Transition, Workflow
+from .planner import plan_programme, replan_case
 from .rules import compile_expression
 from .schema_check import did_you_mean
 from .store import Store
@@ -142,6 +143,8 @@ class Engine:
             new = self.store.save_programme_version(
                 programme.id, programme.version, programme.data, str(path), self._stamp()
             )
+            if new:
+                plan_programme(self.store, programme, self.now())
         self._programmes[(programme.id, programme.version)] = programme
         return programme, new
 
@@ -206,6 +209,7 @@ class Engine:
             self.store.audit(
                 case_id, now, actor.role, actor.id, "start", None, wf.initial, programme.version, {}
             )
+            self._replan(case_id, programme)
         return self.case(case_id, actor)
 
     def _insert_case(self, programme: Programme, wf: Workflow, org: str | None, role: str | None,
@@ -377,6 +381,7 @@ class Engine:
                 row["version"],
                 detail,
             )
+            self._replan(row["id"], programme)  # a record may keep a promise or end a reminder
         return self.case(row["id"], actor)
 
     def _may_fill(
@@ -618,6 +623,9 @@ class Engine:
                 row["version"],
                 detail,
             )
+            self._replan(row["id"], programme)
+            if "started" in detail:
+                self._replan(detail["started"], programme)
         return self.case(row["id"], actor)
 
     def _reasons(self, row: dict[str, Any], programme: Programme, wf: Workflow, t: Transition, actor: Actor,
@@ -772,6 +780,12 @@ class Engine:
                 self.store.audit(row["id"], stamp, actor.role, actor.id, "service_level_missed", row["state"],
                                  row["state"], row["version"], {"missed": newly_missed})  # fmt: skip
         return results
+
+    def _replan(self, case_id: int, programme: Programme) -> None:
+        """Bring the case's reminder rows in line with its facts (inside the caller's transaction)."""
+        row = self.store.case(case_id)
+        assert row is not None
+        replan_case(self.store, programme, row, self.now())
 
     # -- money -----------------------------------------------------------------------------
     def _award_problems(self, row: dict[str, Any], programme: Programme, eff: dict[str, Any],

@@ -118,7 +118,7 @@ MIGRATIONS: list[str] = [
     CREATE INDEX reminders_by_case ON reminders (case_id, status);
     CREATE TABLE outbox (
         id INTEGER PRIMARY KEY,
-        reminder_id INTEGER UNIQUE REFERENCES reminders(id),
+        reminder_id INTEGER REFERENCES reminders(id),
         programme_id TEXT NOT NULL,
         case_id INTEGER,
         to_role TEXT NOT NULL,
@@ -131,6 +131,7 @@ MIGRATIONS: list[str] = [
         backend TEXT
     );
     CREATE INDEX outbox_undelivered ON outbox (delivered_at);
+    CREATE UNIQUE INDEX outbox_once ON outbox (reminder_id, to_role, to_address);
     CREATE TABLE pins (
         programme_id TEXT NOT NULL,
         target TEXT NOT NULL,
@@ -139,6 +140,44 @@ MIGRATIONS: list[str] = [
         pinned_at TEXT NOT NULL,
         PRIMARY KEY (programme_id, target)
     );
+    """,
+    # 3: accounts for the web app. People sign in with an email and a password (hashed by
+    # werkzeug.security); several people of one organisation share its cases. A reset token is
+    # stored only as its SHA-256, used once, and expires. Uploaded files live outside the web root
+    # under random names; this table says whose case each belongs to.
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        organisation_id TEXT REFERENCES organisations(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX users_by_organisation ON users (organisation_id);
+    CREATE TABLE password_resets (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        form_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        stored_as TEXT NOT NULL UNIQUE,
+        uploaded_by TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX uploads_by_case ON uploads (case_id);
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -161,11 +200,145 @@ def _friendly(exc: sqlite3.Error, path: str) -> DatabaseError:
     return DatabaseError(f"the database {path} refused the change: {exc}")
 
 
-class Store:
+class ReminderStore:
+    """The scheduler's queries (mixed into Store): planning rows, claiming them, the outbox."""
+
+    # Store supplies `db`, `path` and `execute`.
+    db: sqlite_utils.Database
+    path: str
+
+    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:  # pragma: no cover
+        raise NotImplementedError  # Store's own execute is the one used
+
+    def plan_rows(self, rows: list[dict[str, Any]]) -> int:
+        """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
+        cur = self.execute_many(
+            "INSERT OR IGNORE INTO reminders (key, programme_id, version, kind, rule, case_id, due_at, anchor_at, "
+            "payload, created_at) VALUES (:key, :programme_id, :version, :kind, :rule, :case_id, :due_at, "
+            ":anchor_at, :payload, :created_at)",
+            [{**r, "payload": json.dumps(r.get("payload", {}))} for r in rows],
+        )
+        return cur.rowcount
+
+    def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> sqlite3.Cursor:
+        """Run one statement for many rows."""
+        try:
+            return self.db.conn.executemany(sql, rows)  # type: ignore[attr-defined]
+        except sqlite3.IntegrityError:
+            raise
+        except sqlite3.Error as exc:
+            raise _friendly(exc, self.path) from None
+
+    def cancel_other_rows(self, case_id: int, keep: set[str], now: str) -> int:
+        """Cancel a case's pending rows that its current facts no longer call for."""
+        pending = [
+            r[0]
+            for r in self.execute(
+                "SELECT key FROM reminders WHERE case_id = ? AND status = 'pending'", (case_id,)
+            )
+        ]
+        gone = [k for k in pending if k not in keep]
+        for key in gone:
+            self.execute(
+                "UPDATE reminders SET status = 'cancelled', done_at = ?, note = 'no longer applies' WHERE key = ? AND status = 'pending'",
+                (now, key),
+            )
+        return len(gone)
+
+    def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
+        """Pending rows due by `now`, oldest first."""
+        cur = self.execute(
+            "SELECT * FROM reminders WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (now, limit),
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def reminder(self, reminder_id: int) -> dict[str, Any] | None:
+        """One reminder row."""
+        cur = self.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+    def finish_reminder(self, reminder_id: int, status: str, note: str, now: str) -> bool:
+        """Compare-and-set a pending row to sent/skipped/failed; False if someone else finished it."""
+        cur = self.execute(
+            "UPDATE reminders SET status = ?, note = ?, done_at = ? WHERE id = ? AND status = 'pending'",
+            (status, note, now, reminder_id),
+        )
+        return cur.rowcount == 1
+
+    def reminders_for(self, case_id: int) -> list[dict[str, Any]]:
+        """A case's reminder rows, in due order."""
+        cur = self.execute(
+            "SELECT * FROM reminders WHERE case_id = ? ORDER BY due_at, id", (case_id,)
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def queue_message(self, message: dict[str, Any]) -> None:
+        """Put a message in the outbox (once per reminder and recipient)."""
+        self.execute(
+            "INSERT OR IGNORE INTO outbox (reminder_id, programme_id, case_id, to_role, organisation_id, to_address, "
+            "subject, body, created_at) VALUES (:reminder_id, :programme_id, :case_id, :to_role, :organisation_id, "
+            ":to_address, :subject, :body, :created_at)",
+            message,
+        )
+
+    def undelivered(self, limit: int) -> list[dict[str, Any]]:
+        """Messages not yet handed to a delivery backend."""
+        cur = self.execute(
+            "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
+        """Record that a message was handed over."""
+        self.execute(
+            "UPDATE outbox SET delivered_at = ?, backend = ? WHERE id = ?",
+            (now, backend, message_id),
+        )
+
+    def pins(self, programme_id: str) -> dict[str, str]:
+        """Dates the commissioner has pinned: target → ISO time."""
+        return dict(
+            self.execute(
+                "SELECT target, at FROM pins WHERE programme_id = ?", (programme_id,)
+            ).fetchall()
+        )
+
+    def pin(self, programme_id: str, target: str, at: str, who: str, now: str) -> None:
+        """Pin a vague date (a meeting known by its month) to a moment."""
+        self.execute(
+            "INSERT INTO pins (programme_id, target, at, pinned_by, pinned_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (programme_id, target) DO UPDATE SET at = excluded.at, pinned_by = excluded.pinned_by, "
+            "pinned_at = excluded.pinned_at",
+            (programme_id, target, at, who, now),
+        )
+
+    def fired_all(self, case_id: int) -> dict[str, str]:
+        """When each action was last taken on a case."""
+        return dict(
+            self.execute(
+                "SELECT action, max(at) FROM audit WHERE case_id = ? GROUP BY action", (case_id,)
+            ).fetchall()
+        )
+
+    def open_case_ids(self, programme_id: str) -> list[int]:
+        """Every case of a programme (for re-planning after a date is pinned)."""
+        return [
+            r[0]
+            for r in self.execute("SELECT id FROM cases WHERE programme_id = ?", (programme_id,))
+        ]
+
+
+class Store(ReminderStore):
     """One SQLite database file."""
 
     def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 5.0) -> None:
         self.path = str(path)
+        self._depth = 0
         try:
             conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -210,16 +383,30 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: all of an action or none of it."""
+        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: all of an action or none of it.
+
+        Re-entrant: inside another transaction it joins it (the outermost one commits), so the
+        scheduler can take an action and mark its reminder done as one unit.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _friendly(exc, self.path) from None
+        self._depth = 1
         try:
             yield
         except BaseException:
+            self._depth = 0
             self.db.execute("ROLLBACK")
             raise
+        self._depth = 0
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -539,6 +726,121 @@ class Store:
     def children(self, case_id: int) -> list[int]:
         """Cases started from this one (e.g. the contract of an application)."""
         return [r[0] for r in self.execute("SELECT id FROM cases WHERE parent_id = ?", (case_id,))]
+
+    # -- accounts ----------------------------------------------------------------------------
+    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        cur = self.execute(sql, params)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def create_user(self, email: str, password_hash: str | None, name: str, role: str,
+                    organisation_id: str | None, now: str) -> int:  # fmt: skip
+        """Add a person who can sign in; raises sqlite3.IntegrityError if the email is taken."""
+        cur = self.execute(
+            "INSERT INTO users (email, password_hash, name, role, organisation_id, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (email.strip().lower(), password_hash, name, role, organisation_id, now, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def user_by_email(self, email: str) -> dict[str, Any] | None:
+        """The person with this email address (any case), if any."""
+        rows = self._rows("SELECT * FROM users WHERE email = ?", (email.strip().lower(),))
+        return rows[0] if rows else None
+
+    def user(self, user_id: int) -> dict[str, Any] | None:
+        """One person by id."""
+        rows = self._rows("SELECT * FROM users WHERE id = ?", (user_id,))
+        return rows[0] if rows else None
+
+    def set_password(self, user_id: int, password_hash: str, now: str) -> None:
+        """Replace a person's password hash."""
+        self.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (password_hash, now, user_id),
+        )
+
+    def users_in_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
+        """The people who share an organisation's cases."""
+        return self._rows(
+            "SELECT id, email, name, role, password_hash IS NOT NULL AS active FROM users "
+            "WHERE organisation_id = ? ORDER BY name",
+            (organisation_id,),
+        )
+
+    def organisation_name(self, organisation_id: str) -> str | None:
+        """An organisation's name."""
+        row = self.execute(
+            "SELECT name FROM organisations WHERE id = ?", (organisation_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_password_reset(self, user_id: int, token_hash: str, expires_at: str, now: str) -> None:
+        """Record a reset token (its hash only) that expires at `expires_at`."""
+        self.execute(
+            "INSERT INTO password_resets (user_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?)",
+            (user_id, token_hash, expires_at, now),
+        )
+
+    def password_reset(self, token_hash: str) -> dict[str, Any] | None:
+        """The reset with this token hash, used or not."""
+        rows = self._rows("SELECT * FROM password_resets WHERE token_hash = ?", (token_hash,))
+        return rows[0] if rows else None
+
+    def use_password_reset(self, reset_id: int, now: str) -> bool:
+        """Mark a reset used, once: False if it was already used."""
+        cur = self.execute(
+            "UPDATE password_resets SET used_at = ? WHERE id = ? AND used_at IS NULL",
+            (now, reset_id),
+        )
+        if cur.rowcount == 1:  # one link sets one password: the person's other links stop working
+            self.execute(
+                "UPDATE password_resets SET used_at = ? WHERE used_at IS NULL AND user_id = "
+                "(SELECT user_id FROM password_resets WHERE id = ?)",
+                (now, reset_id),
+            )
+        return cur.rowcount == 1
+
+    def add_outbox_message(self, to_address: str, subject: str, body: str, now: str, *,
+                           to_role: str = "applicant", programme_id: str = "",
+                           organisation_id: str | None = None) -> int:  # fmt: skip
+        """Queue a message that no reminder caused (a password reset link) in the outbox."""
+        cur = self.execute(
+            "INSERT INTO outbox (programme_id, to_role, organisation_id, to_address, subject, body, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (programme_id, to_role, organisation_id, to_address, subject, body, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def outbox_for(self, to_address: str) -> list[dict[str, Any]]:
+        """Messages queued for one address, newest first."""
+        return self._rows(
+            "SELECT id, to_address, subject, body, created_at, delivered_at FROM outbox "
+            "WHERE to_address = ? ORDER BY id DESC",
+            (to_address,),
+        )
+
+    def add_upload(self, row: dict[str, Any]) -> None:
+        """Record an uploaded file: its random id, case, question, name, size, kind and stored name."""
+        self.execute(
+            "INSERT INTO uploads (id, case_id, form_id, question_id, name, size, kind, stored_as, uploaded_by, "
+            "created_at) VALUES (:id, :case_id, :form_id, :question_id, :name, :size, :kind, :stored_as, "
+            ":uploaded_by, :created_at)",
+            row,
+        )
+
+    def upload(self, upload_id: str) -> dict[str, Any] | None:
+        """One uploaded file's record."""
+        rows = self._rows("SELECT * FROM uploads WHERE id = ?", (upload_id,))
+        return rows[0] if rows else None
+
+    def cases_for_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
+        """Every case of an organisation, across programmes, newest first."""
+        return self._rows(
+            "SELECT id, reference, programme_id, workflow, state, role, lot, updated_at FROM cases "
+            "WHERE organisation_id = ? ORDER BY id DESC",
+            (organisation_id,),
+        )
 
 
 def _statements(script: str) -> Iterator[str]:
