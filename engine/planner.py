@@ -121,6 +121,8 @@ def plan(
             if "at" not in t.spec or (state is not None and state not in t.sources):
                 continue
             for due, at, what in _moments(programme, t.spec["at"], review_of, events, pins, until):
+                if due is not None and set(t.spec["at"]) == {"milestone"}:
+                    due += timedelta(seconds=1)  # a deadline at 17:00 has passed at 17:00:01
                 reason = f"timed transition {t.trigger} ({' / '.join(t.sources)} → {t.dest}): {_relation(t.spec['at'])} {what}"
                 out.append(Planned("transition", t.trigger, due, at, reason, workflow))
 

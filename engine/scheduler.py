@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import EngineError
+from .errors import ActionRefused, EngineError
 from .notify import Backend, deliver
 from .runtime import SCHEDULER, Engine
 
@@ -71,12 +71,13 @@ def handle(engine: Engine, reminder_id: int, result: SweepResult) -> None:
     store = engine.store
     with store.transaction():
         row = store.reminder(reminder_id)
-        if row is None or row["status"] != "pending":
-            return  # another sweeper finished it first
+        # claimed inside the transaction: a second sweeper waits for the lock, then finds it gone
+        if row is None or not store.claim_reminder(reminder_id):
+            return
         status, note = _work(engine, row)
-        stamp = engine.now().astimezone(UTC).isoformat()
-        if not store.finish_reminder(reminder_id, status, note, stamp):
-            return  # pragma: no cover - the transaction holds the write lock, so this cannot race
+        store.finish_reminder(reminder_id, status, note, engine.now().astimezone(UTC).isoformat())
+        if status == "pending":
+            return
     if status == "skipped":
         result.skipped += 1
         result.notes.append(f"{row['rule']}: {note}")
@@ -97,6 +98,10 @@ def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
     if row["kind"] == "transition":
         try:
             engine.act(row["case_id"], row["rule"], SCHEDULER)
+        except ActionRefused as exc:
+            if exc.reasons and all(r.startswith("this happens automatically") for r in exc.reasons):
+                return "pending", "not due yet"  # a clock a moment behind: try again next sweep
+            return "skipped", f"not taken: {exc}"
         except EngineError as exc:
             return "skipped", f"not taken: {exc}"
         return "sent", "taken late, after the scheduler was down" if late else "taken"

@@ -260,13 +260,20 @@ class ReminderStore:
         row = cur.fetchone()
         return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
 
-    def finish_reminder(self, reminder_id: int, status: str, note: str, now: str) -> bool:
-        """Compare-and-set a pending row to sent/skipped/failed; False if someone else finished it."""
+    def claim_reminder(self, reminder_id: int) -> bool:
+        """Compare-and-set a pending row to `working`; False if someone else has it or finished it."""
         cur = self.execute(
-            "UPDATE reminders SET status = ?, note = ?, done_at = ? WHERE id = ? AND status = 'pending'",
-            (status, note, now, reminder_id),
+            "UPDATE reminders SET status = 'working' WHERE id = ? AND status = 'pending'",
+            (reminder_id,),
         )
         return cur.rowcount == 1
+
+    def finish_reminder(self, reminder_id: int, status: str, note: str, now: str) -> None:
+        """Set a claimed row to sent, skipped or back to pending (with when and why)."""
+        self.execute(
+            "UPDATE reminders SET status = ?, note = ?, done_at = ? WHERE id = ? AND status = 'working'",
+            (status, note, None if status == "pending" else now, reminder_id),
+        )
 
     def reminders_for(self, case_id: int) -> list[dict[str, Any]]:
         """A case's reminder rows, in due order."""

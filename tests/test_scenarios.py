@@ -8,13 +8,14 @@ Each file in tests/scenarios/ is one journey through one shipped programme, run 
 - one action: `start: {workflow, as, role?, lot?, subject?}` (names the new case `as`),
   `answer: {form, answers, record?}`, `act: trigger` (with optional `amount`, `lot`, `reason`,
   `expected_state`), `eligibility: {}`, `actions: {}`, `view: {}`, `service_levels: {}` (check
-  the case's time-limited promises, flagging missed ones), `child: {of: case, workflow, as}`
-  (names a case an action started).
+  the case's time-limited promises, flagging missed ones), `sweep: {}` (the scheduler's sweep at
+  the frozen time), `child: {of: case, workflow, as}` (names a case an action started).
 - `case`: which named case the step is about (defaults to the last one named).
 - `expect`: `state`, `flags` (subset), `error` (exception class), `says` (substring of the
   message and reasons), `invalid` (question ids an AnswersInvalid names), `eligibility` ({criterion id: status}), `allowed`/`refused` (triggers),
   `audit` (subset of the newest audit event), `records` ({form: count}), `service_levels`
-  ({id: kept|pending|at_risk|missed|not_started}, after a `service_levels` step).
+  ({id: kept|pending|at_risk|missed|not_started}, after a `service_levels` step), `sent`/`taken`/
+  `checked`/`skipped` (counts, after a `sweep`), `outbox` ([{to: role, says: words}] queued so far).
 """
 
 from __future__ import annotations
@@ -85,6 +86,15 @@ class Journey:
             text = str(error) if error else repr(result)
             for fragment in _as_list(expect["says"]):
                 assert fragment.lower() in text.lower(), f"{fragment!r} not in {text!r}"
+        for key in ("sent", "taken", "checked", "skipped"):
+            if key in expect:
+                assert getattr(result, key) == expect[key], f"sweep {key} is {getattr(result, key)}: {result}"
+        for wanted in _as_list(expect.get("outbox", [])):
+            messages = self.engine.store.undelivered(10_000)
+            assert any(
+                m["to_role"] == wanted["to"] and wanted.get("says", "").lower() in (m["subject"] + m["body"]).lower()
+                for m in messages
+            ), f"no message to {wanted['to']} saying {wanted.get('says')!r} in {[(m['to_role'], m['subject']) for m in messages]}"
         for sl_id, status in expect.get("service_levels", {}).items():
             assert isinstance(result, dict) and result.get(sl_id) == status, (
                 f"service level {sl_id}: {result}"
@@ -123,6 +133,10 @@ class Journey:
             return e.eligibility(case, actor)
         if "actions" in step:
             return e.actions(case, actor)
+        if "sweep" in step:  # the scheduler's sweep, at the journey's frozen time
+            from engine.scheduler import sweep
+
+            return sweep(e)
         if "service_levels" in step:
             return {r.id: r.status for r in e.check_service_levels(case, actor)}
         if "view" in step:
