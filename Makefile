@@ -36,6 +36,7 @@ docs: setup
 bench: setup
 	$(BIN)/python scripts/bench_validate.py
 	$(BIN)/python scripts/bench_engine.py
+	$(BIN)/python scripts/bench_scheduler.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

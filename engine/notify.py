@@ -126,13 +126,26 @@ def backend_from_env(outbox_dir: Path) -> Backend:
 def deliver(store: Store, backend: Backend, limit: int = 1000) -> int:
     """Hand every undelivered message to the backend; the number delivered."""
     sent = 0
+    batch: list[int] = []
+
+    def record() -> None:
+        # marked in batches: a crash before marking only means the file is written again
+        with store.transaction():
+            stamp = datetime.now(UTC).isoformat()
+            for message_id in batch:
+                store.mark_delivered(message_id, backend.name, stamp)
+        batch.clear()
+
     for message in store.undelivered(limit):
         try:
             backend.send(message)
         except Exception as exc:  # one bad address must not stop the others
             print(f"[outbox] message {message['id']} not delivered: {exc}", file=sys.stderr)
             continue
-        with store.transaction():
-            store.mark_delivered(message["id"], backend.name, datetime.now(UTC).isoformat())
+        batch.append(message["id"])
         sent += 1
+        if len(batch) >= 200:
+            record()
+    if batch:
+        record()
     return sent

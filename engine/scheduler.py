@@ -13,6 +13,7 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -50,9 +51,14 @@ def _local(moment: str | None, tz: ZoneInfo) -> str:
     return f"{local:%-d %B %Y} at {local:%H:%M} {local.tzname()}"
 
 
+@lru_cache(maxsize=512)  # each reminder's wording is parsed once, not once per message
+def _template(source: str) -> Any:
+    return _TEMPLATES.from_string(source)
+
+
 def _render(template: str, context: dict[str, Any]) -> str:
     try:
-        return _TEMPLATES.from_string(template).render(**context)
+        return _template(template).render(**context)
     except Exception:  # a broken placeholder still sends the words around it
         return template
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -275,3 +275,62 @@ def test_after_downtime_useful_reminders_go_late_and_stale_ones_are_skipped(
     assert all("no longer useful" in note for note in result.notes)
     statuses = {r["status"] for c in range(1, 3) for r in e.store.reminders_for(c)}
     assert statuses == {"skipped"}
+
+
+# -- messages and commands -------------------------------------------------------------------
+
+
+def test_message_templates_cannot_reach_python_internals() -> None:
+    from engine.scheduler import _render
+
+    hostile = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
+    assert "subclasses" in _render(
+        hostile, {}
+    )  # refused by the sandbox: the words come back as written
+    assert (
+        _render("Case {{ case.reference }} is due", {"case": {"reference": "LLR-000001"}})
+        == "Case LLR-000001 is due"
+    )
+
+
+def test_schedule_calendar_and_a_single_scheduler_run_from_the_command_line(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from click.testing import CliRunner
+    from icalendar import Calendar
+
+    from engine.cli import main
+
+    run = CliRunner().invoke
+    dry = run(
+        main,
+        [
+            "schedule",
+            str(ROOT / "programmes" / "liverpool.yaml"),
+            "--from",
+            "2022-01",
+            "--to",
+            "2022-02",
+        ],
+    )
+    assert dry.exit_code == 0, dry.output
+    assert "Mon 31 Jan 2022 17:00 GMT" in dry.output and "close_eoi_round" in dry.output
+    ics = run(main, ["calendar", str(ROOT / "programmes" / "bradford.yaml")])
+    events = [e for e in Calendar.from_ical(ics.output).walk("VEVENT")]
+    assert any(str(e["summary"]).startswith("Deadline for Lead") for e in events)
+    monkeypatch.setenv("COMMISSION_DB", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("COMMISSION_NOW", "2022-02-15T09:00:00+00:00")
+    assert run(main, ["publish", str(EXAMPLE / "programmes" / "tiny.yaml")]).exit_code == 0
+    monkeypatch.setenv("COMMISSION_NOW", "2022-01-20T09:00:00+00:00")
+    assert (
+        run(
+            main, ["case", "start", "tiny_grants", "application", "--as", "applicant:ann@org_a"]
+        ).exit_code
+        == 0
+    )
+    monkeypatch.setenv("COMMISSION_NOW", "2022-02-15T09:00:00+00:00")
+    once = run(main, ["scheduler", "--once", "--outbox", str(tmp_path / "outbox")])
+    assert once.exit_code == 0, once.output
+    assert "1 sent" in once.output and "1 delivered" in once.output
+    [message] = list((tmp_path / "outbox").glob("*.txt"))
+    assert "Subject: Applications close in 7 days" in message.read_text()
