@@ -88,13 +88,18 @@ class Journey:
                 assert fragment.lower() in text.lower(), f"{fragment!r} not in {text!r}"
         for key in ("sent", "taken", "checked", "skipped"):
             if key in expect:
-                assert getattr(result, key) == expect[key], f"sweep {key} is {getattr(result, key)}: {result}"
+                assert getattr(result, key) == expect[key], (
+                    f"sweep {key} is {getattr(result, key)}: {result}"
+                )
         for wanted in _as_list(expect.get("outbox", [])):
             messages = self.engine.store.undelivered(10_000)
             assert any(
-                m["to_role"] == wanted["to"] and wanted.get("says", "").lower() in (m["subject"] + m["body"]).lower()
+                m["to_role"] == wanted["to"]
+                and wanted.get("says", "").lower() in (m["subject"] + m["body"]).lower()
                 for m in messages
-            ), f"no message to {wanted['to']} saying {wanted.get('says')!r} in {[(m['to_role'], m['subject']) for m in messages]}"
+            ), (
+                f"no message to {wanted['to']} saying {wanted.get('says')!r} in {[(m['to_role'], m['subject']) for m in messages]}"
+            )
         for sl_id, status in expect.get("service_levels", {}).items():
             assert isinstance(result, dict) and result.get(sl_id) == status, (
                 f"service level {sl_id}: {result}"
