@@ -419,7 +419,7 @@ def case_history(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -
     _print(events, as_json, "\n".join(lines))
 
 
-from . import cli_schedule  # noqa: E402, F401 - registers scheduler, schedule, calendar and pin
+from . import cli_report, cli_schedule  # noqa: E402, F401 - register their commands on `main`
 
 if __name__ == "__main__":
     main()

@@ -514,6 +514,20 @@ class Store(ReminderStore):
         out["entered"] = json.loads(out["entered"])
         return out
 
+    def programme_cases(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every case of a programme, JSON columns decoded (for KPIs and exports)."""
+        cur = self.execute(
+            "SELECT * FROM cases WHERE programme_id = ? ORDER BY id", (programme_id,)
+        )
+        names = [c[0] for c in cur.description]
+        out = []
+        for r in cur.fetchall():
+            row = dict(zip(names, r, strict=True))
+            row["flags"] = json.loads(row["flags"])
+            row["entered"] = json.loads(row["entered"])
+            out.append(row)
+        return out
+
     def case_id_for_reference(self, reference: str) -> int | None:
         """The id of the case with this reference."""
         row = self.execute("SELECT id FROM cases WHERE reference = ?", (reference,)).fetchone()
@@ -640,6 +654,22 @@ class Store(ReminderStore):
             )
         }
         return {"count": count, "amount": total, "lots": by_lot}
+
+    def awards(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every award of a programme, in the order made."""
+        cur = self.execute(
+            "SELECT case_id, lot, amount, awarded_at FROM awards WHERE programme_id = ? "
+            "ORDER BY awarded_at, case_id",
+            (programme_id,),
+        )
+        return [
+            {"case_id": r[0], "lot": r[1], "amount": r[2], "awarded_at": r[3]}
+            for r in cur.fetchall()
+        ]
+
+    def organisation_names(self) -> dict[str, str]:
+        """Organisation id → name."""
+        return dict(self.execute("SELECT id, name FROM organisations").fetchall())
 
     def insert_award(
         self, case_id: int, programme_id: str, lot: str | None, amount: int, now: str

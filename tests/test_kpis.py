@@ -1,0 +1,190 @@
+"""KPIs computed from the programmes' own definitions, checked against values worked by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine.kpis import KpiCalculator, period_of, rag, suppress
+from engine.runtime import Engine
+
+from .conftest import ROOT
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+class Data:
+    """Cases and answers written straight into a store: fixed data for fixed answers."""
+
+    def __init__(self, tmp_path: Path, programme: str) -> None:
+        self.engine = Engine(tmp_path / "kpi.db", clock=lambda: at("2022-01-01T00:00"))
+        self.programme, _ = self.engine.publish(ROOT / "programmes" / programme)
+
+    def case(self, workflow: str, state: str, org: str, *, lot: str | None = None, created: str = "2022-04-01T09:00",
+             entered: dict[str, str] | None = None, forms: dict[str, list[tuple[str, dict]]] | None = None) -> int:  # fmt: skip
+        store = self.engine.store
+        when = at(created).isoformat()
+        with store.transaction():
+            case_id = store.insert_case({
+                "programme_id": self.programme.id, "version": self.programme.version, "workflow": workflow,
+                "state": state, "organisation_id": org, "subject": None, "role": None, "lot": lot, "parent_id": None,
+                "entered": {k: at(v).isoformat() for k, v in (entered or {}).items()}, "created_at": when,
+            }, "T")  # fmt: skip
+            for form, records in (forms or {}).items():
+                for number, (submitted, data) in enumerate(records, 1):
+                    store.save_answers(
+                        case_id, form, number, data, at(submitted).isoformat(), submitted=True
+                    )
+        return case_id
+
+    def kpis(self, now: str) -> KpiCalculator:
+        return KpiCalculator(self.engine.store, self.programme, at(now))
+
+
+def value(
+    calc: KpiCalculator, kpi_id: str, period_start: str, by: str = "programme"
+) -> dict[str, float | None]:
+    kpi = next(k for k in calc.programme.data["kpis"] if k["id"] == kpi_id)
+    period = period_of(kpi["period"], at(period_start), calc.tz)
+    return {v.group: v.value for v in calc.value(kpi, period, by)}
+
+
+RETURN = "liverpool_quarterly_monitoring_return"
+
+
+def test_liverpool_returns_are_summed_and_averaged_per_quarter_and_organisation(
+    tmp_path: Path,
+) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    d.case("contract", "delivering", "org_a", forms={RETURN: [
+        ("2022-05-10T09:00", {"people_accessing": 120, "grassroots_partners_engaged": 3}),
+        ("2022-08-09T09:00", {"people_accessing": 150, "grassroots_partners_engaged": 5})]})  # fmt: skip
+    d.case("contract", "delivering", "org_b", forms={RETURN: [
+        ("2022-05-11T09:00", {"people_accessing": 80, "grassroots_partners_engaged": 2})]})  # fmt: skip
+    calc = d.kpis("2023-03-01T00:00")
+    # Q1 2022/23 (April–June): 120 + 80; Q2 (July–September): 150
+    assert value(calc, "people_accessing", "2022-05-01") == {"programme": 200.0}
+    assert value(calc, "people_accessing", "2022-05-01", by="organisation") == {
+        "org_a": 120.0,
+        "org_b": 80.0,
+    }
+    assert value(calc, "people_accessing", "2022-08-01") == {"programme": 150.0}
+    assert value(calc, "people_accessing", "2022-11-01") == {"programme": 0.0}
+    assert value(calc, "grassroots_partners_engaged", "2022-05-01", by="organisation") == {
+        "org_a": 3.0,
+        "org_b": 2.0,
+    }
+    assert value(calc, "grassroots_partners_engaged", "2022-05-01") == {"programme": 2.5}
+    assert value(calc, "quarterly_returns_received", "2022-05-01", by="organisation") == {
+        "org_a": 2.0,
+        "org_b": 1.0,
+    }
+
+
+def test_liverpool_projects_commissioned_against_its_maximum(tmp_path: Path) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    for org in ("a", "b", "c"):
+        d.case("application", "awarded", f"org_{org}")
+    d.case("application", "rejected", "org_d")
+    [row] = d.kpis("2022-06-01T00:00").table(
+        "contract", at("2022-01-01T00:00"), at("2023-04-01T00:00")
+    )[-1:]
+    assert (row.kpi, row.value, row.target, row.rag) == ("projects_commissioned", 3.0, 14, "green")
+
+
+def llr_person(d: Data, org: str, baseline: int, review: int | None, *, jointly: bool = True,
+               assessed: str = "2022-05-02", reviewed: str = "2022-06-13") -> int:  # fmt: skip
+    forms = {
+        "llr_baseline_assessment": [
+            (
+                f"{assessed}T10:00",
+                {
+                    "assessment_date": assessed,
+                    "completed_jointly": jointly,
+                    "baseline_total": baseline,
+                },
+            )
+        ]
+    }
+    if review is not None:
+        forms["llr_outcome_review"] = [
+            (
+                f"{reviewed}T10:00",
+                {"review_date": reviewed, "completed_jointly": jointly, "review_total": review},
+            )
+        ]
+    return d.case("referral", "active", org, entered={"active": f"{assessed}T10:00"}, forms=forms)
+
+
+def test_llr_outcome_measures_from_case_records(tmp_path: Path) -> None:
+    d = Data(tmp_path, "llr_hubs.yaml")
+    llr_person(d, "hub", 20, 28)  # progress +8
+    llr_person(d, "hub", 25, 27)  # progress +2
+    llr_person(d, "hub", 30, 30)  # no progress
+    llr_person(d, "hub", 22, 18)  # went backwards
+    llr_person(d, "hub", 24, None)  # not reviewed yet: not in the progress measures
+    calc = d.kpis("2022-06-20T00:00")
+    assert value(calc, "average_score_at_assessment", "2022-05-01") == {
+        "programme": (20 + 25 + 30 + 22 + 24) / 5
+    }
+    assert value(calc, "positive_progress", "2022-05-01") == {
+        "programme": 50.0
+    }  # 2 of the 4 reviewed
+    assert value(calc, "average_change_for_progressing", "2022-05-01") == {
+        "programme": 5.0
+    }  # (8 + 2) / 2
+
+
+def test_llr_files_up_to_date_against_the_90_percent_target(tmp_path: Path) -> None:
+    d = Data(tmp_path, "llr_hubs.yaml")
+    for _ in range(9):
+        llr_person(d, "hub", 20, 24)
+    llr_person(d, "hub", 20, 24, jointly=False)  # not completed jointly
+    calc = d.kpis("2022-06-20T00:00")
+    kpi = next(k for k in calc.programme.data["kpis"] if k["id"] == "crs_files_up_to_date")
+    [row] = calc.value(kpi, period_of("quarter", at("2022-05-01"), LONDON))
+    assert (row.value, row.rag) == (90.0, "green")
+    llr_person(
+        d, "hub", 20, 24, jointly=False
+    )  # 9 of 11 is under 90%: red (amber and green share 90)
+    [row] = d.kpis("2022-06-20T00:00").value(kpi, period_of("quarter", at("2022-05-01"), LONDON))
+    assert row.rag == "red" and row.value == pytest.approx(900 / 11)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(90, "green"), (89.9, "amber"), (80, "amber"), (79.9, "red"), (None, None)],
+)
+def test_rag_thresholds_at_their_edges(value: float | None, expected: str | None) -> None:
+    kpi = {"target": {"value": 90, "direction": "at_least"}, "rag": {"green": 90, "amber": 80}}
+    assert rag(kpi, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(5, "green"), (5.1, "amber"), (10, "amber"), (10.5, "red")]
+)
+def test_rag_for_a_target_to_stay_under(value: float, expected: str) -> None:
+    kpi = {"target": {"value": 5, "direction": "at_most"}, "rag": {"green": 5, "amber": 10}}
+    assert rag(kpi, value) == expected
+
+
+def test_small_counts_are_suppressed_in_anonymised_reports(tmp_path: Path) -> None:
+    d = Data(tmp_path, "bradford.yaml")
+    for n in range(3):
+        d.case("referral", "supported", "horton_park", created=f"2024-05-0{n + 1}T09:00")
+    for n in range(7):
+        d.case("referral", "supported", "bingley_hub", created=f"2024-05-1{n}T09:00")
+    calc = d.kpis("2024-06-01T00:00")
+    kpi = next(k for k in calc.programme.data["kpis"] if k["id"] == "people_supported")
+    rows = suppress(
+        calc.value(kpi, period_of("month", at("2024-05-15"), LONDON), "organisation"), below=5
+    )
+    assert {r["group"]: (r["value"], r["suppressed"]) for r in rows} == {
+        "bingley_hub": (7.0, False), "horton_park": (None, True)}  # fmt: skip
