@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .checks import FormChecker, FormInfo, ProgrammeChecker, form_info
+from .checks import FormChecker, FormInfo, form_info
 from .dates import (
     Duration,
     Span,
@@ -28,6 +28,7 @@ from .dates import (
 )
 from .errors import Problem, ProgrammeInvalid
 from .model import Form, Milestone, Programme, Question, State, Transition, Workflow
+from .programme_checks import ProgrammeChecker
 from .schema_check import load_schema
 from .schema_check import schema_problems as _schema_problems
 from .yaml_source import Positions, read_yaml
