@@ -100,7 +100,7 @@ def check_value(
         try:
             date.fromisoformat(str(value))
         except ValueError:
-            return value, ["Enter a real date, like 2022-01-31"]
+            return value, ["Enter a real date"]
         return value, errors
     elif kind == "yesno":
         if value in ("yes", "no"):
@@ -165,7 +165,10 @@ def cel_value(q: Question | None, value: Any) -> Any:
     if q is None:
         return value
     if q.type == "date" and isinstance(value, str):
-        d = date.fromisoformat(value)
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            return value  # not a date: rules comparing it as one simply do not hold
         return datetime(d.year, d.month, d.day, tzinfo=UTC)
     if q.type == "group" and isinstance(value, list):
         inner = {sub.id: sub for sub in q.questions}
@@ -181,6 +184,7 @@ def _holds(rule: str | None, answers: dict[str, Any]) -> bool:
     """Whether a show_if condition holds for the answers so far (no condition: it does)."""
     if not rule:
         return True
+    answers = {**answers, "answers": answers}  # `has(answers.x)` asks whether x is answered
     expr = compile_expression(rule)
     if expr.names - set(answers):
         return False  # what it depends on is not answered yet, so it is not asked yet
@@ -229,9 +233,10 @@ def check_answers(
                     ok = False
                 if not ok:
                     problems.append(rule["message"])
-        clean[q.id] = value
         if problems:
             errors[q.id] = problems
+        else:
+            clean[q.id] = value
     cel_answers = {k: cel_value(by_id.get(k), v) for k, v in clean.items()}
     for q in questions:
         hidden = not _visible(q, cel_answers, (page_rules or {}).get(q.id))

@@ -181,7 +181,7 @@ class Engine:
         """Open a new case (an application, a referral…) on the newest version of a programme."""
         programme = self.programme(programme_id)
         wf = self._workflow(programme, workflow)
-        allowed = self._starters(programme, wf)
+        allowed = self.starters(programme, wf)
         if actor.role not in allowed:
             who = ", ".join(allowed) if allowed else "nobody directly (another action starts them)"
             raise NotPermitted(
@@ -214,9 +214,8 @@ class Engine:
 
     def _insert_case(self, programme: Programme, wf: Workflow, org: str | None, role: str | None,
                      subject: str | None, lot: str | None, parent: int | None, now: str) -> int:  # fmt: skip
-        prefix = "".join(part[0] for part in programme.id.split("_") if part[:1].isalpha()).upper()[
-            :4
-        ]
+        initials = "".join(part[0] for part in programme.id.split("_") if part[:1].isalpha())
+        prefix = programme.data.get("reference_prefix") or initials.upper()[:4]
         return self.store.insert_case(
             {
                 "programme_id": programme.id,
@@ -234,7 +233,8 @@ class Engine:
             prefix or "CASE",
         )
 
-    def _starters(self, programme: Programme, wf: Workflow) -> tuple[str, ...]:
+    def starters(self, programme: Programme, wf: Workflow) -> tuple[str, ...]:
+        """The roles that may open a new case of this workflow."""
         declared = programme.data["workflows"][wf.id].get("started_by")
         if declared is not None:
             return tuple(declared)

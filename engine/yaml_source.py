@@ -121,7 +121,10 @@ class _Builder:
     followed, so a YAML bomb costs nothing, and every value is touched once.
     """
 
-    def __init__(self, loader: Any, fname: str, positions: Positions) -> None:
+    def __init__(
+        self, loader: Any, fname: str, positions: Positions, lines: list[str] | None = None
+    ) -> None:
+        self.lines = lines or []
         self.loader = loader
         self.fname = fname
         self.positions = positions
@@ -131,6 +134,33 @@ class _Builder:
     def problem(self, mark: Any, code: str, message: str) -> None:
         p = _pos(mark)
         self.problems.append(Problem(self.fname, p.line, p.col, code, message))
+
+    def _comment_in_text(self, event: ScalarEvent) -> None:
+        """Inside `>` or `|` text a `# note` line is text, not a comment: a common slip."""
+        indent = None
+        for number in range(
+            event.start_mark.line + 1, min(event.end_mark.line + 1, len(self.lines))
+        ):
+            line = self.lines[number]
+            stripped = line.lstrip()
+            if not stripped:
+                continue
+            depth = len(line) - len(stripped)
+            if indent is None:
+                indent = depth
+            if depth < indent:
+                break  # the text ended; what follows is the file's own comments and keys
+            if stripped.startswith("#") and stripped in event.value:
+                self.problems.append(
+                    Problem(
+                        self.fname,
+                        number + 1,
+                        depth + 1,
+                        "comment-in-text",
+                        "this line is inside the text above it, so it would be shown to people; "
+                        "move the comment above the key, or remove the #",
+                    )
+                )
 
     def document(self) -> Any:
         """The single document's value; None for an empty stream."""
@@ -181,6 +211,8 @@ class _Builder:
                 "lists and mappings only",
             )
         if isinstance(event, ScalarEvent):
+            if event.style in ("|", ">"):
+                self._comment_in_text(event)
             return _scalar(event)
         if isinstance(event, SequenceStartEvent):
             items: list[Any] = []
@@ -271,7 +303,7 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
     builder = None
     try:
         loader = _Loader(text)  # libyaml may already read, and fail, here
-        builder = _Builder(loader, fname, positions)
+        builder = _Builder(loader, fname, positions, text.splitlines())
         value = builder.document()
     except _Stop:
         value = None

@@ -29,7 +29,7 @@ def test_money_numbers_dates_and_choices_are_read_as_people_type_them() -> None:
     assert check_value(q("money", min=0), "£750,000") == (750000, [])
     assert check_value(q("money", max=100000), 150000)[1] == ["Enter an amount of £100,000 or less"]
     assert check_value(q("number"), "twelve")[1] == ["Enter a whole number, like 12"]
-    assert check_value(q("date"), "2022-02-30")[1] == ["Enter a real date, like 2022-01-31"]
+    assert check_value(q("date"), "2022-02-30")[1] == ["Enter a real date"]
     assert check_value(q("yesno"), "yes") == (True, [])
     radios = q("radios", options=[{"value": "a", "label": "A"}])
     assert check_value(radios, "b")[1] == ["Select one of the options"]
