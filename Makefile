@@ -5,10 +5,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
 
 .PHONY: run test lint docs bench setup clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,10 +17,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## make run: set up, check the three programmes and show what the engine reads from them.
+# GOV.UK Frontend's CSS, JavaScript, fonts and images for the web app, exactly as package-lock.json pins them.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+## make run: set up, check the programmes, then the web app and the scheduler on a demo database
+## (var/demo.db, seeded on first run; the demo people and password are printed at start-up).
 run: setup
 	$(BIN)/commission validate
-	@for f in programmes/*.yaml; do $(BIN)/commission inspect $$f; echo; done
+	$(BIN)/commission up --db var/demo.db
 
 ## make test: lint, check the docs are current, run every test.
 test: setup lint
@@ -39,4 +46,4 @@ bench: setup
 	$(BIN)/python scripts/bench_scheduler.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -419,7 +419,81 @@ def case_history(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -
     _print(events, as_json, "\n".join(lines))
 
 
-from . import cli_report, cli_schedule  # noqa: E402, F401 - register their commands on `main`
+def _clock():
+    """COMMISSION_NOW as a frozen clock for the web app (None: the real time)."""
+    frozen = os.environ.get("COMMISSION_NOW")
+    if not frozen:
+        return None
+    try:
+        moment = datetime.fromisoformat(frozen)
+    except ValueError:
+        raise click.BadParameter(f"COMMISSION_NOW={frozen!r} is not an ISO date and time") from None
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return lambda: moment
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="The port to listen on.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Reload on code changes and show tracebacks (never in production).",
+)
+def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
+    """Serve the web app on a database (with COMMISSION_NOW, as if it were that moment).
+
+    This is Werkzeug's server, for one machine; in production run `engine.web:create_app()`
+    under gunicorn behind HTTPS.
+    """
+    from .web import create_app
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    config: dict = {"DATABASE": str(db_path), "CLOCK": _clock()}
+    if host in ("127.0.0.1", "localhost", "::1"):
+        config["SESSION_COOKIE_SECURE"] = False  # plain http on this machine only
+    try:
+        app = create_app(config)
+    except EngineError as exc:
+        _fail(exc)
+    click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@main.command()
+@db_option
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("demo/seed.yaml"), show_default=True, help="The demo data file.")  # fmt: skip
+@click.option("--password", envvar="COMMISSION_DEMO_PASSWORD", help="The demo password (default: a new random one).")  # fmt: skip
+def demo(db_path: Path, data_file: Path, password: str | None) -> None:
+    """Create a demo database: the programmes, demo people and cases from a data file.
+
+    For demonstrations only: every demo person has the one password printed here.
+    """
+    import secrets
+
+    from .web.demo import seed
+
+    password = password or f"demo-{secrets.token_urlsafe(9)}"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        done = seed(db_path, data_file, password)
+    except (EngineError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{db_path}: published {', '.join(done['programmes'])}")
+    click.echo(f"cases: {', '.join(done['cases'])}")
+    click.echo("demo people (sign in at /auth/sign-in):")
+    for email in done["users"]:
+        click.echo(f"  {email}")
+    click.echo(f"demo password: {password}")
+
+
+from . import cli_report, cli_schedule, cli_up  # noqa: E402, F401 - register their commands on `main`
 
 if __name__ == "__main__":
-    main()
+    # `python -m engine.cli`: run the imported module's `main`, where the other modules'
+    # commands are registered (this file's own copy, `__main__`, has only its own)
+    from engine.cli import main as registered
+
+    registered()

@@ -156,5 +156,4 @@ def scheduler(db_path: Path, interval: float, outbox: Path, once: bool) -> None:
         click.echo(f"{result.sent} sent, {result.taken} actions taken, {result.checked} checks, "
                    f"{result.skipped} skipped; {delivered} delivered")  # fmt: skip
         return
-    _engine(db_path)  # creates or checks the database before the loop starts
-    run_forever(db_path, backend, interval)
+    run_forever(_engine(db_path), backend, interval)  # the engine keeps COMMISSION_NOW's clock

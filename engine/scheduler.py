@@ -14,7 +14,6 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -202,11 +201,11 @@ def _queue(
         })  # fmt: skip
 
 
-def run_forever(db_path: Path, backend: Backend, interval: float = 30.0) -> None:
+def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> None:
     """`commission scheduler`: catch up at once, then sweep and deliver every `interval` seconds."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    engine = Engine(db_path)
+    db_path = engine.store.path
 
     def job() -> None:
         result = sweep(engine)

@@ -1,0 +1,207 @@
+"""The web app: `create_app()` builds it on one database; one blueprint per audience.
+
+Only this package imports Flask. Every page calls the same `Engine` the CLI and the scheduler
+use; every route says who may use it (`access.allow`), and a test proves none forgets.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, abort, g, render_template, request, send_from_directory
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+
+from ..errors import NotFound, NotPermitted
+from . import access, services
+from .access import allow
+from .demo import upload_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+csrf = CSRFProtect()
+
+
+def _assets_dir() -> Path:
+    """Where govuk-frontend's built CSS, JavaScript, fonts and images are (`npm ci` puts them)."""
+    configured = os.environ.get("COMMISSION_ASSETS")
+    if configured:
+        return Path(configured)
+    for base in (Path.cwd(), ROOT):
+        candidate = base / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+        if candidate.is_dir():
+            return candidate
+    return ROOT / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+
+
+def _secret_key(db_path: str) -> str:
+    """A key kept beside the database, so sessions survive a restart (made once, owner-only)."""
+    if db_path == ":memory:":
+        return secrets.token_hex(32)
+    path = Path(db_path).with_name(Path(db_path).name + ".secret")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Settings: DATABASE, CLOCK (a callable returning now), UPLOAD_FOLDER, SECRET_KEY…"""
+    app = Flask(__name__, static_folder=None, instance_relative_config=True)
+    app.config.from_mapping(
+        DATABASE=os.environ.get("COMMISSION_DB", "var/commission.db"),
+        CLOCK=None,
+        UPLOAD_FOLDER=None,
+        MAX_CONTENT_LENGTH=60 * 1024 * 1024,  # the largest form a question allows is 50 MB
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="commission_session",
+        PERMANENT_SESSION_LIFETIME=8 * 60 * 60,
+        WTF_CSRF_TIME_LIMIT=8 * 60 * 60,  # as long as a session: a long answer is not lost to it
+        ASSETS=str(_assets_dir()),
+        RESET_LINK_HOURS=2,
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    db_path = str(app.config["DATABASE"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("COMMISSION_SECRET_KEY") or _secret_key(db_path)
+    if not app.config["UPLOAD_FOLDER"]:
+        memory = db_path == ":memory:"
+        app.config["UPLOAD_FOLDER"] = str(
+            Path(app.instance_path) / "uploads" if memory else upload_folder(db_path)
+        )
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            PackageLoader("engine.web"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals["govukRebrand"] = False  # the template asks; the classic look for now
+    csrf.init_app(app)
+    WTFormsHelpers(app)
+    services.init_app(app)
+    access.init_app(app)
+    _security(app)
+    _assets(app)
+    _errors(app)
+
+    from . import auth
+    from .apply import bp as apply_bp
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(apply_bp)
+
+    @app.get("/")
+    @allow("public")
+    def index() -> str:
+        """The start page."""
+        return render_template("index.html")
+
+    return app
+
+
+def _security(app: Flask) -> None:
+    """Security headers on every response; a fresh nonce for the page's one inline script."""
+
+    @app.before_request
+    def nonce() -> None:
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.context_processor
+    def template_nonce() -> dict[str, Any]:
+        return {"cspNonce": g.get("csp_nonce", "")}
+
+    @app.after_request
+    def headers(response: Response) -> Response:
+        nonce = g.get("csp_nonce", "")
+        response.headers["Content-Security-Policy"] = (
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+            "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+        )
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "same-origin"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.endpoint not in ("assets", "govuk_static", "app_static"):
+            # pages hold personal data and answers: never kept by a shared browser or proxy
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def _assets(app: Flask) -> None:
+    """GOV.UK Frontend from node_modules (installed by `make setup`), and this app's own files."""
+    dist = Path(app.config["ASSETS"])
+    own = Path(__file__).parent / "static"
+
+    @app.get("/assets/<path:filename>")
+    @allow("public")
+    def assets(filename: str) -> Response:
+        """Fonts and images, at the path govuk-frontend's CSS expects."""
+        return send_from_directory(dist / "assets", filename, max_age=86400)
+
+    @app.get("/static/govuk/<path:filename>")
+    @allow("public")
+    def govuk_static(filename: str) -> Response:
+        """govuk-frontend's CSS and JavaScript."""
+        if not filename.startswith("govuk-frontend.min."):
+            abort(404)
+        return send_from_directory(dist, filename, max_age=86400)
+
+    @app.get("/static/app/<path:filename>")
+    @allow("public")
+    def app_static(filename: str) -> Response:
+        """This app's own small files."""
+        return send_from_directory(own, filename, max_age=3600)
+
+
+def _errors(app: Flask) -> None:
+    """Friendly pages; the engine's NotFound (a case of another organisation) is a 404."""
+
+    def page(status: int, title: str, text: str) -> tuple[str, int]:
+        return render_template("error.html", title=title, text=text), status
+
+    @app.errorhandler(NotFound)
+    @app.errorhandler(404)
+    def not_found(_exc: Exception) -> tuple[str, int]:
+        return page(404, "Page not found", "If you typed the web address, check it is correct.")
+
+    @app.errorhandler(NotPermitted)
+    @app.errorhandler(403)
+    def forbidden(_exc: Exception) -> tuple[str, int]:
+        return page(403, "You cannot see this page", "Your account does not give you access to it.")
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_exc: Exception) -> tuple[str, int]:
+        return page(
+            400,
+            "Your page timed out",
+            "For your security the form was not saved. Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(413)
+    def too_large(_exc: Exception) -> tuple[str, int]:
+        return page(413, "The file is too large", "Go back and choose a smaller file.")
+
+
+def clock_from(now: datetime | None) -> Callable[[], datetime] | None:
+    """A frozen clock for rehearsals and tests (None: the real time)."""
+    return None if now is None else (lambda: now)

@@ -1,0 +1,116 @@
+"""One application: where it stands, eligibility first, actions, and its uploaded files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...errors import ActionRefused, EngineError
+from ...forms import visible_questions
+from ...model import Form, Programme, Question
+from ...rules import compile_expression
+from ...runtime import CaseView
+from .. import describe
+from ..access import allow, current_actor
+from ..services import engine
+from ..uploads import send_upload
+from . import bp
+from .answering import blank_form, file_url, save_post
+
+
+def load(ref: str) -> tuple[CaseView, Programme]:
+    """The case if this person may see it (the engine answers NotFound, a 404, if not)."""
+    view = engine().case(ref, current_actor())
+    return view, engine().programme(view.programme_id, view.version)
+
+
+@bp.get("/cases/<ref>")
+@allow("applicant")
+def case(ref: str) -> str:
+    """Where the application stands, what to fill in, and what can be done next."""
+    view, programme = load(ref)
+    eng = engine()
+    actor = current_actor()
+    wf = programme.workflows[view.workflow]
+    with_forms = {t.trigger for t in wf.transitions if t.spec.get("forms")}
+    actions = [a for a in eng.actions(view.id, actor) if a.allowed and a.trigger not in with_forms]
+    criteria = eng.eligibility(view.id, actor)
+    return render_template(
+        "apply/case.html",
+        view=view,
+        programme=programme,
+        workflow=wf,
+        forms=describe.form_entries(programme, view),
+        actions=actions,
+        criteria=criteria,
+        history=eng.history(view.id, actor),
+    )
+
+
+@bp.post("/cases/<ref>/actions/<trigger>")
+@allow("applicant")
+def act(ref: str, trigger: str) -> Response:
+    """Take an action that needs no form (withdraw, start the next stage…)."""
+    view, _programme = load(ref)
+    try:
+        engine().act(view.id, trigger, current_actor(), expected_state=request.form.get("state"),
+                     reason=request.form.get("reason") or None)  # fmt: skip
+    except ActionRefused as exc:
+        for line in [exc.message, *exc.reasons]:
+            flash(line, "error")
+    except EngineError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("apply.case", ref=view.reference))
+
+
+def eligibility_form(view: CaseView, programme: Programme) -> tuple[Form | None, list[Question]]:
+    """The form (open for changes) that asks the eligibility questions, and those it shows now."""
+    wanted = describe.eligibility_question_ids(programme, view.workflow)
+    for entry in describe.form_entries(programme, view):
+        form: Form = entry["form"]
+        if not entry["editable"] or not wanted & set(form.questions()):
+            continue
+        top = {q.id: q for _pid, _t, qs in form.pages for q in qs}
+        ids = {i for i in wanted if i in top}
+        for i in list(ids):  # and what decides whether those are asked
+            if top[i].spec.get("show_if"):
+                ids |= compile_expression(top[i].spec["show_if"]).names & set(top)
+        saved = view.answers.get(form.id, {})
+        shown = [q for pid, _t, _qs in form.pages for q in visible_questions(form, pid, saved) if q.id in ids]  # fmt: skip
+        return form, shown
+    return None, []
+
+
+@bp.route("/cases/<ref>/eligibility", methods=["GET", "POST"])
+@allow("applicant")
+def eligibility(ref: str) -> Any:
+    """Answer the eligibility questions first, and see each criterion met or not, and why."""
+    view, programme = load(ref)
+    form, questions = eligibility_form(view, programme)
+    fo = None
+    if form is not None:
+        saved = view.answers.get(form.id, {})
+        if request.method == "POST":
+            fo, ok = save_post(view, programme, form, questions, complete=False)
+            if ok:
+                return redirect(url_for("apply.eligibility", ref=view.reference) + "#results")
+        else:
+            fo = blank_form(programme, form, questions, saved)
+    elif request.method == "POST":
+        abort(400)
+    criteria = engine().eligibility(view.id, current_actor())
+    return render_template("apply/eligibility.html", view=view, programme=programme, form=fo,
+                           spec=form, criteria=criteria, file_url=file_url(view))  # fmt: skip
+
+
+@bp.get("/cases/<ref>/files/<file_id>")
+@allow("applicant")
+def file(ref: str, file_id: str) -> Response:
+    """An uploaded file of this case, as a download."""
+    view, _programme = load(ref)
+    response = send_upload(view, file_id)
+    if response is None:
+        abort(404)
+    return response

@@ -1,0 +1,165 @@
+"""A form as a task list of pages, each page's questions, "Check your answers", and submitting."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, redirect, render_template, request, url_for
+
+from ...answers import check_form
+from ...errors import ActionRefused, EngineError
+from ...forms import visible_questions
+from ...model import Form, Programme, Question
+from ...runtime import CaseView
+from .. import describe
+from ..access import allow, current_actor
+from ..services import engine, now
+from . import bp
+from .answering import blank_form, file_url, save_post
+from .cases import eligibility_form, load
+
+
+def _entry(view: CaseView, programme: Programme, form_id: str) -> dict[str, Any]:
+    for entry in describe.form_entries(programme, view):
+        if entry["form"].id == form_id:
+            return entry
+    abort(404)
+
+
+def _pages(form: Form, saved: dict[str, Any]) -> list[tuple[str, str, list[Question]]]:
+    """The pages asked given the answers so far, each with the questions it shows."""
+    out = []
+    for pid, title, _qs in form.pages:
+        shown = visible_questions(form, pid, saved)
+        if shown:
+            out.append((pid, title, shown))
+    return out
+
+
+def _errors(form: Form, saved: dict[str, Any]) -> dict[str, list[str]]:
+    return check_form(form, saved, complete=True, context={"now": now()})[1]
+
+
+@bp.get("/cases/<ref>/forms/<form_id>")
+@allow("applicant")
+def task_list(ref: str, form_id: str) -> str:
+    """The form's pages and whether each is done."""
+    view, programme = load(ref)
+    entry = _entry(view, programme, form_id)
+    form: Form = entry["form"]
+    saved = view.answers.get(form_id, {})
+    errors = _errors(form, saved)
+    tasks = [
+        {"id": pid, "title": title, "status": describe.page_status(shown, saved, errors)}
+        for pid, title, shown in _pages(form, saved)
+    ]
+    eligibility_spec, _qs = eligibility_form(view, programme)
+    wf = programme.workflows[view.workflow]
+    return render_template(
+        "apply/task_list.html", view=view, programme=programme, entry=entry, form=form, tasks=tasks,
+        done=sum(t["status"] == "Completed" for t in tasks), complete=not errors,
+        eligibility=eligibility_spec is not None and eligibility_spec.id == form.id,
+        deadline=describe.deadline(programme, wf),
+    )  # fmt: skip
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
+@allow("applicant")
+def page(ref: str, form_id: str, page_id: str) -> Any:
+    """One page of questions: save and continue, or save and come back later."""
+    view, programme = load(ref)
+    entry = _entry(view, programme, form_id)
+    form: Form = entry["form"]
+    if not any(pid == page_id for pid, _t, _q in form.pages):
+        abort(404)
+    if not entry["editable"]:
+        return redirect(url_for("apply.check", ref=ref, form_id=form_id))
+    saved = view.answers.get(form_id, {})
+    pages = _pages(form, saved)
+    here = next((p for p in pages if p[0] == page_id), None)
+    if here is None:  # not asked given the answers so far
+        return redirect(url_for("apply.task_list", ref=ref, form_id=form_id))
+    questions = here[2]
+    if request.method == "GET":
+        fo = blank_form(programme, form, questions, saved, add=request.args.get("add"))
+    else:
+        action = request.form.get("_action", "continue")
+        add, remove = request.form.get("_add"), request.form.get("_remove")
+        fo, ok = save_post(view, programme, form, questions, remove=remove,
+                           complete=action == "continue" and not (add or remove))  # fmt: skip
+        if ok:
+            return _after_save(ref, form, page_id, questions, action, add, remove)
+    return render_template("apply/page.html", view=view, programme=programme, form=form, page_id=page_id,
+                           title=here[1], spec=_page_spec(form, page_id), fo=fo, file_url=file_url(view))  # fmt: skip
+
+
+def _page_spec(form: Form, page_id: str) -> dict[str, Any]:
+    return next(p for p in form.spec["pages"] if p["id"] == page_id)
+
+
+def _after_save(ref: str, form: Form, page_id: str, shown: list[Question], action: str,
+                add: str | None, remove: str | None) -> Any:  # fmt: skip
+    here = url_for("apply.page", ref=ref, form_id=form.id, page_id=page_id)
+    if add:
+        return redirect(f"{here}?add={add}#{add}")
+    if remove:
+        return redirect(f"{here}#{remove.partition(':')[0]}")
+    view, _programme = load(ref)
+    saved = view.answers.get(form.id, {})
+    pages = _pages(form, saved)
+    now_shown = next((qs for pid, _t, qs in pages if pid == page_id), [])
+    revealed = [q for q in now_shown if q.id not in {s.id for s in shown}]
+    if revealed:  # an answer made another question on this page relevant: ask it
+        return redirect(f"{here}#{revealed[0].id}")
+    if action == "save":
+        return redirect(url_for("apply.task_list", ref=ref, form_id=form.id, saved=1))
+    ids = [pid for pid, _t, _q in pages]
+    later = ids[ids.index(page_id) + 1 :] if page_id in ids else []
+    if later:
+        return redirect(url_for("apply.page", ref=ref, form_id=form.id, page_id=later[0]))
+    return redirect(url_for("apply.check", ref=ref, form_id=form.id))
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
+@allow("applicant")
+def check(ref: str, form_id: str) -> Any:
+    """Check your answers, then submit (the workflow's applicant action that needs this form)."""
+    view, programme = load(ref)
+    entry = _entry(view, programme, form_id)
+    form: Form = entry["form"]
+    transition = entry["transition"]
+    problems: list[str] = []
+    if request.method == "POST":
+        if transition is None:
+            abort(400)
+        try:
+            engine().act(view.id, transition.trigger, current_actor(), expected_state=view.state)
+        except ActionRefused as exc:
+            problems = [exc.message, *exc.reasons]
+        except EngineError as exc:
+            problems = [str(exc)]
+        else:
+            return redirect(url_for("apply.confirmation", ref=ref, form_id=form_id))
+    saved = view.answers.get(form_id, {})
+    errors = _errors(form, saved)
+    option = None
+    if transition is not None and entry["editable"]:
+        option = next((a for a in engine().actions(view.id, current_actor()) if a.trigger == transition.trigger), None)  # fmt: skip
+    return render_template(
+        "apply/check.html", view=view, programme=programme, entry=entry, form=form,
+        pages=_pages(form, saved), saved=saved, errors=errors, option=option, problems=problems,
+        file_url=file_url(view),
+    )  # fmt: skip
+
+
+@bp.get("/cases/<ref>/forms/<form_id>/confirmation")
+@allow("applicant")
+def confirmation(ref: str, form_id: str) -> Any:
+    """The confirmation panel with the case reference."""
+    view, programme = load(ref)
+    if not view.submitted.get(form_id):
+        return redirect(url_for("apply.case", ref=ref))
+    form = programme.forms.get(form_id)
+    if form is None:
+        abort(404)
+    return render_template("apply/confirmation.html", view=view, programme=programme, form=form)

@@ -1,0 +1,125 @@
+"""Open rounds in plain words, starting an application, and the organisation's applications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
+from wtforms import RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
+
+from ...errors import ActionRefused, EngineError
+from ...model import Programme
+from .. import describe
+from ..access import allow, current_actor
+from ..services import engine, now, store
+from . import bp
+
+
+def round_summary(programme: Programme) -> dict[str, Any]:
+    """What an applicant reads about a round before starting."""
+    eng = engine()
+    data = programme.data
+    workflows = describe.applicant_workflows(eng, programme)
+    closes = next((d for wf in workflows if (d := describe.deadline(programme, wf))), None)
+    first = next(iter(programme.workflows))
+    starting = {wf.id for wf in workflows}
+    criteria = [c for c in data["eligibility"] if c.get("workflow", first) in starting]
+    return {
+        "programme": programme,
+        "summary": data.get("summary", ""),
+        "funding": data.get("funding", {}),
+        "priorities": data.get("priorities", []),
+        "criteria": criteria,
+        "milestones": sorted(programme.milestones.values(), key=lambda m: m.span.start),
+        "workflows": workflows,
+        "closes": closes,
+        "open": bool(workflows) and (closes is None or now() <= closes[1]),
+    }
+
+
+@bp.get("/")
+@allow("public")
+def rounds() -> str:
+    """Every published programme an applicant can apply to, open ones first."""
+    eng = engine()
+    found = [round_summary(eng.programme(pid)) for pid in eng.store.programme_ids()]
+    found = [r for r in found if r["workflows"]]
+    found.sort(key=lambda r: (not r["open"], r["programme"].name))
+    return render_template("apply/rounds.html", rounds=found)
+
+
+@bp.get("/rounds/<programme_id>")
+@allow("public")
+def round_page(programme_id: str) -> str:
+    """One round: priorities, funding, dates and who can apply."""
+    return render_template("apply/round.html", r=round_summary(engine().programme(programme_id)))
+
+
+def _start_form(programme: Programme) -> type[FlaskForm]:
+    workflows = describe.applicant_workflows(engine(), programme)
+    fields: dict[str, Any] = {}
+    if len(workflows) > 1:
+        fields["workflow"] = RadioField("What do you want to start?", choices=[SelectChoice(w.id, w.title) for w in workflows],
+                                        validators=[InputRequired("Select what you want to start")], widget=GovRadioInput())  # fmt: skip
+    roles = sorted({r for w in workflows for r in w.roles})
+    if roles:
+        fields["role"] = RadioField("Which role are you applying for?", choices=[SelectChoice(r, r.replace("_", " ").capitalize()) for r in roles],
+                                    validators=[InputRequired("Select the role you are applying for")], widget=GovRadioInput())  # fmt: skip
+    lots = programme.data["funding"].get("lots", [])
+    if lots:
+        fields["lot"] = RadioField(
+            "Which lot are you applying for? (optional)",
+            choices=[SelectChoice(x["id"], x["name"]) for x in lots],
+            description="Leave this if you have not decided yet.",
+            validators=[Optional()],
+            widget=GovRadioInput(),
+        )
+    return type("StartForm", (FlaskForm,), fields)
+
+
+@bp.route("/rounds/<programme_id>/start", methods=["GET", "POST"])
+@allow("applicant")
+def start(programme_id: str) -> Any:
+    """Start an application for the signed-in person's organisation."""
+    programme = engine().programme(programme_id)
+    workflows = describe.applicant_workflows(engine(), programme)
+    if not workflows:
+        abort(404)
+    form = _start_form(programme)()
+    problems: list[str] = []
+    if form.validate_on_submit():
+        wf_id = form.workflow.data if "workflow" in form else workflows[0].id
+        try:
+            view = engine().start_case(
+                programme.id,
+                wf_id,
+                current_actor(),
+                organisation_name=store().organisation_name(g.user["organisation_id"]),
+                role=form.role.data if "role" in form else None,
+                lot=(form.lot.data or None) if "lot" in form else None,
+            )
+        except ActionRefused as exc:
+            problems = [exc.message, *exc.reasons]
+        except EngineError as exc:
+            problems = [str(exc)]
+        else:
+            return redirect(url_for("apply.case", ref=view.reference))
+    return render_template("apply/start.html", r=round_summary(programme), form=form, problems=problems)  # fmt: skip
+
+
+@bp.get("/applications")
+@allow("applicant")
+def applications() -> str:
+    """The organisation's applications (and contracts), newest first."""
+    eng = engine()
+    actor = current_actor()
+    rows = []
+    for row in store().cases_for_organisation(g.user["organisation_id"]):
+        view = eng.case(row["id"], actor)
+        programme = eng.programme(view.programme_id, view.version)
+        rows.append({"view": view, "programme": programme, "workflow": programme.workflows[view.workflow]})  # fmt: skip
+    return render_template("apply/applications.html", rows=rows)

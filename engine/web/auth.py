@@ -1,0 +1,252 @@
+"""Accounts: register, sign in and out, reset a password by a link sent through the outbox, and
+add colleagues who share the organisation's cases."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import sqlite3
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
+from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.wrappers import Response
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import EqualTo, InputRequired, Length, Regexp
+
+from .access import allow, safe_next, sign_in
+from .services import now, store
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+MIN_PASSWORD = 10
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # the same test as the engine's email questions
+# compared against when no account has the email, so a wrong email takes as long as a wrong password
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def _email() -> EmailField:
+    return EmailField(
+        "Email address",
+        validators=[
+            InputRequired("Enter your email address"),
+            Regexp(
+                _EMAIL,
+                message="Enter an email address in the correct format, like name@example.org",
+            ),
+            Length(max=254, message="Enter an email address of 254 characters or fewer"),
+        ],
+        widget=GovTextInput(),
+    )
+
+
+def _password(label: str = "Password") -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired("Enter a password"),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=f"Your password must be at least {MIN_PASSWORD} characters long",
+            ),
+        ],
+        description=f"At least {MIN_PASSWORD} characters. A few random words make a good password.",
+        widget=GovPasswordInput(),
+    )
+
+
+def _confirm() -> PasswordField:
+    return PasswordField(
+        "Confirm password",
+        validators=[
+            InputRequired("Enter your password again"),
+            EqualTo("password", "The passwords do not match"),
+        ],
+        widget=GovPasswordInput(),
+    )
+
+
+class RegisterForm(FlaskForm):
+    """A new applicant and their organisation."""
+
+    name = StringField("Your full name", validators=[InputRequired("Enter your full name"), Length(max=200)], widget=GovTextInput())  # fmt: skip
+    organisation = StringField(
+        "Your organisation's name",
+        validators=[InputRequired("Enter your organisation's name"), Length(max=200)],
+        description="Colleagues can join it later: you add them from your organisation's page.",
+        widget=GovTextInput(),
+    )
+    email = _email()
+    password = _password()
+    confirm = _confirm()
+
+
+class SignInForm(FlaskForm):
+    """Email and password."""
+
+    email = _email()
+    password = PasswordField("Password", validators=[InputRequired("Enter your password")], widget=GovPasswordInput())  # fmt: skip
+
+
+class ResetRequestForm(FlaskForm):
+    """Ask for a reset link."""
+
+    email = _email()
+
+
+class NewPasswordForm(FlaskForm):
+    """Choose a new password."""
+
+    password = _password("New password")
+    confirm = _confirm()
+
+
+class ColleagueForm(FlaskForm):
+    """Add someone to the organisation."""
+
+    name = StringField("Their full name", validators=[InputRequired("Enter their full name"), Length(max=200)], widget=GovTextInput())  # fmt: skip
+    email = _email()
+
+
+def _organisation_id(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "organisation"
+    return f"{slug}_{secrets.token_hex(3)}"
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@allow("public")
+def register() -> Any:
+    """Create an applicant's account and their organisation, and sign them in."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        st = store()
+        stamp = now().isoformat()
+        org = _organisation_id(form.organisation.data)
+        try:
+            with st.transaction():
+                st.ensure_organisation(org, form.organisation.data.strip(), stamp)
+                user_id = st.create_user(form.email.data, generate_password_hash(form.password.data),
+                                         form.name.data.strip(), "applicant", org, stamp)  # fmt: skip
+        except sqlite3.IntegrityError:
+            form.email.errors = ["An account already uses this email address: sign in, or reset your password"]  # fmt: skip
+        else:
+            user = st.user(user_id)
+            assert user is not None
+            sign_in(user)
+            return redirect(safe_next(request.args.get("next")) or url_for("apply.rounds"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
+@allow("public")
+def sign_in_page() -> Any:
+    """Sign in with an email address and password."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = store().user_by_email(form.email.data)
+        hashed = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
+        if check_password_hash(hashed, form.password.data) and user and user["password_hash"]:
+            sign_in(user)
+            home = "apply.applications" if user["role"] == "applicant" else "index"
+            return redirect(safe_next(request.args.get("next")) or url_for(home))
+        form.email.errors = ["Enter the email address and password of your account"]
+    return render_template("auth/sign_in.html", form=form)
+
+
+@bp.post("/sign-out")
+@allow("signed_in")
+def sign_out() -> Response:
+    """End the session."""
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("index"))
+
+
+def send_reset_link(user: dict[str, Any], subject: str, opening: str) -> None:
+    """Write a one-use, expiring link to the outbox for this person."""
+    token = secrets.token_urlsafe(32)
+    st = store()
+    moment = now()
+    hours = current_app.config["RESET_LINK_HOURS"]
+    link = url_for("auth.reset", token=token, _external=True)
+    body = (f"{opening}\n\nChoose your password here (the link works once, for {hours} hours):\n{link}\n\n"
+            "If you did not ask for this, ignore this message: your password has not changed.")  # fmt: skip
+    with st.transaction():
+        st.add_password_reset(user["id"], hashlib.sha256(token.encode()).hexdigest(),
+                              (moment + timedelta(hours=hours)).isoformat(), moment.isoformat())  # fmt: skip
+        st.add_outbox_message(user["email"], subject, body, moment.isoformat(),
+                              to_role=user["role"], organisation_id=user["organisation_id"])  # fmt: skip
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@allow("public")
+def reset_request() -> Any:
+    """Ask for a password reset link (the answer never says whether the account exists)."""
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = store().user_by_email(form.email.data)
+        if user is not None:
+            send_reset_link(user, "Reset your password", "Someone asked to reset the password of your account.")  # fmt: skip
+        return render_template("auth/reset_sent.html", email=form.email.data)
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@allow("public")
+def reset(token: str) -> Any:
+    """Choose a new password with a link from the outbox."""
+    st = store()
+    row = st.password_reset(hashlib.sha256(token.encode()).hexdigest())
+    if row is None or row["used_at"] or row["expires_at"] < now().isoformat():
+        return render_template("auth/reset_expired.html"), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        with st.transaction():
+            if not st.use_password_reset(row["id"], now().isoformat()):
+                return render_template("auth/reset_expired.html"), 400
+            st.set_password(row["user_id"], generate_password_hash(form.password.data), now().isoformat())  # fmt: skip
+        user = st.user(row["user_id"])
+        assert user is not None
+        sign_in(user)
+        flash("Your password has been changed.")
+        return redirect(url_for("apply.applications" if user["role"] == "applicant" else "index"))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/organisation", methods=["GET", "POST"])
+@allow("applicant")
+def organisation() -> Any:
+    """The people who share the organisation's applications; add a colleague."""
+    st = store()
+    org = g.user["organisation_id"]
+    form = ColleagueForm()
+    if form.validate_on_submit():
+        try:
+            with st.transaction():
+                user_id = st.create_user(form.email.data, None, form.name.data.strip(), "applicant", org, now().isoformat())  # fmt: skip
+        except sqlite3.IntegrityError:
+            form.email.errors = ["An account already uses this email address"]
+        else:
+            colleague = st.user(user_id)
+            assert colleague is not None
+            name = st.organisation_name(org) or org
+            send_reset_link(colleague, f"You have been added to {name}",
+                            f"{g.user['name']} has added you to {name}, so you can work on its applications.")  # fmt: skip
+            flash(f"{form.name.data} has been added and sent a link to choose a password.")
+            return redirect(url_for("auth.organisation"))
+    return render_template("auth/organisation.html", form=form, people=st.users_in_organisation(org),
+                           organisation_name=st.organisation_name(org))  # fmt: skip

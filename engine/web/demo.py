@@ -1,0 +1,91 @@
+"""`commission demo`: a database seeded from a data file (people, organisations, cases).
+
+Everything scheme-specific lives in the data file (`demo/seed.yaml`): which programmes, which
+people, which cases with which answers. Demo databases only: the one password is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from werkzeug.security import generate_password_hash
+
+from ..runtime import Actor, Engine
+from ..store import Store
+
+# a minimal, valid PDF: what a demo "upload" holds
+_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # fmt: skip
+
+
+def upload_folder(db_path: str | Path) -> Path:
+    """Where uploads of a database are kept by default (beside it, outside any web root)."""
+    return Path(db_path).resolve().parent / "uploads"
+
+
+def _moment(text: Any) -> datetime:
+    moment = datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _file(store: Store, folder: Path, case_id: int, form: str, question: str, name: str) -> dict[str, Any]:  # fmt: skip
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_as = secrets.token_hex(16)
+    fd = os.open(folder / stored_as, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(_PDF)
+    file_id = secrets.token_urlsafe(16)
+    with store.transaction():
+        store.add_upload({"id": file_id, "case_id": case_id, "form_id": form, "question_id": question,
+                          "name": name, "size": len(_PDF), "kind": name.rsplit(".", 1)[-1].lower(),
+                          "stored_as": stored_as, "uploaded_by": "demo", "created_at": datetime.now(UTC).isoformat()})  # fmt: skip
+    return {"name": name, "size": len(_PDF), "id": file_id}
+
+
+def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
+    """Publish the programmes, add the people and play the cases of a demo data file."""
+    spec = yaml.safe_load(data_file.read_text("utf-8"))
+    base = data_file.resolve().parent.parent  # paths in the file are from the repository root
+    engine = Engine(db_path)
+    store = engine.store
+    if store.db["users"].count:
+        raise ValueError(f"{db_path} already has people in it: give `commission demo` a new database file")  # fmt: skip
+    published = [engine.publish(base / p)[0].id for p in spec["programmes"]]
+    stamp = datetime.now(UTC).isoformat()
+    hashed = generate_password_hash(password)
+    users: dict[str, dict[str, Any]] = {}
+    with store.transaction():
+        for org in spec.get("organisations", []):
+            store.ensure_organisation(org["id"], org["name"], stamp)
+        for person in spec["users"]:
+            store.create_user(person["email"], hashed, person["name"], person["role"], person.get("organisation"), stamp)  # fmt: skip
+            users[person["email"]] = person
+    references = []
+    folder = upload_folder(db_path)
+    for item in spec.get("cases", []):
+        person = users[item["as"]]
+        actor = Actor(person["role"], person["email"], person.get("organisation"))
+        moment = _moment(item["at"])
+        engine = Engine(store, clock=lambda m=moment: m)  # each case is played at its own date
+        view = engine.start_case(item["programme"], item["workflow"], actor, role=item.get("role"),
+                                 subject=item.get("subject"), lot=item.get("lot"),
+                                 organisation=item.get("organisation"),
+                                 organisation_name=next((o["name"] for o in spec.get("organisations", []) if o["id"] == actor.organisation), None))  # fmt: skip
+        for form_id, answers in (item.get("answers") or {}).items():
+            answers = {
+                k: _file(store, folder, view.id, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
+                for k, v in answers.items()
+            }  # fmt: skip
+            engine.save_answers(view.id, form_id, answers, actor)
+        for trigger in item.get("actions", []):
+            engine.act(view.id, trigger, actor)
+        references.append(view.reference)
+    return {
+        "programmes": published,
+        "users": [p["email"] for p in spec["users"]],
+        "cases": references,
+    }

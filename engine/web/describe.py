@@ -1,0 +1,158 @@
+"""Programmes, cases and answers in plain words for the pages (no scheme is named here)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup, escape
+
+from ..model import Programme, Question, Transition, Workflow
+from ..rules import compile_expression
+from ..runtime import CaseView, Engine
+
+
+def money(n: Any) -> str:
+    """£700,000."""
+    return f"£{n:,.0f}" if isinstance(n, int | float) and not isinstance(n, bool) else str(n)
+
+
+def when(moment: datetime | None, tz: str = "Europe/London") -> str:
+    """5pm on Monday 31 January 2022 (midnight-ending days as the day alone)."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(ZoneInfo(tz))
+    day = f"{local:%A} {local.day} {local:%B %Y}"
+    if (local.hour, local.minute) in ((0, 0), (23, 59)):
+        return day
+    hour = local.hour % 12 or 12
+    clock = f"{hour}{'' if local.minute == 0 else f':{local.minute:02d}'}{'am' if local.hour < 12 else 'pm'}"  # fmt: skip
+    if (local.hour, local.minute) == (12, 0):
+        clock = "midday"
+    return f"{clock} on {day}"
+
+
+def starters(engine: Engine, programme: Programme, wf: Workflow) -> tuple[str, ...]:
+    """Who may start a case of this workflow (the engine's own rule)."""
+    return engine.starters(programme, wf)
+
+
+def applicant_workflows(engine: Engine, programme: Programme) -> list[Workflow]:
+    """The kinds of case an applicant may start in this programme."""
+    return [wf for wf in programme.workflows.values() if "applicant" in starters(engine, programme, wf)]  # fmt: skip
+
+
+def deadline(programme: Programme, wf: Workflow) -> tuple[str, datetime] | None:
+    """The first deadline an applicant meets in this workflow: (label, when it is)."""
+    for t in wf.transitions:
+        if "applicant" in t.by and wf.initial in t.sources and t.spec.get("deadline"):
+            m = programme.milestones[t.spec["deadline"]]
+            return m.label, m.span.end
+    return None
+
+
+def submit_transition(wf: Workflow, state: str, form_id: str) -> Transition | None:
+    """The applicant's action that submits this form from this state (the workflow says which)."""
+    for t in wf.transitions:
+        if "applicant" in t.by and form_id in t.spec.get("forms", []) and state in t.sources:
+            return t
+    return None
+
+
+def form_entries(programme: Programme, view: CaseView) -> list[dict[str, Any]]:
+    """The forms an applicant fills in for this case, with whether each can be changed now."""
+    wf = programme.workflows[view.workflow]
+    final = {s.id for s in wf.states if s.final}
+    out = []
+    for entry in programme.data["forms"]:
+        if entry["workflow"] != wf.id or entry.get("repeatable"):
+            continue
+        by = entry.get("by") or ["applicant", "commissioner"]
+        if "applicant" not in by:
+            continue
+        if entry.get("applies_to") and view.role not in entry["applies_to"]:
+            continue
+        states = entry.get("states")
+        editable = view.state in states if states else view.state not in final
+        form = programme.forms[entry["form"]]
+        if not editable and entry["form"] not in view.answers:
+            continue
+        out.append(
+            {
+                "form": form,
+                "editable": editable,
+                "submitted": view.submitted.get(entry["form"]),
+                "transition": submit_transition(wf, view.state, entry["form"]),
+            }
+        )
+    return out
+
+
+def eligibility_question_ids(programme: Programme, workflow: str) -> set[str]:
+    """The questions a workflow's eligibility criteria read (by name or as `answers.x`)."""
+    first = next(iter(programme.workflows))
+    ids: set[str] = set()
+    for c in programme.data["eligibility"]:
+        if c.get("workflow", first) != workflow:
+            continue
+        for source in (c["rule"], c.get("when")):
+            if source:
+                ids |= compile_expression(source).names
+                ids |= set(re.findall(r"\banswers\.([a-z][a-z0-9_]*)", source))
+    return ids
+
+
+def show_answer(q: Question, value: Any, file_url: Any = None) -> Markup:
+    """An answer as a person reads it on "Check your answers"."""
+    if value is None or value == "" or value == []:
+        return Markup('<span class="govuk-hint">Not answered</span>')
+    labels = {o["value"]: o["label"] for o in q.spec.get("options", [])}
+    kind = q.type
+    if kind == "yesno":
+        return Markup("Yes" if value else "No")
+    if kind in ("radios", "select"):
+        return escape(labels.get(value, value))
+    if kind == "checkboxes":
+        return Markup("<br>").join(escape(labels.get(v, v)) for v in value)
+    if kind == "money":
+        return escape(money(value))
+    if kind == "percent":
+        return escape(f"{value:g}%")
+    if kind == "date":
+        try:
+            d = date.fromisoformat(value)
+            return escape(f"{d.day} {d:%B %Y}")
+        except (TypeError, ValueError):
+            return escape(value)
+    if kind == "file" and isinstance(value, dict):
+        name = escape(value.get("name", "file"))
+        if file_url and value.get("id"):
+            return Markup(f'<a class="govuk-link" href="{escape(file_url(value))}">{name}</a>')
+        return name
+    if kind == "group" and isinstance(value, list):
+        inner = {s.id: s for s in q.questions}
+        items = []
+        for i, item in enumerate(value, 1):
+            parts = [
+                f"{escape(inner[k].label)}: {show_answer(inner[k], v)}"
+                for k, v in item.items()
+                if k in inner
+            ]
+            label = escape(q.spec.get("item_label", "item").capitalize())
+            items.append(f"<p class='govuk-body'><strong>{label} {i}</strong><br>{'<br>'.join(parts)}</p>")  # fmt: skip
+        return Markup("".join(items))
+    if kind == "textarea":
+        return Markup("<br>").join(escape(line) for line in str(value).splitlines())
+    return escape(value)
+
+
+def page_status(
+    visible: list[Question], saved: dict[str, Any], errors: dict[str, list[str]]
+) -> str:
+    """Completed, In progress or Not yet started, for the task list."""
+    answered = [q for q in visible if q.id in saved]
+    if any(q.id in errors for q in visible):
+        return "In progress" if answered else "Not yet started"
+    return "Completed" if answered or not any(q.required for q in visible) else "Not yet started"

@@ -1,0 +1,145 @@
+"""Uploads: checked by size and by what the bytes are (not just the name), stored outside the
+web root under random names, and served only through a case the person may see."""
+
+from __future__ import annotations
+
+import io
+import os
+import secrets
+import unicodedata
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import Response, current_app, send_from_directory
+from werkzeug.datastructures import FileStorage
+
+from ..answers import check_value
+from ..model import Question
+from ..runtime import Actor, CaseView
+from .services import now, store
+
+MIME = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "doc": "application/msword",
+    "xls": "application/vnd.ms-excel",
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "csv": "text/csv",
+    "txt": "text/plain",
+}
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Word 97 and Excel 97 files
+
+
+def sniff(data: bytes) -> set[str]:
+    """The file types these bytes could be, judged by their content alone."""
+    if data.startswith(b"%PDF-"):
+        return {"pdf"}
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return {"png"}
+    if data.startswith(b"\xff\xd8\xff"):
+        return {"jpg"}
+    if data.startswith(_OLE):
+        return {"doc", "xls"}
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_kind(data)
+    head = data[:65536]
+    if b"\x00" in head:
+        return set()
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            head.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return {"csv", "txt"}
+    return set()
+
+
+def _zip_kind(data: bytes) -> set[str]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                return {"odt"} if mimetype == MIME["odt"] else {"ods"} if mimetype == MIME["ods"] else set()  # fmt: skip
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return set()
+    if "[Content_Types].xml" in names:
+        if any(n.startswith("word/") for n in names):
+            return {"docx"}
+        if any(n.startswith("xl/") for n in names):
+            return {"xlsx"}
+    return set()
+
+
+def clean_name(filename: str) -> str:
+    """The file's own name, without folders or control characters, at most 150 characters."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip()
+    return (name or "file")[-150:]
+
+
+def accept_upload(q: Question, upload: FileStorage, view: CaseView, form_id: str,
+                  actor: Actor) -> tuple[dict[str, Any] | None, list[str]]:  # fmt: skip
+    """Check an upload (the engine's name and size rules, then its content) and store it.
+
+    Returns the answer `{name, size, id}`, or the messages saying why not.
+    """
+    limit_mb = q.spec.get("max_size_mb", 50)
+    data = upload.stream.read(int(limit_mb * 1024 * 1024) + 1)
+    name = clean_name(upload.filename or "")
+    value = {"name": name, "size": len(data)}
+    _clean, problems = check_value(q, value)
+    if problems:
+        return None, problems
+    if not data:
+        return None, ["The selected file is empty"]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = set(q.spec.get("accept") or MIME)
+    kinds = sniff(data) & allowed
+    if ext not in kinds:
+        listed = ", ".join(sorted(a.upper() for a in allowed))
+        return None, [f"The file's contents are not a {listed}: choose a file of one of those types"]  # fmt: skip
+    folder = Path(current_app.config["UPLOAD_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_as = secrets.token_hex(16)
+    fd = os.open(folder / stored_as, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    file_id = secrets.token_urlsafe(16)
+    st = store()
+    with st.transaction():
+        st.add_upload(
+            {
+                "id": file_id,
+                "case_id": view.id,
+                "form_id": form_id,
+                "question_id": q.id,
+                "name": name,
+                "size": len(data),
+                "kind": ext,
+                "stored_as": stored_as,
+                "uploaded_by": actor.id,
+                "created_at": now().isoformat(),
+            }
+        )
+    return {"name": name, "size": len(data), "id": file_id}, []
+
+
+def send_upload(view: CaseView, file_id: str) -> Response | None:
+    """The file as a download, if it belongs to this case (None: not found)."""
+    row = store().upload(file_id)
+    if row is None or row["case_id"] != view.id:
+        return None
+    return send_from_directory(
+        current_app.config["UPLOAD_FOLDER"],
+        row["stored_as"],
+        as_attachment=True,
+        download_name=row["name"],
+        mimetype=MIME.get(row["kind"], "application/octet-stream"),
+        max_age=0,
+    )

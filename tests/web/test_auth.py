@@ -1,0 +1,105 @@
+"""Register, sign in and out, reset a password through the outbox, share an organisation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.web.services import store
+
+from .conftest import PASSWORD, start_application, text
+
+
+def _outbox(app: Flask, email: str) -> list[dict]:
+    with app.app_context():
+        return store().outbox_for(email)
+
+
+def test_register_signs_in_and_refuses_a_second_account_for_the_email(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    ann = applicant()
+    assert "Signed in as Ann Example" in text(ann.get("/apply/applications"))
+    r = app.test_client().post("/auth/register", data={"name": "X", "organisation": "Y", "email": "ANN@small.example",
+                                                       "password": PASSWORD, "confirm": PASSWORD})  # fmt: skip
+    assert r.status_code == 200 and "An account already uses this email address" in text(r)
+
+
+def test_register_explains_each_problem(client: FlaskClient) -> None:
+    r = client.post("/auth/register", data={"name": "", "organisation": "Org", "email": "nope", "password": "short", "confirm": "other"})  # fmt: skip
+    page = text(r)
+    assert "Enter your full name" in page
+    assert "Enter an email address in the correct format" in page
+    assert "Your password must be at least 10 characters long" in page
+    assert 'href="#name"' in r.data.decode()
+
+
+def test_sign_in_and_out(app: Flask, applicant: Callable[..., FlaskClient]) -> None:
+    applicant().post("/auth/sign-out")
+    browser = app.test_client()
+    r = browser.post(
+        "/auth/sign-in", data={"email": "ann@small.example", "password": "wrong password!"}
+    )
+    assert r.status_code == 200 and "Enter the email address and password of your account" in text(
+        r
+    )
+    r = browser.post("/auth/sign-in?next=/apply/", data={"email": "ann@small.example", "password": PASSWORD})  # fmt: skip
+    assert r.headers["Location"] == "/apply/"
+    r = browser.post("/auth/sign-in?next=//evil.example/", data={"email": "ann@small.example", "password": PASSWORD})  # fmt: skip
+    assert r.headers["Location"] == "/apply/applications"
+    browser.post("/auth/sign-out")
+    assert browser.get("/apply/applications").status_code == 302
+
+
+def test_a_reset_link_goes_to_the_outbox_works_once_and_signs_out_old_sessions(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    old_session = applicant()
+    browser = app.test_client()
+    r = browser.post("/auth/reset", data={"email": "ann@small.example"})
+    assert "Check your email" in text(r)
+    r = browser.post("/auth/reset", data={"email": "nobody@else.example"})
+    assert "Check your email" in text(r)  # the same answer: it never says who has an account
+    assert _outbox(app, "nobody@else.example") == []
+    [message] = _outbox(app, "ann@small.example")
+    assert message["subject"] == "Reset your password"
+    link = re.search(r"http://localhost(/auth/reset/\S+)", message["body"]).group(1)
+    r = browser.post(
+        link, data={"password": "a brand new password", "confirm": "a brand new password"}
+    )
+    assert r.status_code == 302
+    assert browser.get(link).status_code == 400  # used
+    assert old_session.get("/apply/applications").status_code == 302  # signed out by the change
+    fresh = app.test_client()
+    r = fresh.post("/auth/sign-in", data={"email": "ann@small.example", "password": "a brand new password"})  # fmt: skip
+    assert r.status_code == 302
+
+
+def test_an_expired_reset_link_is_refused(app: Flask, applicant: Callable[..., FlaskClient], clock) -> None:  # fmt: skip
+    applicant()
+    browser = app.test_client()
+    browser.post("/auth/reset", data={"email": "ann@small.example"})
+    link = re.search(r"http://localhost(/auth/reset/\S+)", _outbox(app, "ann@small.example")[0]["body"]).group(1)  # fmt: skip
+    clock.set("2022-01-20T13:00")
+    assert "This link has expired" in text(browser.get(link))
+    assert browser.get("/auth/reset/not-a-token").status_code == 400
+
+
+def test_colleagues_share_the_organisations_applications(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    ann = applicant()
+    ref = start_application(ann)
+    r = ann.post("/auth/organisation", data={"name": "Ben Colleague", "email": "ben@small.example"})
+    assert r.status_code == 302
+    [message] = _outbox(app, "ben@small.example")
+    assert message["subject"] == "You have been added to Small Org"
+    link = re.search(r"http://localhost(/auth/reset/\S+)", message["body"]).group(1)
+    ben = app.test_client()
+    ben.post(link, data={"password": "bens own password", "confirm": "bens own password"})
+    assert ref in text(ben.get("/apply/applications"))
+    assert ben.get(f"/apply/cases/{ref}").status_code == 200
+    assert "Ben Colleague" in text(ann.get("/auth/organisation"))
