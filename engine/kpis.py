@@ -8,8 +8,10 @@ January; a year starts on 1 April.
 
 from __future__ import annotations
 
+import json
+from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -101,14 +103,40 @@ def _questions(programme: Programme) -> dict[str, Question]:
 
 @dataclass
 class _Item:
-    variables: dict[str, Any]
+    """One thing a KPI counts (a return, a record or a case), with what expressions may read."""
+
+    data: dict[str, Any]  # the answers, as expressions see them
+    case: dict[str, Any]  # `case` as expressions see it
     when: datetime
     organisation: str | None
     lot: str | None
+    role: str
+
+    def scope(
+        self, names: frozenset[str], now: datetime, programme: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The variables an expression reads, or None if it reads something this item lacks."""
+        out: dict[str, Any] = {}
+        for name in names:
+            if name in self.data:
+                out[name] = self.data[name]
+            elif name == "case":
+                out[name] = self.case
+            elif name == "answers":
+                out[name] = self.data
+            elif name == "now":
+                out[name] = now
+            elif name == "role":
+                out[name] = self.role
+            elif name == "programme":
+                out[name] = programme
+            else:
+                return None
+        return out
 
 
 class KpiCalculator:
-    """Computes a programme's KPIs from one database, reading each case's data once."""
+    """Computes a programme's KPIs from one database, reading only what each KPI needs, once."""
 
     def __init__(self, store: Store, programme: Programme, now: datetime) -> None:
         self.store = store
@@ -116,88 +144,88 @@ class KpiCalculator:
         self.now = now
         self.tz = ZoneInfo(programme.timezone)
         self.questions = _questions(programme)
-        self._cases: list[dict[str, Any]] | None = None
+        self._cache: dict[tuple[Any, ...], list[_Item]] = {}
+        self._repeatable = {e["form"] for e in programme.data["forms"] if e.get("repeatable")}
 
-    def _load(self) -> list[dict[str, Any]]:
-        """Every case of the programme with its answers and records, once."""
-        if self._cases is None:
-            cases = []
-            repeatable = {
-                (e["form"], e["workflow"])
-                for e in self.programme.data["forms"]
-                if e.get("repeatable")
-            }
-            for row in self.store.programme_cases(self.programme.id):
-                answers: dict[str, Any] = {}
-                latest: dict[str, Any] = {}
-                records: dict[str, list[dict[str, Any]]] = {
-                    e["form"]: [] for e in self.programme.data["forms"]
-                }
-                entries: list[tuple[str, dict[str, Any], str | None]] = []
-                for a in self.store.answers(row["id"]):
-                    converted = {
-                        k: cel_value(self.questions.get(k), v) for k, v in a["data"].items()
-                    }
-                    records.setdefault(a["form"], []).append(converted)
-                    entries.append((a["form"], converted, a["submitted_at"]))
-                    if (a["form"], row["workflow"]) in repeatable:
-                        latest.update(converted)
-                    else:
-                        answers.update(converted)
-                entered = {k: datetime.fromisoformat(v) for k, v in row["entered"].items()}
-                case = {"state": row["state"], "flags": row["flags"], "records": records, "entered": entered,
-                        "reference": row["reference"], "lot": row["lot"] or "",
-                        "organisation": row["organisation_id"] or ""}  # fmt: skip
-                cases.append(
-                    {
-                        "row": row,
-                        "answers": answers,
-                        "latest": latest,
-                        "case": case,
-                        "entries": entries,
-                    }
-                )
-            self._cases = cases
-        return self._cases
+    def _convert(self, data: str | dict[str, Any]) -> dict[str, Any]:
+        raw = json.loads(data) if isinstance(data, str) else data
+        return {k: cel_value(self.questions.get(k), v) for k, v in raw.items()}
 
-    def _items(self, kpi: dict[str, Any], at: datetime) -> Iterator[_Item]:
-        source = kpi["source"]
-        for c in self._load():
-            row = c["row"]
-            if kpi.get("workflow") and row["workflow"] != kpi["workflow"]:
-                continue
-            if "states" in kpi and row["state"] not in kpi["states"]:
-                continue
-            base = {
-                "case": c["case"],
-                "now": at,
-                "role": row["role"] or "",
-                "programme": self.programme.data,
-            }
-            if source == "cases":
-                variables = {**c["latest"], **c["answers"], **base, "answers": c["answers"]}
-                created = datetime.fromisoformat(row["created_at"])
-                yield _Item(variables, created, row["organisation_id"], row["lot"])
-                continue
-            for form, data, submitted in c["entries"]:
-                if form != kpi["form"] or not submitted:
-                    continue
-                variables = {**c["answers"], **data, **base, "answers": {**c["answers"], **data}}
-                yield _Item(
-                    variables, datetime.fromisoformat(submitted), row["organisation_id"], row["lot"]
+    def _case(
+        self, row: dict[str, Any], records: dict[str, list[dict[str, Any]]] | None
+    ) -> dict[str, Any]:
+        flags = json.loads(row["flags"]) if isinstance(row["flags"], str) else row["flags"]
+        entered = json.loads(row["entered"]) if isinstance(row["entered"], str) else row["entered"]
+        return {
+            "id": row.get("id", row.get("case_id")), "state": row["state"], "flags": flags,
+            "reference": row["reference"], "lot": row["lot"] or "", "organisation": row["organisation_id"] or "",
+            "entered": {k: datetime.fromisoformat(v) for k, v in entered.items()},
+            "records": records if records is not None else _NoRecords(),
+        }  # fmt: skip
+
+    def _items(self, kpi: dict[str, Any]) -> list[_Item]:
+        if kpi["source"] == "cases":
+            key: tuple[Any, ...] = ("cases", kpi.get("workflow"), tuple(kpi.get("states", ())))
+            if key not in self._cache:
+                items = []
+                for row in self.store.workflow_cases(
+                    self.programme.id, kpi.get("workflow"), kpi.get("states")
+                ):
+                    answers: dict[str, Any] = {}
+                    latest: dict[str, Any] = {}
+                    records: dict[str, list[dict[str, Any]]] = {
+                        e["form"]: [] for e in self.programme.data["forms"]
+                    }
+                    for a in row["answers"]:
+                        converted = self._convert(a["data"])
+                        records.setdefault(a["form"], []).append(converted)
+                        (latest if a["form"] in self._repeatable else answers).update(converted)
+                    items.append(_Item({**latest, **answers}, self._case(row, records),
+                                       datetime.fromisoformat(row["created_at"]), row["organisation_id"],
+                                       row["lot"], row["role"] or ""))  # fmt: skip
+                self._cache[key] = sorted(items, key=lambda i: i.when)
+            return self._cache[key]
+        key = ("form", kpi["form"])
+        if key not in self._cache:
+            self._cache[key] = [
+                _Item(
+                    self._convert(row["data"]),
+                    self._case(row, None),
+                    datetime.fromisoformat(row["submitted_at"]),
+                    row["organisation_id"],
+                    row["lot"],
+                    row["role"] or "",
                 )
+                for row in self.store.form_entries(self.programme.id, kpi["form"])
+            ]
+        items = self._cache[key]
+        if "states" in kpi:
+            items = [i for i in items if i.case["state"] in kpi["states"]]
+        if any("case.records" in kpi.get(k, "") for k in ("where", "numerator")):
+            for item in items:  # only filters that read a case's other records pay to load them
+                if isinstance(item.case["records"], _NoRecords):
+                    item.case["records"] = self._records_of(item.case["id"])
+        return items
+
+    def _records_of(self, case_id: int) -> dict[str, list[dict[str, Any]]]:
+        records: dict[str, list[dict[str, Any]]] = {
+            e["form"]: [] for e in self.programme.data["forms"]
+        }
+        for a in self.store.answers(case_id):
+            records.setdefault(a["form"], []).append(self._convert(a["data"]))
+        return records
 
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down by organisation or lot."""
         at = min(period.end, self.now)
+        where = compile_expression(kpi["where"]) if "where" in kpi else None
         groups: dict[str, list[_Item]] = defaultdict(list)
-        for item in self._items(kpi, at):
-            if kpi["source"] == "cases":
-                if item.when >= period.end:
-                    continue  # cases are counted as they stood at the end of the period
-            elif not (period.start <= item.when < period.end):
-                continue
-            if "where" in kpi and not _holds(kpi["where"], item.variables):
+        items = self._items(kpi)  # in time order, so the period is a slice
+        whens = [i.when for i in items]
+        # cases are counted as they stood at the end of the period; returns and records by when sent
+        first = 0 if kpi["source"] == "cases" else bisect_left(whens, period.start)
+        for item in items[first : bisect_left(whens, period.end)]:
+            if where is not None and not self._holds(where, item, at):
                 continue
             key = {"organisation": item.organisation, "lot": item.lot}.get(
                 by, "programme"
@@ -205,10 +233,21 @@ class KpiCalculator:
             groups[key].append(item)
         if not groups and by == "programme":
             groups["programme"] = []
-        return [self._result(kpi, period, group, items) for group, items in sorted(groups.items())]
+        return [
+            self._result(kpi, period, group, items, at) for group, items in sorted(groups.items())
+        ]
+
+    def _holds(self, expr: Any, item: _Item, at: datetime) -> bool:
+        scope = item.scope(expr.names, at, self.programme.data)
+        if scope is None:
+            return False  # an item missing what the filter reads does not count
+        try:
+            return bool(expr.evaluate(scope))
+        except Exception:
+            return False
 
     def _result(
-        self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item]
+        self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item], at: datetime
     ) -> KpiValue:
         measure = kpi["measure"]
         value: float | None
@@ -216,19 +255,19 @@ class KpiCalculator:
             value = float(len(items))
         elif measure in ("sum", "average"):
             numbers = [
-                n for n in (_number(i.variables.get(kpi["field"])) for i in items) if n is not None
+                n for n in (_number(i.data.get(kpi["field"])) for i in items) if n is not None
             ]
             total = sum(numbers)
             value = (
                 float(total) if measure == "sum" else (total / len(numbers) if numbers else None)
             )
         elif measure == "percentage":
-            hits = sum(1 for i in items if _holds(kpi["numerator"], i.variables))
+            numerator = compile_expression(kpi["numerator"])
+            hits = sum(1 for i in items if self._holds(numerator, i, at))
             value = 100.0 * hits / len(items) if items else None
         else:  # matched_change: only people with both measures count
             pairs = [
-                (_number(i.variables.get(kpi["pre"])), _number(i.variables.get(kpi["post"])))
-                for i in items
+                (_number(i.data.get(kpi["pre"])), _number(i.data.get(kpi["post"]))) for i in items
             ]
             changes = [post - pre for pre, post in pairs if pre is not None and post is not None]
             value = sum(changes) / len(changes) if changes else None
@@ -270,14 +309,8 @@ def _number(x: Any) -> float | None:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
-def _holds(source: str, variables: dict[str, Any]) -> bool:
-    expr = compile_expression(source)
-    if expr.names - set(variables):
-        return False  # an item missing what the filter reads does not count
-    try:
-        return bool(expr.evaluate({n: variables[n] for n in expr.names}))
-    except Exception:
-        return False
+class _NoRecords(dict):  # type: ignore[type-arg]
+    """Stands for a case's records where no expression asked for them."""
 
 
 def suppress(rows: Iterable[KpiValue], below: int) -> list[dict[str, Any]]:

@@ -65,6 +65,7 @@ def _words(text: str) -> int:
 
 
 CUSTOM_FUNCTIONS = {"date": _date, "words": _words}
+_EXTRAS: dict[str, object] = {**stdlib.STDLIB_FUNCTIONS, **CUSTOM_FUNCTIONS}
 # Namespaced extras (`math.abs`) are known only under their full name.
 KNOWN_FUNCTIONS = _NATIVE | set(CUSTOM_FUNCTIONS) | set(stdlib.STDLIB_FUNCTIONS)
 
@@ -90,11 +91,17 @@ class Expression:
 
     def evaluate(self, variables: dict[str, object]) -> object:
         """Run the expression with plain data; raises on a missing name or a type mismatch."""
-        ctx = cel.Context(
-            variables={k: _utc(v) for k, v in variables.items()}, functions=CUSTOM_FUNCTIONS
-        )
-        stdlib.add_stdlib_to_context(ctx)
+        # only the extra functions this expression calls: registering all ~50 each time cost more
+        # than evaluating
+        ctx = cel.Context(variables={k: _utc(v) for k, v in variables.items()})
+        for name, function in self.extras.items():
+            ctx.add_function(name, function)  # add_function also knows namespaced names (math.abs)
         return self.program.execute(ctx)
+
+    @property
+    def extras(self) -> dict[str, object]:
+        """The engine's own and the standard-library extensions this expression calls."""
+        return {name: _EXTRAS[name] for name in self.functions if name in _EXTRAS}
 
 
 def _plain(detail: str) -> str:
@@ -129,5 +136,10 @@ def compile_expression(source: str) -> Expression:
     bound = set(_BOUND.findall(source))
     names = {n for n in program.variables() if n not in bound}
     names -= {ns for ns in _NAMESPACES if re.search(rf"\b{ns}\.\w+\s*\(", source)}
-    functions = {f for f in program.functions() if f[:1].isalpha() and not f.startswith("@")}
+    functions = set()
+    for f in program.functions():
+        if not f[:1].isalpha():
+            continue  # operators such as _&&_ and @in
+        ns = re.search(rf"\b([A-Za-z_]\w*)\.{re.escape(f)}\s*\(", source)
+        functions.add(f"{ns.group(1)}.{f}" if ns and ns.group(1) in _NAMESPACES else f)
     return Expression(source, program, frozenset(names), frozenset(functions))

@@ -179,6 +179,38 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX uploads_by_case ON uploads (case_id);
     """,
+    # 4: casework and monitoring returns. A record of a repeatable form (a contact, a quarterly
+    # return) is saved whole; while it is being filled in page by page its answers wait here, one
+    # draft per case and form, shared by the organisation's people, and leave when it is recorded.
+    """
+    CREATE TABLE record_drafts (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        form_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_by TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, form_id)
+    );
+    """,
+    # 5: assessments. One row per assessor per case: their scores against the programme's
+    # criteria (a number on the scale, or met / not met), a comment on each and overall, and a
+    # recommendation; or the conflict of interest they declared, which keeps them off the case.
+    """
+    CREATE TABLE assessments (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        assessor TEXT NOT NULL,
+        scores TEXT NOT NULL DEFAULT '{}',
+        notes TEXT NOT NULL DEFAULT '{}',
+        comment TEXT,
+        recommendation TEXT,
+        conflict TEXT,
+        version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, assessor)
+    );
+    CREATE INDEX assessments_by_assessor ON assessments (assessor);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -631,6 +663,68 @@ class Store(ReminderStore):
             for r in cur.fetchall()
         ]
 
+    def form_entries(self, programme_id: str, form_id: str) -> list[dict[str, Any]]:
+        """Every submitted answer set of one form, with its case's facts (for KPIs over returns)."""
+        cur = self.execute(
+            "SELECT c.id, c.workflow, c.state, c.flags, c.entered, c.organisation_id, c.lot, c.role, c.reference, "
+            "a.data, a.submitted_at FROM answers a JOIN cases c ON c.id = a.case_id "
+            "WHERE c.programme_id = ? AND a.form_id = ? AND a.submitted_at IS NOT NULL ORDER BY a.submitted_at",
+            (programme_id, form_id),
+        )
+        names = ["case_id", "workflow", "state", "flags", "entered", "organisation_id", "lot", "role", "reference",
+                 "data", "submitted_at"]  # fmt: skip
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def workflow_cases(
+        self, programme_id: str, workflow: str | None, states: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """Cases of a workflow (in some states), with their answers, for KPIs over cases."""
+        sql = "SELECT * FROM cases WHERE programme_id = ?"
+        params: list[Any] = [programme_id]
+        if workflow:
+            sql += " AND workflow = ?"
+            params.append(workflow)
+        if states:
+            sql += f" AND state IN ({','.join('?' * len(states))})"
+            params.extend(states)
+        cur = self.execute(sql + " ORDER BY id", tuple(params))
+        names = [c[0] for c in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        if rows:
+            answers = self.execute(
+                "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at FROM answers a JOIN ("
+                + sql.replace("SELECT *", "SELECT id")
+                + ") c ON c.id = a.case_id ORDER BY a.case_id, a.form_id, a.record_no",
+                tuple(params),
+            ).fetchall()
+            by_case: dict[int, list[dict[str, Any]]] = {}
+            for case_id, form, record, data, submitted in answers:
+                by_case.setdefault(case_id, []).append(
+                    {"form": form, "record": record, "data": data, "submitted_at": submitted}
+                )
+            for row in rows:
+                row["answers"] = by_case.get(row["id"], [])
+        return rows
+
+    def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
+        """Every answer and record of every case of a programme, by case, in one query."""
+        cur = self.execute(
+            "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at FROM answers a "
+            "JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? ORDER BY a.case_id, a.form_id, a.record_no",
+            (programme_id,),
+        )
+        out: dict[int, list[dict[str, Any]]] = {}
+        for case_id, form, record, data, submitted in cur.fetchall():
+            out.setdefault(case_id, []).append(
+                {
+                    "form": form,
+                    "record": record,
+                    "data": json.loads(data),
+                    "submitted_at": submitted,
+                }
+            )
+        return out
+
     def next_record_no(self, case_id: int, form_id: str) -> int:
         """The number the next record of a repeatable form gets (1, 2, …)."""
         row = self.execute(
@@ -878,6 +972,113 @@ class Store(ReminderStore):
             "WHERE organisation_id = ? ORDER BY id DESC",
             (organisation_id,),
         )
+
+    # -- casework and monitoring returns ---------------------------------------------------------
+    def record_draft(self, case_id: int, form_id: str) -> dict[str, Any] | None:
+        """The answers so far of a record being filled in, if any."""
+        row = self.execute(
+            "SELECT data FROM record_drafts WHERE case_id = ? AND form_id = ?", (case_id, form_id)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_record_draft(self, case_id: int, form_id: str, data: dict[str, Any], who: str | None,
+                          now: str) -> None:  # fmt: skip
+        """Keep the answers so far of a record being filled in."""
+        self.execute(
+            "INSERT INTO record_drafts (case_id, form_id, data, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (case_id, form_id) DO UPDATE SET data = excluded.data, "
+            "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            (case_id, form_id, json.dumps(data), who, now),
+        )
+
+    def delete_record_draft(self, case_id: int, form_id: str) -> None:
+        """Forget a record's draft (it was recorded, or discarded)."""
+        self.execute(
+            "DELETE FROM record_drafts WHERE case_id = ? AND form_id = ?", (case_id, form_id)
+        )
+
+    def organisation_cases(self, organisation_id: str) -> list[dict[str, Any]]:
+        """An organisation's cases with their subject and flags decoded, newest first."""
+        rows = self._rows(
+            "SELECT id, reference, programme_id, version, workflow, state, subject, flags, created_at, "
+            "updated_at FROM cases WHERE organisation_id = ? ORDER BY id DESC",
+            (organisation_id,),
+        )
+        for row in rows:
+            row["flags"] = json.loads(row["flags"])
+        return rows
+
+    def pending_for_organisation(self, organisation_id: str, until: str) -> list[dict[str, Any]]:
+        """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""
+        rows = self._rows(
+            "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference, c.programme_id, "
+            "c.version, c.workflow, c.state FROM reminders r JOIN cases c ON c.id = r.case_id "
+            "WHERE c.organisation_id = ? AND r.status = 'pending' AND r.due_at <= ? "
+            "ORDER BY r.due_at, r.id",
+            (organisation_id, until),
+        )
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+    # -- commissioning and assessment ------------------------------------------------------------
+    def cases_in_states(self, programme_id: str | None, workflow: str | None,
+                        states: list[str]) -> list[dict[str, Any]]:  # fmt: skip
+        """Cases (of one programme and workflow, or all) in any of these states, oldest first."""
+        if not states:
+            return []
+        sql = (
+            "SELECT id, reference, programme_id, version, workflow, state, organisation_id, role, lot, "
+            f"updated_at FROM cases WHERE state IN ({','.join('?' * len(states))})"
+        )
+        params: list[Any] = list(states)
+        for column, value in (("programme_id", programme_id), ("workflow", workflow)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return self._rows(sql + " ORDER BY id", tuple(params))
+
+    def overdue_reminders(self, programme_id: str, now: str) -> list[dict[str, Any]]:
+        """Pending reminder rows of a programme whose time has passed, oldest first."""
+        rows = self._rows(
+            "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference FROM reminders r "
+            "LEFT JOIN cases c ON c.id = r.case_id WHERE r.programme_id = ? AND r.status = 'pending' "
+            "AND r.due_at < ? ORDER BY r.due_at, r.id",
+            (programme_id, now),
+        )
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+    def save_assessment(self, row: dict[str, Any]) -> None:
+        """Insert or replace one assessor's assessment of a case."""
+        self.execute(
+            "INSERT INTO assessments (case_id, assessor, scores, notes, comment, recommendation, conflict, "
+            "version, created_at, updated_at) VALUES (:case_id, :assessor, :scores, :notes, :comment, "
+            ":recommendation, :conflict, :version, :now, :now) ON CONFLICT (case_id, assessor) DO UPDATE SET "
+            "scores = excluded.scores, notes = excluded.notes, comment = excluded.comment, "
+            "recommendation = excluded.recommendation, conflict = excluded.conflict, "
+            "version = excluded.version, updated_at = excluded.updated_at",
+            {**row, "scores": json.dumps(row["scores"]), "notes": json.dumps(row["notes"])},
+        )
+
+    def assessments(self, case_id: int) -> list[dict[str, Any]]:
+        """Every assessor's assessment of a case (and declared conflicts), in the order made."""
+        rows = self._rows(
+            "SELECT * FROM assessments WHERE case_id = ? ORDER BY created_at, assessor", (case_id,)
+        )
+        for row in rows:
+            row["scores"] = json.loads(row["scores"])
+            row["notes"] = json.loads(row["notes"])
+        return rows
+
+    def assessments_by(self, assessor: str) -> dict[int, dict[str, Any]]:
+        """One assessor's assessments and conflicts, by case id."""
+        rows = self._rows("SELECT * FROM assessments WHERE assessor = ?", (assessor,))
+        for row in rows:
+            row["scores"] = json.loads(row["scores"])
+            row["notes"] = json.loads(row["notes"])
+        return {row["case_id"]: row for row in rows}
 
 
 def _statements(script: str) -> Iterator[str]:
