@@ -111,3 +111,41 @@ def export(
             sys.stdout.write(cases_csv(engine.store, p, workflow, anonymised=anonymised))
     except EngineError as exc:
         _fail(exc)
+
+
+@main.command("meeting-pack")
+@click.argument("programme")
+@click.argument("meeting")
+@click.argument("number", type=int)
+@db_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print the pack as CSV.")
+def meeting_pack_command(
+    programme: str, meeting: str, number: int, db_path: Path, as_csv: bool
+) -> None:
+    """The pack for meeting NUMBER (1 for the first) of a meeting cadence: returns in and missing,
+    KPIs with red/amber/green, the KPIs to discuss, and spend against budget."""
+    from .meetings import meeting_pack, pack_csv
+
+    engine = _engine(db_path)
+    try:
+        p = engine.programme(programme)
+        pack = meeting_pack(engine.store, p, meeting, number - 1, engine.now())
+    except EngineError as exc:
+        _fail(exc)
+    if as_csv:
+        sys.stdout.write(pack_csv(pack))
+        return
+    when = pack.when.strftime("%-d %B %Y %H:%M") if pack.when else "date not pinned yet"
+    click.echo(f"{pack.meeting} — {when}; reviewing {pack.period}")
+    click.echo(
+        f"Returns: {len(pack.returns) - len(pack.missing)} received, {len(pack.missing)} missing"
+    )
+    for r in pack.missing:
+        click.echo(f"  missing: {r.reference} ({r.organisation}) {r.form}")
+    click.echo("For discussion (KPIs off target):" if pack.agenda else "No KPI is off target.")
+    for k in pack.agenda:
+        click.echo(f"  [{k.rag}] {k.title} — {k.group}: {k.value}")
+    for s in pack.spend:
+        click.echo(
+            f"  spend {s['reference']}: £{s['spent']:,.0f} of £{s['awarded']:,} (£{s['left']:,.0f} left)"
+        )

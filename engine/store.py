@@ -846,6 +846,20 @@ class Store(ReminderStore):
             for r in cur.fetchall()
         ]
 
+    def first_event(self, programme_id: str, anchor: dict[str, Any]) -> str | None:
+        """When any case of the programme first took an action or entered a state (an anchor)."""
+        if "trigger" in anchor:
+            sql, value = "a.action = ?", anchor["trigger"]
+        elif "entered" in anchor:
+            sql, value = "a.to_state = ?", anchor["entered"]
+        else:
+            return None
+        row = self.execute(
+            f"SELECT min(a.at) FROM audit a JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? AND {sql}",
+            (programme_id, value),
+        ).fetchone()
+        return row[0] if row else None
+
     def fired(self, case_id: int, action: str) -> str | None:
         """When the action was last taken on the case, if ever."""
         row = self.execute(
