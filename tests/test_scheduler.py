@@ -334,3 +334,24 @@ def test_schedule_calendar_and_a_single_scheduler_run_from_the_command_line(
     assert "1 sent" in once.output and "1 delivered" in once.output
     [message] = list((tmp_path / "outbox").glob("*.txt"))
     assert "Subject: Applications close in 7 days" in message.read_text()
+
+
+def test_a_new_programme_version_replans_new_cases_only(tmp_path: Path) -> None:
+    (tmp_path / "programmes").mkdir()
+    (tmp_path / "forms").mkdir()
+    (tmp_path / "forms" / "tiny_eoi.yaml").write_bytes(
+        (EXAMPLE / "forms" / "tiny_eoi.yaml").read_bytes()
+    )
+    path = tmp_path / "programmes" / "tiny.yaml"
+    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
+    path.write_text(text, "utf-8")
+    e = Engine(tmp_path / "v.db", clock=Clock(at("2022-01-20T10:00")))
+    e.publish(path)
+    old = e.start_case("tiny_grants", "application", ANN)
+    path.write_text(
+        text.replace("before: 7 days}", "before: 3 days}"), "utf-8"
+    )  # the commissioner edits
+    e.publish(path)
+    new = e.start_case("tiny_grants", "application", Actor("applicant", "bob", "org_b"))
+    due = {r["case_id"]: r["due_at"] for r in e.store.due_reminders("9999", 10)}
+    assert due == {old.id: "2022-02-14T17:00:00+00:00", new.id: "2022-02-18T17:00:00+00:00"}
