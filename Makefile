@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test lint docs bench setup clean
+.PHONY: run test e2e lint docs bench setup clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
@@ -33,6 +33,10 @@ test: setup lint
 	$(BIN)/commission docs --check
 	$(BIN)/python -m pytest
 
+## make e2e: only the browser tests (real headless Chromium: `apt-get install chromium` first).
+e2e: setup
+	$(BIN)/python -m pytest tests/e2e
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,6 +48,8 @@ bench: setup
 	$(BIN)/python scripts/bench_validate.py
 	$(BIN)/python scripts/bench_engine.py
 	$(BIN)/python scripts/bench_scheduler.py
+	$(BIN)/python scripts/bench_web.py
+	$(BIN)/python scripts/bench_kpis.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
