@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2.sandbox import SandboxedEnvironment
 
+from . import assessment
 from . import workflow as machines
 from .answers import cel_value, check_form
 from .dates import parse_duration
@@ -642,6 +643,10 @@ class Engine:
             article = "an" if actor.role[0] in "aeiou" else "a"
             reasons.append(f"{_NOT_YOURS} {article} {actor.role}: it is taken by {who}")
             return reasons
+        if self._conflicted(row, actor):  # a declared interest keeps an assessor off the case
+            return [
+                f"you declared a conflict of interest in {row['reference']}, so you take no part in it"
+            ]
         tz = ZoneInfo(programme.timezone)
         now = self.now()
         if "deadline" in spec:
@@ -938,6 +943,181 @@ class Engine:
             detail["effects"].append(do)
         detail["flags"] = flags
         return detail
+
+    # -- casework and monitoring returns: a repeatable form's record filled in page by page ----
+    def _draft_target(self, case_id: int | str, form_id: str, actor: Actor
+                      ) -> tuple[dict[str, Any], Form]:  # fmt: skip
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        wf = programme.workflows[row["workflow"]]
+        entry = self._form_entry(programme, wf, form_id)
+        form = programme.forms[form_id]
+        if not entry.get("repeatable"):
+            raise ActionRefused(f"{form.title} is one form per case, not a record made again and again")  # fmt: skip
+        self._may_fill(entry, form, wf, row, actor)
+        return row, form
+
+    def record_draft(self, case_id: int | str, form_id: str, actor: Actor) -> dict[str, Any]:
+        """The answers so far of the next record of a repeatable form (empty if none yet)."""
+        row = self._row(case_id, actor)
+        return self.store.record_draft(row["id"], form_id) or {}
+
+    def save_record_draft(
+        self, case_id: int | str, form_id: str, answers: dict[str, Any], actor: Actor
+    ) -> dict[str, Any]:
+        """Keep part of the next record of a repeatable form (checked like a draft); the answers so far."""
+        with self.store.transaction():
+            row, form = self._draft_target(case_id, form_id, actor)
+            existing = self.store.record_draft(row["id"], form_id) or {}
+            merged = {k: v for k, v in {**existing, **answers}.items() if v not in (None, "", [])}
+            clean, errors = check_form(form, merged, complete=False, context={"now": self.now()})
+            if errors:
+                raise AnswersInvalid(
+                    form.title, errors, {k: q.label for k, q in form.questions().items()}
+                )
+            self.store.save_record_draft(row["id"], form_id, clean, actor.id, self._stamp())
+        return clean
+
+    def submit_record_draft(self, case_id: int | str, form_id: str, actor: Actor) -> CaseView:
+        """Record the draft as a new, complete record of the repeatable form (one transaction)."""
+        with self.store.transaction():
+            row, _form = self._draft_target(case_id, form_id, actor)
+            draft = self.store.record_draft(row["id"], form_id) or {}
+            view = self.save_answers(row["id"], form_id, draft, actor)
+            self.store.delete_record_draft(row["id"], form_id)
+        return view
+
+    def discard_record_draft(self, case_id: int | str, form_id: str, actor: Actor) -> None:
+        """Forget the answers so far of the next record."""
+        with self.store.transaction():
+            row, _form = self._draft_target(case_id, form_id, actor)
+            self.store.delete_record_draft(row["id"], form_id)
+
+    # -- commissioning and assessment: dashboards, assessors' score sheets, moderation ------------
+    def _commissioner_only(self, actor: Actor, what: str) -> None:
+        if actor.role != "commissioner":
+            raise NotPermitted(f"only a commissioner can see {what}")
+
+    def dashboard(self, programme_id: str, actor: Actor) -> dict[str, Any]:
+        """A programme at a glance: cases by state, deadlines ahead, money, awards, what is overdue."""
+        self._commissioner_only(actor, "a programme's dashboard")
+        programme = self.programme(programme_id)
+        by_state: dict[str, dict[str, int]] = {}
+        flagged = []
+        for row in self.store.programme_cases(programme_id):
+            counts = by_state.setdefault(row["workflow"], {})
+            counts[row["state"]] = counts.get(row["state"], 0) + 1
+            raised = sorted(k for k, v in row["flags"].items() if v)
+            if raised:
+                flagged.append({"id": row["id"], "reference": row["reference"], "flags": raised,
+                                "workflow": row["workflow"], "state": row["state"]})  # fmt: skip
+        out = assessment.dashboard(
+            programme, by_state, self.store.award_totals(programme_id), self.now()
+        )
+        out["overdue"] = self.store.overdue_reminders(programme_id, self._stamp())
+        out["flagged"] = flagged
+        return out
+
+    def assessment_criteria(self, case_id: int | str, actor: Actor) -> list[dict[str, Any]]:
+        """The programme's criteria this case is assessed against (its workflow, its role)."""
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        return assessment.criteria_for(programme, row["workflow"], row["role"])
+
+    def assessment_queue(
+        self, actor: Actor, programme_id: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Cases waiting for an assessor, less those this assessor declared a conflict on."""
+        if actor.role not in ("assessor", "commissioner"):
+            raise NotPermitted(f"a {actor.role} has no assessment queue")
+        mine = self.store.assessments_by(actor.id)
+        out = []
+        for pid in [programme_id] if programme_id else self.store.programme_ids():
+            for version in {v["version"] for v in self.store.versions(pid)}:
+                programme = self.programme(pid, version)
+                for wf in programme.workflows.values():
+                    states = sorted(assessment.assessment_states(wf))
+                    for row in self.store.cases_in_states(pid, wf.id, states):
+                        if row["version"] != version:
+                            continue
+                        own = mine.get(row["id"])
+                        if own is not None and own["conflict"] is not None:
+                            continue
+                        label = next(s.label for s in wf.states if s.id == row["state"])
+                        out.append({**row, "programme_name": programme.name, "workflow_title": wf.title,
+                                    "state_label": label, "scored": bool(own and own["scores"])})  # fmt: skip
+        return sorted(out, key=lambda r: r["id"])
+
+    def _assessable(self, case_id: int | str, actor: Actor) -> tuple[dict[str, Any], Programme]:
+        if actor.role != "assessor":
+            raise NotPermitted(f"only an assessor can assess an application, not a {actor.role}")
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        wf = programme.workflows[row["workflow"]]
+        if row["state"] not in assessment.assessment_states(wf):
+            label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
+            raise ActionRefused(f"{row['reference']} is not waiting for assessment: it is {label.lower()}")  # fmt: skip
+        own = self.store.assessments_by(actor.id).get(row["id"])
+        if own is not None and own["conflict"] is not None:
+            raise NotPermitted(
+                f"you declared a conflict of interest in {row['reference']}, so you take no part in assessing it"
+            )
+        return row, programme
+
+    def my_assessment(self, case_id: int | str, actor: Actor) -> dict[str, Any] | None:
+        """This assessor's own score sheet for a case, if they have one."""
+        row = self._row(case_id, actor)
+        return self.store.assessments_by(actor.id).get(row["id"])
+
+    def assess(self, case_id: int | str, actor: Actor, *, scores: dict[str, Any],
+               notes: dict[str, str] | None = None, comment: str | None = None,
+               recommendation: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Record (or revise) this assessor's scores, comments and recommendation; audited."""
+        with self.store.transaction():
+            row, programme = self._assessable(case_id, actor)
+            criteria = assessment.criteria_for(programme, row["workflow"], row["role"])
+            clean, problems = assessment.check_sheet(criteria, scores, recommendation)
+            if problems:
+                raise AnswersInvalid("the assessment", {k: [v] for k, v in problems.items()},
+                                     {c["id"]: c["title"] for c in criteria})  # fmt: skip
+            now = self._stamp()
+            kept_notes = {k: v.strip() for k, v in (notes or {}).items() if k in clean and v and v.strip()}  # fmt: skip
+            sheet = {"case_id": row["id"], "assessor": actor.id, "scores": clean, "notes": kept_notes,
+                     "comment": (comment or "").strip() or None, "recommendation": recommendation,
+                     "conflict": None, "version": row["version"], "now": now}  # fmt: skip
+            self.store.save_assessment(sheet)
+            self.store.audit(row["id"], now, actor.role, actor.id, "assessment", row["state"], row["state"],
+                             row["version"], {"scores": clean, "recommendation": recommendation,
+                                              "weighted": assessment.weighted_score(criteria, clean)})  # fmt: skip
+        return sheet
+
+    def declare_conflict(self, case_id: int | str, actor: Actor, interest: str) -> None:
+        """Declare a conflict of interest: the assessor leaves the application (any scores are set aside)."""
+        if not interest or not interest.strip():
+            raise ActionRefused("say what the conflict of interest is")
+        with self.store.transaction():
+            row, _programme = self._assessable(case_id, actor)
+            now = self._stamp()
+            self.store.save_assessment({"case_id": row["id"], "assessor": actor.id, "scores": {}, "notes": {},
+                                        "comment": None, "recommendation": None, "conflict": interest.strip(),
+                                        "version": row["version"], "now": now})  # fmt: skip
+            self.store.audit(row["id"], now, actor.role, actor.id, "conflict_declared", row["state"],
+                             row["state"], row["version"], {"interest": interest.strip()})  # fmt: skip
+
+    def moderation(self, case_id: int | str, actor: Actor) -> dict[str, Any]:
+        """Every assessor's scores and the moderated totals (mean weighted score), for a commissioner."""
+        self._commissioner_only(actor, "the assessors' scores")
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        criteria = assessment.criteria_for(programme, row["workflow"], row["role"])
+        return assessment.moderate(criteria, self.store.assessments(row["id"]))
+
+    def _conflicted(self, row: dict[str, Any], actor: Actor) -> bool:
+        """True when this assessor declared a conflict of interest in this case."""
+        if actor.role != "assessor":
+            return False
+        own = self.store.assessments_by(actor.id).get(row["id"])
+        return own is not None and own["conflict"] is not None
 
 
 _NOT_YOURS = "this action is not for"

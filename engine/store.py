@@ -1026,7 +1026,7 @@ class Store(ReminderStore):
         """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""
         rows = self._rows(
             "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference, c.programme_id, "
-            "c.version, c.workflow, c.state FROM reminders r JOIN cases c ON c.id = r.case_id "
+            "c.version, c.workflow, c.state, c.subject FROM reminders r JOIN cases c ON c.id = r.case_id "
             "WHERE c.organisation_id = ? AND r.status = 'pending' AND r.due_at <= ? "
             "ORDER BY r.due_at, r.id",
             (organisation_id, until),

@@ -107,6 +107,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(apply_bp)
+    from .assess import bp as assess_bp
+    from .commission import bp as commission_bp
+
+    app.register_blueprint(commission_bp)
+    app.register_blueprint(assess_bp)
+    from .casework import bp as casework_bp
+
+    app.register_blueprint(casework_bp)
 
     @app.get("/")
     @allow("public")
@@ -126,13 +134,16 @@ def _security(app: Flask) -> None:
 
     @app.context_processor
     def template_nonce() -> dict[str, Any]:
-        return {"cspNonce": g.get("csp_nonce", "")}
+        if "csp_nonce" not in g:  # a request refused before `nonce` ran (a failed CSRF check)
+            g.csp_nonce = secrets.token_urlsafe(16)
+        return {"cspNonce": g.csp_nonce}
 
     @app.after_request
     def headers(response: Response) -> Response:
         nonce = g.get("csp_nonce", "")
+        style = g.get("csp_style", "'self'")  # a page drawing a diagram loosens styles only
         response.headers["Content-Security-Policy"] = (
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src {style}; "
             "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
             "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )
@@ -141,7 +152,7 @@ def _security(app: Flask) -> None:
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-        if request.endpoint not in ("assets", "govuk_static", "app_static"):
+        if request.endpoint not in ("assets", "govuk_static", "app_static", "mermaid_static"):
             # pages hold personal data and answers: never kept by a shared browser or proxy
             response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,0 +1,170 @@
+"""Assessors: the queue of applications waiting, a score sheet against the programme's criteria,
+comments, a conflict-of-interest declaration, and a recommendation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
+from werkzeug.wrappers import Response
+
+from ...assessment import RECOMMENDATIONS, describe_scale
+from ...errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
+from .. import describe
+from ..access import allow, current_actor
+from ..casework import sheets
+from ..commission.cases import answered_forms, staff_forms
+from ..services import engine, store
+from ..uploads import send_upload
+
+bp = Blueprint("assess", __name__, url_prefix="/assess")
+
+
+@bp.record_once
+def setup(state: BlueprintSetupState) -> None:
+    """What the templates call."""
+    state.app.jinja_env.globals.update(
+        show_answer=describe.show_answer, money=describe.money, when=describe.when,
+        describe_scale=describe_scale, recommendations=RECOMMENDATIONS,
+    )  # fmt: skip
+
+
+@bp.get("/")
+@allow("assessor")
+def queue() -> str:
+    """Applications waiting for assessment (less any this assessor declared a conflict on)."""
+    rows = engine().assessment_queue(current_actor())
+    names = store().organisation_names()
+    for row in rows:
+        row["organisation_name"] = names.get(row["organisation_id"] or "", row["organisation_id"])
+    return render_template("assess/queue.html", rows=rows)
+
+
+def _load(ref: str) -> tuple[Any, Any]:
+    """The case, if it is waiting for this assessor (a 404 when declared conflicted or not waiting)."""
+    eng, actor = engine(), current_actor()
+    view = eng.case(ref, actor)
+    if not any(r["id"] == view.id for r in eng.assessment_queue(actor, view.programme_id)):
+        abort(404)
+    return view, eng.programme(view.programme_id, view.version)
+
+
+@bp.route("/cases/<ref>", methods=["GET", "POST"])
+@allow("assessor")
+def case(ref: str) -> Any:
+    """The application's answers beside the score sheet; saving records the assessment."""
+    view, programme = _load(ref)
+    eng, actor = engine(), current_actor()
+    criteria = eng.assessment_criteria(view.id, actor)
+    own = eng.my_assessment(view.id, actor) or {}
+    values: dict[str, Any] = {
+        "scores": dict(own.get("scores", {})), "notes": dict(own.get("notes", {})),
+        "comment": own.get("comment") or "", "recommendation": own.get("recommendation"),
+    }  # fmt: skip
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {
+            "scores": {c["id"]: request.form.get(f"score-{c['id']}", "") for c in criteria},
+            "notes": {c["id"]: request.form.get(f"note-{c['id']}", "") for c in criteria},
+            "comment": request.form.get("comment", ""),
+            "recommendation": request.form.get("recommendation") or None,
+        }
+        try:
+            eng.assess(view.id, actor, **values)
+            flash(f"Your assessment of {view.reference} is saved.", "message")
+            return redirect(url_for("assess.case", ref=view.reference))
+        except AnswersInvalid as exc:
+            errors = {k: ms[0] for k, ms in exc.errors.items()}
+        except ActionRefused as exc:
+            flash(exc.message, "error")
+    # the assessor's own actions: open ones as buttons, the others with the engine's reasons
+    actions = [a for a in eng.actions(view.id, actor) if a.allowed or not a.reasons[0].startswith("this action is not for")]  # fmt: skip
+    return render_template(
+        "assess/case.html", view=view, programme=programme, criteria=criteria, values=values,
+        errors=errors, assessed=bool(own.get("scores")), actions=actions,
+        forms=answered_forms(view, programme), staff_forms=staff_forms(view, programme, "assessor"),
+        organisation=store().organisation_name(view.organisation) if view.organisation else None,
+        file_url=lambda value: url_for("assess.file", ref=view.reference, file_id=value.get("id", "-")),
+    ), (400 if errors else 200)  # fmt: skip
+
+
+@bp.post("/cases/<ref>/conflict")
+@allow("assessor")
+def conflict(ref: str) -> Any:
+    """Declare a conflict of interest: the application leaves this assessor's queue for good."""
+    view, _programme = _load(ref)
+    interest = request.form.get("interest", "").strip()
+    if not interest:
+        flash("Say what your interest in this organisation or application is", "error")
+        return redirect(url_for("assess.case", ref=view.reference) + "#conflict")
+    engine().declare_conflict(view.id, current_actor(), interest)
+    flash(f"You declared a conflict of interest: {view.reference} has left your queue.", "message")
+    return redirect(url_for("assess.queue"))
+
+
+@bp.post("/cases/<ref>/actions/<trigger>")
+@allow("assessor")
+def act(ref: str, trigger: str) -> Response:
+    """Take an assessor's action the workflow allows (complete the assessment, appoint…)."""
+    view, _programme = _load(ref)
+    revision = request.form.get("revision", "")
+    try:
+        done = engine().act(view.id, trigger, current_actor(),
+                            expected_revision=int(revision) if revision.isdigit() else None,
+                            reason=request.form.get("reason", "").strip() or None)  # fmt: skip
+    except (StaleCase, NotPermitted) as exc:
+        flash(str(exc), "error")
+    except ActionRefused as exc:
+        for line in [exc.message, *exc.reasons]:
+            flash(line, "error")
+    except EngineError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Done. {done.reference} is now: {done.state_label}.", "message")
+        return redirect(url_for("assess.queue"))
+    return redirect(url_for("assess.case", ref=view.reference))
+
+
+@bp.get("/cases/<ref>/files/<file_id>")
+@allow("assessor")
+def file(ref: str, file_id: str) -> Response:
+    """An uploaded file of an application this assessor is assessing."""
+    view, _programme = _load(ref)
+    response = send_upload(view, file_id)
+    if response is None:
+        abort(404)
+    return response
+
+
+# -- forms the panel fills in on a case (a panel's decision record…) -------------------------------
+FLOW = sheets.Flow("assess", "assessor", "assess.case", "assess.file")
+
+
+@bp.get("/cases/<ref>/forms/<form_id>")
+@allow("assessor")
+def sheet_task_list(ref: str, form_id: str) -> str:
+    """A form's pages and whether each is done."""
+    view, programme = _load(ref)
+    return sheets.task_list(FLOW, view, programme, form_id)
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
+@allow("assessor")
+def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
+    """One page of a form's questions."""
+    view, programme = _load(ref)
+    return sheets.page(FLOW, view, programme, form_id, page_id)
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
+@allow("assessor")
+def sheet_check(ref: str, form_id: str) -> Any:
+    """Check the answers; a repeatable form's record is recorded from here."""
+
+    def recorded(after: Any, number: int) -> Response:
+        flash(f"{programme.forms[form_id].title} {number} recorded", "message")
+        return redirect(url_for("assess.case", ref=after.reference))
+
+    view, programme = _load(ref)
+    return sheets.check(FLOW, view, programme, form_id, recorded)

@@ -1,0 +1,189 @@
+"""A caseworker's cases: starting a referral, one case with its forms, records, actions and history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...errors import ActionRefused, EngineError
+from ...model import Programme
+from ...runtime import CaseView
+from ..access import allow, current_actor
+from ..services import engine
+from ..uploads import send_upload
+from . import bp, sheets
+
+FLOW = sheets.Flow("casework", "caseworker", "casework.case", "casework.file")
+
+# A person's case is known by its reference alone: no name or identifier is asked for or kept
+# beyond the programme's own questions, so the engine's subject marks the case as a person's.
+SUBJECT = "pseudonymous"
+
+
+def load(ref: str) -> tuple[CaseView, Programme]:
+    """The case if it is a person's, of this caseworker's organisation (if not: NotFound, a 404)."""
+    view = engine().case(ref, current_actor())
+    row = engine().store.case(view.id)
+    if (
+        row is None or row["subject"] is None
+    ):  # an organisation's own case (a contract) is not casework
+        abort(404)
+    return view, engine().programme(view.programme_id, view.version)
+
+
+def startable() -> list[dict[str, Any]]:
+    """Each programme's kinds of case a caseworker may open (referrals)."""
+    eng = engine()
+    out = []
+    for pid in eng.store.programme_ids():
+        programme = eng.programme(pid)
+        for wf in programme.workflows.values():
+            if "caseworker" in eng.starters(programme, wf):
+                out.append({"programme": programme, "workflow": wf})
+    return out
+
+
+def missed(programme: Programme, flags: dict[str, Any]) -> list[str]:
+    """The titles of the service levels a case has missed (its raised flags)."""
+    titles = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
+    return [titles[f] for f, on in flags.items() if on and f in titles]
+
+
+@bp.get("/")
+@allow("caseworker")
+def home() -> str:
+    """The organisation's people (their cases), and referrals to start."""
+    eng = engine()
+    rows = []
+    for row in eng.store.organisation_cases(g.user["organisation_id"]):
+        if row["subject"] is None:
+            continue
+        programme = eng.programme(row["programme_id"], row["version"])
+        wf = programme.workflows[row["workflow"]]
+        label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
+        rows.append({"row": row, "programme": programme, "workflow": wf, "state": label,
+                     "missed": missed(programme, row["flags"])})  # fmt: skip
+    return render_template("casework/home.html", rows=rows, startable=startable())
+
+
+@bp.post("/start/<programme_id>/<workflow>")
+@allow("caseworker")
+def start(programme_id: str, workflow: str) -> Response:
+    """Open a new referral for the caseworker's organisation."""
+    programme = engine().programme(programme_id)
+    if workflow not in programme.workflows:
+        abort(404)
+    try:
+        view = engine().start_case(programme_id, workflow, current_actor(), subject=SUBJECT)
+    except ActionRefused as exc:
+        for line in [exc.message, *exc.reasons]:
+            flash(line, "error")
+        return redirect(url_for("casework.home"))
+    first = next((e["form"] for e in sheets.entries(programme, view, "caseworker") if not e.get("repeatable")
+                  and sheets.editable(e, programme, view, "caseworker")), None)  # fmt: skip
+    if first:
+        return redirect(FLOW.url("task_list", ref=view.reference, form_id=first))
+    return redirect(url_for("casework.case", ref=view.reference))
+
+
+@bp.get("/cases/<ref>")
+@allow("caseworker")
+def case(ref: str) -> str:
+    """Where the case stands, its forms and records, what can be done next, and its history."""
+    view, programme = load(ref)
+    eng = engine()
+    actor = current_actor()
+    wf = programme.workflows[view.workflow]
+    forms = []
+    for entry in sheets.entries(programme, view, "caseworker"):
+        form = programme.forms[entry["form"]]
+        forms.append({
+            "form": form,
+            "repeatable": bool(entry.get("repeatable")),
+            "editable": sheets.editable(entry, programme, view, "caseworker"),
+            "answered": form.id in view.answers,
+            "complete": form.id in view.answers and not sheets.problems_of(form, view.answers[form.id]),
+            "records": sheets.records(view, form.id) if entry.get("repeatable") else [],
+            "draft": bool(entry.get("repeatable")) and bool(eng.store.record_draft(view.id, form.id)),
+        })  # fmt: skip
+    actions = [a for a in eng.actions(view.id, actor) if not any(r.startswith("this action is not for") for r in a.reasons)]  # fmt: skip
+    state = next(s for s in wf.states if s.id == view.state)
+    return render_template(
+        "casework/case.html", view=view, programme=programme, workflow=wf, state=state,
+        forms=forms, actions=actions, missed=missed(programme, view.flags),
+        criteria=eng.eligibility(view.id, actor), history=eng.history(view.id, actor),
+    )  # fmt: skip
+
+
+@bp.post("/cases/<ref>/actions/<trigger>")
+@allow("caseworker")
+def act(ref: str, trigger: str) -> Response:
+    """Take one of the workflow's actions; a refusal shows the engine's every reason."""
+    view, _programme = load(ref)
+    try:
+        after = engine().act(view.id, trigger, current_actor(), expected_state=request.form.get("state"),
+                             reason=request.form.get("reason") or None)  # fmt: skip
+    except ActionRefused as exc:
+        for line in [exc.message, *exc.reasons]:
+            flash(line, "error")
+    except EngineError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"{after.reference} is now: {after.state_label}", "message")
+    return redirect(url_for("casework.case", ref=view.reference))
+
+
+@bp.get("/cases/<ref>/records/<form_id>/<int:number>")
+@allow("caseworker")
+def record(ref: str, form_id: str, number: int) -> str:
+    """One record (a contact, a review…) as it was recorded."""
+    view, programme = load(ref)
+    found = next((r for r in sheets.records(view, form_id) if r["number"] == number), None)
+    if found is None or form_id not in programme.forms:
+        abort(404)
+    form = programme.forms[form_id]
+    return render_template("casework/record.html", view=view, programme=programme, form=form, record=found,
+                           pages=sheets.pages(form, found["data"]), case_url=url_for("casework.case", ref=ref),
+                           file_url=sheets.file_url(FLOW, view))  # fmt: skip
+
+
+@bp.get("/cases/<ref>/files/<file_id>")
+@allow("caseworker")
+def file(ref: str, file_id: str) -> Response:
+    """An uploaded file of this case, as a download."""
+    view, _programme = load(ref)
+    response = send_upload(view, file_id)
+    if response is None:
+        abort(404)
+    return response
+
+
+@bp.get("/cases/<ref>/forms/<form_id>")
+@allow("caseworker")
+def sheet_task_list(ref: str, form_id: str) -> str:
+    """A form's pages (for a record: the record being made) and whether each is done."""
+    view, programme = load(ref)
+    return sheets.task_list(FLOW, view, programme, form_id)
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
+@allow("caseworker")
+def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
+    """One page of a form's questions."""
+    view, programme = load(ref)
+    return sheets.page(FLOW, view, programme, form_id, page_id)
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
+@allow("caseworker")
+def sheet_check(ref: str, form_id: str) -> Any:
+    """Check the answers; record a repeatable form's record, or take the action the form is for."""
+
+    def recorded(after: CaseView, number: int) -> Response:
+        flash(f"{programme.forms[form_id].title} {number} recorded", "message")
+        return redirect(url_for("casework.case", ref=after.reference))
+
+    view, programme = load(ref)
+    return sheets.check(FLOW, view, programme, form_id, recorded)

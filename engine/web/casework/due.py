@@ -1,0 +1,90 @@
+"""Who is due a contact or a review this week: reminders and service-level checks ahead, and
+cases already flagged for a missed service level, for the caseworker's organisation only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import g, render_template
+
+from ...model import Programme
+from ...planner import case_events
+from ...schedule import occasions
+from ..access import allow
+from ..services import engine, now
+from . import bp
+from .cases import missed
+
+WEEK = timedelta(days=7)
+CHECKS = ("service_level", "service_level_warn")
+
+
+def describe_row(programme: Programme, row: dict[str, Any]) -> str:
+    """What a pending row is about, in the programme's own words."""
+    if row["kind"] in CHECKS:
+        sl = next((s for s in programme.data.get("service_levels", []) if s["id"] == row["rule"]), None)  # fmt: skip
+        title = sl["title"] if sl else row["rule"].replace("_", " ")
+        if row["kind"] == "service_level_warn":
+            return f"{title}: at risk from this date if not yet kept"
+        return f"{title}: checked on this date"
+    spec = next((r for r in programme.data.get("reminders", []) if r["id"] == row["rule"]), None)
+    if spec and spec.get("message", {}).get("subject"):
+        return str(spec["message"]["subject"])
+    return row["rule"].replace("_", " ").capitalize()
+
+
+def for_caseworkers(row: dict[str, Any]) -> bool:
+    """On a person's case: checks on a promise, and reminders that go to caseworkers."""
+    if row["subject"] is None:  # an organisation's own case (a contract) is not casework
+        return False
+    return row["kind"] in CHECKS or "caseworker" in row["payload"].get("to", [])
+
+
+def reviews_between(row: dict[str, Any], programme: Programme, start: datetime, end: datetime) -> list[dict[str, Any]]:  # fmt: skip
+    """The occasions of the programme's reviews of a person's case that fall between two moments."""
+    store = engine().store
+    wf = programme.workflows[row["workflow"]]
+    if row["state"] in {s.id for s in wf.states if s.final}:
+        return []
+    events = case_events(row, store.fired_all(row["id"]))
+    pins = {k: datetime.fromisoformat(v) for k, v in store.pins(programme.id).items()}
+    out = []
+    for review in programme.data.get("reviews", []):
+        if review.get("workflow") != row["workflow"] or row["state"] in review.get("until", []):
+            continue
+        for o in occasions(programme, review, events, pins, end):
+            if o.at is not None and start <= o.at <= end:
+                out.append({"at": o.at, "what": f"{o.label}: due"})
+    return out
+
+
+@bp.get("/due")
+@allow("caseworker")
+def due() -> str:
+    """Reminders and service-level checks due in the next 7 days, and flagged cases."""
+    eng = engine()
+    org = g.user["organisation_id"]
+    moment = now()
+    until = (moment + WEEK).astimezone(UTC).isoformat()
+    items = []
+    for row in eng.store.pending_for_organisation(org, until):
+        if not for_caseworkers(row):
+            continue
+        programme = eng.programme(row["programme_id"], row["version"])
+        at = datetime.fromisoformat(row["due_at"])
+        items.append({"row": row, "programme": programme, "at": at, "overdue": at < moment,
+                      "what": describe_row(programme, row)})  # fmt: skip
+    flagged = []
+    for row in eng.store.organisation_cases(org):
+        if row["subject"] is None:
+            continue
+        programme = eng.programme(row["programme_id"], row["version"])
+        full = eng.store.case(row["id"])
+        for r in reviews_between(full or {}, programme, moment, moment + WEEK) if full else []:
+            items.append({"row": row, "programme": programme, "at": r["at"], "overdue": False, "what": r["what"]})  # fmt: skip
+        titles = missed(programme, row["flags"])
+        if titles:
+            flagged.append({"row": row, "programme": programme, "missed": titles})
+    items.sort(key=lambda i: i["at"])
+    return render_template("casework/due.html", items=items, flagged=flagged, until=moment + WEEK)

@@ -1,0 +1,170 @@
+"""One case as a commissioner sees it: answers, eligibility, assessments, decisions, history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ...errors import ActionRefused, EngineError, StaleCase
+from ...forms import visible_questions
+from ...model import Programme
+from ...runtime import ActionOption, CaseView
+from ..access import allow, current_actor
+from ..casework import sheets
+from ..services import engine, store
+from ..uploads import send_upload
+from . import bp
+
+
+def load(ref: str) -> tuple[CaseView, Programme]:
+    """The case (a 404 when there is none)."""
+    view = engine().case(ref, current_actor())
+    return view, engine().programme(view.programme_id, view.version)
+
+
+def answered_forms(view: CaseView, programme: Programme) -> list[dict[str, Any]]:
+    """Each form with answers, page by page (only the questions asked), and each record."""
+    out = []
+    for form_id, saved in view.answers.items():
+        form = programme.forms[form_id]
+        pages = [(title, visible_questions(form, pid, saved)) for pid, title, _qs in form.pages]
+        out.append({"form": form, "pages": [p for p in pages if p[1]], "saved": saved,
+                    "submitted": view.submitted.get(form_id), "records": None})  # fmt: skip
+    for form_id, records in view.records.items():
+        form = programme.forms[form_id]
+        out.append({"form": form, "records": records,
+                    "questions": [q for q in form.questions().values()]})  # fmt: skip
+    return out
+
+
+def action_fields(view: CaseView, programme: Programme, option: ActionOption) -> dict[str, Any]:
+    """What a commissioner is asked as they take an action: an amount, a lot, a reason."""
+    wf = programme.workflows[view.workflow]
+    effects = [
+        eff
+        for t in wf.transitions
+        if t.trigger == option.trigger and view.state in t.sources
+        for eff in t.spec.get("effects", [])
+    ]
+    money = [e for e in effects if e["do"] in ("record_award", "record_payment")]
+    award = [e for e in effects if e["do"] == "record_award"]
+    lots = programme.data["funding"].get("lots", [])
+    return {
+        "amount": bool(money),
+        "amount_from": next((e["amount"] for e in money if e.get("amount")), None),
+        "lots": lots if award and lots and not view.lot and not any(e.get("lot") for e in award) else [],
+        "reason": option.needs_reason,
+    }  # fmt: skip
+
+
+@bp.get("/cases/<ref>")
+@allow("commissioner")
+def case(ref: str) -> str:
+    """The case's answers, eligibility, assessors' scores, the decisions open now, and its history."""
+    view, programme = load(ref)
+    eng, actor = engine(), current_actor()
+    options = eng.actions(view.id, actor)
+    criteria = eng.assessment_criteria(view.id, actor)
+    return render_template(
+        "commission/case.html", view=view, programme=programme,
+        workflow=programme.workflows[view.workflow], forms=answered_forms(view, programme),
+        eligibility=eng.eligibility(view.id, actor),
+        actions=[(a, action_fields(view, programme, a)) for a in options],
+        criteria=criteria, moderation=eng.moderation(view.id, actor) if criteria else None,
+        history=eng.history(view.id, actor), staff_forms=staff_forms(view, programme, "commissioner"),
+        organisation=store().organisation_name(view.organisation) if view.organisation else None,
+        file_url=lambda value: url_for("commission.file", ref=view.reference, file_id=value.get("id", "-")),
+    )  # fmt: skip
+
+
+def _amount(text: str | None) -> int | None:
+    """A whole number of pounds from what was typed ("£75,000" → 75000); None if blank."""
+    cleaned = (text or "").strip().replace(",", "").replace("£", "").strip()
+    if not cleaned:
+        return None
+    if not cleaned.isdigit():
+        raise ActionRefused("Enter the amount as a whole number of pounds, like 75000")
+    return int(cleaned)
+
+
+@bp.post("/cases/<ref>/actions/<trigger>")
+@allow("commissioner")
+def act(ref: str, trigger: str) -> Response:
+    """Take a decision; the engine refuses with its reasons, or because the case changed meanwhile."""
+    view, _programme = load(ref)
+    revision = request.form.get("revision", "")
+    try:
+        if not revision.isdigit():
+            raise ActionRefused("Reload the case and decide again")
+        done = engine().act(
+            view.id, trigger, current_actor(), expected_revision=int(revision),
+            amount=_amount(request.form.get("amount")), lot=request.form.get("lot") or None,
+            reason=request.form.get("reason", "").strip() or None,
+        )  # fmt: skip
+        flash(f"Done. {done.reference} is now: {done.state_label}.", "message")
+    except StaleCase as exc:
+        flash(f"Not done: {exc}", "error")
+    except ActionRefused as exc:
+        for line in [exc.message, *exc.reasons]:
+            flash(line, "error")
+    except EngineError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("commission.case", ref=view.reference))
+
+
+@bp.get("/cases/<ref>/files/<file_id>")
+@allow("commissioner")
+def file(ref: str, file_id: str) -> Response:
+    """An uploaded file of this case, as a download."""
+    view, _programme = load(ref)
+    response = send_upload(view, file_id)
+    if response is None:
+        abort(404)
+    return response
+
+
+# -- forms a commissioner fills in on a case (due diligence, meeting records, reviews…) ----------
+FLOW = sheets.Flow("commission", "commissioner", "commission.case", "commission.file")
+
+
+def staff_forms(view: CaseView, programme: Programme, role: str) -> list[dict[str, Any]]:
+    """The forms of this case that `role` fills in and may fill in now, with how many records."""
+    out = []
+    for entry in sheets.entries(programme, view, role):
+        if not sheets.editable(entry, programme, view, role):
+            continue
+        out.append({"form": programme.forms[entry["form"]], "repeatable": bool(entry.get("repeatable")),
+                    "records": len(view.records.get(entry["form"], [])),
+                    "started": entry["form"] in view.answers})  # fmt: skip
+    return out
+
+
+@bp.get("/cases/<ref>/forms/<form_id>")
+@allow("commissioner")
+def sheet_task_list(ref: str, form_id: str) -> str:
+    """A form's pages (for a record: the record being made) and whether each is done."""
+    view, programme = load(ref)
+    return sheets.task_list(FLOW, view, programme, form_id)
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
+@allow("commissioner")
+def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
+    """One page of a form's questions."""
+    view, programme = load(ref)
+    return sheets.page(FLOW, view, programme, form_id, page_id)
+
+
+@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
+@allow("commissioner")
+def sheet_check(ref: str, form_id: str) -> Any:
+    """Check the answers; a repeatable form's record is recorded from here."""
+
+    def recorded(after: CaseView, number: int) -> Response:
+        flash(f"{programme.forms[form_id].title} {number} recorded", "message")
+        return redirect(url_for("commission.case", ref=after.reference))
+
+    view, programme = load(ref)
+    return sheets.check(FLOW, view, programme, form_id, recorded)

@@ -1,0 +1,129 @@
+"""A programme as its commissioner sees it: dashboard, cases by state, previews, CSV, workflows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, render_template, request
+from werkzeug.wrappers import Response
+
+from ...export import cases_csv
+from ...model import Programme
+from ..access import allow, current_actor
+from ..apply.answering import blank_form
+from ..services import engine, store
+from . import bp, diagram
+
+
+def _programme(pid: str) -> Programme:
+    """A published programme (the engine's NotFound, a 404, if there is none)."""
+    return engine().programme(pid)
+
+
+@bp.get("/")
+@allow("commissioner")
+def index() -> str:
+    """Every published programme, with links to its dashboard."""
+    programmes = [engine().programme(pid) for pid in store().programme_ids()]
+    return render_template("commission/index.html", programmes=programmes)
+
+
+@bp.get("/<pid>")
+@allow("commissioner")
+def dashboard(pid: str) -> str:
+    """Cases by state, deadlines ahead, money awarded and left, awards, and what is overdue."""
+    programme = _programme(pid)
+    figures = engine().dashboard(pid, current_actor())
+    return render_template("commission/dashboard.html", programme=programme, d=figures)
+
+
+@bp.get("/<pid>/cases")
+@allow("commissioner")
+def cases(pid: str) -> str:
+    """The programme's cases, filtered by workflow and state."""
+    programme = _programme(pid)
+    workflow = request.args.get("workflow") or None
+    state = request.args.get("state") or None
+    if workflow is not None and workflow not in programme.workflows:
+        abort(404)
+    rows = store().list_cases(pid, workflow=workflow, state=state, limit=1000)
+    labels = {(wf.id, s.id): s.label for wf in programme.workflows.values() for s in wf.states}
+    names = store().organisation_names()
+    for row in rows:
+        row["state_label"] = labels.get((row["workflow"], row["state"]), row["state"])
+        row["organisation_name"] = names.get(row["organisation_id"] or "", row["organisation_id"])
+    return render_template("commission/cases.html", programme=programme, rows=rows,
+                           workflow=workflow, state=state, labels=labels)  # fmt: skip
+
+
+@bp.get("/<pid>/export.csv")
+@allow("commissioner")
+def export(pid: str) -> Response:
+    """The applications as CSV (personal answers left out when the programme reports anonymised)."""
+    programme = _programme(pid)
+    workflow = request.args.get("workflow") or None
+    if workflow is not None and workflow not in programme.workflows:
+        abort(404)
+    anonymised = bool(programme.data.get("reporting", {}).get("anonymised"))
+    body = cases_csv(store(), programme, workflow, anonymised=anonymised)
+    name = f"{pid}-{workflow or 'cases'}{'-anonymised' if anonymised else ''}.csv"
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@bp.get("/<pid>/forms")
+@allow("commissioner")
+def forms(pid: str) -> str:
+    """The programme's forms, each with a preview as an applicant would see it."""
+    programme = _programme(pid)
+    entries: dict[str, list[dict[str, Any]]] = {}
+    for entry in programme.data["forms"]:
+        entries.setdefault(entry["form"], []).append(entry)
+    return render_template("commission/forms.html", programme=programme, entries=entries)
+
+
+@bp.get("/<pid>/forms/<form_id>/preview", defaults={"page_id": None})
+@bp.get("/<pid>/forms/<form_id>/preview/<page_id>")
+@allow("commissioner")
+def preview(pid: str, form_id: str, page_id: str | None) -> str:
+    """One page of a form as an applicant sees it, read only (every question, conditional ones marked)."""
+    programme = _programme(pid)
+    form = programme.forms.get(form_id)
+    if form is None:
+        abort(404)
+    ids = [p for p, _t, _qs in form.pages]
+    page_id = page_id or ids[0]
+    if page_id not in ids:
+        abort(404)
+    index = ids.index(page_id)
+    _pid, title, questions = form.pages[index]
+    fo = blank_form(programme, form, list(questions), {})
+    spec = next((p for p in form.spec.get("pages", []) if p.get("id") == page_id), {})
+    return render_template(
+        "commission/preview.html", programme=programme, form=form, fo=fo, title=title, spec=spec,
+        page_id=page_id, pages=form.pages, previous=ids[index - 1] if index else None,
+        next=ids[index + 1] if index + 1 < len(ids) else None,
+        conditional={q.id: q.spec["show_if"] for q in questions if q.spec.get("show_if")},
+    )  # fmt: skip
+
+
+@bp.get("/<pid>/workflows")
+@allow("commissioner")
+def workflows(pid: str) -> str:
+    """The programme's workflows, each linking to its picture."""
+    return render_template("commission/workflows.html", programme=_programme(pid))
+
+
+@bp.get("/<pid>/workflows/<wf_id>")
+@allow("commissioner")
+def workflow(pid: str, wf_id: str) -> str:
+    """A workflow drawn as a state diagram, and the same as a table of transitions."""
+    programme = _programme(pid)
+    wf = programme.workflows.get(wf_id)
+    if wf is None:
+        abort(404)
+    # Mermaid styles the SVG it draws with a <style> element and style attributes; scripts
+    # stay locked to this site, only this page's styles are loosened (read by the CSP header).
+    g.csp_style = "'self' 'unsafe-inline'"
+    return render_template("commission/workflow.html", programme=programme, workflow=wf,
+                           source=diagram.mermaid(programme, wf), rows=diagram.rows(programme, wf))  # fmt: skip

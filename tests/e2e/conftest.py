@@ -1,0 +1,205 @@
+"""Browser tests: the app on a demo database, served on a free localhost port, in real Chromium.
+
+Chromium is Debian's (`apt-get install chromium`, which `.ci/run` does); Playwright for Python
+drives it, and never downloads a browser of its own. axe-core comes from `npm ci`. If either is
+missing the tests fail and say how to install it: they never skip silently.
+
+On a failure the page is saved as a PNG in a temporary folder (its path is printed);
+E2E_SCREENSHOTS=DIR saves every page the accessibility check visits there too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from engine.web import create_app
+
+from ..conftest import ROOT
+
+PASSWORD = "demo-browser-tests"
+NOW = "2022-01-20T10:00"  # as `commission up`: Liverpool's expression of interest window is open
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+INSTALL_CHROMIUM = (
+    "The browser tests need Debian's Chromium, and found none at {path}. Install it with\n"
+    "    sudo apt-get update && sudo apt-get install -y chromium\n"
+    "(CI's .ci/run does this), or point CHROMIUM at another Chromium or Chrome binary."
+)
+
+
+def chromium_path() -> str:
+    """The system Chromium (CHROMIUM overrides), or a failure saying how to install it."""
+    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).is_file():
+        pytest.fail(INSTALL_CHROMIUM.format(path=path), pytrace=False)
+    return path
+
+
+@dataclass
+class Site:
+    """The app under test: where it listens, and the Flask app (for its url_map)."""
+
+    url: str
+    app: Flask
+    folder: Path
+
+    def endpoint(self, url: str) -> str | None:
+        """The Flask endpoint a URL of this site goes to (None: not this site's, or no route)."""
+        if not url.startswith(self.url):
+            return None
+        path = url[len(self.url) :].split("#")[0].split("?")[0] or "/"
+        try:
+            endpoint, _ = self.app.url_map.bind("localhost").match(path, method="GET")
+        except Exception:
+            return None
+        return endpoint
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A demo database (as `commission demo`), served with a frozen clock on a free port."""
+    from werkzeug.serving import make_server
+
+    from engine.web.demo import seed
+
+    folder = tmp_path_factory.mktemp("e2e")
+    db = folder / "demo.db"
+    seed(db, ROOT / "demo" / "seed.yaml", PASSWORD)
+    moment = datetime.fromisoformat(NOW).replace(tzinfo=UTC)
+    app = create_app(
+        {
+            "DATABASE": str(db),
+            "CLOCK": lambda: moment,
+            "SECRET_KEY": "browser-tests",
+            "SESSION_COOKIE_SECURE": False,  # plain http on 127.0.0.1, as `commission serve`
+        }
+    )  # CSRF stays on: the browser sends the tokens the pages carry
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", app, folder)
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium, started once for all the browser tests."""
+    path = chromium_path()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail(
+            "Playwright for Python is missing: `make setup` installs the dev extras "
+            "(pip install -e '.[dev]')",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, from node_modules (`npm ci` installs it, from package.json)."""
+    if not AXE.is_file():
+        pytest.fail(f"axe-core is missing ({AXE}): run `make setup` (npm ci)", pytrace=False)
+    return AXE.read_text("utf-8")
+
+
+def screenshot_folder() -> Path:
+    """Where failure screenshots go (E2E_SCREENSHOTS, or a folder in the system's temp)."""
+    folder = Path(
+        os.environ.get("E2E_SCREENSHOTS") or Path(tempfile.gettempdir()) / "commission-e2e"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Remember each phase's report on the test, so a fixture knows whether its test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser profile (no cookies); every page it opened is saved if the test failed."""
+    ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+    ctx.set_default_timeout(20_000)  # generous: a busy 2-core machine is slow, not broken
+    errors: list[str] = []
+    ctx.on("weberror", lambda e: errors.append(f"{e.page.url if e.page else ''}: {e.error}"))
+    ctx.on(  # a script or style the Content-Security-Policy refused, a file that failed to load…
+        "console",
+        lambda m: (
+            errors.append(f"{m.page.url if m.page else ''}: {m.text}")
+            if m.type == "error"
+            else None
+        ),
+    )
+    ctx.errors = errors
+    try:
+        yield ctx
+    finally:
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            name = re.sub(r"[^\w.-]+", "_", request.node.name)
+            for i, page in enumerate(ctx.pages):
+                path = screenshot_folder() / f"{name}-{i}.png"
+                try:
+                    page.screenshot(path=str(path), full_page=True)
+                    print(f"screenshot of {page.url}: {path}")
+                except Exception as exc:  # a crashed page still lets the others be saved
+                    print(f"no screenshot of {page.url}: {exc}")
+        ctx.close()
+
+
+@pytest.fixture
+def page(context: Any) -> Any:
+    """A tab in a fresh profile."""
+    return context.new_page()
+
+
+def go(page: Any, locator: Any) -> None:
+    """Click a link or button and wait for the page it leads to."""
+    with page.expect_navigation():
+        locator.click()
+
+
+def sign_in(page: Any, site: Site, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the sign-in page, as a person would."""
+    page.goto(f"{site.url}/auth/sign-in")
+    page.get_by_label("Email address").fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    go(page, page.locator("main").get_by_role("button", name="Sign in"))
+    assert page.get_by_text("Signed in as").count(), page.content()
