@@ -38,9 +38,17 @@ def _fmt(value: float) -> str:
 
 
 def bar_chart(
-    title: str, points: list[Point], *, target: float | None = None, unit: str = ""
+    title: str,
+    points: list[Point],
+    *,
+    target: float | None = None,
+    unit: str = "",
+    ident: str = "chart",
 ) -> str:
-    """A bar chart as SVG; missing values are shown as gaps labelled 'no data'."""
+    """A bar chart as SVG; missing values are shown as gaps labelled 'no data'.
+
+    `ident` keeps the title's and description's ids unique when a page has several charts.
+    """
     values = [p.value for p in points if p.value is not None]
     top = _nice_max(max([*values, target or 0, 0]))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -52,9 +60,9 @@ def bar_chart(
         summary += f"; target {_fmt(target)}{unit}"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="chart-title chart-desc" class="app-chart">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(summary)}</desc>',
+        f'aria-labelledby="{ident}-title {ident}-desc" class="app-chart">',
+        f'<title id="{ident}-title">{escape(title)}</title>',
+        f'<desc id="{ident}-desc">{escape(summary)}</desc>',
     ]
     for i in range(5):  # gridlines and the value axis
         value = top * i / 4

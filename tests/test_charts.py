@@ -17,6 +17,7 @@ def test_a_bar_chart_names_every_value_and_the_target() -> None:
     )
     root = ET.fromstring(svg)
     assert root.get("role") == "img"
+    assert root.find(f"{SVG}title").get("id") == "chart-title"
     assert root.find(f"{SVG}title").text == "People accessing, by quarter"
     assert root.find(f"{SVG}desc").text == "Q1: 120; Q2: 150; Q3: no data; target 140"
     assert len(root.findall(f"{SVG}rect")) == 2  # a gap, not a zero bar, where there is no data
