@@ -12,7 +12,7 @@ import click
 
 from .cli import main
 
-DEMO_NOW = "2022-01-20T10:00"  # the demo's rehearsal date: Liverpool's EOI window is open
+DEMO_NOW = "2022-01-20T10:00"  # the demo data's rehearsal date, when its first round is open
 
 
 @main.command()

@@ -517,7 +517,7 @@ class Store(ReminderStore):
         )
 
     def insert_case(self, row: dict[str, Any], prefix: str) -> int:
-        """Create a case row; returns its id and gives it a reference such as `LLR-000042`."""
+        """Create a case row; returns its id and gives it a reference such as `ABC-000042`."""
         cur = self.execute(
             "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
             "parent_id, flags, entered, revision, created_at, updated_at) VALUES "
