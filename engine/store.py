@@ -211,6 +211,16 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX assessments_by_assessor ON assessments (assessor);
     """,
+    # 6: failed sign-ins, so guessing a password is slowed to a few tries per quarter hour
+    """
+    CREATE TABLE sign_in_failures (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -1093,6 +1103,26 @@ class Store(ReminderStore):
             row["scores"] = json.loads(row["scores"])
             row["notes"] = json.loads(row["notes"])
         return {row["case_id"]: row for row in rows}
+
+    # -- sign-in throttling
+    def record_sign_in_failure(self, email: str, address: str, at: str) -> None:
+        """Note a failed sign-in for this email address from this network address."""
+        self.execute(
+            "INSERT INTO sign_in_failures (email, address, at) VALUES (?, ?, ?)",
+            (email.lower(), address, at),
+        )
+
+    def sign_in_failures(self, email: str, address: str, since: str) -> int:
+        """How many sign-ins failed for this email from this address since a moment."""
+        row = self.execute(
+            "SELECT count(*) FROM sign_in_failures WHERE email = ? AND address = ? AND at >= ?",
+            (email.lower(), address, since),
+        ).fetchone()
+        return int(row[0])
+
+    def clear_sign_in_failures(self, email: str) -> None:
+        """Forget failed sign-ins once the person has signed in."""
+        self.execute("DELETE FROM sign_in_failures WHERE email = ?", (email.lower(),))
 
 
 def _statements(script: str) -> Iterator[str]:

@@ -151,18 +151,36 @@ def register() -> Any:
     return render_template("auth/register.html", form=form)
 
 
+SIGN_IN_ATTEMPTS = 5  # failed tries per email and network address before a pause
+SIGN_IN_WINDOW_MINUTES = 15
+
+
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
 @allow("public")
 def sign_in_page() -> Any:
     """Sign in with an email address and password."""
     form = SignInForm()
     if form.validate_on_submit():
-        user = store().user_by_email(form.email.data)
+        st = store()
+        address = request.remote_addr or "unknown"
+        moment = now()
+        since = (moment - timedelta(minutes=SIGN_IN_WINDOW_MINUTES)).isoformat()
+        if st.sign_in_failures(form.email.data, address, since) >= SIGN_IN_ATTEMPTS:
+            form.email.errors = [
+                f"Too many attempts to sign in with this email address: wait {SIGN_IN_WINDOW_MINUTES} "
+                "minutes, or reset your password"
+            ]
+            return render_template("auth/sign_in.html", form=form), 429
+        user = st.user_by_email(form.email.data)
         hashed = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
         if check_password_hash(hashed, form.password.data) and user and user["password_hash"]:
+            with st.transaction():
+                st.clear_sign_in_failures(form.email.data)
             sign_in(user)
             home = "apply.applications" if user["role"] == "applicant" else "index"
             return redirect(safe_next(request.args.get("next")) or url_for(home))
+        with st.transaction():
+            st.record_sign_in_failure(form.email.data, address, moment.isoformat())
         form.email.errors = ["Enter the email address and password of your account"]
     return render_template("auth/sign_in.html", form=form)
 

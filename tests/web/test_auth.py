@@ -103,3 +103,20 @@ def test_colleagues_share_the_organisations_applications(
     assert ref in text(ben.get("/apply/applications"))
     assert ben.get(f"/apply/cases/{ref}").status_code == 200
     assert "Ben Colleague" in text(ann.get("/auth/organisation"))
+
+
+def test_guessing_a_password_is_paused_after_five_tries(app: Flask, applicant: Callable[..., FlaskClient], clock) -> None:  # fmt: skip
+    applicant("ann@small.example")
+    browser = app.test_client()
+    for _ in range(5):
+        r = browser.post(
+            "/auth/sign-in", data={"email": "ann@small.example", "password": "wrong guess"}
+        )
+        assert r.status_code == 200 and "Enter the email address and password" in r.data.decode()
+    r = browser.post("/auth/sign-in", data={"email": "ann@small.example", "password": PASSWORD})
+    assert (
+        r.status_code == 429 and "Too many attempts" in r.data.decode()
+    )  # even the right password waits
+    clock.set("2022-01-20T10:16")  # a quarter of an hour later
+    r = browser.post("/auth/sign-in", data={"email": "ann@small.example", "password": PASSWORD})
+    assert r.status_code == 302
