@@ -53,13 +53,13 @@ def schedule(programme: str, start: str, end: str, db_path: Path, as_json: bool)
     PROGRAMME is a programme file or a published programme's id. Things relative to a case
     (4 weeks after a referral) are shown for a case whose every event happens at --from.
     """
-    from .planner import dry_run
+    from .planner import dry_run, pins_of
 
     p = _programme(programme, db_path)
     tz = ZoneInfo(p.timezone)
     pins = {}
     if Path(db_path).exists() and not Path(programme).exists():
-        pins = {k: datetime.fromisoformat(v) for k, v in _engine(db_path).store.pins(p.id).items()}
+        pins = pins_of(_engine(db_path).store, p.id)
     items = dry_run(p, _moment(start, tz), _moment(end, tz, end=True), pins)
     rows = [
         {

@@ -14,18 +14,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .errors import EngineError
-from .model import Programme, Question
+from .model import Programme
 from .store import Store
 
 GIVING_VERSION = "1.4"
-
-
-def _questions(programme: Programme) -> dict[str, Question]:
-    out: dict[str, Question] = {}
-    for form in programme.forms.values():
-        for q in form.questions().values():
-            out.setdefault(q.id, q)
-    return out
 
 
 def _answers_by_case(store: Store, case_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -131,7 +123,7 @@ def cases_csv(
     store: Store, programme: Programme, workflow: str | None = None, *, anonymised: bool = False
 ) -> str:
     """One row per case with its state and every answer (personal ones dropped when anonymised)."""
-    questions = _questions(programme)
+    questions = programme.questions()
     keep = [
         q
         for q in questions.values()

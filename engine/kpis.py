@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .answers import cel_value
-from .model import Programme, Question
+from .model import Programme
 from .rules import compile_expression
 from .store import Store
 
@@ -93,14 +93,6 @@ class KpiValue:
     rag: str | None  # green, amber, red, or None without a target
 
 
-def _questions(programme: Programme) -> dict[str, Question]:
-    out: dict[str, Question] = {}
-    for form in programme.forms.values():
-        for q in form.questions().values():
-            out.setdefault(q.id, q)
-    return out
-
-
 @dataclass
 class _Item:
     """One thing a KPI counts (a return, a record or a case), with what expressions may read."""
@@ -143,7 +135,7 @@ class KpiCalculator:
         self.programme = programme
         self.now = now
         self.tz = ZoneInfo(programme.timezone)
-        self.questions = _questions(programme)
+        self.questions = programme.questions()
         self._cache: dict[tuple[Any, ...], list[_Item]] = {}
         self._repeatable = {e["form"] for e in programme.data["forms"] if e.get("repeatable")}
 

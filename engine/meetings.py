@@ -15,7 +15,8 @@ from .dates import parse_duration
 from .errors import EngineError, NotFound
 from .kpis import KpiCalculator, KpiValue, Period, period_of
 from .model import Programme
-from .schedule import occasions, shift
+from .planner import pins_of
+from .schedule import Occasion, occasions, shift
 from .store import Store
 
 
@@ -50,6 +51,25 @@ class MeetingPack:
         return [r for r in self.returns if r.received is None]
 
 
+def meeting_occasions(
+    store: Store, programme: Programme, review: dict[str, Any], until: datetime
+) -> list[Occasion]:
+    """A meeting cadence's occasions up to `until`; a recurring one counts from the first time any
+    case of the programme reached its start (e.g. the first contract signed)."""
+    events: dict[str, datetime] = {}
+    start = review.get("start")
+    if start:
+        first = store.first_event(programme.id, start)
+        if first:
+            key = (
+                f"trigger:{start['trigger']}"
+                if "trigger" in start
+                else f"entered:{start.get('entered')}"
+            )
+            events[key] = datetime.fromisoformat(first)
+    return occasions(programme, review, events, pins_of(store, programme.id), until)
+
+
 def meeting_pack(
     store: Store, programme: Programme, review_id: str, index: int, now: datetime
 ) -> MeetingPack:
@@ -59,14 +79,7 @@ def meeting_pack(
         raise NotFound(f'programme "{programme.id}" has no cadence "{review_id}"')
     review = reviews[review_id]
     tz = ZoneInfo(programme.timezone)
-    pins = {k: datetime.fromisoformat(v) for k, v in store.pins(programme.id).items()}
-    events: dict[str, datetime] = {}
-    if "start" in review:  # a recurring meeting counts from the programme's first contract start
-        first = store.first_event(programme.id, review["start"])
-        if first:
-            events = {f"{'trigger' if 'trigger' in review['start'] else 'entered'}:"
-                      f"{review['start'].get('trigger') or review['start'].get('entered')}": datetime.fromisoformat(first)}  # fmt: skip
-    found = occasions(programme, review, events, pins, now.replace(year=now.year + 5))
+    found = meeting_occasions(store, programme, review, now.replace(year=now.year + 5))
     if index >= len(found):
         raise NotFound(
             f'"{review["title"]}" has {len(found)} occasion(s) so far; there is no number {index + 1}'

@@ -98,3 +98,19 @@ class Programme:
     forms: dict[str, Form]
     milestones: dict[str, Milestone]
     data: dict[str, Any] = field(repr=False)  # the normalised document, as `inspect --json` shows
+
+    def questions(self) -> dict[str, Question]:
+        """Every question of every form by id (the first form's, where two forms share an id)."""
+        key = (self.id, self.version)
+        if key not in _QUESTIONS:
+            out: dict[str, Question] = {}
+            for form in self.forms.values():
+                for q in form.questions().values():
+                    out.setdefault(q.id, q)
+            _QUESTIONS[key] = out
+        return _QUESTIONS[key]
+
+
+# Programme is frozen but holds dicts, so it cannot be hashed for lru_cache: a version is immutable,
+# so its question index is kept here by (programme id, version).
+_QUESTIONS: dict[tuple[str, str], dict[str, Question]] = {}

@@ -188,7 +188,8 @@ def case_events(row: Mapping[str, Any], fired: Mapping[str, str]) -> dict[str, d
     return events
 
 
-def _pins(store: Any, programme_id: str) -> dict[str, datetime]:
+def pins_of(store: Any, programme_id: str) -> dict[str, datetime]:
+    """The dates a commissioner has pinned for a programme (see `commission pin`)."""
     return {k: datetime.fromisoformat(v) for k, v in store.pins(programme_id).items()}
 
 
@@ -226,7 +227,7 @@ def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: d
     until = now + timedelta(days=HORIZON_DAYS)
     events = case_events(row, store.fired_all(row["id"]))
     items = plan(programme, workflow=row["workflow"], state=row["state"], events=events,
-                 pins=_pins(store, programme.id), until=until)  # fmt: skip
+                 pins=pins_of(store, programme.id), until=until)  # fmt: skip
     rows = _rows(programme, items, row["id"], now)
     store.plan_rows(rows)
     store.cancel_other_rows(row["id"], {r["key"] for r in rows}, now.astimezone(UTC).isoformat())
@@ -240,7 +241,7 @@ def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
         workflow=None,
         state=None,
         events={},
-        pins=_pins(store, programme.id),
+        pins=pins_of(store, programme.id),
         until=until,
     )
     store.plan_rows(_rows(programme, items, None, now))

@@ -22,7 +22,7 @@ from .answers import cel_value, check_form
 from .dates import parse_duration
 from .errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
 from .loader import load_programme, programme_from_data
-from .model import Form, Programme, Question, Transition, Workflow
+from .model import Form, Programme, Transition, Workflow
 from .planner import plan_programme, replan_case
 from .rules import compile_expression
 from .schema_check import did_you_mean
@@ -413,7 +413,7 @@ class Engine:
 
     # -- expressions over a case -----------------------------------------------------------
     def _context(self, row: dict[str, Any], programme: Programme) -> dict[str, Any]:
-        questions = _questions(programme)
+        questions = programme.questions()
         answers: dict[str, Any] = {}
         records: dict[str, list[Any]] = {e["form"]: [] for e in programme.data["forms"]}
         wf = programme.workflows[row["workflow"]]
@@ -449,7 +449,7 @@ class Engine:
         expr = compile_expression(source)
         missing = sorted(n for n in expr.names if n not in context)
         if missing:
-            labels = _questions(programme)
+            labels = programme.questions()
             names = [f'"{labels[n].label}"' if n in labels else n for n in missing]
             return None, f"answer {' and '.join(names)} first"
         try:
@@ -740,7 +740,7 @@ class Engine:
         _clean, errors = check_form(
             form, stored[0]["data"], complete=True, context={"now": self.now()}
         )
-        questions = _questions(programme)
+        questions = programme.questions()
         return [
             f"{form.title}: {questions[q].label if q in questions else q} — {m}"
             for q, ms in errors.items()
@@ -1127,21 +1127,6 @@ def _shift(moment: datetime, duration: str, sign: int, tz: ZoneInfo) -> datetime
     from .schedule import shift
 
     return shift(moment, parse_duration(duration), sign, tz)
-
-
-_QUESTIONS: dict[tuple[str, str], dict[str, Question]] = {}
-
-
-def _questions(programme: Programme) -> dict[str, Question]:
-    """Every question of the programme's forms by id (cached per programme version)."""
-    key = (programme.id, programme.version)
-    if key not in _QUESTIONS:
-        out: dict[str, Question] = {}
-        for form in programme.forms.values():
-            for q in form.questions().values():
-                out.setdefault(q.id, q)
-        _QUESTIONS[key] = out
-    return _QUESTIONS[key]
 
 
 def _when(moment: datetime, tz: ZoneInfo) -> str:

@@ -16,7 +16,7 @@ from flask import abort, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from ...model import Programme
-from ...planner import HORIZON_DAYS, case_events
+from ...planner import HORIZON_DAYS, case_events, pins_of
 from ...runtime import CaseView
 from ...schedule import occasions, offset
 from ..access import allow, current_actor
@@ -56,7 +56,7 @@ def due_dates(view: CaseView, programme: Programme, form_id: str, limit: int = 3
     began = datetime.fromisoformat(row["created_at"])
     tz = ZoneInfo(programme.timezone)
     events = case_events(row, store.fired_all(view.id))
-    pins = {k: datetime.fromisoformat(v) for k, v in store.pins(programme.id).items()}
+    pins = pins_of(store, programme.id)
     out: list[dict[str, Any]] = []
     for review in programme.data.get("reviews", []):
         if review.get("workflow") not in (None, view.workflow) or view.state in review.get("until", []):  # fmt: skip

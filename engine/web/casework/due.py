@@ -9,7 +9,7 @@ from typing import Any
 from flask import g, render_template
 
 from ...model import Programme
-from ...planner import case_events
+from ...planner import case_events, pins_of
 from ...schedule import occasions
 from ..access import allow
 from ..services import engine, now
@@ -48,7 +48,7 @@ def reviews_between(row: dict[str, Any], programme: Programme, start: datetime, 
     if row["state"] in {s.id for s in wf.states if s.final}:
         return []
     events = case_events(row, store.fired_all(row["id"]))
-    pins = {k: datetime.fromisoformat(v) for k, v in store.pins(programme.id).items()}
+    pins = pins_of(store, programme.id)
     out = []
     for review in programme.data.get("reviews", []):
         if review.get("workflow") != row["workflow"] or row["state"] in review.get("until", []):

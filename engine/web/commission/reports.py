@@ -13,8 +13,7 @@ from werkzeug.wrappers import Response
 from ...charts import Point, bar_chart
 from ...errors import NotFound
 from ...kpis import KpiCalculator, periods, suppress
-from ...meetings import meeting_pack, pack_csv
-from ...schedule import occasions
+from ...meetings import meeting_occasions, meeting_pack, pack_csv
 from ..access import allow
 from ..services import engine, now, store
 from . import bp
@@ -83,25 +82,12 @@ def kpis(pid: str) -> str:
 
 def _meetings(programme: Any) -> list[dict[str, Any]]:
     """The programme's meeting cadences and their occasions so far."""
-    pins = {k: datetime.fromisoformat(v) for k, v in store().pins(programme.id).items()}
-    out = []
-    for review in programme.data["reviews"]:
-        if review.get("kind") != "meeting":
-            continue
-        events: dict[str, datetime] = {}
-        start = review.get("start")
-        if start:
-            first = store().first_event(programme.id, start)
-            key = (
-                f"trigger:{start['trigger']}"
-                if "trigger" in start
-                else f"entered:{start.get('entered')}"
-            )
-            if first:
-                events[key] = datetime.fromisoformat(first)
-        found = occasions(programme, review, events, pins, now() + timedelta(days=400))
-        out.append({"review": review, "occasions": found})
-    return out
+    until = now() + timedelta(days=400)
+    return [
+        {"review": review, "occasions": meeting_occasions(store(), programme, review, until)}
+        for review in programme.data["reviews"]
+        if review.get("kind") == "meeting"
+    ]
 
 
 @bp.get("/<pid>/meetings")
