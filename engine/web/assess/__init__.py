@@ -16,7 +16,6 @@ from ..access import allow, current_actor
 from ..casework import sheets
 from ..commission.cases import answered_forms, staff_forms
 from ..services import engine, store
-from ..uploads import send_upload
 
 bp = Blueprint("assess", __name__, url_prefix="/assess")
 
@@ -126,45 +125,8 @@ def act(ref: str, trigger: str) -> Response:
     return redirect(url_for("assess.case", ref=view.reference))
 
 
-@bp.get("/cases/<ref>/files/<file_id>")
-@allow("assessor")
-def file(ref: str, file_id: str) -> Response:
-    """An uploaded file of an application this assessor is assessing."""
-    view, _programme = _load(ref)
-    response = send_upload(view, file_id)
-    if response is None:
-        abort(404)
-    return response
-
-
-# -- forms the panel fills in on a case (a panel's decision record…) -------------------------------
+# -- files of a case, and the forms the panel fills in on it (a panel's decision record…) --------
 FLOW = sheets.Flow("assess", "assessor", "assess.case", "assess.file")
 
 
-@bp.get("/cases/<ref>/forms/<form_id>")
-@allow("assessor")
-def sheet_task_list(ref: str, form_id: str) -> str:
-    """A form's pages and whether each is done."""
-    view, programme = _load(ref)
-    return sheets.task_list(FLOW, view, programme, form_id)
-
-
-@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
-@allow("assessor")
-def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
-    """One page of a form's questions."""
-    view, programme = _load(ref)
-    return sheets.page(FLOW, view, programme, form_id, page_id)
-
-
-@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
-@allow("assessor")
-def sheet_check(ref: str, form_id: str) -> Any:
-    """Check the answers; a repeatable form's record is recorded from here."""
-
-    def recorded(after: Any, number: int) -> Response:
-        flash(f"{programme.forms[form_id].title} {number} recorded", "message")
-        return redirect(url_for("assess.case", ref=after.reference))
-
-    view, programme = _load(ref)
-    return sheets.check(FLOW, view, programme, form_id, recorded)
+sheets.add_case_routes(bp, FLOW, _load)

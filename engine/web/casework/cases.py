@@ -12,7 +12,6 @@ from ...model import Programme
 from ...runtime import CaseView
 from ..access import allow, current_actor
 from ..services import engine
-from ..uploads import send_upload
 from . import bp, sheets
 
 FLOW = sheets.Flow("casework", "caseworker", "casework.case", "casework.file")
@@ -149,41 +148,4 @@ def record(ref: str, form_id: str, number: int) -> str:
                            file_url=sheets.file_url(FLOW, view))  # fmt: skip
 
 
-@bp.get("/cases/<ref>/files/<file_id>")
-@allow("caseworker")
-def file(ref: str, file_id: str) -> Response:
-    """An uploaded file of this case, as a download."""
-    view, _programme = load(ref)
-    response = send_upload(view, file_id)
-    if response is None:
-        abort(404)
-    return response
-
-
-@bp.get("/cases/<ref>/forms/<form_id>")
-@allow("caseworker")
-def sheet_task_list(ref: str, form_id: str) -> str:
-    """A form's pages (for a record: the record being made) and whether each is done."""
-    view, programme = load(ref)
-    return sheets.task_list(FLOW, view, programme, form_id)
-
-
-@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
-@allow("caseworker")
-def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
-    """One page of a form's questions."""
-    view, programme = load(ref)
-    return sheets.page(FLOW, view, programme, form_id, page_id)
-
-
-@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
-@allow("caseworker")
-def sheet_check(ref: str, form_id: str) -> Any:
-    """Check the answers; record a repeatable form's record, or take the action the form is for."""
-
-    def recorded(after: CaseView, number: int) -> Response:
-        flash(f"{programme.forms[form_id].title} {number} recorded", "message")
-        return redirect(url_for("casework.case", ref=after.reference))
-
-    view, programme = load(ref)
-    return sheets.check(FLOW, view, programme, form_id, recorded)
+sheets.add_case_routes(bp, FLOW, load)

@@ -9,11 +9,13 @@ The views here are registered by each blueprint under its own endpoints (`Flow`)
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
 
 from ...answers import check_form
 from ...errors import ActionRefused, AnswersInvalid, EngineError
@@ -21,10 +23,10 @@ from ...forms import AnswersForm, FileAnswer, GroupAnswer, check_page, visible_q
 from ...model import Form, Programme, Question
 from ...runtime import Actor, CaseView
 from .. import describe
-from ..access import current_actor
+from ..access import allow, current_actor
 from ..apply.answering import blank_form, form_class
 from ..services import engine, now
-from ..uploads import accept_upload
+from ..uploads import accept_upload, send_upload
 
 
 @dataclass(frozen=True)
@@ -277,3 +279,60 @@ def records(view: CaseView, form_id: str) -> list[dict[str, Any]]:
         for a in engine().store.answers(view.id)
         if a["form"] == form_id and a["record"] > 0
     ]
+
+
+def add_case_routes(
+    bp: Blueprint, flow: Flow, load: Callable[[str], tuple[CaseView, Programme]]
+) -> None:
+    """A staff audience's routes for a case's uploaded files and the forms it fills in on the case.
+
+    Commissioners, assessors and caseworkers each get the same four views on their own blueprint,
+    each allowed to `flow.role` only and loading the case with the audience's own `load` (which
+    decides who may see it).
+    """
+
+    @allow(flow.role)
+    def file(ref: str, file_id: str) -> Response:
+        """An uploaded file of this case, as a download."""
+        view, _programme = load(ref)
+        response = send_upload(view, file_id)
+        if response is None:
+            abort(404)
+        return response
+
+    @allow(flow.role)
+    def sheet_task_list(ref: str, form_id: str) -> str:
+        """A form's pages (for a record: the record being made) and whether each is done."""
+        view, programme = load(ref)
+        return task_list(flow, view, programme, form_id)
+
+    @allow(flow.role)
+    def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
+        """One page of a form's questions."""
+        view, programme = load(ref)
+        return page(flow, view, programme, form_id, page_id)
+
+    @allow(flow.role)
+    def sheet_check(ref: str, form_id: str) -> Any:
+        """Check the answers; record a repeatable form's record, or take the action the form is for."""
+        view, programme = load(ref)
+
+        def recorded(after: CaseView, number: int) -> Response:
+            flash(f"{programme.forms[form_id].title} {number} recorded", "message")
+            return redirect(url_for(flow.case_endpoint, ref=after.reference))
+
+        return check(flow, view, programme, form_id, recorded)
+
+    bp.add_url_rule("/cases/<ref>/files/<file_id>", "file", file, methods=["GET"])
+    bp.add_url_rule(
+        "/cases/<ref>/forms/<form_id>", "sheet_task_list", sheet_task_list, methods=["GET"]
+    )
+    bp.add_url_rule(
+        "/cases/<ref>/forms/<form_id>/pages/<page_id>",
+        "sheet_page",
+        sheet_page,
+        methods=["GET", "POST"],
+    )
+    bp.add_url_rule(
+        "/cases/<ref>/forms/<form_id>/check", "sheet_check", sheet_check, methods=["GET", "POST"]
+    )

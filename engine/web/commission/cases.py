@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from ...errors import ActionRefused, EngineError, StaleCase
@@ -14,7 +14,6 @@ from ...runtime import ActionOption, CaseView
 from ..access import allow, current_actor
 from ..casework import sheets
 from ..services import engine, store
-from ..uploads import send_upload
 from . import bp
 
 
@@ -114,17 +113,6 @@ def act(ref: str, trigger: str) -> Response:
     return redirect(url_for("commission.case", ref=view.reference))
 
 
-@bp.get("/cases/<ref>/files/<file_id>")
-@allow("commissioner")
-def file(ref: str, file_id: str) -> Response:
-    """An uploaded file of this case, as a download."""
-    view, _programme = load(ref)
-    response = send_upload(view, file_id)
-    if response is None:
-        abort(404)
-    return response
-
-
 # -- forms a commissioner fills in on a case (due diligence, meeting records, reviews…) ----------
 FLOW = sheets.Flow("commission", "commissioner", "commission.case", "commission.file")
 
@@ -141,30 +129,4 @@ def staff_forms(view: CaseView, programme: Programme, role: str) -> list[dict[st
     return out
 
 
-@bp.get("/cases/<ref>/forms/<form_id>")
-@allow("commissioner")
-def sheet_task_list(ref: str, form_id: str) -> str:
-    """A form's pages (for a record: the record being made) and whether each is done."""
-    view, programme = load(ref)
-    return sheets.task_list(FLOW, view, programme, form_id)
-
-
-@bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
-@allow("commissioner")
-def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
-    """One page of a form's questions."""
-    view, programme = load(ref)
-    return sheets.page(FLOW, view, programme, form_id, page_id)
-
-
-@bp.route("/cases/<ref>/forms/<form_id>/check", methods=["GET", "POST"])
-@allow("commissioner")
-def sheet_check(ref: str, form_id: str) -> Any:
-    """Check the answers; a repeatable form's record is recorded from here."""
-
-    def recorded(after: CaseView, number: int) -> Response:
-        flash(f"{programme.forms[form_id].title} {number} recorded", "message")
-        return redirect(url_for("commission.case", ref=after.reference))
-
-    view, programme = load(ref)
-    return sheets.check(FLOW, view, programme, form_id, recorded)
+sheets.add_case_routes(bp, FLOW, load)
