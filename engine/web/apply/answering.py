@@ -49,11 +49,14 @@ def blank_form(programme: Programme, form: Form, questions: list[Question], save
     return fo
 
 
-def save_post(view: CaseView, programme: Programme, form: Form, questions: list[Question], *,
-              complete: bool, remove: str | None = None) -> tuple[AnswersForm, bool]:  # fmt: skip
-    """Bind the POST, store uploads, check like the engine, save; (form, whether it saved)."""
+def bind_page(view: CaseView, programme: Programme, form: Form, questions: list[Question],
+              saved: dict[str, Any], *, complete: bool, remove: str | None = None) -> tuple[AnswersForm, dict[str, Any]]:  # fmt: skip
+    """Bind a posted page: store good uploads, drop a removed group item, check like the engine.
+
+    Returns the bound form (with any errors) and the uploads it stored, for every page that
+    answers questions, whoever fills it in.
+    """
     actor = current_actor()
-    saved = view.answers.get(form.id, {})
     fo = form_class(programme, form, questions)()
     fo.page_errors = []
     fo.show_saved(saved)
@@ -73,6 +76,17 @@ def save_post(view: CaseView, programme: Programme, form: Form, questions: list[
         if isinstance(field, GroupAnswer) and index.isdigit() and int(index) < len(field.entries):
             field.entries.pop(int(index))
     check_page(fo, form, saved, complete=complete, context={"now": now()})
+    return fo, uploaded
+
+
+def save_post(view: CaseView, programme: Programme, form: Form, questions: list[Question], *,
+              complete: bool, remove: str | None = None) -> tuple[AnswersForm, bool]:  # fmt: skip
+    """Bind the POST, store uploads, check like the engine, save; (form, whether it saved)."""
+    actor = current_actor()
+    saved = view.answers.get(form.id, {})
+    fo, uploaded = bind_page(
+        view, programme, form, questions, saved, complete=complete, remove=remove
+    )
     if fo.has_errors():
         if uploaded:  # a good upload is kept even while another answer needs correcting
             with contextlib.suppress(EngineError):

@@ -14,19 +14,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from ...answers import check_form
 from ...errors import ActionRefused, AnswersInvalid, EngineError
-from ...forms import AnswersForm, FileAnswer, GroupAnswer, check_page, visible_questions
+from ...forms import AnswersForm, visible_questions
 from ...model import Form, Programme, Question
 from ...runtime import Actor, CaseView
 from .. import describe
 from ..access import allow, current_actor
-from ..apply.answering import blank_form, form_class
+from ..apply.answering import bind_page, blank_form
 from ..services import engine, now
-from ..uploads import accept_upload, send_upload
+from ..uploads import send_upload
 
 
 @dataclass(frozen=True)
@@ -128,26 +127,8 @@ def _save(sheet: Sheet, answers: dict[str, Any]) -> None:
 def save_page(sheet: Sheet, questions: list[Question], *, complete: bool,
               remove: str | None = None) -> tuple[AnswersForm, bool]:  # fmt: skip
     """Bind the POST, store uploads, check like the engine, save; (form, whether it saved)."""
-    actor = current_actor()
-    fo = form_class(sheet.programme, sheet.form, questions)()
-    fo.page_errors = []
-    fo.show_saved(sheet.saved)
-    fo.validate()
-    uploaded: dict[str, Any] = {}
-    for q, field in fo.answer_fields():
-        if isinstance(field, FileAnswer) and isinstance(field.data, FileStorage) and field.data.filename:  # fmt: skip
-            value, problems = accept_upload(q, field.data, sheet.view, sheet.form.id, actor)
-            if problems:
-                field.errors = [*field.errors, *problems]
-            else:
-                field.current = value
-                uploaded[q.id] = value
-    if remove and ":" in remove:
-        qid, _, index = remove.partition(":")
-        field = fo[fo.field_names[qid]] if qid in fo.field_names else None
-        if isinstance(field, GroupAnswer) and index.isdigit() and int(index) < len(field.entries):
-            field.entries.pop(int(index))
-    check_page(fo, sheet.form, sheet.saved, complete=complete, context={"now": now()})
+    fo, uploaded = bind_page(sheet.view, sheet.programme, sheet.form, questions, sheet.saved,
+                             complete=complete, remove=remove)  # fmt: skip
     if fo.has_errors():
         if uploaded:  # a good upload is kept even while another answer needs correcting
             with contextlib.suppress(EngineError):
