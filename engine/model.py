@@ -30,7 +30,10 @@ class Form:
     spec: dict[str, Any]
 
     def questions(self) -> dict[str, Question]:
-        """Every question by id, groups' inner questions included."""
+        """Every question by id, groups' inner questions included (callers must not change it)."""
+        known = self.__dict__.get("_questions")
+        if known is not None:  # a form never changes once loaded: index it once
+            return known
         out: dict[str, Question] = {}
 
         def add(qs: tuple[Question, ...]) -> None:
@@ -40,6 +43,7 @@ class Form:
 
         for _pid, _title, qs in self.pages:
             add(qs)
+        self.__dict__["_questions"] = out  # frozen: set past the dataclass's guard
         return out
 
 

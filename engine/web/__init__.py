@@ -19,7 +19,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from ..errors import NotFound, NotPermitted
-from . import access, services
+from . import access, markup, services
 from .access import allow
 from .demo import upload_folder
 
@@ -94,6 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["govukRebrand"] = False  # the template asks; the classic look for now
+    app.jinja_env.globals["govuk_component"] = markup.component
     csrf.init_app(app)
     WTFormsHelpers(app)
     services.init_app(app)

@@ -4,44 +4,73 @@ from __future__ import annotations
 
 from typing import Any
 
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovCheckboxesInput,
-    GovDateInput,
-    GovFileInput,
-    GovRadioInput,
-    GovSelect,
-    GovTextArea,
-    GovTextInput,
-)
 from markupsafe import Markup, escape
 from wtforms import Field
 
 from ..forms import AnswersForm, GroupAnswer
 from ..model import Question
+from . import markup
 
 
-class AnswerTextArea(GovTextArea):
-    """A textarea; with a word or character limit, GOV.UK's character count (a live count)."""
+class AnswerWidget:
+    """Draws a generated field as GOV.UK markup, given `params_for`'s parameters.
 
-    counted = GovCharacterCount()
+    The parameters a govuk-frontend-wtf widget would pass to the GOV.UK macro (id, name, value,
+    hint from the description, the first error) are filled in here; `markup` writes the HTML.
+    """
 
-    def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        spec = field.question.spec
-        if spec.get("word_limit") or spec.get("max_length"):
-            return self.counted(field, **kwargs)
-        return super().__call__(field, **kwargs)
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    def __call__(self, field: Field, params: dict[str, Any] | None = None, **_: Any) -> Markup:
+        """The field's HTML."""
+        p: dict[str, Any] = {"id": field.id, "name": field.name}
+        if field.description:
+            p["hint"] = {"text": field.description}
+        p.update(params or {})
+        if field.errors:
+            p["errorMessage"] = {"text": field.errors[0]}
+        kind = self.kind
+        if kind in ("input", "textarea"):
+            p.setdefault("value", field._value())
+            return markup.text_input(p) if kind == "input" else markup.textarea(p)
+        if kind in ("radios", "checkboxes"):
+            extra = p.get("items") or []
+            items = []
+            for n, (value, label, chosen, _kw) in enumerate(field.iter_choices()):
+                item = {"value": value, "text": label, "checked": chosen}
+                if n < len(extra):
+                    item.update(extra[n])
+                items.append(item)
+            p["items"] = items
+            return markup.choices(p, kind)
+        if kind == "select":
+            p["items"] = [
+                {"value": v, "text": t, "selected": s} for v, t, s, _kw in field.iter_choices()
+            ]
+            return markup.select(p)
+        if kind == "date":
+            parts = field.raw_data if field.raw_data and len(field.raw_data) == 3 else (
+                field.data.strftime("%d %m %Y").split(" ") if field.data else [None, None, None]
+            )  # fmt: skip
+            wrong = "govuk-input--error" if field.errors else None
+            p["items"] = [
+                {"label": label, "id": f"{field.name}-{label.lower()}", "name": field.name, "value": value,
+                 "classes": " ".join(c for c in (width, wrong) if c)}
+                for label, width, value in zip(
+                    ("Day", "Month", "Year"),
+                    ("govuk-input--width-2", "govuk-input--width-2", "govuk-input--width-4"), parts, strict=True,
+                )
+            ]  # fmt: skip
+            return markup.date_input(p)
+        return markup.file_upload(p)
 
 
 WIDGETS = {
-    "input": GovTextInput(),
-    "textarea": AnswerTextArea(),
-    "radios": GovRadioInput(),
-    "checkboxes": GovCheckboxesInput(),
-    "select": GovSelect(),
-    "date": GovDateInput(),
-    "file": GovFileInput(),
+    kind: AnswerWidget(kind)
+    for kind in ("input", "textarea", "radios", "checkboxes", "select", "date", "file")
 }
+
 
 _INPUTS: dict[str, dict[str, Any]] = {
     "email": {"type": "email", "autocomplete": "email", "spellcheck": False},

@@ -75,11 +75,10 @@ def page(ref: str, form_id: str, page_id: str) -> Any:
     if not entry["editable"]:
         return redirect(url_for("apply.check", ref=ref, form_id=form_id))
     saved = view.answers.get(form_id, {})
-    pages = _pages(form, saved)
-    here = next((p for p in pages if p[0] == page_id), None)
-    if here is None:  # not asked given the answers so far
+    questions = visible_questions(form, page_id, saved)
+    if not questions:  # not asked given the answers so far
         return redirect(url_for("apply.task_list", ref=ref, form_id=form_id))
-    questions = here[2]
+    title = next(t for pid, t, _q in form.pages if pid == page_id)
     if request.method == "GET":
         fo = blank_form(programme, form, questions, saved, add=request.args.get("add"))
     else:
@@ -90,7 +89,7 @@ def page(ref: str, form_id: str, page_id: str) -> Any:
         if ok:
             return _after_save(ref, form, page_id, questions, action, add, remove)
     return render_template("apply/page.html", view=view, programme=programme, form=form, page_id=page_id,
-                           title=here[1], spec=_page_spec(form, page_id), fo=fo, file_url=file_url(view))  # fmt: skip
+                           title=title, spec=_page_spec(form, page_id), fo=fo, file_url=file_url(view))  # fmt: skip
 
 
 def _page_spec(form: Form, page_id: str) -> dict[str, Any]:
