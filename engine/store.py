@@ -815,6 +815,40 @@ class Store(ReminderStore):
             )
         ]
 
+    def programme_payments(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every payment made on a programme's cases, in the order made."""
+        return [
+            {"case_id": r[0], "amount": r[1], "paid_at": r[2]}
+            for r in self.execute(
+                "SELECT p.case_id, p.amount, p.paid_at FROM payments p JOIN cases c ON c.id = p.case_id "
+                "WHERE c.programme_id = ? ORDER BY p.id",
+                (programme_id,),
+            )
+        ]
+
+    # -- answers kept over an expired session ----------------------------------------------
+    def keep_answers(self, token: str, path: str, data: str, at: str, forget_before: str) -> None:
+        """Keep a page's posted answers under a token (and drop any kept too long)."""
+        with self.transaction():
+            self.execute("DELETE FROM kept_answers WHERE created_at < ?", (forget_before,))
+            self.execute(
+                "INSERT INTO kept_answers (token, path, data, created_at) VALUES (?, ?, ?, ?)",
+                (token, path, data, at),
+            )
+
+    def kept_answers(self, token: str, path: str, since: str) -> str | None:
+        """The answers kept under this token for this page, if not too old."""
+        row = self.execute(
+            "SELECT data FROM kept_answers WHERE token = ? AND path = ? AND created_at >= ?",
+            (token, path, since),
+        ).fetchone()
+        return row[0] if row else None
+
+    def forget_kept(self, token: str) -> None:
+        """Drop kept answers once they are saved."""
+        with self.transaction():
+            self.execute("DELETE FROM kept_answers WHERE token = ?", (token,))
+
     # -- audit -----------------------------------------------------------------------------
     def audit(self, case_id: int, at: str, role: str, actor_id: str | None, action: str,
               from_state: str | None, to_state: str | None, version: str, detail: dict[str, Any]) -> None:  # fmt: skip

@@ -22,6 +22,7 @@ from ..errors import NotFound, NotPermitted
 from . import access, markup, services
 from .access import allow
 from .demo import upload_folder
+from .kept import keep_posted
 
 ROOT = Path(__file__).resolve().parents[2]
 csrf = CSRFProtect()
@@ -202,7 +203,10 @@ def _errors(app: Flask) -> None:
         return page(403, "You cannot see this page", "Your account does not give you access to it.")
 
     @app.errorhandler(CSRFError)
-    def csrf_failed(_exc: Exception) -> tuple[str, int]:
+    def csrf_failed(_exc: Exception) -> Any:
+        kept = keep_posted()  # a page of answers whose session ran out: keep what was typed
+        if kept is not None:
+            return kept
         return page(
             400,
             "Your page timed out",

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, g, redirect, request, session, url_for
 
 from ..runtime import Actor
+from .kept import keep_posted
 from .services import store
 
 AUDIENCES = ("public", "signed_in", "applicant", "assessor", "commissioner", "caseworker")
@@ -33,7 +34,9 @@ def allow(*audiences: str) -> Callable[[F], F]:
             if "public" not in audiences:
                 user = g.get("user")
                 if user is None:
-                    return redirect(url_for("auth.sign_in", next=safe_next(request.full_path)))
+                    return keep_posted() or redirect(
+                        url_for("auth.sign_in", next=safe_next(request.full_path))
+                    )
                 if "signed_in" not in audiences and user["role"] not in audiences:
                     abort(403)
             return view(*args, **kwargs)
@@ -58,7 +61,10 @@ def fingerprint(password_hash: str | None) -> str:
 
 def sign_in(user: dict[str, Any]) -> None:
     """Start a fresh session for this person (a new session: no fixation)."""
+    kept = session.get("kept")  # answers typed before the session ran out stay this browser's
     session.clear()
+    if kept:
+        session["kept"] = kept
     session.permanent = True
     session["user_id"] = user["id"]
     session["auth"] = fingerprint(user["password_hash"])

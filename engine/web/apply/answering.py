@@ -14,6 +14,7 @@ from ...forms import AnswersForm, FileAnswer, GroupAnswer, build_form, check_pag
 from ...model import Form, Programme, Question
 from ...runtime import CaseView
 from ..access import current_actor
+from ..kept import kept_formdata
 from ..services import engine, now
 from ..uploads import accept_upload
 from ..widgets import WIDGETS
@@ -40,7 +41,9 @@ def blank_form(programme: Programme, form: Form, questions: list[Question], save
                add: str | None = None) -> AnswersForm:  # fmt: skip
     """A page as saved so far (with one more empty item in group `add`, if asked)."""
     cls = form_class(programme, form, questions)
-    fo = cls(formdata=None, data=form_data(questions, saved))
+    kept = kept_formdata()
+    fo = cls(formdata=kept, data=form_data(questions, saved))
+    fo.kept = kept is not None  # shown with a banner: typed before a sign-in, not saved yet
     fo.page_errors = []
     if add and add in cls.field_names:
         field = fo[cls.field_names[add]]

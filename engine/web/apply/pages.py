@@ -13,6 +13,7 @@ from ...model import Form, Programme, Question
 from ...runtime import CaseView
 from .. import describe
 from ..access import allow, current_actor
+from ..kept import forget_kept, keeps_answers
 from ..services import engine, now
 from . import bp
 from .answering import blank_form, file_url, save_post
@@ -65,6 +66,7 @@ def task_list(ref: str, form_id: str) -> str:
 
 @bp.route("/cases/<ref>/forms/<form_id>/pages/<page_id>", methods=["GET", "POST"])
 @allow("applicant")
+@keeps_answers
 def page(ref: str, form_id: str, page_id: str) -> Any:
     """One page of questions: save and continue, or save and come back later."""
     view, programme = load(ref)
@@ -87,6 +89,7 @@ def page(ref: str, form_id: str, page_id: str) -> Any:
         fo, ok = save_post(view, programme, form, questions, remove=remove,
                            complete=action == "continue" and not (add or remove))  # fmt: skip
         if ok:
+            forget_kept()
             return _after_save(ref, form, page_id, questions, action, add, remove)
     return render_template("apply/page.html", view=view, programme=programme, form=form, page_id=page_id,
                            title=title, spec=_page_spec(form, page_id), fo=fo, file_url=file_url(view))  # fmt: skip

@@ -21,6 +21,7 @@ from ...runtime import CaseView
 from ...schedule import occasions, offset
 from ..access import allow, current_actor
 from ..casework import sheets
+from ..kept import keeps_answers
 from ..services import engine, now
 from . import bp
 from .cases import load
@@ -156,6 +157,7 @@ def sheet_task_list(ref: str, form_id: str) -> str:
 
 @bp.route("/cases/<ref>/returns/<form_id>/pages/<page_id>", methods=["GET", "POST"])
 @allow("applicant")
+@keeps_answers
 def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
     """One page of the return."""
     view, programme = load(ref)

@@ -24,6 +24,7 @@ from ...runtime import Actor, CaseView
 from .. import describe
 from ..access import allow, current_actor
 from ..apply.answering import bind_page, blank_form
+from ..kept import forget_kept, keeps_answers
 from ..services import engine, now
 from ..uploads import send_upload
 
@@ -189,6 +190,7 @@ def page(flow: Flow, view: CaseView, programme: Programme, form_id: str, page_id
         fo, ok = save_page(sheet, questions, remove=remove,
                            complete=action == "continue" and not (add or remove))  # fmt: skip
         if ok:
+            forget_kept()
             return _after_save(flow, sheet, page_id, questions, action, add, remove)
     spec = next(p for p in form.spec["pages"] if p["id"] == page_id)
     return render_template("casework/sheet_page.html", flow=flow, sheet=sheet, view=view, programme=programme,
@@ -288,6 +290,7 @@ def add_case_routes(
         return task_list(flow, view, programme, form_id)
 
     @allow(flow.role)
+    @keeps_answers
     def sheet_page(ref: str, form_id: str, page_id: str) -> Any:
         """One page of a form's questions."""
         view, programme = load(ref)
