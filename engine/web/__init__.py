@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, abort, g, render_template, request, send_from_directory
+from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
+from itsdangerous import URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from ..errors import NotFound, NotPermitted
@@ -65,6 +67,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="commission_session",
+        # a session lasts 8 hours from signing in, not from the last click (so the cookie is not
+        # re-signed on every page); answers typed after it ends are kept (see kept.py)
+        SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=8 * 60 * 60,
         WTF_CSRF_TIME_LIMIT=8 * 60 * 60,  # as long as a session: a long answer is not lost to it
         ASSETS=str(_assets_dir()),
@@ -96,6 +101,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["govukRebrand"] = False  # the template asks; the classic look for now
     app.jinja_env.globals["govuk_component"] = markup.component
+    app.jinja_env.globals["page_header"] = markup.page_header
+    app.session_interface = _CookieSessions()
     csrf.init_app(app)
     WTFormsHelpers(app)
     services.init_app(app)
@@ -125,6 +132,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return render_template("index.html")
 
     return app
+
+
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signer built once per key rather than twice a request."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The serializer for the app's current keys (rebuilt only if they change)."""
+        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = app.extensions.get("session_serializer")
+        if made is None or made[0] != keys:
+            made = (keys, super().get_signing_serializer(app))
+            app.extensions["session_serializer"] = made
+        return made[1]
 
 
 def _security(app: Flask) -> None:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app
+from flask import current_app, request, url_for
 from markupsafe import Markup, escape
 
 
@@ -230,5 +230,36 @@ def component(name: str, params: dict[str, Any]) -> Markup:
         html = Markup(macro(params))
         if len(memo) >= _MEMO_SIZE:  # bounded: odd parameters cannot grow it without end
             memo.clear()
+        memo[key] = html
+    return html
+
+
+SERVICE_NAME = "Apply for community funding"
+# The service navigation each kind of visitor sees after "Funding rounds": (link text, endpoint).
+NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
+    None: (("Sign in", "auth.sign_in"), ("Create an account", "auth.register")),
+    "applicant": (("Your applications", "apply.applications"), ("Monitoring returns", "apply.returns"),
+                  ("Your organisation", "auth.organisation")),
+    "caseworker": (("Your cases", "casework.home"), ("Due this week", "casework.due")),
+    "commissioner": (("Programmes", "commission.index"),),
+    "assessor": (("Applications to assess", "assess.queue"),),
+}  # fmt: skip
+
+
+def page_header(role: str | None) -> Markup:
+    """The GOV.UK header and this service's navigation for a visitor of this role (once per role)."""
+    memo: dict[tuple[str | None, str], Markup] = current_app.extensions.setdefault(
+        "govuk_headers", {}
+    )
+    key = (role, request.script_root)
+    html = memo.get(key)
+    if html is None:
+        links = (("Funding rounds", "apply.rounds"), *NAVIGATION.get(role, ()))
+        nav = [{"text": text, "href": url_for(endpoint)} for text, endpoint in links]
+        home = url_for("index")
+        html = component("header", {"homepageUrl": home}) + component(
+            "service-navigation",
+            {"serviceName": SERVICE_NAME, "serviceUrl": home, "navigation": nav},
+        )
         memo[key] = html
     return html
