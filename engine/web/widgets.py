@@ -169,3 +169,49 @@ def error_list(form: AnswersForm) -> list[dict[str, str]]:
                 for sub in entry.form:
                     out.extend({"text": m, "href": f"#{anchor(sub)}"} for m in sub.errors)
     return out
+
+
+def answer_fields(fo: AnswersForm, file_url: Any = None) -> Markup:
+    """Every question of a page as GOV.UK markup, a repeating group item by item."""
+    out = []
+    for q, field in fo.answer_fields():
+        inner = (
+            _group(q, field, file_url)
+            if q.type == "group"
+            else field(params=params_for(field, file_url))
+        )
+        out.append(f'<div id="{escape(q.id)}-question">{inner}</div>')
+    return Markup("".join(out))
+
+
+def _group(q: Question, field: Field, file_url: Any) -> str:
+    """A repeating group: its legend, each item as a fieldset with a remove button, and an add button."""
+    item = escape(q.spec.get("item_label", "item"))
+    fid, qid = escape(field.id), escape(q.id)
+    hint = q.spec.get("hint")
+    described = f' aria-describedby="{fid}-hint"' if hint else ""
+    parts = [
+        f'<div class="govuk-form-group{" govuk-form-group--error" if field.errors else ""}">'
+        f'<fieldset class="govuk-fieldset" id="{fid}" tabindex="-1"{described}>'
+        f'<legend class="govuk-fieldset__legend govuk-fieldset__legend--m">{escape(q.label)}'
+        f"{'' if q.required else ' (optional)'}</legend>"
+    ]
+    if hint:
+        parts.append(f'<div class="govuk-hint" id="{fid}-hint">{escape(hint)}</div>')
+    parts.extend(
+        f'<p class="govuk-error-message"><span class="govuk-visually-hidden">Error:</span> {escape(m)}</p>'
+        for m in field.errors
+    )
+    for n, entry in enumerate(field.entries, start=1):
+        subs = "".join(str(sub(params=params_for(sub, file_url))) for sub in entry.form)
+        parts.append(
+            f'<fieldset class="govuk-fieldset app-group-item govuk-!-margin-bottom-6">'
+            f'<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{item.capitalize()} {n}</legend>{subs}'
+            f'<button type="submit" name="_remove" value="{qid}:{n - 1}" class="govuk-button govuk-button--warning '
+            f'govuk-!-margin-bottom-0" data-module="govuk-button">Remove {item} {n}</button></fieldset>'
+        )
+    parts.append(
+        f'<button type="submit" name="_add" value="{qid}" class="govuk-button govuk-button--secondary" '
+        f'data-module="govuk-button">Add {"another" if field.entries else "a"} {item}</button></fieldset></div>'
+    )
+    return "".join(parts)

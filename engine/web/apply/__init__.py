@@ -8,7 +8,7 @@ from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
 from .. import describe
-from ..widgets import error_list, params_for
+from ..widgets import answer_fields, error_list, params_for
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 
@@ -18,6 +18,7 @@ def helpers(state: BlueprintSetupState) -> None:
     """What templates (and the macros they import) call to lay out fields and answers."""
     state.app.jinja_env.globals.update(
         params_for=params_for,
+        answer_field_list=answer_fields,
         error_list=error_list,
         show_answer=describe.show_answer,
         money=describe.money,
