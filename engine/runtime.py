@@ -275,7 +275,17 @@ class Engine:
         ):
             # the same answer as for a case that does not exist: ids reveal nothing
             raise NotFound(f"there is no case {case_id}")
+        if actor.role == "applicant" and self._about_a_person(row):
+            # a referral is about someone the organisation supports: its caseworkers' business,
+            # never shown to the people who apply for the organisation's funding
+            raise NotFound(f"there is no case {case_id}")
         return row
+
+    def _about_a_person(self, row: dict[str, Any]) -> bool:
+        workflow = self.programme(row["programme_id"], row["version"]).data["workflows"][
+            row["workflow"]
+        ]
+        return workflow.get("subject") == "person"
 
     def case(self, case_id: int | str, actor: Actor) -> CaseView:
         """One case, if this actor may see it."""

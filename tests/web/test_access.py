@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from engine.web.access import AUDIENCES, safe_next
 
-from .conftest import start_application
+from .conftest import Clock, start_application
 
 
 def test_every_route_declares_who_may_use_it(app: Flask) -> None:
@@ -86,3 +86,29 @@ def test_return_addresses_stay_on_this_site() -> None:
     assert safe_next("//evil.example/") is None
     assert safe_next("https://evil.example/") is None
     assert safe_next("/\\evil.example") is None
+
+
+def test_an_applicant_never_sees_the_referrals_about_people_their_organisation_supports(
+    app: Flask, clock: Clock
+) -> None:
+    from engine.runtime import Actor, Engine
+
+    from .panel import person
+
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    caseworker = Actor("caseworker", "cw@org-a.example", "org_a")
+    referral = engine.start_case(
+        "bradford_healthy_minds_wave2", "referral", caseworker, subject="P-0001"
+    ).reference
+    ann = person(app, "ann@org-a.example", "applicant", "org_a")
+    assert referral not in ann.get("/apply/applications").data.decode()
+    assert referral not in ann.get("/apply/returns").data.decode()
+    assert ann.get(f"/apply/cases/{referral}").status_code == 404
+    assert ann.post(f"/apply/cases/{referral}/actions/withdraw").status_code == 404
+    # the organisation's caseworker still sees it
+    assert (
+        person(app, "cw@org-a.example", "caseworker", "org_a")
+        .get(f"/casework/cases/{referral}")
+        .status_code
+        == 200
+    )

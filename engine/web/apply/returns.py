@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
+from ...errors import NotFound
 from ...model import Programme
 from ...planner import HORIZON_DAYS, case_events, pins_of
 from ...runtime import CaseView
@@ -120,7 +121,10 @@ def returns() -> str:
     actor = current_actor()
     rows = []
     for row in eng.store.cases_for_organisation(g.user["organisation_id"]):
-        view = eng.case(row["id"], actor)
+        try:
+            view = eng.case(row["id"], actor)
+        except NotFound:  # a referral about a person: not the applicant's to see
+            continue
         programme = eng.programme(view.programme_id, view.version)
         found = returns_of(view, programme)
         if found:

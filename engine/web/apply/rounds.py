@@ -11,7 +11,7 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from ...errors import ActionRefused, EngineError
+from ...errors import ActionRefused, EngineError, NotFound
 from ...model import Programme
 from .. import describe
 from ..access import allow, current_actor
@@ -119,7 +119,10 @@ def applications() -> str:
     actor = current_actor()
     rows = []
     for row in store().cases_for_organisation(g.user["organisation_id"]):
-        view = eng.case(row["id"], actor)
+        try:
+            view = eng.case(row["id"], actor)
+        except NotFound:  # a referral about a person: not the applicant's to see
+            continue
         programme = eng.programme(view.programme_id, view.version)
         rows.append({"view": view, "programme": programme, "workflow": programme.workflows[view.workflow]})  # fmt: skip
     return render_template("apply/applications.html", rows=rows)
