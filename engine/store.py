@@ -221,6 +221,17 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at);
     """,
+    # 7: answers typed on a page whose session had run out, kept until the person signs in
+    # again and sees them (bound to their browser by a random token; gone after a day)
+    """
+    CREATE TABLE kept_answers (
+        token TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX kept_answers_by_age ON kept_answers (created_at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
