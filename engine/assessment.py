@@ -214,3 +214,29 @@ def dashboard(programme: Programme, by_state: dict[str, dict[str, int]],
         "max_awards": funding.get("max_awards"),
         "lots": lots,
     }
+
+
+def add_payments(figures: dict[str, Any], cases: list[dict[str, Any]], awards: list[dict[str, Any]],
+                 payments: list[dict[str, Any]]) -> None:  # fmt: skip
+    """Add what has been paid (in all and per lot) to a dashboard's money figures.
+
+    A payment counts against the lot of the award it pays: the award on its case or on the case it
+    was started from (a contract's application); failing that, the lot of the case itself.
+    """
+    parent = {c["id"]: c.get("parent_id") for c in cases}
+    case_lot = {c["id"]: c.get("lot") for c in cases}
+    award_lot = {a["case_id"]: a["lot"] for a in awards}
+    paid: dict[str | None, int] = {}
+    for p in payments:
+        lot, case_id, seen = None, p["case_id"], 0
+        while case_id is not None and seen < 10:
+            if case_id in award_lot:
+                lot = award_lot[case_id]
+                break
+            case_id, seen = parent.get(case_id), seen + 1
+        if lot is None:
+            lot = case_lot.get(p["case_id"])
+        paid[lot] = paid.get(lot, 0) + p["amount"]
+    figures["paid"] = sum(paid.values())
+    for lot_figures in figures.get("lots", []):
+        lot_figures["paid"] = paid.get(lot_figures["id"], 0)

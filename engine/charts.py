@@ -102,3 +102,233 @@ def bar_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+# Lines for trends: each series has its own colour, dash pattern and marker shape, so no series is
+# told apart by colour alone (GOV.UK palette: blue, orange, green, purple, pink, turquoise, brown).
+COLOURS = ("#1d70b8", "#f47738", "#00703c", "#4c2c92", "#d53880", "#28a197", "#b58840", "#0b0c0c")
+DASHES = ("", "8 4", "2 3", "12 4 2 4")
+MARKERS = ("circle", "square", "triangle", "diamond")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a trend chart: a name and a value (or None, a gap) per period."""
+
+    name: str
+    values: tuple[float | None, ...]
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> str:
+    if shape == "square":
+        return f'<rect x="{x - 4:.1f}" y="{y - 4:.1f}" width="8" height="8" fill="{colour}"/>'
+    if shape == "triangle":
+        return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y + 4:.1f} {x - 5:.1f},{y + 4:.1f}" fill="{colour}"/>'
+    if shape == "diamond":
+        return f'<polygon points="{x:.1f},{y - 5:.1f} {x + 5:.1f},{y:.1f} {x:.1f},{y + 5:.1f} {x - 5:.1f},{y:.1f}" fill="{colour}"/>'
+    return f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}"/>'
+
+
+def _svg_open(ident: str, title: str, summary: str, height: int) -> list[str]:
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'aria-labelledby="{ident}-title {ident}-desc" class="app-chart">',
+        f'<title id="{ident}-title">{escape(title)}</title>',
+        f'<desc id="{ident}-desc">{escape(summary)}</desc>',
+    ]
+
+
+def line_chart(
+    title: str,
+    labels: list[str],
+    series: list[Series],
+    *,
+    target: float | None = None,
+    unit: str = "",
+    ident: str = "chart",
+) -> str:
+    """A line chart as SVG, one line per series over the labelled periods; gaps where no data.
+
+    Every value is in the description; with one series each point is labelled with its value,
+    with several a legend names each line by its colour, dash and marker.
+    """
+    values = [v for s in series for v in s.values if v is not None]
+    top = _nice_max(max([*values, target or 0, 0]))
+    low = min([*values, 0])
+    bottom = -_nice_max(-low) if low < 0 else 0.0
+    legend_h = 0 if len(series) < 2 else 20 * ((len(series) + 2) // 3)
+    height = HEIGHT + legend_h
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    step = plot_w / max(len(labels), 1)
+
+    def y_of(value: float) -> float:
+        return TOP + plot_h - plot_h * (value - bottom) / (top - bottom)
+
+    def show(value: float | None) -> str:
+        return "no data" if value is None else _fmt(value) + unit
+
+    if len(series) == 1:
+        summary = "; ".join(
+            f"{lab}: {show(v)}" for lab, v in zip(labels, series[0].values, strict=False)
+        )
+    else:
+        summary = "; ".join(
+            f"{lab}: "
+            + ", ".join(
+                f"{s.name} {show(s.values[i] if i < len(s.values) else None)}" for s in series
+            )
+            for i, lab in enumerate(labels)
+        )
+    if target is not None:
+        summary += f"; target {_fmt(target)}{unit}"
+    parts = _svg_open(ident, title, summary, height)
+    for i in range(5):  # gridlines and the value axis
+        value = bottom + (top - bottom) * i / 4
+        y = y_of(value)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b1b4b6" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12">{_fmt(value)}</text>'
+        )
+    every = max(1, -(-len(labels) // 8))  # at most eight period labels fit under the axis
+    for i, lab in enumerate(labels):
+        if (
+            len(labels) - 1 - i
+        ) % every == 0:  # counted back from the latest, which is always named
+            x = LEFT + step * i + step / 2
+            parts.append(
+                f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 18:.1f}" text-anchor="middle" font-size="12">{escape(lab[:18])}</text>'
+            )
+    if target is not None:
+        y = y_of(target)
+        parts.append(
+            f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="{TARGET}" stroke-width="2" stroke-dasharray="6 4"/>'
+        )
+        parts.append(
+            f'<text x="{WIDTH - RIGHT}" y="{y - 6:.1f}" text-anchor="end" font-size="12">target {_fmt(target)}{escape(unit)}</text>'
+        )
+    for n, s in enumerate(series):
+        colour, dash, shape = (
+            COLOURS[n % len(COLOURS)],
+            DASHES[n % len(DASHES)],
+            MARKERS[n % len(MARKERS)],
+        )
+        dashed = f' stroke-dasharray="{dash}"' if dash else ""
+        points = [(LEFT + step * i + step / 2, v) for i, v in enumerate(s.values[: len(labels)])]
+        run: list[str] = []
+        for x, v in [*points, (0.0, None)]:  # a None ends a run: the line breaks at a gap
+            if v is not None:
+                run.append(f"{x:.1f},{y_of(v):.1f}")
+            elif run:
+                if len(run) > 1:
+                    parts.append(
+                        f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"{dashed}/>'
+                    )
+                run = []
+        for x, v in points:
+            if v is None:
+                if len(series) == 1 and values:
+                    parts.append(
+                        f'<text x="{x:.1f}" y="{y_of(bottom) - 4:.1f}" text-anchor="middle" font-size="11">no data</text>'
+                    )
+                continue
+            parts.append(_marker(shape, x, y_of(v), colour))
+            if len(series) == 1:
+                parts.append(
+                    f'<text x="{x:.1f}" y="{y_of(v) - 8:.1f}" text-anchor="middle" font-size="12">{_fmt(v)}</text>'
+                )
+        if len(series) > 1:
+            lx = LEFT + (n % 3) * (plot_w / 3)
+            ly = HEIGHT + 20 * (n // 3) - 4
+            parts.append(
+                f'<line x1="{lx:.1f}" x2="{lx + 24:.1f}" y1="{ly:.1f}" y2="{ly:.1f}" stroke="{colour}" stroke-width="2"{dashed}/>'
+            )
+            parts.append(_marker(shape, lx + 12, ly, colour))
+            parts.append(
+                f'<text x="{lx + 30:.1f}" y="{ly + 4:.1f}" font-size="12">{escape(s.name[:28])}</text>'
+            )
+    if not values:
+        parts.append(
+            f'<text x="{LEFT + plot_w / 2:.1f}" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="14">no data yet</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Share:
+    """One category of a breakdown: its share in percent (None when hidden), and a comparison's."""
+
+    label: str
+    value: float | None
+    compare: float | None = None
+    note: str = ""  # said instead of the value when there is none, e.g. "fewer than 5"
+
+
+def share_chart(
+    title: str, rows: list[Share], *, compare_label: str = "population", ident: str = "chart"
+) -> str:
+    """Horizontal bars of percentages, one per category, with a comparison share marked on each.
+
+    The comparison is a black diamond on a line across the bar's row, named in a key, so it does
+    not rely on colour; every share and comparison is in the description.
+    """
+    label_w, row_h, top_pad = 240, 28, 28
+    height = top_pad + row_h * max(len(rows), 1) + 32
+    shown = [r.value for r in rows if r.value is not None] + [
+        r.compare for r in rows if r.compare is not None
+    ]
+    top = _nice_max(max([*shown, 0]))
+    x0, plot_w = label_w, WIDTH - label_w - RIGHT - 48
+
+    def x_of(v: float) -> float:
+        return x0 + plot_w * max(v, 0) / top
+
+    def said(r: Share) -> str:
+        text = (r.note or "no data") if r.value is None else f"{_fmt(r.value)}%"
+        return text + (f", {compare_label} {_fmt(r.compare)}%" if r.compare is not None else "")
+
+    summary = "; ".join(f"{r.label}: {said(r)}" for r in rows)
+    parts = _svg_open(ident, title, summary, height)
+    for i in range(5):
+        value = top * i / 4
+        x = x_of(value)
+        y_end = top_pad + row_h * len(rows)
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top_pad - 4}" y2="{y_end}" stroke="#b1b4b6" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{y_end + 16}" text-anchor="middle" font-size="12">{_fmt(value)}%</text>'
+        )
+    for i, r in enumerate(rows):
+        y = top_pad + row_h * i
+        label = r.label if len(r.label) <= 36 else r.label[:35] + "…"
+        parts.append(
+            f'<text x="{x0 - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" font-size="12">{escape(label)}</text>'
+        )
+        if r.value is None:
+            parts.append(
+                f'<text x="{x0 + 4}" y="{y + row_h / 2 + 4:.1f}" font-size="12">{escape(r.note or "no data")}</text>'
+            )
+        else:
+            w = x_of(r.value) - x0
+            parts.append(
+                f'<rect x="{x0}" y="{y + 5}" width="{w:.1f}" height="{row_h - 10}" fill="{BAR}"/>'
+            )
+            parts.append(
+                f'<text x="{x0 + w + 4:.1f}" y="{y + row_h / 2 + 4:.1f}" font-size="12">{_fmt(r.value)}%</text>'
+            )
+        if r.compare is not None:
+            cx, cy = x_of(r.compare), y + row_h / 2
+            parts.append(
+                f'<line x1="{cx:.1f}" x2="{cx:.1f}" y1="{y + 2}" y2="{y + row_h - 2}" stroke="#0b0c0c" stroke-width="2"/>'
+            )
+            parts.append(_marker("diamond", cx, cy, "#0b0c0c"))
+    if any(r.compare is not None for r in rows):
+        parts.append(_marker("diamond", x0 + 6, 12, "#0b0c0c"))
+        parts.append(
+            f'<text x="{x0 + 16}" y="16" font-size="12">{escape(compare_label)} share</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1014,7 +1014,8 @@ class Engine:
         programme = self.programme(programme_id)
         by_state: dict[str, dict[str, int]] = {}
         flagged = []
-        for row in self.store.programme_cases(programme_id):
+        rows = self.store.programme_cases(programme_id)
+        for row in rows:
             counts = by_state.setdefault(row["workflow"], {})
             counts[row["state"]] = counts.get(row["state"], 0) + 1
             raised = sorted(k for k, v in row["flags"].items() if v)
@@ -1024,6 +1025,8 @@ class Engine:
         out = assessment.dashboard(
             programme, by_state, self.store.award_totals(programme_id), self.now()
         )
+        assessment.add_payments(out, rows, self.store.awards(programme_id),
+                                self.store.programme_payments(programme_id))  # fmt: skip
         out["overdue"] = self.store.overdue_reminders(programme_id, self._stamp())
         out["flagged"] = flagged
         return out

@@ -46,6 +46,23 @@ def _file(store: Store, folder: Path, case_id: int, form: str, question: str, na
     return {"name": name, "size": len(_PDF), "id": file_id}
 
 
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `extra` laid over it, mappings merged key by key (lists are replaced)."""
+    out = dict(base)
+    for k, v in extra.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _cases(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cases to play: an item with `each` is one case per entry, laid over the item's keys."""
+    out = []
+    for item in items:
+        rest = {k: v for k, v in item.items() if k != "each"}
+        out.extend([_merge(rest, e) for e in item["each"]] if "each" in item else [item])
+    return out
+
+
 def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
     """Publish the programmes, add the people and play the cases of a demo data file."""
     spec = yaml.safe_load(data_file.read_text("utf-8"))
@@ -66,7 +83,7 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
             users[person["email"]] = person
     references = []
     folder = upload_folder(db_path)
-    for item in spec.get("cases", []):
+    for item in _cases(spec.get("cases", [])):
         person = users[item["as"]]
         actor = Actor(person["role"], person["email"], person.get("organisation"))
         moment = _moment(item["at"])
@@ -75,14 +92,21 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
                                  subject=item.get("subject"), lot=item.get("lot"),
                                  organisation=item.get("organisation"),
                                  organisation_name=next((o["name"] for o in spec.get("organisations", []) if o["id"] == actor.organisation), None))  # fmt: skip
-        for form_id, answers in (item.get("answers") or {}).items():
-            answers = {
-                k: _file(store, folder, view.id, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
-                for k, v in answers.items()
-            }  # fmt: skip
-            engine.save_answers(view.id, form_id, answers, actor)
-        for trigger in item.get("actions", []):
-            engine.act(view.id, trigger, actor)
+        for step in [item, *item.get("then", [])]:  # later steps: by whom (`as`) and when (`at`)
+            if step is not item and ("as" in step or "at" in step):
+                person = users[step.get("as", person["email"])]
+                actor = Actor(person["role"], person["email"], person.get("organisation"))
+                moment = _moment(step["at"]) if "at" in step else moment
+                engine = Engine(store, clock=lambda m=moment: m)
+            # a repeatable form's answers are one record of it
+            for form_id, answers in (step.get("answers") or {}).items():
+                answers = {
+                    k: _file(store, folder, view.id, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
+                    for k, v in answers.items()
+                }  # fmt: skip
+                engine.save_answers(view.id, form_id, answers, actor)
+            for trigger in step.get("actions", []):
+                engine.act(view.id, trigger, actor)
         references.append(view.reference)
     return {
         "programmes": published,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import Flask
 
 from engine.runtime import Engine
 
+from ..conftest import EXAMPLE
+from ..test_demographics import PROGRAMME, add_case
 from .conftest import LIVERPOOL, Clock
 from .conftest import text as page_text
 from .panel import person
@@ -86,3 +89,140 @@ def test_applicants_cannot_see_kpis_or_meeting_packs(
     for url in (f"/commission/{LIVERPOOL}/kpis", f"/commission/{LIVERPOOL}/meetings",
                 f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/1"):  # fmt: skip
         assert ann.get(url).status_code in (403, 404)
+
+
+def table_rows(html: str, caption: str) -> list[list[str]]:
+    """The cells of each body row of the table with this caption, as text."""
+    start = html.index(caption)
+    body = html[html.index("<tbody", start) : html.index("</tbody>", start)]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, flags=re.S)
+    return [
+        [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", c)).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r, flags=re.S)]
+        for r in rows
+    ]  # fmt: skip
+
+
+def test_a_kpi_trend_shows_each_quarter_for_every_organisation_or_one(
+    app: Flask, clock: Clock
+) -> None:
+    clock.set("2022-09-01T09:00")
+    seed_returns(app, clock)
+    cora = person(app, "cora@council.example", "commissioner")
+    r = cora.get(f"/commission/{LIVERPOOL}/trends?kpi=people_accessing&show=organisations")
+    assert r.status_code == 200
+    html = r.data.decode()
+    assert (
+        html.count('class="app-chart"') == 1 and "<polyline" not in html
+    )  # one point: markers only
+    assert 'aria-labelledby="trend-people_accessing-title trend-people_accessing-desc"' in html
+    rows = table_rows(html, "Numbers accessing: the numbers")
+    # no contract start: the two years up to now, so Q2 2020/21 to Q2 2022/23
+    assert rows[0][0] == "Q2 2020/21" and rows[-1][0] == "Q2 2022/23" and len(rows) == 9
+    assert ["Q1 2022/23", "120", "no data"] in rows  # org_a sent its May return, org_b did not
+    one = cora.get(
+        f"/commission/{LIVERPOOL}/trends?kpi=people_accessing&show=organisation:org_a&period=month"
+    )
+    months = table_rows(one.data.decode(), "Numbers accessing: the numbers")
+    assert ["May 2022", "120", "1", ""] in months and ["June 2022", "no data", "0", ""] in months
+    assert "KPI trends" in page_text(one) and "People reached" in page_text(one)  # the nav
+    assert cora.get(f"/commission/{LIVERPOOL}/trends?show=organisation:nobody").status_code == 404
+    assert cora.get(f"/commission/{LIVERPOOL}/trends?period=fortnight").status_code == 400
+    assert cora.get(f"/commission/{LIVERPOOL}/trends?kpi=nothing").status_code == 400
+    everything = cora.get(f"/commission/{LIVERPOOL}/trends")
+    assert everything.status_code == 200 and everything.data.decode().count('role="img"') >= 10
+
+
+LLR = "llr_resilience_recovery_hubs"
+
+
+def add_referral(app: Flask, org: str, when: str, answers: dict[str, object]) -> None:
+    """An LLR referral recorded by `org` at `when`, with these answers."""
+    engine = Engine(app.config["DATABASE"])
+    programme = engine.programme(LLR)
+    with engine.store.transaction():
+        case = engine.store.insert_case({
+            "programme_id": LLR, "version": programme.version, "workflow": "referral", "state": "referred",
+            "organisation_id": org, "subject": None, "role": None, "lot": None, "parent_id": None,
+            "entered": {}, "created_at": when}, "LLR")  # fmt: skip
+        engine.store.save_answers(case, "llr_referral", 1, answers, when, submitted=True)
+
+
+def test_people_reached_are_counted_without_names_or_full_postcodes(
+    app: Flask, clock: Clock
+) -> None:
+    people = [("hub_a", 34, "male", "white_british", "LE11 3AB"), ("hub_a", 19, "female", "asian_indian", "LE11"),
+              ("hub_a", 52, "female", "white_irish", "LE2 7QQ"), ("hub_b", 70, "female", "black_african", "LE2")]  # fmt: skip
+    for n, (org, age, sex, ethnicity, postcode) in enumerate(people):
+        add_referral(app, org, f"2021-0{n + 5}-01T10:00:00+00:00", {
+            "full_name": f"Zed Secretname{n}", "age": age, "sex": sex, "ethnicity": ethnicity,
+            "postcode": postcode})  # fmt: skip
+    cora = person(app, "cora@council.example", "commissioner")
+    r = cora.get(f"/commission/{LLR}/people")
+    assert r.status_code == 200
+    html = r.data.decode()
+    assert "Secretname" not in html and "3AB" not in html and "7QQ" not in html
+    assert table_rows(html, "Age: the numbers") == [
+        ["under 18", "0", "0.0%"], ["18 to 24", "1", "25.0%"], ["25 to 34", "1", "25.0%"],
+        ["35 to 49", "0", "0.0%"], ["50 to 64", "1", "25.0%"], ["65 and over", "1", "25.0%"],
+        ["Not recorded", "0", ""],
+    ]  # fmt: skip
+    sex = table_rows(html, "Sex: the numbers")
+    assert sex[0] == ["Female", "3", "75.0%", "51.0%", "+24.0 points"]
+    assert sex[1] == ["Male", "1", "25.0%", "49.0%", "-24.0 points"]
+    assert "Below the population's share: Male (25% against 49%)" in page_text(r)
+    assert ["White", "2", "50.0%"] in table_rows(html, "Ethnic group: the numbers")
+    assert table_rows(html, "Postcode district: the numbers") == [
+        ["LE2", "2", "50.0%"], ["LE11", "2", "50.0%"], ["Not recorded", "0", ""]]  # fmt: skip
+    assert 'aria-labelledby="people-sex-title people-sex-desc"' in html
+    hub_b = cora.get(f"/commission/{LLR}/people?organisation=hub_b").data.decode()
+    assert ["Female", "1", "100.0%", "51.0%", "+49.0 points"] in table_rows(
+        hub_b, "Sex: the numbers"
+    )
+    june = cora.get(f"/commission/{LLR}/people?from=2021-06&to=2021-07").data.decode()
+    assert table_rows(june, "Sex: the numbers")[0][:2] == ["Female", "2"]
+    assert cora.get(f"/commission/{LLR}/people?organisation=nobody").status_code == 404
+    assert cora.get(f"/commission/{LLR}/people?from=soon").status_code == 400
+    ann = person(app, "ann@small.example", "applicant", "small_org")
+    assert ann.get(f"/commission/{LLR}/people").status_code in (403, 404)
+
+
+def test_small_counts_of_people_are_hidden_by_the_programmes_threshold(
+    app: Flask, clock: Clock, tmp_path: Path
+) -> None:
+    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8") + PROGRAMME
+    path = tmp_path / "tiny" / "tiny.yaml"
+    path.parent.mkdir()
+    path.write_text(text.replace("suppress_below: 2", "suppress_below: 3"), "utf-8")
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    engine.publish(path, EXAMPLE / "forms")
+    for org_type in ["charity"] * 4 + ["cic"] * 2:
+        add_case(engine, "a", "2022-01-05T10:00:00+00:00", {"org_type": org_type})
+    cora = person(app, "cora@council.example", "commissioner")
+    r = cora.get("/commission/tiny_grants/people")
+    rows = table_rows(r.data.decode(), "Kind of organisation: the numbers")
+    # cic's 2 is under 3; alone it would be 6 - 4 - 0, so charity's 4 is hidden too
+    assert rows[0][:3] == ["Registered charity", "fewer than 3", ""]
+    assert rows[1][:3] == ["Community interest company", "fewer than 3", ""]
+    assert rows[2][:2] == ["Not recorded", "0"]
+    assert 'Counts under 3 are shown as "fewer than 3"' in page_text(r)
+
+
+def test_the_dashboard_shows_what_is_paid_per_lot(app: Flask, clock: Clock) -> None:
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    store = engine.store
+    programme = engine.programme("bradford_healthy_minds_wave2")
+    with store.transaction():
+        row = {"programme_id": programme.id, "version": programme.version, "state": "delivering",
+               "organisation_id": "lead", "subject": None, "role": "lead", "entered": {},
+               "created_at": "2024-03-01T09:00:00+00:00"}  # fmt: skip
+        application = store.insert_case({**row, "workflow": "application", "lot": None, "parent_id": None}, "BHM")  # fmt: skip
+        store.insert_award(application, programme.id, "lot_2", 300000, "2024-03-20T09:00:00+00:00")
+        contract = store.insert_case({**row, "workflow": "contract", "lot": None, "parent_id": application}, "BHM")  # fmt: skip
+        store.insert_payment(contract, 75000, "2024-04-01T09:00:00+00:00")
+        store.insert_payment(contract, 75000, "2024-07-01T09:00:00+00:00")
+    cora = person(app, "cora@council.example", "commissioner")
+    html = cora.get(f"/commission/{programme.id}").data.decode()
+    lots = table_rows(html, "By lot")  # budget, awarded, remaining, awards, paid
+    assert lots[1][1:] == ["£300,000", "£300,000", "£0", "1", "£150,000"]
+    assert lots[0][2:] == ["£0", "£275,000", "0", "£0"]
+    assert "Paid so far £150,000" in page_text(cora.get(f"/commission/{programme.id}"))

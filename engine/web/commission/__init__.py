@@ -48,4 +48,4 @@ def setup(state: BlueprintSetupState) -> None:
     )
 
 
-from . import cases, programmes, reports  # noqa: E402, F401 - the views register themselves on bp
+from . import cases, people, programmes, reports  # noqa: E402, F401 - the views register themselves on bp

@@ -1,4 +1,5 @@
-"""KPIs and meeting packs for commissioners: tables with red/amber/green, charts beside them."""
+"""KPIs, their trends and meeting packs for commissioners: tables with red/amber/green, charts
+beside them."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from flask import abort, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from ...charts import Point, bar_chart
+from ...charts import Point, Series, bar_chart, line_chart
 from ...errors import NotFound
 from ...kpis import KpiCalculator, periods, suppress
 from ...meetings import meeting_occasions, meeting_pack, pack_csv
+from ...model import Programme
+from ...trends import trend, window_periods
 from ..access import allow
 from ..services import engine, now, store
 from . import bp
@@ -66,18 +69,96 @@ def kpis(pid: str) -> str:
         chart = None
         if by == "programme" and rows:
             target = kpi.get("target", {}).get("value")
-            unit = "%" if kpi.get("unit") == "percent" or kpi["measure"] == "percentage" else ""
+            unit = _unit(kpi)
             chart = Markup(
                 bar_chart(
                     kpi["title"],
                     [Point(r["period"], r["value"]) for r in rows],
                     target=target,
                     unit=unit,
+                    ident=f"kpi-{kpi['id']}",
                 )
             )
         blocks.append({"kpi": kpi, "rows": rows, "chart": chart})
     return render_template("commission/kpis.html", programme=programme, blocks=blocks, by=by, period=period,
                            start=start, end=end)  # fmt: skip
+
+
+def _unit(kpi: dict[str, Any]) -> str:
+    return "%" if kpi.get("unit") == "percent" or kpi["measure"] == "percentage" else ""
+
+
+def _trend_window(programme: Programme, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """?from and ?to, or from the contract's start (two years back without one) up to now."""
+    from ...dates import DateError, parse_when
+
+    if request.args.get("from") or request.args.get("to"):
+        return _window(tz)
+    starts = programme.data.get("contract", {}).get("starts")
+    try:  # the loader gives the start as a span; a date as written is read the same way
+        start = (datetime.fromisoformat(starts["start"]) if isinstance(starts, dict)
+                 else parse_when(starts, tz, allow_time=False).start if starts else None)  # fmt: skip
+    except (DateError, KeyError, ValueError):
+        start = None
+    end = now()
+    return start or end - timedelta(days=730), end
+
+
+def _scopes(programme: Programme) -> list[tuple[str, str]]:
+    """What a trend can be shown for: the programme, every organisation or lot, or one of them."""
+    names = store().organisation_names()
+    orgs = sorted({r["organisation_id"] for r in store().programme_cases(programme.id) if r["organisation_id"]},
+                  key=lambda o: names.get(o, o).lower())  # fmt: skip
+    lots = programme.data.get("funding", {}).get("lots", [])
+    out = [
+        ("programme", "The whole programme"),
+        ("organisations", "Every organisation, side by side"),
+    ]
+    out += [(f"organisation:{o}", names.get(o, o)) for o in orgs]
+    if lots:
+        out.append(("lots", "Every lot, side by side"))
+        out += [(f"lot:{lot['id']}", lot.get("name", lot["id"])) for lot in lots]
+    return out
+
+
+@bp.get("/<pid>/trends")
+@allow("commissioner")
+def trends(pid: str) -> str:
+    """Each KPI over the programme's periods, for the programme, by organisation or lot, or one."""
+    programme = engine().programme(pid)
+    tz = ZoneInfo(programme.timezone)
+    scopes = _scopes(programme)
+    show = request.args.get("show", "programme")
+    period = request.args.get("period", "")
+    chosen = request.args.get("kpi", "")
+    kpis = programme.data["kpis"]
+    if (show not in dict(scopes) or period not in ("", "month", "quarter", "year")
+            or (chosen and chosen not in {k["id"] for k in kpis})):  # fmt: skip
+        abort(404 if show.startswith(("organisation:", "lot:")) else 400)
+    by, _, only = show.partition(":")
+    by = {"organisations": "organisation", "lots": "lot"}.get(by, by)
+    start, end = _trend_window(programme, tz)
+    calc = KpiCalculator(store(), programme, now())
+    reporting = programme.data.get("reporting", {})
+    below = reporting.get("suppress_below", 0) if reporting.get("anonymised") else None
+    lots = programme.data.get("funding", {}).get("lots", [])
+    names = {"programme": {"programme": programme.name}, "organisation": store().organisation_names(),
+             "lot": {lot["id"]: lot.get("name", lot["id"]) for lot in lots}}[by]  # fmt: skip
+    blocks: list[dict[str, Any]] = []
+    for kpi in kpis:
+        if chosen and kpi["id"] != chosen:
+            continue
+        over = window_periods(period or kpi.get("period", "quarter"), start, end, now(), tz)
+        everyone = [v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]
+        t = trend(calc, kpi, over, by, only or None, below, everyone)
+        lines = [Series(names.get(g, g), t.values(g)) for g in t.groups[:8]]
+        chart = Markup(line_chart(f"{kpi['title']}: {dict(scopes)[show]}", t.periods, lines,
+                                  target=kpi.get("target", {}).get("value"), unit=_unit(kpi),
+                                  ident=f"trend-{kpi['id']}")) if t.periods and lines else None  # fmt: skip
+        blocks.append({"kpi": kpi, "trend": t, "chart": chart, "unit": _unit(kpi)})
+    return render_template("commission/trends.html", programme=programme, blocks=blocks, scopes=scopes,
+                           show=show, period=period, chosen=chosen, start=start, end=end, names=names,
+                           below=below)  # fmt: skip
 
 
 def _meetings(programme: Any) -> list[dict[str, Any]]:
