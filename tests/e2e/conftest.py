@@ -4,7 +4,8 @@ Chromium is Debian's (`apt-get install chromium`, which `.ci/run` does); Playwri
 drives it, and never downloads a browser of its own. axe-core comes from `npm ci`. If either is
 missing the tests fail and say how to install it: they never skip silently.
 
-On a failure the page is saved as a PNG in a temporary folder (its path is printed);
+On a failure the page is saved as a PNG in a temporary folder (its path is printed; the
+accessibility walk saves each page with a problem, and the page where it stopped);
 E2E_SCREENSHOTS=DIR saves every page the accessibility check visits there too.
 """
 
@@ -17,13 +18,13 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, has_request_context, request, template_rendered
 
 from engine.web import create_app
 
@@ -64,6 +65,27 @@ class Site:
     url: str
     app: Flask
     folder: Path
+    templates: dict[str, str] = field(default_factory=dict)  # path -> the template it last showed
+
+    def template(self, url: str) -> str | None:
+        """The template of the page last shown at this URL's path (a GET or POST; HEAD is no page)."""
+        return self.templates.get(url[len(self.url) :].split("#")[0].split("?")[0] or "/")
+
+    def emailed_link(self, email: str) -> str:
+        """The path of the link in the newest message to this address, from the outbox delivered as
+        files (as `commission up` does, to var/outbox/): the way a person finds a reset link."""
+        from engine.notify import FileBackend, deliver
+        from engine.web.services import store
+
+        outbox = self.folder / "outbox"
+        with self.app.app_context():
+            deliver(store(), FileBackend(outbox, echo=False))
+        for message in sorted(outbox.glob("*.txt"), reverse=True):
+            text = message.read_text("utf-8")
+            found = re.search(re.escape(self.url) + r"(/\S+)", text)
+            if text.startswith(f"To: {email}\n") and found:
+                return found.group(1)
+        raise AssertionError(f"no message with a link to {email} in {outbox}")
 
     def endpoint(self, url: str) -> str | None:
         """The Flask endpoint a URL of this site goes to (None: not this site's, or no route)."""
@@ -98,10 +120,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )  # CSRF stays on: the browser sends the tokens the pages carry
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    site = Site(f"http://127.0.0.1:{server.server_port}", app, folder)
+
+    def shown(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
+        if has_request_context() and request.method != "HEAD" and template.name:
+            site.templates[request.path] = template.name
+
+    template_rendered.connect(shown, app, weak=False)
     thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
     thread.start()
     try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", app, folder)
+        yield site
     finally:
         server.shutdown()
         thread.join(timeout=10)
@@ -152,9 +181,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     return report
 
 
-@pytest.fixture
-def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh browser profile (no cookies); every page it opened is saved if the test failed."""
+def open_context(browser: Any) -> Any:
+    """A fresh browser profile (no cookies) that notes JavaScript and console errors in `.errors`."""
     ctx = browser.new_context(viewport={"width": 1100, "height": 900})
     ctx.set_default_timeout(20_000)  # generous: a busy 2-core machine is slow, not broken
     errors: list[str] = []
@@ -168,6 +196,24 @@ def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         ),
     )
     ctx.errors = errors
+    return ctx
+
+
+def save_screenshot(page: Any, name: str) -> Path | None:
+    """Save the whole page as a PNG in the screenshot folder (None if the page could not be)."""
+    path = screenshot_folder() / (re.sub(r"[^\w.-]+", "_", name) + ".png")
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as exc:  # a crashed page must not hide the failure that matters
+        print(f"no screenshot of {page.url}: {exc}")
+        return None
+    return path
+
+
+@pytest.fixture
+def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser profile (no cookies); every page it opened is saved if the test failed."""
+    ctx = open_context(browser)
     try:
         yield ctx
     finally:
@@ -175,12 +221,9 @@ def context(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         if report is not None and report.failed:
             name = re.sub(r"[^\w.-]+", "_", request.node.name)
             for i, page in enumerate(ctx.pages):
-                path = screenshot_folder() / f"{name}-{i}.png"
-                try:
-                    page.screenshot(path=str(path), full_page=True)
+                path = save_screenshot(page, f"{name}-{i}")
+                if path:
                     print(f"screenshot of {page.url}: {path}")
-                except Exception as exc:  # a crashed page still lets the others be saved
-                    print(f"no screenshot of {page.url}: {exc}")
         ctx.close()
 
 

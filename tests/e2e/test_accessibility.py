@@ -2,9 +2,13 @@
 
 Each kind of user (nobody signed in, the demo applicants, commissioner, assessor, caseworker)
 walks the site from its start pages, following links, and axe checks each page type it reaches
-(each Flask endpoint, a few pages of each). Pages reached only by a form — errors shown, the page
-after a reset request, a 404 — are checked on purpose. New blueprints are covered as they come:
-their pages are found through the links, and none needs listing here.
+(each Flask endpoint, a few pages of each). Pages reached only by a form are checked on purpose:
+errors shown after a form sent empty (on pages the walk found), the page after a reset request,
+the reset link read from the outbox (and the same link once used), a 404. New blueprints are
+covered as they come: their pages are found through the links, and none needs listing here.
+
+The walk runs once; one test says what axe found, another that the walk reached what it must (so
+a page type cannot drop out of the check unnoticed when the demo data or a link changes).
 """
 
 from __future__ import annotations
@@ -12,13 +16,14 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from .conftest import Site, go, screenshot_folder, sign_in
+from ..conftest import ROOT
+from .conftest import PASSWORD, Site, go, open_context, save_screenshot, sign_in
 
 BAD_IMPACTS = ("serious", "critical")
 PER_ENDPOINT = 3  # pages of one type to check (a form's pages differ more: see MORE)
@@ -27,20 +32,30 @@ NEVER = {"assets", "govuk_static", "app_static"}  # files, not pages
 MAX_PAGES = 60  # per person: the walk always ends
 LIVERPOOL_EOI = "liverpool_expression_of_interest"
 TAG_AS_TEXT = re.compile(r"</?(a|br|strong|p|span|div|ul|li|h[1-6]|table|td|tr)\b[^>]*>")
+TEMPLATES = ROOT / "engine" / "web" / "templates"
+# folders of templates whose every page (not the `_partials`) the walk must have checked
+EVERY_TEMPLATE_IN = ("assess", "auth", "casework")
 
 
 @dataclass
 class Audit:
-    """What axe found, page by page."""
+    """What axe found, page by page, and which page types (endpoints, templates) it checked."""
 
     site: Site
     seen: dict[str, list[str]] = field(default_factory=dict)  # endpoint -> URLs checked
+    templates: dict[str, list[str]] = field(default_factory=dict)  # template -> URLs checked
+    with_errors: set[str] = field(default_factory=set)  # endpoints checked showing an error summary
     problems: list[str] = field(default_factory=list)
+    refused: set[str] = field(default_factory=set)  # pages answered with a 4xx on purpose
 
     def check(self, page: Any, label: str) -> None:
         """Run axe on the page as it is now; note serious and critical violations."""
         endpoint = self.site.endpoint(page.url) or "(no route)"
+        template = self.site.template(page.url) or "(no template)"
         self.seen.setdefault(endpoint, []).append(page.url)
+        self.templates.setdefault(template, []).append(page.url)
+        if page.locator(".govuk-error-summary").count():
+            self.with_errors.add(endpoint)
         results = page.evaluate(
             """async () => {
                 const r = await axe.run(document, {resultTypes: ["violations"]});
@@ -48,22 +63,21 @@ class Audit:
                     nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — " + n.html.slice(0, 160))}));
             }"""
         )
+        where = f"{label} {page.url} [{endpoint}, {template}]"
+        found = []
         shown = page.locator("body").inner_text()
         if TAG_AS_TEXT.search(shown):  # HTML escaped twice: a person would read the tags
-            self.problems.append(f"{label} {page.url} [{endpoint}]\n  HTML shown as text: "
-                                 f"{TAG_AS_TEXT.search(shown).group(0)!r}")  # fmt: skip
-        shots = os.environ.get("E2E_SCREENSHOTS")
-        if shots:
-            name = label.replace(" ", "_").replace("/", "_") + f"-{len(self.seen[endpoint])}"
-            page.screenshot(
-                path=str(screenshot_folder() / f"{endpoint}-{name}.png"), full_page=True
-            )
+            found.append(f"{where}\n  HTML shown as text: {TAG_AS_TEXT.search(shown).group(0)!r}")
         for v in results:
             if v["impact"] in BAD_IMPACTS:
                 nodes = "\n      ".join(v["nodes"])
-                self.problems.append(
-                    f"{label} {page.url} [{endpoint}]\n  {v['impact']}: {v['id']} — {v['help']}\n      {nodes}"
-                )
+                found.append(f"{where}\n  {v['impact']}: {v['id']} — {v['help']}\n      {nodes}")
+        name = f"{endpoint}-{label.replace(' ', '_')}-{len(self.seen[endpoint])}"
+        if found:
+            shot = save_screenshot(page, name)
+            self.problems.extend(f"{f}\n  screenshot: {shot}" for f in found)
+        elif os.environ.get("E2E_SCREENSHOTS"):
+            save_screenshot(page, name)
 
     def report(self) -> str:
         return (
@@ -76,20 +90,32 @@ def limit(endpoint: str) -> int:
     return MORE.get(endpoint.rsplit(".", 1)[-1], PER_ENDPOINT)
 
 
+def shape(url: str) -> str:
+    """A link's shape: its path with the numbers taken out (LLR-000004 and LLR-000007 are alike)."""
+    return re.sub(r"\d+", "0", url.split("#")[0].split("?")[0])
+
+
 def walk(page: Any, audit: Audit, label: str, starts: list[str]) -> None:
-    """Follow this site's links from the start pages, checking each new page of each type."""
+    """Follow this site's links from the start pages, checking each new page of each type.
+
+    Breadth first, but a link of a shape not yet followed goes before more of one already seen:
+    of a long list of cases, a few of each programme are checked, not the first few of one.
+    """
     site = audit.site
-    queue = deque(site.url + s for s in starts)
+    queue = [site.url + s for s in starts]
     visited: set[str] = set()
+    shapes: set[str] = set()
     counts: dict[str, int] = {}
     while queue and len(visited) < MAX_PAGES:
-        url = queue.popleft().split("#")[0]
+        first_new = next((i for i, u in enumerate(queue) if shape(u) not in shapes), 0)
+        url = queue.pop(first_new).split("#")[0]
         endpoint = site.endpoint(url)
         if url in visited or endpoint is None or endpoint in NEVER:
             continue
         if counts.get(endpoint, 0) >= limit(endpoint) or len(audit.seen.get(endpoint, [])) >= 2 * limit(endpoint):  # fmt: skip
             continue  # enough of this type, for this person and in all
         visited.add(url)
+        shapes.add(shape(url))
         head = page.request.head(url, max_redirects=0)
         if head.status != 200 or not head.headers.get("content-type", "").startswith("text/html"):
             continue  # a redirect (to sign in, say), a refusal, or a download (a file, a CSV)
@@ -97,40 +123,71 @@ def walk(page: Any, audit: Audit, label: str, starts: list[str]) -> None:
         counts[endpoint] = counts.get(endpoint, 0) + 1
         audit.check(page, label)
         hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
-        queue.extend(h for h in hrefs if h.startswith(site.url))
+        queue.extend(h for h in dict.fromkeys(hrefs) if h.startswith(site.url) and h.split("#")[0] not in visited)  # fmt: skip
 
 
-def submit_empty(page: Any, audit: Audit, label: str, path: str, button: str) -> None:
-    """Send a form with nothing filled in, and check the page that shows the errors."""
-    page.goto(audit.site.url + path)
-    go(page, page.locator("main").get_by_role("button", name=button, exact=True))
-    assert page.locator(".govuk-error-summary").count(), f"{path} showed no errors"
-    audit.check(page, label + " (errors)")
+def submit_empty(page: Any, audit: Audit, label: str, endpoint: str, button: str | re.Pattern[str],
+                 within: str = "main", focuses: bool = True) -> None:  # fmt: skip
+    """Send a form as it stands (nothing filled in) from the first page of a type the walk checked
+    that has the button, and check the page that shows the errors; its first error's link must
+    put the keyboard in the answer to correct (`focuses`), as GOV.UK's error summary does."""
+    for url in dict.fromkeys(audit.seen.get(endpoint, [])):
+        page.goto(url)
+        found = page.locator(within).get_by_role("button", name=button, exact=True)
+        if not found.count():
+            continue
+        go(page, found.first)
+        summary = page.locator(".govuk-error-summary")
+        assert summary.count(), f"{url} showed no errors"
+        audit.refused.add(page.url)  # a form with errors may answer 400
+        audit.check(page, label + " (errors)")
+        if focuses:
+            link = summary.locator("a").first
+            link.click()
+            focused = page.evaluate("document.activeElement.tagName")
+            assert focused in ("INPUT", "TEXTAREA", "SELECT"), (
+                f"{url}: the error link to {link.get_attribute('href')} left the focus on a {focused}"
+            )
+        return
+    raise AssertionError(f"no {endpoint} page the walk checked has a {button!r} button")
 
 
-@pytest.fixture
-def audit(context: Any, site: Site, axe_source: str) -> Audit:
-    """axe-core in every page this browser profile opens (as an init script: the CSP allows it)."""
-    context.add_init_script(script=axe_source)
-    return Audit(site)
-
-
-def test_every_page_type_has_no_serious_or_critical_accessibility_problems(
-    context: Any, audit: Audit, site: Site
-) -> None:
-    page = context.new_page()
+def tour(page: Any, audit: Audit) -> None:
+    """Every demo person's walk, the pages after forms, and the reset link from the outbox."""
+    site = audit.site
 
     # nobody signed in: the public pages, forms with errors, the error page
     walk(page, audit, "public", ["/", "/apply/", "/auth/sign-in", "/auth/register", "/auth/reset"])
-    submit_empty(page, audit, "public", "/auth/sign-in", "Sign in")
-    submit_empty(page, audit, "public", "/auth/register", "Create account")
-    page.goto(site.url + "/auth/reset")
-    page.get_by_label("Email address").fill("applicant@example.org")
-    go(page, page.locator("main").get_by_role("button").first)
-    audit.check(page, "public (reset sent)")
+    submit_empty(page, audit, "public", "auth.sign_in", "Sign in")
+    submit_empty(page, audit, "public", "auth.register", "Create account")
+    submit_empty(page, audit, "public", "auth.reset_request", "Send the link")
     page.goto(site.url + "/no-such-page")
     assert "Page not found" in page.locator("h1").inner_text()
+    audit.refused.add(page.url)
     audit.check(page, "public (404)")
+
+    # a forgotten password: ask for a link, follow it from the email, choose a password (the same
+    # one: the other demo walks sign in with it), then the used link is refused
+    page.goto(site.url + "/auth/reset")
+    page.get_by_label("Email address").fill("applicant@example.org")
+    go(page, page.locator("main").get_by_role("button", name="Send the link"))
+    assert "Check your email" in page.locator("h1").inner_text()
+    audit.check(page, "public (reset sent)")
+    link = site.emailed_link("applicant@example.org")
+    page.goto(site.url + link)  # as from the email: its links are the public pages' own
+    assert "Choose a new password" in page.locator("h1").inner_text()
+    audit.check(page, "public (reset link)")
+    submit_empty(page, audit, "public (reset link)", "auth.reset", "Save password")
+    page.goto(site.url + link)
+    page.get_by_label("New password").fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    go(page, page.locator("main").get_by_role("button", name="Save password"))
+    assert page.get_by_text("Your password has been changed").count(), page.content()
+    _sign_out(page)
+    page.goto(site.url + link)
+    assert "This link has expired" in page.locator("h1").inner_text()
+    audit.refused.add(page.url)
+    audit.check(page, "public (reset link used)")
 
     # the demo applicant with a half-done expression of interest: task list, pages, check answers
     sign_in(page, site, "applicant@example.org")
@@ -154,32 +211,103 @@ def test_every_page_type_has_no_serious_or_critical_accessibility_problems(
     audit.check(page, "riverside")
     _sign_out(page)
 
-    # staff: whatever their home pages link to
+    # staff: whatever their home pages link to, then their forms sent empty
     for email in ("commissioner@example.org", "assessor@example.org", "caseworker@example.org"):
         sign_in(page, site, email)
         starts = ["/", page.url[len(site.url) :]]
         starts += [r for r in _staff_homes(site) if r not in starts]
-        walk(page, audit, email.split("@")[0], starts)
+        label = email.split("@")[0]
+        walk(page, audit, label, starts)
+        if label == "assessor":  # a score sheet, and a page of the panel's own form
+            submit_empty(page, audit, label, "assess.case", "Save your assessment")
+            submit_empty(page, audit, label, "assess.sheet_page", "Save and continue")
+        if label == "caseworker":  # a page of a record, and recording it with answers missing
+            submit_empty(page, audit, label, "casework.sheet_page", "Save and continue")
+            record = re.compile(r"^Record ")  # its errors link to this button, not to answers
+            submit_empty(
+                page, audit, label, "casework.sheet_check", record, "#submit ~ form", False
+            )
         _sign_out(page)
 
+
+@dataclass
+class Walked:
+    audit: Audit
+    errors: list[str]
+
+
+@pytest.fixture(scope="module")
+def walked(browser: Any, site: Site, axe_source: str) -> Iterator[Walked]:
+    """The whole walk, once, in a fresh profile with axe-core in every page (as an init script:
+    the CSP allows it). If the walk stops, the page it stopped on is saved."""
+    ctx = open_context(browser)
+    ctx.add_init_script(script=axe_source)
+    audit = Audit(site)
+    page = ctx.new_page()
+    try:
+        tour(page, audit)
+    except Exception:
+        print(f"the walk stopped at {page.url}: screenshot {save_screenshot(page, 'walk-stopped')}")
+        raise
     print("page types checked:", json.dumps({k: len(v) for k, v in sorted(audit.seen.items())}))
     pages = {r.endpoint for r in site.app.url_map.iter_rules() if "GET" in r.methods} - NEVER
     print("page types no link led to:", sorted(pages - set(audit.seen)))
+    print("templates never checked:", sorted(_page_templates(None) - set(audit.templates)))
+    try:
+        yield Walked(audit, ctx.errors)
+    finally:
+        ctx.close()
+
+
+def test_every_page_type_has_no_serious_or_critical_accessibility_problems(walked: Walked) -> None:
+    audit = walked.audit
+    assert not audit.problems, audit.report()
+    # and no page had a JavaScript error, or a script or style the CSP refused (a page answered
+    # with a 4xx on purpose — a 404, a form with errors — is logged as a resource that failed)
+    refused = re.compile(r"Failed to load resource: the server responded with a status of 4\d\d")
+    errors = [e for e in walked.errors if not (e.split(": ", 1)[0] in audit.refused and refused.search(e))]  # fmt: skip
+    assert not errors, "\n".join(errors)
+
+
+def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
+    """Each person's start pages, cases, forms and records, the reset link, and errors shown."""
+    audit = walked.audit
     expected = {
         "index", "apply.rounds", "apply.round_page", "auth.sign_in", "auth.register",
-        "auth.reset_request", "apply.applications", "apply.case", "apply.eligibility",
+        "auth.reset_request", "auth.reset", "apply.applications", "apply.case", "apply.eligibility",
         "apply.task_list", "apply.page", "apply.check", "apply.confirmation", "auth.organisation",
         "apply.start", "(no route)",
         # the staff's pages: each audience's start page and a case
         "commission.index", "commission.dashboard", "commission.case", "assess.queue",
-        "casework.home", "casework.case",
+        "casework.home", "casework.case", "casework.due",
+        # the assessor's score sheet and the panel's form; the caseworker's records and record forms
+        "assess.case", "assess.sheet_task_list", "assess.sheet_page", "assess.sheet_check",
+        "casework.record", "casework.sheet_task_list", "casework.sheet_page", "casework.sheet_check",
     }  # fmt: skip
     missing = expected - set(audit.seen)
     assert not missing, f"page types never reached: {sorted(missing)}"
-    assert not audit.problems, audit.report()
-    # and no page had a JavaScript error, or a script or style the CSP refused
-    errors = [e for e in context.errors if "/no-such-page" not in e]
-    assert not errors, "\n".join(errors)
+    unchecked = _page_templates(EVERY_TEMPLATE_IN) - set(audit.templates)
+    assert not unchecked, f"templates never checked: {sorted(unchecked)}"
+    errors = {
+        "auth.sign_in", "auth.register", "auth.reset_request", "auth.reset", "apply.page",
+        "assess.case", "assess.sheet_page", "casework.sheet_page", "casework.sheet_check",
+    }  # fmt: skip
+    missing = errors - audit.with_errors
+    assert not missing, f"page types never checked showing errors: {sorted(missing)}"
+
+
+def _page_templates(folders: tuple[str, ...] | None) -> set[str]:
+    """The page templates (not `_partials`, nor the layouts pages extend) in these folders (None: all)."""
+    paths = list(TEMPLATES.rglob("*.html"))
+    extended = {m for p in paths for m in re.findall(r"{%-?\s*extends\s+[\"']([^\"']+)", p.read_text("utf-8"))}  # fmt: skip
+    found = set()
+    for path in paths:
+        name = path.relative_to(TEMPLATES).as_posix()
+        if path.name.startswith("_") or name in extended:
+            continue
+        if folders is None or name.split("/")[0] in folders:
+            found.add(name)
+    return found
 
 
 def _reference(page: Any, site: Site) -> str:
