@@ -9,16 +9,17 @@ January; a year starts on 1 April.
 from __future__ import annotations
 
 import json
+import re
 from bisect import bisect_left
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .answers import cel_value
-from .model import Programme
+from .model import Programme, Question
 from .rules import compile_expression
 from .store import Store
 
@@ -93,38 +94,238 @@ class KpiValue:
     rag: str | None  # green, amber, red, or None without a target
 
 
-@dataclass
 class _Item:
     """One thing a KPI counts (a return, a record or a case), with what expressions may read."""
 
-    data: dict[str, Any]  # the answers, as expressions see them
-    case: dict[str, Any]  # `case` as expressions see it
-    when: datetime
-    organisation: str | None
-    lot: str | None
-    role: str
+    __slots__ = (
+        "_case",
+        "_records",
+        "_row",
+        "data",
+        "lot",
+        "organisation",
+        "role",
+        "state",
+        "when",
+    )
 
-    def scope(
-        self, names: frozenset[str], now: datetime, programme: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        """The variables an expression reads, or None if it reads something this item lacks."""
-        out: dict[str, Any] = {}
-        for name in names:
-            if name in self.data:
-                out[name] = self.data[name]
+    def __init__(
+        self,
+        row: dict[str, Any],
+        when: datetime,
+        records: dict[str, list[dict[str, Any]]] | None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        # the answers as expressions see them; None until a KPI reads a period holding this item
+        self.data = data
+        self.when = when
+        self.organisation: str | None = row["organisation_id"]
+        self.lot: str | None = row["lot"]
+        self.role: str = row["role"] or ""
+        self.state: str = row["state"]
+        self._row = row
+        self._records = records
+        self._case: dict[str, Any] | None = None
+
+    @property
+    def case(self) -> dict[str, Any]:
+        """`case` as expressions see it, built only when an expression first reads it."""
+        if self._case is None:
+            row = self._row
+            flags, entered = row["flags"], row["entered"]
+            flags = json.loads(flags) if isinstance(flags, str) else flags
+            entered = json.loads(entered) if isinstance(entered, str) else entered
+            self._case = {
+                "id": row.get("id", row.get("case_id")), "state": row["state"], "flags": flags,
+                "reference": row["reference"], "lot": row["lot"] or "", "organisation": row["organisation_id"] or "",
+                "entered": {k: datetime.fromisoformat(v) for k, v in entered.items()},
+                "records": self._records if self._records is not None else _NoRecords(),
+            }  # fmt: skip
+        return self._case
+
+    @property
+    def case_id(self) -> int:
+        """The id of the case this item belongs to."""
+        return int(self._row.get("id", self._row.get("case_id")))
+
+    def json(self) -> str:
+        """The answers as stored, given up once read."""
+        return str(self._row.pop("data"))
+
+    @property
+    def has_records(self) -> bool:
+        """Whether `case.records` can read the case's records yet."""
+        return self._records is not None
+
+    def give_records(self, records: dict[str, list[dict[str, Any]]]) -> None:
+        """Let `case.records` read the case's records from now on."""
+        self._records = records
+        if self._case is not None:
+            self._case["records"] = records
+
+
+class _Source:
+    """The items one KPI reads, in time order, with their times alongside for slicing by period."""
+
+    def __init__(
+        self, items: list[_Item], read: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    ) -> None:
+        self.items = items
+        self.whens = [i.when for i in items]
+        self.read = read  # turns an item's JSON into its data, for items read only when needed
+
+    def slice(self, first: int, last: int) -> list[_Item]:
+        """The items from first to last, each with its data read."""
+        items = self.items[first:last]
+        unread = [i for i in items if i.data is None] if self.read is not None else []
+        if unread:
+            texts = [i.json() for i in unread]
+            try:  # one parse for them all: a call per return cost a third as much again
+                parsed = json.loads(f"[{','.join(texts)}]")
+            except ValueError:
+                parsed = None
+            if parsed is None or len(parsed) != len(texts):  # a damaged one: say which
+                parsed = [json.loads(t) for t in texts]
+            for item, raw in zip(unread, parsed, strict=True):
+                item.data = self.read(raw)
+        return items
+
+
+_STEP = re.compile(r"\s*\.\s*([A-Za-z_]\w*)(\s*\()?")
+
+
+def _projection(source: str, name: str, depth: int) -> dict[str, Any] | None:
+    """The fields of `name` an expression reads, `depth` levels deep; None if it may read all.
+
+    A field path ends where a method is called on it (`case.state.startsWith(…)`) or the depth
+    runs out; any other use of the name (`size(answers)`, `case["state"]`) needs all of it.
+    """
+    tree: dict[str, Any] = {}
+    # a field of that name on something else (`r.case`) is counted too: reading more is harmless
+    for m in re.finditer(rf"(?<!\w){name}\b", source):
+        path: list[str] = []
+        pos = m.end()
+        while len(path) < depth and (step := _STEP.match(source, pos)) and not step.group(2):
+            path.append(step.group(1))
+            pos = step.end()
+        if not path:
+            return None
+        node = tree
+        for key in path[:-1]:
+            if key in node and node[key] is None:
+                break  # already read whole
+            node = node.setdefault(key, {})
+        else:
+            node[path[-1]] = None
+    return tree
+
+
+def _project(value: Any, tree: dict[str, Any] | None) -> Any:
+    """Only the parts of `value` named in `tree`: converting a value for CEL costs by its size."""
+    if tree is None or not isinstance(value, dict):
+        return value
+    return {k: _project(value[k], sub) for k, sub in tree.items() if k in value}
+
+
+class _Filter:
+    """A KPI's expression, compiled once, knowing which parts of `answers` and `case` it reads."""
+
+    def __init__(self, source: str) -> None:
+        self.expr = compile_expression(source)
+        # answers first: an item lacking one is ruled out before anything is built for it
+        reserved = {"case", "answers", "now", "role", "programme"}
+        self.names = tuple(sorted(self.expr.names, key=lambda n: (n in reserved, n)))
+        self.answers = _projection(source, "answers", 1)
+        self.case = _projection(source, "case", 2)
+        # what it gave for the values it read: returns often answer alike (a count, a choice)
+        self.seen: dict[tuple[Any, ...], bool] | None = {}
+        self.asked = self.found = 0
+
+    def holds(self, item: _Item, at: datetime, programme: dict[str, Any]) -> bool:
+        """Whether the expression holds for the item; an item lacking what it reads does not count."""
+        data = item.data
+        scope: dict[str, Any] = {}
+        for name in self.names:
+            if name in data:
+                scope[name] = data[name]
             elif name == "case":
-                out[name] = self.case
+                scope[name] = _project(item.case, self.case)
             elif name == "answers":
-                out[name] = self.data
+                scope[name] = _project(data, self.answers)
             elif name == "now":
-                out[name] = now
+                scope[name] = at
             elif name == "role":
-                out[name] = self.role
+                scope[name] = item.role
             elif name == "programme":
-                out[name] = programme
+                scope[name] = programme
             else:
+                return False
+        seen = self.seen
+        key = None if seen is None else _key(scope, programme)
+        if seen is not None and key is not None:
+            self.asked += 1
+            if key in seen:
+                self.found += 1
+                return seen[key]
+        try:
+            result = bool(self.expr.evaluate(scope))
+        except Exception:
+            result = False
+        if seen is not None and key is not None:
+            seen[key] = result
+            if self.asked >= 256 and self.found * 4 < self.asked:
+                self.seen = None  # what it reads seldom repeats (a case, a date): stop comparing
+        return result
+
+
+def _key(scope: dict[str, Any], programme: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The values an expression reads, as a key to what it gave; None if they cannot be one."""
+    key: list[Any] = []
+    for value in scope.values():
+        kind = type(value)
+        if kind is str or kind is int:
+            key.append((kind, value))
+        elif value is programme:
+            key.append(_PROGRAMME)  # the same for every item
+        else:
+            try:
+                key.append(_frozen(value))
+            except TypeError:
                 return None
-        return out
+    return tuple(key)
+
+
+_PROGRAMME = object()
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a value, equal to another's only where CEL sees the two alike.
+
+    Types are kept apart (Python's 1 == 1.0 == True, CEL's are not) and floats go by their text
+    (-0.0 and 0.0 print differently); anything else raises TypeError.
+    """
+    kind = type(value)
+    if kind is float:
+        return (kind, repr(value))
+    if kind in (str, int, bool, datetime) or value is None:
+        return (kind, value)
+    if kind is list:
+        return (kind, tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):  # keys are text (JSON's), so sorting never compares values
+        return (dict, tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    raise TypeError(kind.__name__)
+
+
+def _as_seen(typed: dict[str, Question], raw: dict[str, Any]) -> dict[str, Any]:
+    """Answers as expressions see them, changed in place (each caller's copy is its own)."""
+    for k in typed.keys() & raw.keys():
+        raw[k] = cel_value(typed[k], raw[k])
+    return raw
+
+
+_NUMBER = {int, float}
+# Below this many cases, reading each one's records costs less than reading the programme's.
+_FEW_CASES = 50
 
 
 class KpiCalculator:
@@ -136,107 +337,133 @@ class KpiCalculator:
         self.now = now
         self.tz = ZoneInfo(programme.timezone)
         self.questions = programme.questions()
-        self._cache: dict[tuple[Any, ...], list[_Item]] = {}
+        # only date and group answers look different to expressions (see cel_value)
+        typed = {k: q for k, q in self.questions.items() if q.type in ("date", "group")}
+        # not a bound method: sources keep it, and a calculator they pointed back to would wait
+        # for the cycle collector to be freed, with every item it read
+        self._convert = partial(_as_seen, typed)
+        self._forms = [e["form"] for e in programme.data["forms"]]
         self._repeatable = {e["form"] for e in programme.data["forms"] if e.get("repeatable")}
+        self._sources: dict[tuple[Any, ...], _Source] = {}
+        self._filters: dict[str, _Filter] = {}
+        self._records: dict[int, dict[str, list[dict[str, Any]]]] | None = None
+        # the states each workflow's cases are read in by any KPI (empty: every state), so
+        # KPIs over the same cases share one read
+        self._case_states: dict[str | None, set[str]] = {}
+        for kpi in programme.data["kpis"]:
+            if kpi["source"] != "cases":
+                continue
+            workflow, states = kpi.get("workflow"), set(kpi.get("states") or ())
+            if workflow not in self._case_states:
+                self._case_states[workflow] = states
+            elif self._case_states[workflow] and states:
+                self._case_states[workflow] |= states
+            else:
+                self._case_states[workflow] = set()
 
-    def _convert(self, data: str | dict[str, Any]) -> dict[str, Any]:
-        raw = json.loads(data) if isinstance(data, str) else data
-        return {k: cel_value(self.questions.get(k), v) for k, v in raw.items()}
+    def _filter(self, source: str) -> _Filter:
+        if source not in self._filters:
+            self._filters[source] = _Filter(source)
+        return self._filters[source]
 
-    def _case(
-        self, row: dict[str, Any], records: dict[str, list[dict[str, Any]]] | None
-    ) -> dict[str, Any]:
-        flags = json.loads(row["flags"]) if isinstance(row["flags"], str) else row["flags"]
-        entered = json.loads(row["entered"]) if isinstance(row["entered"], str) else row["entered"]
-        return {
-            "id": row.get("id", row.get("case_id")), "state": row["state"], "flags": flags,
-            "reference": row["reference"], "lot": row["lot"] or "", "organisation": row["organisation_id"] or "",
-            "entered": {k: datetime.fromisoformat(v) for k, v in entered.items()},
-            "records": records if records is not None else _NoRecords(),
-        }  # fmt: skip
-
-    def _items(self, kpi: dict[str, Any]) -> list[_Item]:
+    def _source(self, kpi: dict[str, Any]) -> _Source:
         if kpi["source"] == "cases":
-            key: tuple[Any, ...] = ("cases", kpi.get("workflow"), tuple(kpi.get("states", ())))
-            if key not in self._cache:
-                items = []
-                for row in self.store.workflow_cases(
-                    self.programme.id, kpi.get("workflow"), kpi.get("states")
-                ):
-                    answers: dict[str, Any] = {}
-                    latest: dict[str, Any] = {}
-                    records: dict[str, list[dict[str, Any]]] = {
-                        e["form"]: [] for e in self.programme.data["forms"]
-                    }
-                    for a in row["answers"]:
-                        converted = self._convert(a["data"])
-                        records.setdefault(a["form"], []).append(converted)
-                        (latest if a["form"] in self._repeatable else answers).update(converted)
-                    items.append(_Item({**latest, **answers}, self._case(row, records),
-                                       datetime.fromisoformat(row["created_at"]), row["organisation_id"],
-                                       row["lot"], row["role"] or ""))  # fmt: skip
-                self._cache[key] = sorted(items, key=lambda i: i.when)
-            return self._cache[key]
-        key = ("form", kpi["form"])
-        if key not in self._cache:
-            self._cache[key] = [
-                _Item(
-                    self._convert(row["data"]),
-                    self._case(row, None),
-                    datetime.fromisoformat(row["submitted_at"]),
-                    row["organisation_id"],
-                    row["lot"],
-                    row["role"] or "",
-                )
-                for row in self.store.form_entries(self.programme.id, kpi["form"])
-            ]
-        items = self._cache[key]
+            return self._cases(kpi.get("workflow"), tuple(kpi.get("states") or ()))
+        key: tuple[Any, ...] = ("form", kpi["form"])
+        if key not in self._sources:
+            items = []
+            for row in self.store.form_entries(self.programme.id, kpi["form"]):
+                when = datetime.fromisoformat(row["submitted_at"])
+                items.append(_Item(row, when, None))
+            # in the order sent, as the store gives them; only the periods asked for are read
+            self._sources[key] = _Source(items, self._convert)
+        source = self._sources[key]
         if "states" in kpi:
-            items = [i for i in items if i.case["state"] in kpi["states"]]
+            key = ("form", kpi["form"], tuple(kpi["states"]))
+            if key not in self._sources:
+                states = set(kpi["states"])
+                chosen = [i for i in source.items if i.state in states]
+                self._sources[key] = _Source(chosen, source.read)
+            source = self._sources[key]
         if any("case.records" in kpi.get(k, "") for k in ("where", "numerator")):
-            for item in items:  # only filters that read a case's other records pay to load them
-                if isinstance(item.case["records"], _NoRecords):
-                    item.case["records"] = self._records_of(item.case["id"])
-        return items
+            self._give_records(source.items)  # only filters that read other records pay for them
+        return source
 
-    def _records_of(self, case_id: int) -> dict[str, list[dict[str, Any]]]:
-        records: dict[str, list[dict[str, Any]]] = {
-            e["form"]: [] for e in self.programme.data["forms"]
-        }
-        for a in self.store.answers(case_id):
+    def _cases(self, workflow: str | None, states: tuple[str, ...]) -> _Source:
+        key = ("cases", workflow, states)
+        if key not in self._sources:
+            wide = self._case_states.get(workflow)
+            shared = None if wide is None else tuple(sorted(wide))  # (): every state
+            if (
+                states
+                and shared is not None
+                and states != shared
+                and set(states) <= (wide or {*states})
+            ):
+                # another KPI reads these cases in more states: filter its read
+                chosen = set(states)
+                items = self._cases(workflow, shared).items
+                self._sources[key] = _Source([i for i in items if i.state in chosen])
+            else:
+                self._sources[key] = self._read_cases(workflow, states)
+        return self._sources[key]
+
+    def _read_cases(self, workflow: str | None, states: tuple[str, ...]) -> _Source:
+        items = []
+        rows = self.store.workflow_cases(self.programme.id, workflow, list(states) or None)
+        for row in rows:
+            answers: dict[str, Any] = {}
+            latest: dict[str, Any] = {}
+            records: dict[str, list[dict[str, Any]]] = {f: [] for f in self._forms}
+            for a in row.pop("answers"):
+                raw = a["data"]
+                converted = self._convert(json.loads(raw) if isinstance(raw, str) else dict(raw))
+                records.setdefault(a["form"], []).append(converted)
+                (latest if a["form"] in self._repeatable else answers).update(converted)
+            when = datetime.fromisoformat(row["created_at"])
+            items.append(_Item(row, when, records, data={**latest, **answers}))
+        return _Source(sorted(items, key=lambda i: i.when))
+
+    def _give_records(self, items: list[_Item]) -> None:
+        wanting = [i for i in items if not i.has_records]
+        if not wanting:
+            return
+        case_ids = {i.case_id for i in wanting}
+        if self._records is None and len(case_ids) < _FEW_CASES:
+            records = {c: self._records_of(self.store.answers(c)) for c in case_ids}
+        else:
+            if self._records is None:  # one read for the whole programme, shared by every KPI
+                answers = self.store.programme_answers(self.programme.id)
+                self._records = {c: self._records_of(a) for c, a in answers.items()}
+            records = self._records
+        for item in wanting:
+            item.give_records(records.get(item.case_id) or self._records_of([]))
+
+    def _records_of(self, answers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        records: dict[str, list[dict[str, Any]]] = {f: [] for f in self._forms}
+        for a in answers:
             records.setdefault(a["form"], []).append(self._convert(a["data"]))
         return records
 
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down by organisation or lot."""
         at = min(period.end, self.now)
-        where = compile_expression(kpi["where"]) if "where" in kpi else None
-        groups: dict[str, list[_Item]] = defaultdict(list)
-        items = self._items(kpi)  # in time order, so the period is a slice
-        whens = [i.when for i in items]
+        source = self._source(kpi)  # in time order, so the period is a slice
         # cases are counted as they stood at the end of the period; returns and records by when sent
-        first = 0 if kpi["source"] == "cases" else bisect_left(whens, period.start)
-        for item in items[first : bisect_left(whens, period.end)]:
-            if where is not None and not self._holds(where, item, at):
-                continue
-            key = {"organisation": item.organisation, "lot": item.lot}.get(
-                by, "programme"
-            ) or "(none)"
-            groups[key].append(item)
-        if not groups and by == "programme":
-            groups["programme"] = []
-        return [
-            self._result(kpi, period, group, items, at) for group, items in sorted(groups.items())
-        ]
-
-    def _holds(self, expr: Any, item: _Item, at: datetime) -> bool:
-        scope = item.scope(expr.names, at, self.programme.data)
-        if scope is None:
-            return False  # an item missing what the filter reads does not count
-        try:
-            return bool(expr.evaluate(scope))
-        except Exception:
-            return False
+        first = 0 if kpi["source"] == "cases" else bisect_left(source.whens, period.start)
+        items = source.slice(first, bisect_left(source.whens, period.end))
+        if "where" in kpi:
+            where = self._filter(kpi["where"])
+            data = self.programme.data
+            items = [i for i in items if where.holds(i, at, data)]
+        groups: dict[str, list[_Item]] = {}
+        if by in ("organisation", "lot"):
+            for i in items:
+                key = (i.organisation if by == "organisation" else i.lot) or "(none)"
+                groups.setdefault(key, []).append(i)
+        elif items or by == "programme":
+            groups["programme"] = items  # any other breakdown is the programme as a whole
+        return [self._result(kpi, period, g, groups[g], at) for g in sorted(groups)]
 
     def _result(
         self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item], at: datetime
@@ -246,16 +473,17 @@ class KpiCalculator:
         if measure == "count":
             value = float(len(items))
         elif measure in ("sum", "average"):
-            numbers = [
-                n for n in (_number(i.data.get(kpi["field"])) for i in items) if n is not None
-            ]
+            field = kpi["field"]
+            # answers come from JSON, so exact types: a bool (an int to isinstance) is no number
+            numbers = [float(x) for i in items if type(x := i.data.get(field)) in _NUMBER]
             total = sum(numbers)
             value = (
                 float(total) if measure == "sum" else (total / len(numbers) if numbers else None)
             )
         elif measure == "percentage":
-            numerator = compile_expression(kpi["numerator"])
-            hits = sum(1 for i in items if self._holds(numerator, i, at))
+            numerator = self._filter(kpi["numerator"])
+            data = self.programme.data
+            hits = sum(1 for i in items if numerator.holds(i, at, data))
             value = 100.0 * hits / len(items) if items else None
         else:  # matched_change: only people with both measures count
             pairs = [

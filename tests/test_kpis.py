@@ -188,3 +188,49 @@ def test_small_counts_are_suppressed_in_anonymised_reports(tmp_path: Path) -> No
     )
     assert {r["group"]: (r["value"], r["suppressed"]) for r in rows} == {
         "bingley_hub": (7.0, False), "horton_park": (None, True)}  # fmt: skip
+
+
+def returns_kpi(**spec: object) -> dict[str, object]:
+    """A KPI over the monitoring returns, as a programme could define one."""
+    return {"id": "k", "title": "K", "source": "returns", "form": RETURN, "measure": "count"} | spec
+
+
+@pytest.mark.parametrize(
+    "few_cases", [50, 0]
+)  # each case's records read one by one, or all at once
+def test_filters_see_exactly_what_each_return_and_case_holds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few_cases: int
+) -> None:
+    monkeypatch.setattr("engine.kpis._FEW_CASES", few_cases)
+    d = Data(tmp_path, "liverpool.yaml")
+    upload = {"id": "u1", "name": "receipts.pdf"}
+    d.case("contract", "delivering", "org_a", forms={RETURN: [
+        ("2022-05-10T09:00", {"grassroots_partners_engaged": 1, "spend_evidence_upload": upload}),
+        ("2022-05-20T09:00", {"grassroots_partners_engaged": 1.0})]})  # fmt: skip
+    d.case("contract", "signed", "org_b", forms={RETURN: [
+        ("2022-05-11T09:00", {"grassroots_partners_engaged": True})]})  # fmt: skip
+    d.case("contract", "delivering", "org_c", forms={RETURN: [
+        ("2022-05-12T09:00", {"grassroots_partners_engaged": 2, "spend_evidence_upload": upload})]})  # fmt: skip
+    calc = d.kpis("2023-03-01T00:00")
+    quarter = period_of("quarter", at("2022-05-01"), LONDON)
+
+    def counts(by: str = "programme", **spec: object) -> dict[str, float | None]:
+        return {v.group: v.value for v in calc.value(returns_kpi(**spec), quarter, by)}
+
+    # 1, 1.0 and True are equal in Python but not to CEL, which adds only like to like
+    assert counts(where="grassroots_partners_engaged + 1 == 2") == {"programme": 1.0}
+    assert counts(where="grassroots_partners_engaged == 1") == {"programme": 2.0}  # 1 and 1.0
+    # a filter reading one answer and the case's state
+    assert counts(
+        "organisation", where='has(answers.spend_evidence_upload) && case.state == "delivering"'
+    ) == {"org_a": 1.0, "org_c": 1.0}
+    assert counts(where="size(answers) > 1") == {"programme": 2.0}  # reads every answer
+    assert counts(where="case.flags.size() == 0 && size(case.entered) == 0") == {"programme": 4.0}
+    # the case's other records: org_a has sent two returns, so both of its returns count
+    records = f"size(case.records.{RETURN}) > 1"
+    assert counts("organisation", where=records) == {"org_a": 2.0}
+    assert counts(where=f'size(case.records["{RETURN}"]) == 1') == {"programme": 2.0}
+    # a percentage: 3 of the 4 returns come from contracts being delivered
+    assert counts(measure="percentage", numerator='case.state == "delivering"') == {
+        "programme": 75.0
+    }
