@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask import current_app, request, url_for
 from markupsafe import Markup, escape
@@ -213,6 +213,16 @@ def items_of(pairs: Iterable[tuple[str, str, bool]]) -> list[dict[str, Any]]:
 _MEMO_SIZE = 64  # the page chrome comes in a handful of variants (one per role's navigation)
 
 
+def macro(name: str, params: dict[str, Any]) -> Markup:
+    """A GOV.UK Frontend component's HTML from its own Jinja macro (for parameters that vary)."""
+    module = current_app.jinja_env.get_template(
+        f"govuk_frontend_jinja/components/{name}/macro.html"
+    ).module
+    return Markup(
+        getattr(module, "govuk" + "".join(p.capitalize() for p in name.split("-")))(params)
+    )
+
+
 def component(name: str, params: dict[str, Any]) -> Markup:
     """A GOV.UK Frontend component's HTML for these parameters, rendered once and remembered.
 
@@ -223,11 +233,7 @@ def component(name: str, params: dict[str, Any]) -> Markup:
     key = f"{name}\0{json.dumps(params, sort_keys=True, default=str)}"
     html = memo.get(key)
     if html is None:
-        module = current_app.jinja_env.get_template(
-            f"govuk_frontend_jinja/components/{name}/macro.html"
-        ).module
-        macro = getattr(module, "govuk" + "".join(part.capitalize() for part in name.split("-")))
-        html = Markup(macro(params))
+        html = macro(name, params)
         if len(memo) >= _MEMO_SIZE:  # bounded: odd parameters cannot grow it without end
             memo.clear()
         memo[key] = html
@@ -246,20 +252,39 @@ NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
 }  # fmt: skip
 
 
-def page_header(role: str | None) -> Markup:
-    """The GOV.UK header and this service's navigation for a visitor of this role (once per role)."""
-    memo: dict[tuple[str | None, str], Markup] = current_app.extensions.setdefault(
-        "govuk_headers", {}
+class Chrome(NamedTuple):
+    """The parts of every page that depend only on who is looking (made once per role)."""
+
+    head: Markup  # the stylesheet link
+    top: Markup  # skip link, GOV.UK header and this service's navigation
+    sign_out: str  # where the sign-out form posts
+    footer: Markup
+    body_end: Markup  # the script that starts GOV.UK Frontend's components
+
+
+def page_chrome(role: str | None) -> Chrome:
+    """The page chrome for a visitor of this role: rendering it again costs more than most pages."""
+    memo: dict[tuple[str | None, str], Chrome] = current_app.extensions.setdefault(
+        "govuk_chrome", {}
     )
     key = (role, request.script_root)
-    html = memo.get(key)
-    if html is None:
+    chrome = memo.get(key)
+    if chrome is None:
         links = (("Funding rounds", "apply.rounds"), *NAVIGATION.get(role, ()))
         nav = [{"text": text, "href": url_for(endpoint)} for text, endpoint in links]
         home = url_for("index")
-        html = component("header", {"homepageUrl": home}) + component(
-            "service-navigation",
-            {"serviceName": SERVICE_NAME, "serviceUrl": home, "navigation": nav},
+        css = url_for("govuk_static", filename="govuk-frontend.min.css")
+        script = url_for("app_static", filename="init.js")
+        chrome = memo[key] = Chrome(
+            head=Markup('<link rel="stylesheet" href="{}">').format(css),
+            top=component("skip-link", {"href": "#main-content", "text": "Skip to main content"})
+            + component("header", {"homepageUrl": home})
+            + component(
+                "service-navigation",
+                {"serviceName": SERVICE_NAME, "serviceUrl": home, "navigation": nav},
+            ),
+            sign_out=url_for("auth.sign_out"),
+            footer=component("footer", {}),
+            body_end=Markup('<script type="module" src="{}"></script>').format(script),
         )
-        memo[key] = html
-    return html
+    return chrome

@@ -171,6 +171,30 @@ def error_list(form: AnswersForm) -> list[dict[str, str]]:
     return out
 
 
+_KEPT_BANNER = Markup(
+    '<div class="govuk-notification-banner" role="region" aria-labelledby="kept-title" data-module="govuk-notification-banner">'
+    '<div class="govuk-notification-banner__header"><h2 class="govuk-notification-banner__title" id="kept-title">Important</h2></div>'
+    '<div class="govuk-notification-banner__content">'
+    '<p class="govuk-notification-banner__heading">Your answers on this page are not saved yet</p>'
+    '<p class="govuk-body">You were signed out before the page was saved. We kept what you typed: '
+    "check it, choose any files again, then save.</p></div></div>"
+)  # fmt: skip
+
+
+def answer_errors(fo: AnswersForm) -> Markup:
+    """Above a page of questions: the kept-answers banner, then the error summary, if any."""
+    banner = _KEPT_BANNER if getattr(fo, "kept", False) else Markup()
+    items = [
+        {"text": str(m), "href": "#main-content"} for m in getattr(fo, "page_errors", None) or []
+    ]
+    items += error_list(fo)
+    if not items:
+        return banner
+    return banner + markup.macro(
+        "error-summary", {"titleText": "There is a problem", "errorList": items}
+    )
+
+
 def answer_fields(fo: AnswersForm, file_url: Any = None) -> Markup:
     """Every question of a page as GOV.UK markup, a repeating group item by item."""
     out = []

@@ -32,7 +32,7 @@ from engine.web.widgets import WIDGETS
 
 from ..conftest import ROOT
 
-FIELDS = '{% from "_answers.html" import answer_errors, answer_fields %}{{ answer_errors(fo) }}{{ answer_fields(fo, file_url) }}'  # fmt: skip
+FIELDS = "{{ answer_errors(fo) }}{{ answer_fields(fo, file_url) }}"
 
 
 class _MacroTextArea(GovTextArea):

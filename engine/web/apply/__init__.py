@@ -8,18 +8,18 @@ from flask import Blueprint
 from flask.blueprints import BlueprintSetupState
 
 from .. import describe
-from ..widgets import answer_fields, error_list, params_for
+from ..widgets import answer_errors, answer_fields, params_for
 
 bp = Blueprint("apply", __name__, url_prefix="/apply")
 
 
 @bp.record_once
 def helpers(state: BlueprintSetupState) -> None:
-    """What templates (and the macros they import) call to lay out fields and answers."""
+    """What templates call to lay out fields and answers."""
     state.app.jinja_env.globals.update(
         params_for=params_for,
-        answer_field_list=answer_fields,
-        error_list=error_list,
+        answer_fields=answer_fields,
+        answer_errors=answer_errors,
         show_answer=describe.show_answer,
         money=describe.money,
         when=describe.when,
