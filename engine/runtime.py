@@ -262,11 +262,9 @@ class Engine:
 
     def _row(self, case_id: int | str, actor: Actor) -> dict[str, Any]:
         if isinstance(case_id, str) and not case_id.isdigit():
-            found = self.store.case_id_for_reference(case_id)
-            if found is None:
-                raise NotFound(f"there is no case {case_id}")
-            case_id = found
-        row = self.store.case(int(case_id))
+            row = self.store.case_by_reference(case_id)
+        else:
+            row = self.store.case(int(case_id))
         if row is None:
             raise NotFound(f"there is no case {case_id}")
         if (

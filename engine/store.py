@@ -558,7 +558,13 @@ class Store(ReminderStore):
 
     def case(self, case_id: int) -> dict[str, Any] | None:
         """One case row, with its JSON columns decoded."""
-        cur = self.execute("SELECT * FROM cases WHERE id = ?", (case_id,))
+        return self._case_row(self.execute("SELECT * FROM cases WHERE id = ?", (case_id,)))
+
+    def case_by_reference(self, reference: str) -> dict[str, Any] | None:
+        """The case with this reference (e.g. `LIV-000042`), as `case`."""
+        return self._case_row(self.execute("SELECT * FROM cases WHERE reference = ?", (reference,)))
+
+    def _case_row(self, cur: sqlite3.Cursor) -> dict[str, Any] | None:
         row = cur.fetchone()
         if row is None:
             return None

@@ -26,7 +26,7 @@ from flask import (
     session,
 )
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 from govuk_frontend_wtf.main import WTFormsHelpers
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
@@ -213,6 +213,21 @@ def _signed_csrf_token() -> None:
     g.csrf_token = made[1]
 
 
+_FIXED_HEADERS = (
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", "camera=(), microphone=(), geolocation=()"),
+)
+
+
+def _csrf_token() -> str:
+    """The signed CSRF token for a page's form (templates call it as `csrf_token()`)."""
+    token = g.get("csrf_token")
+    return token if token is not None else generate_csrf()
+
+
 def _security(app: Flask) -> None:
     """Security headers on every response; a fresh nonce for the page's one inline script."""
 
@@ -225,7 +240,7 @@ def _security(app: Flask) -> None:
     def template_nonce() -> dict[str, Any]:
         if "csp_nonce" not in g:  # a request refused before `nonce` ran (a failed CSRF check)
             g.csp_nonce = secrets.token_urlsafe(16)
-        return {"cspNonce": g.csp_nonce}
+        return {"cspNonce": g.csp_nonce, "csrf_token": _csrf_token}
 
     @app.after_request
     def headers(response: Response) -> Response:
@@ -236,11 +251,7 @@ def _security(app: Flask) -> None:
             "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
             "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
         )
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
-        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        response.headers.extend(_FIXED_HEADERS)  # no view sets these: added, not looked for
         if request.endpoint not in ("assets", "govuk_static", "app_static", "mermaid_static"):
             # pages hold personal data and answers: never kept by a shared browser or proxy
             response.headers["Cache-Control"] = "no-store"

@@ -5,11 +5,14 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+
+from flask.testing import FlaskClient
 
 from engine.web.uploads import sniff
 
-from .conftest import PASSWORD, Clock, make_app
+from .conftest import EOI, PASSWORD, Clock, make_app, start_application, text
 
 
 def test_csrf_is_enforced_when_enabled(tmp_path: Path, clock: Clock) -> None:
@@ -26,6 +29,29 @@ def test_csrf_is_enforced_when_enabled(tmp_path: Path, clock: Clock) -> None:
     r = browser.post("/apply/rounds/liverpool_life_rooms_2022/start", data={})
     assert r.status_code == 400
     assert b'name="csrf_token"' in browser.get("/apply/applications").data
+
+
+def test_answer_pages_save_only_with_their_token(
+    tmp_path: Path, clock: Clock, applicant: Callable[..., FlaskClient]
+) -> None:
+    ref = start_application(applicant())  # set up on the CSRF-free test app, same database
+    app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
+    browser = app.test_client()
+    page = browser.get("/auth/sign-in").data.decode()
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+    r = browser.post("/auth/sign-in", data={"csrf_token": token, "email": "ann@small.example", "password": PASSWORD})  # fmt: skip
+    assert r.status_code == 302
+    for path, answers in ((f"/apply/cases/{ref}/forms/{EOI}/pages/contact", {"contact_name": "Ann Token", "_action": "save"}),
+                          (f"/apply/cases/{ref}/eligibility", {"income": "600000"})):  # fmt: skip
+        shown = browser.get(path).data.decode()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', shown)
+        assert token, f"{path} carries a CSRF token"
+        browser.post(path, data=answers)  # no token: refused, nothing saved
+        assert "Ann Token" not in browser.get(path).data.decode() and "600,000" not in text(browser.get(path))  # fmt: skip
+        r = browser.post(path, data={**answers, "csrf_token": token.group(1)})
+        assert r.status_code == 302
+    assert "Ann Token" in browser.get(f"/apply/cases/{ref}/forms/{EOI}/pages/contact").data.decode()
+    assert "you entered £600,000" in text(browser.get(f"/apply/cases/{ref}/eligibility"))
 
 
 def test_security_headers_and_cookie_flags(tmp_path: Path, clock: Clock) -> None:

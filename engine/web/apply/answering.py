@@ -22,13 +22,22 @@ from ..widgets import WIDGETS
 _CLASSES: dict[tuple[str, str, tuple[str, ...]], type[AnswersForm]] = {}
 
 
+class _PageForm(FlaskForm):
+    """The base of every generated page of questions."""
+
+    class Meta:
+        # No CSRF field of its own: CSRFProtect checks every POST's token before any view runs
+        # (a failure keeps the answers, see `kept`), and each page writes the token itself.
+        csrf = False
+
+
 def form_class(programme: Programme, form: Form, questions: list[Question]) -> type[AnswersForm]:
     """The generated class for these questions (cached per programme version)."""
     key = (programme.version, form.id, tuple(q.id for q in questions))
     if key not in _CLASSES:
         if len(_CLASSES) > 1000:  # a bound on memory, never reached by real programmes
             _CLASSES.clear()
-        _CLASSES[key] = build_form(questions, base=FlaskForm, widgets=WIDGETS)
+        _CLASSES[key] = build_form(questions, base=_PageForm, widgets=WIDGETS)
     return _CLASSES[key]
 
 
