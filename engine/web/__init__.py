@@ -112,6 +112,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     app.jinja_env.globals["govukRebrand"] = False  # the template asks; the classic look for now
     app.jinja_env.globals["page_chrome"] = markup.page_chrome
+    app.jinja_env.globals["flashed_messages"] = markup.flashed_messages
     app.session_interface = _CookieSessions()
     csrf.init_app(app)
     WTFormsHelpers(app)
@@ -185,6 +186,14 @@ class _CookieSessions(SecureCookieSessionInterface):
         if age > max_age or age < 0:  # as itsdangerous: expired, or signed in the future
             return self.session_class()
         return self.session_class(self.serializer.loads(known[1]))
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        """Set the cookie only when the session changed (sessions are not refreshed on each request)."""
+        if not self.should_set_cookie(app, session):
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 _SIGNED: dict[tuple[str, str], tuple[int, str]] = {}

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from flask import current_app, request, url_for
+from flask import current_app, get_flashed_messages, request, url_for
 from markupsafe import Markup, escape
 
 
@@ -250,6 +250,21 @@ NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
     "commissioner": (("Programmes", "commission.index"),),
     "assessor": (("Applications to assess", "assess.queue"),),
 }  # fmt: skip
+
+
+def flashed_messages() -> Markup:
+    """This request's flashed messages: errors as an error summary, the rest as one success banner."""
+    flashed = get_flashed_messages(with_categories=True)
+    if not flashed:
+        return Markup()
+    errors = [{"text": m, "href": "#main-content"} for c, m in flashed if c == "error"]
+    notes = " ".join(m for c, m in flashed if c == "message")
+    html = Markup()
+    if errors:
+        html += macro("error-summary", {"titleText": "There is a problem", "errorList": errors})
+    if notes:
+        html += macro("notification-banner", {"type": "success", "text": notes})
+    return html
 
 
 class Chrome(NamedTuple):

@@ -202,7 +202,7 @@ def answer_fields(fo: AnswersForm, file_url: Any = None) -> Markup:
         inner = (
             _group(q, field, file_url)
             if q.type == "group"
-            else field(params=params_for(field, file_url))
+            else field.widget(field, params=params_for(field, file_url))
         )
         out.append(f'<div id="{escape(q.id)}-question">{inner}</div>')
     return Markup("".join(out))
@@ -227,7 +227,7 @@ def _group(q: Question, field: Field, file_url: Any) -> str:
         for m in field.errors
     )
     for n, entry in enumerate(field.entries, start=1):
-        subs = "".join(str(sub(params=params_for(sub, file_url))) for sub in entry.form)
+        subs = "".join(str(sub.widget(sub, params=params_for(sub, file_url))) for sub in entry.form)
         parts.append(
             f'<fieldset class="govuk-fieldset app-group-item govuk-!-margin-bottom-6">'
             f'<legend class="govuk-fieldset__legend govuk-fieldset__legend--s">{item.capitalize()} {n}</legend>{subs}'
