@@ -94,6 +94,15 @@ class KpiValue:
     rag: str | None  # green, amber, red, or None without a target
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+
+def _moment(text: str) -> datetime:
+    """A stored timestamp (UTC if it names no zone)."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=_EPOCH.tzinfo)
+
+
 class _Item:
     """One thing a KPI counts (a return, a record or a case), with what expressions may read."""
 
@@ -106,6 +115,7 @@ class _Item:
         "organisation",
         "role",
         "state",
+        "updated",
         "when",
     )
 
@@ -123,6 +133,8 @@ class _Item:
         self.lot: str | None = row["lot"]
         self.role: str = row["role"] or ""
         self.state: str = row["state"]
+        # a case cannot have moved since this (as stored; read only for cases, and as text)
+        self.updated: str | None = row.get("updated_at")
         self._row = row
         self._records = records
         self._case: dict[str, Any] | None = None
@@ -142,6 +154,29 @@ class _Item:
                 "records": self._records if self._records is not None else _NoRecords(),
             }  # fmt: skip
         return self._case
+
+    def was_in(self, states: set[str]) -> bool:
+        """Whether the case is, or has ever been, in one of these states."""
+        if self.state in states:
+            return True
+        entered = self._row["entered"]
+        return any(
+            s in states for s in (json.loads(entered) if isinstance(entered, str) else entered)
+        )
+
+    def as_at(self, at: datetime, moves: list[tuple[datetime, str]]) -> _Item | None:
+        """This case as it stood at `at`, from its moves (None if it had not started by then)."""
+        state, entered = None, {}
+        for when, to in moves:
+            if when > at:
+                break
+            state, entered[to] = to, when.isoformat()
+        if state is None:
+            return None
+        row = {**self._row, "state": state, "entered": entered}
+        item = _Item(row, self.when, self._records, self.data)
+        item.updated = None  # as it stood then: no later moves
+        return item
 
     @property
     def case_id(self) -> int:
@@ -347,6 +382,7 @@ class KpiCalculator:
         self._sources: dict[tuple[Any, ...], _Source] = {}
         self._filters: dict[str, _Filter] = {}
         self._records: dict[int, dict[str, list[dict[str, Any]]]] | None = None
+        self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
         # the states each workflow's cases are read in by any KPI (empty: every state), so
         # KPIs over the same cases share one read
         self._case_states: dict[str | None, set[str]] = {}
@@ -400,10 +436,11 @@ class KpiCalculator:
                 and states != shared
                 and set(states) <= (wide or {*states})
             ):
-                # another KPI reads these cases in more states: filter its read
+                # another KPI reads these cases in more states: filter its read (cases that
+                # are or were in these states; `_as_at` keeps those in them at a period's end)
                 chosen = set(states)
                 items = self._cases(workflow, shared).items
-                self._sources[key] = _Source([i for i in items if i.state in chosen])
+                self._sources[key] = _Source([i for i in items if i.was_in(chosen)])
             else:
                 self._sources[key] = self._read_cases(workflow, states)
         return self._sources[key]
@@ -452,6 +489,8 @@ class KpiCalculator:
         # cases are counted as they stood at the end of the period; returns and records by when sent
         first = 0 if kpi["source"] == "cases" else bisect_left(source.whens, period.start)
         items = source.slice(first, bisect_left(source.whens, period.end))
+        if kpi["source"] == "cases":
+            items = self._as_at(items, at, set(kpi.get("states") or ()))
         if "where" in kpi:
             where = self._filter(kpi["where"])
             data = self.programme.data
@@ -464,6 +503,37 @@ class KpiCalculator:
         elif items or by == "programme":
             groups["programme"] = items  # any other breakdown is the programme as a whole
         return [self._result(kpi, period, g, groups[g], at) for g in sorted(groups)]
+
+    def _as_at(self, items: list[_Item], at: datetime, states: set[str]) -> list[_Item]:
+        """The cases as they stood at `at`: their state and when they entered each, from the audit
+        log for a case that has moved since; only those then in `states`, if given."""
+        since = at.astimezone(_EPOCH.tzinfo).isoformat()
+
+        def moved_since(item: _Item) -> bool:
+            u = item.updated
+            if u is None:
+                return False
+            # stored in UTC as ISO text, which sorts as time does; anything else is parsed
+            return u > since if u.endswith("+00:00") else _moment(u) > at
+
+        moved = [i for i in items if moved_since(i)]
+        if moved:
+            wanted = [i.case_id for i in moved if i.case_id not in self._moves]
+            if wanted:
+                found = self.store.state_changes(wanted)
+                for case_id in wanted:
+                    self._moves[case_id] = [
+                        (_moment(when), state) for when, state in found.get(case_id, [])
+                    ]
+        out = []
+        for item in items:
+            if self._moves.get(item.case_id) and moved_since(item):
+                item = item.as_at(at, self._moves[item.case_id])
+                if item is None:  # not yet in any state then
+                    continue
+            if not states or item.state in states:
+                out.append(item)
+        return out
 
     def _result(
         self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item], at: datetime

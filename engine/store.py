@@ -702,18 +702,38 @@ class Store(ReminderStore):
                  "data", "submitted_at"]  # fmt: skip
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def state_changes(self, case_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """Each case's moves from the audit log, oldest first: (when, the state it moved to)."""
+        out: dict[int, list[tuple[str, str]]] = {}
+        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
+            chunk = case_ids[start : start + 500]
+            rows = self.execute(
+                f"SELECT case_id, at, to_state FROM audit WHERE case_id IN ({','.join('?' * len(chunk))}) "
+                "AND to_state IS NOT NULL AND (from_state IS NULL OR to_state != from_state) ORDER BY case_id, id",
+                tuple(chunk),
+            ).fetchall()
+            for case_id, at, state in rows:
+                out.setdefault(case_id, []).append((at, state))
+        return out
+
     def workflow_cases(
         self, programme_id: str, workflow: str | None, states: list[str] | None
     ) -> list[dict[str, Any]]:
-        """Cases of a workflow (in some states), with their answers, for KPIs over cases."""
+        """Cases of a workflow that are or were in some states, with their answers, for KPIs.
+
+        A case that has left one of the states is read too (it may have been in it at the end of
+        an earlier period): its `entered` names every state it has been in.
+        """
         sql = "SELECT * FROM cases WHERE programme_id = ?"
         params: list[Any] = [programme_id]
         if workflow:
             sql += " AND workflow = ?"
             params.append(workflow)
         if states:
-            sql += f" AND state IN ({','.join('?' * len(states))})"
+            was_in = " OR ".join("entered LIKE ?" for _ in states)
+            sql += f" AND (state IN ({','.join('?' * len(states))}) OR {was_in})"
             params.extend(states)
+            params.extend(f'%"{s}"%' for s in states)  # may match more; the caller checks
         cur = self.execute(sql + " ORDER BY id", tuple(params))
         names = [c[0] for c in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]

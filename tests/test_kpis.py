@@ -234,3 +234,44 @@ def test_filters_see_exactly_what_each_return_and_case_holds(
     assert counts(measure="percentage", numerator='case.state == "delivering"') == {
         "programme": 75.0
     }
+
+
+def _moved(d: Data, case_id: int, moves: list[tuple[str, str | None, str]]) -> None:
+    """Give a case its audit trail of moves (when, from, to) and its last change time."""
+    store = d.engine.store
+    with store.transaction():
+        for when, before, after in moves:
+            store.audit(case_id, at(when).isoformat(), "caseworker", None, "move", before, after,
+                        d.programme.version, {})  # fmt: skip
+        store.execute(
+            "UPDATE cases SET updated_at = ? WHERE id = ?", (at(moves[-1][0]).isoformat(), case_id)
+        )
+
+
+def test_cases_are_counted_as_they_stood_at_the_end_of_each_period(tmp_path: Path) -> None:
+    d = Data(tmp_path, "llr_hubs.yaml")
+    baseline = {"llr_baseline_assessment": [("2022-06-01T10:00", {
+        "assessment_date": "2022-06-01", "completed_jointly": True, "baseline_total": 20})]}  # fmt: skip
+    # A: supported through the spring, discharged in August (so no longer "active" today)
+    a = d.case("referral", "discharged", "hub", forms=baseline,
+               entered={"active": "2022-04-01T09:00", "discharged": "2022-08-10T09:00"})  # fmt: skip
+    _moved(
+        d, a, [("2022-04-01T09:00", None, "active"), ("2022-08-10T09:00", "active", "discharged")]
+    )
+    # B: active all along
+    b = d.case("referral", "active", "hub", forms=baseline, entered={"active": "2022-04-01T09:00"})
+    _moved(d, b, [("2022-04-01T09:00", None, "active")])
+    # C: discharged in May, back in September: active today, but not at the end of June
+    c = d.case("referral", "active", "hub",
+               entered={"active": "2022-09-01T09:00", "discharged": "2022-05-15T09:00"})  # fmt: skip
+    _moved(d, c, [("2022-04-01T09:00", None, "active"), ("2022-05-15T09:00", "active", "discharged"),
+                  ("2022-09-01T09:00", "discharged", "active")])  # fmt: skip
+    calc = d.kpis("2022-09-20T00:00")
+    kpi = next(k for k in calc.programme.data["kpis"] if k["id"] == "crs_files_up_to_date")
+    [spring] = calc.value(kpi, period_of("quarter", at("2022-05-01"), LONDON))
+    assert (spring.count, spring.value) == (2, 100.0)  # A and B, both assessed jointly in June
+    [summer] = calc.value(kpi, period_of("quarter", at("2022-08-01"), LONDON))
+    assert (summer.count, summer.value) == (2, 0.0)  # B and C; June's assessments are too old
+    # "people accessing": active, or discharged within the last 92 days, as at each period's end
+    assert value(calc, "crs_people_accessing", "2022-05-01") == {"programme": 3.0}
+    assert value(calc, "crs_people_accessing", "2022-08-01") == {"programme": 3.0}
