@@ -94,13 +94,13 @@ class KpiValue:
     rag: str | None  # green, amber, red, or None without a target
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=ZoneInfo("UTC"))
+_UTC = ZoneInfo("UTC")
 
 
 def _moment(text: str) -> datetime:
     """A stored timestamp (UTC if it names no zone)."""
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=_EPOCH.tzinfo)
+    return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
 
 
 class _Item:
@@ -507,7 +507,7 @@ class KpiCalculator:
     def _as_at(self, items: list[_Item], at: datetime, states: set[str]) -> list[_Item]:
         """The cases as they stood at `at`: their state and when they entered each, from the audit
         log for a case that has moved since; only those then in `states`, if given."""
-        since = at.astimezone(_EPOCH.tzinfo).isoformat()
+        since = at.astimezone(_UTC).isoformat()
 
         def moved_since(item: _Item) -> bool:
             u = item.updated

@@ -587,11 +587,6 @@ class Store(ReminderStore):
             out.append(row)
         return out
 
-    def case_id_for_reference(self, reference: str) -> int | None:
-        """The id of the case with this reference."""
-        row = self.execute("SELECT id FROM cases WHERE reference = ?", (reference,)).fetchone()
-        return int(row[0]) if row else None
-
     def move_case(
         self,
         case_id: int,

@@ -98,7 +98,7 @@ def stored_answers(app: Flask, ref: str) -> list[dict]:
 
     with app.app_context():
         s = store()
-        return s.answers(s.case_id_for_reference(ref))
+        return s.answers(s.case_by_reference(ref)["id"])
 
 
 def test_a_bradford_caseworker_records_a_referral_and_two_contacts(
