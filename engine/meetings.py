@@ -123,13 +123,16 @@ def meeting_pack(
     money = [
         k for k in programme.data["kpis"] if k.get("unit") == "money" and k["measure"] == "sum"
     ]
+    # spend as the meeting sees it: returns sent from the contract's start up to the meeting
+    contract = period_of("contract", moment, tz)
+    to_date = Period(contract.kind, contract.start, min(contract.end, moment))
     for case in cases:
         award = next((awards[c] for c in (case["id"], case["parent_id"]) if c in awards), None)
         if award is None:
             continue
         spent = 0.0
         for kpi in money:
-            spent += sum(r.value or 0 for r in calc.value(kpi, period_of("contract", moment, tz), "organisation")
+            spent += sum(r.value or 0 for r in calc.value(kpi, to_date, "organisation")
                          if r.group == (case["organisation_id"] or "(none)"))  # fmt: skip
         pack.spend.append({"reference": case["reference"], "organisation": case["organisation_id"],
                            "awarded": award["amount"], "spent": spent, "left": award["amount"] - spent})  # fmt: skip

@@ -20,7 +20,9 @@ def test_the_may_meeting_pack_shows_who_sent_a_return_and_spend_against_budget(
     d = Data(tmp_path, "liverpool.yaml")
     store = d.engine.store
     a = d.case("contract", "delivering", "org_a", created="2022-03-01T09:00", forms={RETURN: [
-        ("2022-05-10T09:00", {"people_accessing": 120, "spend_this_quarter": 30000})]})  # fmt: skip
+        ("2022-05-10T09:00", {"people_accessing": 120, "spend_this_quarter": 30000}),
+        # sent after the meeting: not in May's spend, though the pack is read later still
+        ("2022-08-01T09:00", {"people_accessing": 90, "spend_this_quarter": 25000})]})  # fmt: skip
     b = d.case("contract", "delivering", "org_b", created="2022-03-01T09:00")
     with store.transaction():
         store.insert_award(a, d.programme.id, None, 100000, at("2022-03-01T12:00").isoformat())
@@ -33,7 +35,7 @@ def test_the_may_meeting_pack_shows_who_sent_a_return_and_spend_against_budget(
             "t",
         )
     pack = meeting_pack(
-        store, d.programme, "quarterly_monitoring_meeting", 0, at("2022-05-19T09:00")
+        store, d.programme, "quarterly_monitoring_meeting", 0, at("2022-09-19T09:00")
     )
     assert pack.when == at("2022-05-18T10:00")
     received = {r.organisation: r.received for r in pack.returns}
