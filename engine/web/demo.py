@@ -63,6 +63,17 @@ def _cases(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def _started(store: Store, case_id: int, workflow: str) -> int:
+    """The case of this workflow that the case started (e.g. an award's contract)."""
+    for child in store.children(case_id):
+        row = store.case(child)
+        if row is not None and row["workflow"] == workflow:
+            return child
+    raise ValueError(
+        f"case {case_id} has started no {workflow} case (a step says `started: {workflow}`)"
+    )
+
+
 def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
     """Publish the programmes, add the people and play the cases of a demo data file."""
     spec = yaml.safe_load(data_file.read_text("utf-8"))
@@ -98,15 +109,16 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
                 actor = Actor(person["role"], person["email"], person.get("organisation"))
                 moment = _moment(step["at"]) if "at" in step else moment
                 engine = Engine(store, clock=lambda m=moment: m)
+            target = _started(store, view.id, step["started"]) if "started" in step else view.id
             # a repeatable form's answers are one record of it
             for form_id, answers in (step.get("answers") or {}).items():
                 answers = {
-                    k: _file(store, folder, view.id, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
+                    k: _file(store, folder, target, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
                     for k, v in answers.items()
                 }  # fmt: skip
-                engine.save_answers(view.id, form_id, answers, actor)
+                engine.save_answers(target, form_id, answers, actor)
             for trigger in step.get("actions", []):
-                engine.act(view.id, trigger, actor)
+                engine.act(target, trigger, actor)
         references.append(view.reference)
     return {
         "programmes": published,
