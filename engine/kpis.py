@@ -9,7 +9,6 @@ January; a year starts on 1 April.
 from __future__ import annotations
 
 import json
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from .answers import cel_value
+from .kpi_filters import Filter
 from .model import Programme, Question
-from .rules import compile_expression
 from .store import Store
 
 
@@ -226,131 +225,6 @@ class _Source:
         return items
 
 
-_STEP = re.compile(r"\s*\.\s*([A-Za-z_]\w*)(\s*\()?")
-
-
-def _projection(source: str, name: str, depth: int) -> dict[str, Any] | None:
-    """The fields of `name` an expression reads, `depth` levels deep; None if it may read all.
-
-    A field path ends where a method is called on it (`case.state.startsWith(…)`) or the depth
-    runs out; any other use of the name (`size(answers)`, `case["state"]`) needs all of it.
-    """
-    tree: dict[str, Any] = {}
-    # a field of that name on something else (`r.case`) is counted too: reading more is harmless
-    for m in re.finditer(rf"(?<!\w){name}\b", source):
-        path: list[str] = []
-        pos = m.end()
-        while len(path) < depth and (step := _STEP.match(source, pos)) and not step.group(2):
-            path.append(step.group(1))
-            pos = step.end()
-        if not path:
-            return None
-        node = tree
-        for key in path[:-1]:
-            if key in node and node[key] is None:
-                break  # already read whole
-            node = node.setdefault(key, {})
-        else:
-            node[path[-1]] = None
-    return tree
-
-
-def _project(value: Any, tree: dict[str, Any] | None) -> Any:
-    """Only the parts of `value` named in `tree`: converting a value for CEL costs by its size."""
-    if tree is None or not isinstance(value, dict):
-        return value
-    return {k: _project(value[k], sub) for k, sub in tree.items() if k in value}
-
-
-class _Filter:
-    """A KPI's expression, compiled once, knowing which parts of `answers` and `case` it reads."""
-
-    def __init__(self, source: str) -> None:
-        self.expr = compile_expression(source)
-        # answers first: an item lacking one is ruled out before anything is built for it
-        reserved = {"case", "answers", "now", "role", "programme"}
-        self.names = tuple(sorted(self.expr.names, key=lambda n: (n in reserved, n)))
-        self.answers = _projection(source, "answers", 1)
-        self.case = _projection(source, "case", 2)
-        # what it gave for the values it read: returns often answer alike (a count, a choice)
-        self.seen: dict[tuple[Any, ...], bool] | None = {}
-        self.asked = self.found = 0
-
-    def holds(self, item: _Item, at: datetime, programme: dict[str, Any]) -> bool:
-        """Whether the expression holds for the item; an item lacking what it reads does not count."""
-        data = item.data
-        scope: dict[str, Any] = {}
-        for name in self.names:
-            if name in data:
-                scope[name] = data[name]
-            elif name == "case":
-                scope[name] = _project(item.case, self.case)
-            elif name == "answers":
-                scope[name] = _project(data, self.answers)
-            elif name == "now":
-                scope[name] = at
-            elif name == "role":
-                scope[name] = item.role
-            elif name == "programme":
-                scope[name] = programme
-            else:
-                return False
-        seen = self.seen
-        key = None if seen is None else _key(scope, programme)
-        if seen is not None and key is not None:
-            self.asked += 1
-            if key in seen:
-                self.found += 1
-                return seen[key]
-        try:
-            result = bool(self.expr.evaluate(scope))
-        except Exception:
-            result = False
-        if seen is not None and key is not None:
-            seen[key] = result
-            if self.asked >= 256 and self.found * 4 < self.asked:
-                self.seen = None  # what it reads seldom repeats (a case, a date): stop comparing
-        return result
-
-
-def _key(scope: dict[str, Any], programme: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The values an expression reads, as a key to what it gave; None if they cannot be one."""
-    key: list[Any] = []
-    for value in scope.values():
-        kind = type(value)
-        if kind is str or kind is int:
-            key.append((kind, value))
-        elif value is programme:
-            key.append(_PROGRAMME)  # the same for every item
-        else:
-            try:
-                key.append(_frozen(value))
-            except TypeError:
-                return None
-    return tuple(key)
-
-
-_PROGRAMME = object()
-
-
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in for a value, equal to another's only where CEL sees the two alike.
-
-    Types are kept apart (Python's 1 == 1.0 == True, CEL's are not) and floats go by their text
-    (-0.0 and 0.0 print differently); anything else raises TypeError.
-    """
-    kind = type(value)
-    if kind is float:
-        return (kind, repr(value))
-    if kind in (str, int, bool, datetime) or value is None:
-        return (kind, value)
-    if kind is list:
-        return (kind, tuple(_frozen(v) for v in value))
-    if isinstance(value, dict):  # keys are text (JSON's), so sorting never compares values
-        return (dict, tuple(sorted((k, _frozen(v)) for k, v in value.items())))
-    raise TypeError(kind.__name__)
-
-
 def _as_seen(typed: dict[str, Question], raw: dict[str, Any]) -> dict[str, Any]:
     """Answers as expressions see them, changed in place (each caller's copy is its own)."""
     for k in typed.keys() & raw.keys():
@@ -380,7 +254,7 @@ class KpiCalculator:
         self._forms = [e["form"] for e in programme.data["forms"]]
         self._repeatable = {e["form"] for e in programme.data["forms"] if e.get("repeatable")}
         self._sources: dict[tuple[Any, ...], _Source] = {}
-        self._filters: dict[str, _Filter] = {}
+        self._filters: dict[str, Filter] = {}
         self._records: dict[int, dict[str, list[dict[str, Any]]]] | None = None
         self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
         # the states each workflow's cases are read in by any KPI (empty: every state), so
@@ -397,9 +271,9 @@ class KpiCalculator:
             else:
                 self._case_states[workflow] = set()
 
-    def _filter(self, source: str) -> _Filter:
+    def _filter(self, source: str) -> Filter:
         if source not in self._filters:
-            self._filters[source] = _Filter(source)
+            self._filters[source] = Filter(source)
         return self._filters[source]
 
     def _source(self, kpi: dict[str, Any]) -> _Source:
