@@ -8,31 +8,18 @@ from __future__ import annotations
 
 import os
 import secrets
-import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import (
-    Flask,
-    Response,
-    abort,
-    current_app,
-    g,
-    render_template,
-    request,
-    send_from_directory,
-    session,
-)
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+from flask import Flask, Response, abort, g, render_template, request, send_from_directory
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from ..errors import NotFound, NotPermitted
-from . import access, markup, services
+from . import access, markup, services, sessions
 from .access import allow
 from .demo import upload_folder
 from .kept import keep_posted
@@ -113,7 +100,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["govukRebrand"] = False  # the template asks; the classic look for now
     app.jinja_env.globals["page_chrome"] = markup.page_chrome
     app.jinja_env.globals["flashed_messages"] = markup.flashed_messages
-    app.session_interface = _CookieSessions()
+    app.session_interface = sessions.CookieSessions()
     csrf.init_app(app)
     WTFormsHelpers(app)
     services.init_app(app)
@@ -145,83 +132,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-class _CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signer built once per key rather than twice a request,
-    and each cookie's signature checked once: a signed-in visitor sends the same cookie with every
-    request (the session is not refreshed on each one), and checking it is a tenth of a page's time.
-    """
-
-    def _made(self, app: Flask) -> tuple[Any, URLSafeTimedSerializer | None, dict[str, Any]]:
-        keys = (app.secret_key, tuple(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        made = app.extensions.get("session_serializer")
-        if made is None or made[0] != keys:  # new keys: a new signer, and nothing checked yet
-            made = (keys, super().get_signing_serializer(app), {})
-            app.extensions["session_serializer"] = made
-        return made
-
-    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        """The serializer for the app's current keys (rebuilt only if they change)."""
-        return self._made(app)[1]
-
-    def open_session(self, app: Flask, request: Any) -> SecureCookieSession | None:
-        """The session in the request's cookie, if its signature is good and not too old."""
-        _, signer, checked = self._made(app)
-        if signer is None:
-            return None
-        val = request.cookies.get(self.get_cookie_name(app))
-        if not val:
-            return self.session_class()
-        max_age = int(app.permanent_session_lifetime.total_seconds())
-        known = checked.get(val)
-        if known is None:
-            try:
-                data, signed_at = signer.loads(val, max_age=max_age, return_timestamp=True)
-            except BadSignature:
-                return self.session_class()
-            if len(checked) > 10_000:  # one entry per recently active visitor; a bound on memory
-                checked.clear()
-            # Kept as text: each request gets its own copy of the data to change.
-            known = checked[val] = (int(signed_at.timestamp()), self.serializer.dumps(data))
-        age = int(time.time()) - known[0]
-        if age > max_age or age < 0:  # as itsdangerous: expired, or signed in the future
-            return self.session_class()
-        return self.session_class(self.serializer.loads(known[1]))
-
-    def save_session(self, app: Flask, session: Any, response: Response) -> None:
-        """Set the cookie only when the session changed (sessions are not refreshed on each request)."""
-        if not self.should_set_cookie(app, session):
-            if session.accessed:
-                response.vary.add("Cookie")
-            return
-        super().save_session(app, session, response)
-
-
-_SIGNED: dict[tuple[str, str], tuple[int, str]] = {}
-
-
-def _signed_csrf_token() -> None:
-    """This session's signed CSRF token, signed at most once a second per session.
-
-    Flask-WTF signs the session's token afresh on every page (a new serializer and key
-    derivation each time); the signature covers only the token and the current second, so
-    the one made earlier in the same second is the very same string. Flask-WTF uses what is
-    in `g` and still checks every posted token itself.
-    """
-    raw = session.get("csrf_token")
-    if not isinstance(raw, str):
-        return  # no token yet: Flask-WTF makes one when a page first needs it
-    secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-    second = int(time.time())
-    key = (str(secret), raw)
-    made = _SIGNED.get(key)
-    if made is None or made[0] != second:
-        if len(_SIGNED) > 10_000:  # one entry per recently active session; a bound on memory
-            _SIGNED.clear()
-        token = URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
-        made = _SIGNED[key] = (second, token)
-    g.csrf_token = made[1]
-
-
 _FIXED_HEADERS = (
     ("X-Frame-Options", "DENY"),
     ("X-Content-Type-Options", "nosniff"),
@@ -231,25 +141,19 @@ _FIXED_HEADERS = (
 )
 
 
-def _csrf_token() -> str:
-    """The signed CSRF token for a page's form (templates call it as `csrf_token()`)."""
-    token = g.get("csrf_token")
-    return token if token is not None else generate_csrf()
-
-
 def _security(app: Flask) -> None:
     """Security headers on every response; a fresh nonce for the page's one inline script."""
 
     @app.before_request
     def nonce() -> None:
         g.csp_nonce = secrets.token_urlsafe(16)
-        _signed_csrf_token()
+        sessions.sign_csrf_token()
 
     @app.context_processor
     def template_nonce() -> dict[str, Any]:
         if "csp_nonce" not in g:  # a request refused before `nonce` ran (a failed CSRF check)
             g.csp_nonce = secrets.token_urlsafe(16)
-        return {"cspNonce": g.csp_nonce, "csrf_token": _csrf_token}
+        return {"cspNonce": g.csp_nonce, "csrf_token": sessions.csrf_token}
 
     @app.after_request
     def headers(response: Response) -> Response:
