@@ -12,7 +12,7 @@ import json
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,13 +93,10 @@ class KpiValue:
     rag: str | None  # green, amber, red, or None without a target
 
 
-_UTC = ZoneInfo("UTC")
-
-
 def _moment(text: str) -> datetime:
     """A stored timestamp (UTC if it names no zone)."""
     moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=_UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class _Item:
@@ -381,7 +378,7 @@ class KpiCalculator:
     def _as_at(self, items: list[_Item], at: datetime, states: set[str]) -> list[_Item]:
         """The cases as they stood at `at`: their state and when they entered each, from the audit
         log for a case that has moved since; only those then in `states`, if given."""
-        since = at.astimezone(_UTC).isoformat()
+        since = at.astimezone(UTC).isoformat()
 
         def moved_since(item: _Item) -> bool:
             u = item.updated
@@ -390,18 +387,17 @@ class KpiCalculator:
             # stored in UTC as ISO text, which sorts as time does; anything else is parsed
             return u > since if u.endswith("+00:00") else _moment(u) > at
 
-        moved = [i for i in items if moved_since(i)]
-        if moved:
-            wanted = [i.case_id for i in moved if i.case_id not in self._moves]
-            if wanted:
-                found = self.store.state_changes(wanted)
-                for case_id in wanted:
-                    self._moves[case_id] = [
-                        (_moment(when), state) for when, state in found.get(case_id, [])
-                    ]
+        moved = {i.case_id for i in items if moved_since(i)}
+        wanted = [c for c in moved if c not in self._moves]
+        if wanted:
+            found = self.store.state_changes(wanted)
+            for case_id in wanted:
+                self._moves[case_id] = [
+                    (_moment(when), state) for when, state in found.get(case_id, [])
+                ]
         out = []
         for item in items:
-            if self._moves.get(item.case_id) and moved_since(item):
+            if item.case_id in moved and self._moves[item.case_id]:
                 item = item.as_at(at, self._moves[item.case_id])
                 if item is None:  # not yet in any state then
                     continue

@@ -44,6 +44,7 @@ class MeetingPack:
     agenda: list[KpiValue] = field(default_factory=list)
     spend: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
+    decision_form: str | None = None  # the form the meeting's decisions are recorded on
 
     @property
     def missing(self) -> list[ReturnStatus]:
@@ -91,7 +92,7 @@ def meeting_pack(
     # the meeting reviews what came in since the last one (or the three months before the first)
     window = Period("meeting", previous or shift_back(moment, tz), moment)
     label = f"{window.start:%-d %B %Y} to {window.end:%-d %B %Y}"
-    pack = MeetingPack(programme.id, occasion.label, when, label)
+    pack = MeetingPack(programme.id, occasion.label, when, label, decision_form=review.get("form"))
 
     cases = [r for r in store.programme_cases(programme.id)
              if r["workflow"] == review.get("workflow") and datetime.fromisoformat(r["created_at"]) <= moment]  # fmt: skip

@@ -223,6 +223,13 @@ def macro(name: str, params: dict[str, Any]) -> Markup:
     )
 
 
+def error_summary(items: list[dict[str, str]]) -> Markup:
+    """GOV.UK's "There is a problem" summary of these messages (`text`, `href`), or nothing."""
+    if not items:
+        return Markup()
+    return macro("error-summary", {"titleText": "There is a problem", "errorList": items})
+
+
 def component(name: str, params: dict[str, Any]) -> Markup:
     """A GOV.UK Frontend component's HTML for these parameters, rendered once and remembered.
 
@@ -259,9 +266,7 @@ def flashed_messages() -> Markup:
         return Markup()
     errors = [{"text": m, "href": "#main-content"} for c, m in flashed if c == "error"]
     notes = " ".join(m for c, m in flashed if c == "message")
-    html = Markup()
-    if errors:
-        html += macro("error-summary", {"titleText": "There is a problem", "errorList": errors})
+    html = error_summary(errors)
     if notes:
         html += macro("notification-banner", {"type": "success", "text": notes})
     return html

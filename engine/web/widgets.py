@@ -187,12 +187,7 @@ def answer_errors(fo: AnswersForm) -> Markup:
     items = [
         {"text": str(m), "href": "#main-content"} for m in getattr(fo, "page_errors", None) or []
     ]
-    items += error_list(fo)
-    if not items:
-        return banner
-    return banner + markup.macro(
-        "error-summary", {"titleText": "There is a problem", "errorList": items}
-    )
+    return banner + markup.error_summary(items + error_list(fo))
 
 
 def answer_fields(fo: AnswersForm, file_url: Any = None) -> Markup:

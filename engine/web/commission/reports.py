@@ -195,8 +195,7 @@ def meeting(pid: str, rid: str, number: int) -> str | Response:
     if request.args.get("format") == "csv":
         return Response(pack_csv(pack), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={pid}-{rid}-{number}.csv"})  # fmt: skip
-    review = next(r for r in programme.data["reviews"] if r["id"] == rid)
-    form = programme.forms.get(review.get("form", ""))
+    form = programme.forms.get(pack.decision_form or "")
     return render_template(
         "commission/meeting.html", programme=programme, pack=pack, rid=rid, number=number,
         decision_questions=form.questions() if form else {}, names=store().organisation_names(),
