@@ -90,5 +90,7 @@ def sign_csrf_token() -> None:
 
 def csrf_token() -> str:
     """The signed CSRF token for a page's form (templates call it as `csrf_token()`)."""
+    if "csrf_token" not in g:
+        sign_csrf_token()
     token = g.get("csrf_token")
     return token if token is not None else generate_csrf()

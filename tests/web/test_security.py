@@ -76,6 +76,22 @@ def test_security_headers_and_cookie_flags(tmp_path: Path, clock: Clock) -> None
     assert r.headers["Cache-Control"] == "no-store"
 
 
+def test_static_files_may_be_kept_by_browsers_pages_never(tmp_path: Path, clock: Clock) -> None:
+    browser = make_app(tmp_path, clock).test_client()
+    css = browser.get("/static/govuk/govuk-frontend.min.css")
+    assert css.status_code == 200
+    assert (
+        "max-age=86400" in css.headers["Cache-Control"]
+        and "no-store" not in css.headers["Cache-Control"]
+    )
+    assert css.headers["X-Content-Type-Options"] == "nosniff"  # security headers on files too
+    missing = browser.get(
+        "/static/govuk/govuk-frontend.min.nothing"
+    )  # a page, though under /static
+    assert missing.status_code == 404 and missing.headers["Cache-Control"] == "no-store"
+    assert len(missing.headers.getlist("Content-Security-Policy")) == 1
+
+
 def _zip(names: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:

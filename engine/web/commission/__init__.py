@@ -10,7 +10,7 @@ from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
 from ...assessment import RECOMMENDATIONS, describe_scale
-from .. import describe
+from .. import describe, headers
 from ..access import allow
 
 bp = Blueprint("commission", __name__, url_prefix="/commission")
@@ -30,6 +30,7 @@ def mermaid_static(filename: str) -> Response:
     """Mermaid's one-file browser build, which draws the workflow diagrams."""
     if filename != "mermaid.min.js":
         abort(404)
+    headers.cacheable()
     return send_from_directory(mermaid_dir(current_app), filename, max_age=86400)
 
 

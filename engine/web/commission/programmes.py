@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, render_template, request
+from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 
 from ...export import cases_csv
 from ...model import Programme
+from .. import headers
 from ..access import allow, current_actor
 from ..apply.answering import blank_form
 from ..services import engine, store
@@ -124,6 +125,6 @@ def workflow(pid: str, wf_id: str) -> str:
         abort(404)
     # Mermaid styles the SVG it draws with a <style> element and style attributes; scripts
     # stay locked to this site, only this page's styles are loosened (read by the CSP header).
-    g.csp_style = "'self' 'unsafe-inline'"
+    headers.allow_inline_styles()
     return render_template("commission/workflow.html", programme=programme, workflow=wf,
                            source=diagram.mermaid(programme, wf), rows=diagram.rows(programme, wf))  # fmt: skip
