@@ -10,9 +10,10 @@ stores the upload and answers `{name, size, id}`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from wtforms import (
     Field,
@@ -181,6 +182,34 @@ class AnswersForm(WTForm):
 
     questions: tuple[Question, ...] = ()
     field_names: ClassVar[dict[str, str]] = {}
+    _pattern: ClassVar[AnswersForm | None] = None
+
+    @classmethod
+    def new(cls, formdata: Any = None, data: Mapping[str, Any] | None = None) -> Self:
+        """A form as `cls(formdata=formdata, data=data)` makes it, its fields copied rather than built.
+
+        WTForms builds every field afresh for each form (binding, label, validators, flags):
+        most of a form page's form time, and none of it changes once built. So the first form of
+        a class is kept as a pattern; each new one copies its fields and processes its own data,
+        which is all WTForms does with them after building (and what sets every field's state).
+        """
+        pattern = cls.__dict__.get("_pattern")
+        if pattern is None:
+            pattern = cls(formdata=None)
+            if pattern.meta.csrf:  # a CSRF field's settings belong to one app: build as usual
+                return cls(formdata=formdata, data=data)
+            cls._pattern = pattern
+        form = object.__new__(cls)
+        form.__dict__.update(pattern.__dict__)
+        form.form_errors = []
+        form._fields = OrderedDict()
+        for name, field in pattern._fields.items():
+            copy = object.__new__(type(field))
+            copy.__dict__.update(field.__dict__)
+            form._fields[name] = copy
+            setattr(form, name, copy)
+        form.process(formdata, data=data)
+        return form
 
     def answer_fields(self) -> Iterable[tuple[Question, Field]]:
         """Each question with its field, in the order asked."""

@@ -126,3 +126,63 @@ def test_a_base_class_and_widgets_can_be_supplied() -> None:
     form = build_form([q("t", "text")], base=Base, widgets={"input": widget})()
     assert isinstance(form, Base)
     assert form.t() == "<input>" and called == ["t"]
+
+
+def _sample(question: Question) -> object:
+    """A saved answer of the question's type (every field kind gets a value to show)."""
+    options = [o["value"] for o in question.spec.get("options", [])]
+    return {
+        "yesno": True, "scale": int(question.spec.get("min", 1)), "date": "2022-01-31",
+        "money": 1200, "number": 3, "decimal": 2.5, "percent": 50,
+        "radios": options[0] if options else "", "select": options[0] if options else "",
+        "checkboxes": options[:2], "file": {"name": "accounts.pdf", "size": 2048, "id": "f1"},
+        "group": [{s.id: _sample(s) for s in question.questions}] * 2,
+    }.get(question.type, f"An answer to {question.id} <b>&</b>")  # fmt: skip
+
+
+def _posted(form: WTForm) -> MultiDict:
+    """What a browser would send for a form's answers (files and groups aside)."""
+    pairs = []
+    for field in form:
+        value = field.answer()
+        if isinstance(field, DateAnswer) and value:
+            pairs += [(field.name, part) for part in reversed(value.split("-"))]
+        elif isinstance(value, list) and not isinstance(field, GroupAnswer):
+            pairs += [(field.name, v) for v in value]
+        elif isinstance(value, str):
+            pairs.append((field.name, value))
+    return MultiDict(pairs)
+
+
+def _shown(form: WTForm) -> list[tuple[str, object, object, str]]:
+    """What a form shows and hands back: each field's name, data, raw data and HTML."""
+    out = []
+    for field in form:
+        html = "" if isinstance(field, GroupAnswer) else str(field())
+        out.append((field.name, field.data, field.raw_data, html))
+        if isinstance(field, GroupAnswer):
+            out.extend(x for entry in field.entries for x in _shown(entry.form))
+    return out
+
+
+def test_a_new_form_copied_from_its_pattern_is_the_one_wtforms_builds() -> None:
+    shipped = [load_programme(ROOT / "programmes" / f"{n}.yaml") for n in ("liverpool", "bradford", "llr_hubs")]  # fmt: skip
+    pages = [qs for p in shipped for form in p.forms.values() for _pid, _t, qs in form.pages]
+    assert len(pages) > 40
+    for questions in pages:
+        cls = build_form(questions)
+        saved = form_data(questions, {q.id: _sample(q) for q in questions})
+        typed = _posted(cls(data=saved))
+        for formdata, data in ((None, None), (None, saved), (typed, saved)):
+            assert _shown(cls.new(formdata, data)) == _shown(cls(formdata=formdata, data=data))
+
+
+def test_new_forms_share_no_state() -> None:
+    cls = build_form([q("g", "group", questions=[q("x", "text")]), q("t", "text")])
+    first = cls.new(MultiDict({"t": "typed"}))
+    first.g.append_entry()
+    first.t.errors = ["Enter an answer"]
+    first.validate()
+    second = cls.new(None, {"t": "saved"})
+    assert len(second.g.entries) == 1 and second.t.errors == () and second.t.data == "saved"
+    assert second.t is not first.t and second.g.entries[0] is not first.g.entries[0]

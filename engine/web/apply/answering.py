@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-from flask import url_for
+from flask import request, url_for
 from flask_wtf import FlaskForm
-from werkzeug.datastructures import FileStorage
+from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
 from ...errors import ActionRefused, AnswersInvalid, EngineError
 from ...forms import AnswersForm, FileAnswer, GroupAnswer, build_form, check_page, form_data
@@ -51,7 +51,7 @@ def blank_form(programme: Programme, form: Form, questions: list[Question], save
     """A page as saved so far (with one more empty item in group `add`, if asked)."""
     cls = form_class(programme, form, questions)
     kept = kept_formdata()
-    fo = cls(formdata=kept, data=form_data(questions, saved))
+    fo = cls.new(kept, form_data(questions, saved))
     fo.kept = kept is not None  # shown with a banner: typed before a sign-in, not saved yet
     fo.page_errors = []
     if add and add in cls.field_names:
@@ -69,7 +69,9 @@ def bind_page(view: CaseView, programme: Programme, form: Form, questions: list[
     answers questions, whoever fills it in.
     """
     actor = current_actor()
-    fo = form_class(programme, form, questions)()
+    fo = form_class(programme, form, questions).new(
+        CombinedMultiDict((request.files, request.form))
+    )
     fo.page_errors = []
     fo.show_saved(saved)
     fo.validate()
