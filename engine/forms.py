@@ -322,10 +322,12 @@ def form_data(questions: Iterable[Question], answers: Mapping[str, Any]) -> dict
 
 def visible_questions(form: Form, page_id: str, answers: Mapping[str, Any]) -> list[Question]:
     """The questions of a page the engine asks given the answers so far (its own show_if rule)."""
-    by_id = form.questions()
-    cel = {k: cel_value(by_id.get(k), v) for k, v in answers.items() if not _blank(v)}
     page = next(p for p in form.spec["pages"] if p["id"] == page_id)
     qs = next(qs for pid, _title, qs in form.pages if pid == page_id)
+    if not page.get("show_if") and not any(q.spec.get("show_if") for q in qs):
+        return list(qs)  # nothing on the page depends on other answers
+    by_id = form.questions()
+    cel = {k: cel_value(by_id.get(k), v) for k, v in answers.items() if not _blank(v)}
     return [q for q in qs if _visible(q, cel, page.get("show_if"))]
 
 

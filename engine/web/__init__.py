@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, abort, render_template, send_from_directory
+from flask import Flask, Response, abort, render_template, request, send_from_directory
 from flask.templating import Environment
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
@@ -86,6 +86,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SESSION_REFRESH_EACH_REQUEST=False,
         PERMANENT_SESSION_LIFETIME=8 * 60 * 60,
         WTF_CSRF_TIME_LIMIT=8 * 60 * 60,  # as long as a session: a long answer is not lost to it
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by `_check_csrf`, method first
         ASSETS=str(_assets_dir()),
         RESET_LINK_HOURS=2,
     )
@@ -118,6 +119,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["flashed_messages"] = markup.flashed_messages
     app.session_interface = sessions.CookieSessions()
     csrf.init_app(app)
+    _check_csrf(app)
     WTFormsHelpers(app)
     services.init_app(app)
     access.init_app(app)
@@ -146,6 +148,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return render_template("index.html")
 
     return app
+
+
+def _check_csrf(app: Flask) -> None:
+    """Every POST, PUT, PATCH or DELETE must carry the session's CSRF token (Flask-WTF checks it).
+
+    Flask-WTF's own hook (off: WTF_CSRF_CHECK_DEFAULT) looks up the view's exemptions before
+    the method, on every page read; there are no exemptions here, and reads need no token.
+    """
+
+    @app.before_request
+    def check_csrf() -> None:
+        if request.method in app.config["WTF_CSRF_METHODS"] and app.config["WTF_CSRF_ENABLED"]:
+            csrf.protect()
 
 
 def _security(app: Flask) -> None:

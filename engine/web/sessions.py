@@ -10,6 +10,8 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+_PLAIN = (str, int, float, bool, type(None))
+
 
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signer built once per key rather than twice a request,
@@ -46,12 +48,19 @@ class CookieSessions(SecureCookieSessionInterface):
                 return self.session_class()
             if len(checked) > 10_000:  # one entry per recently active visitor; a bound on memory
                 checked.clear()
-            # Kept as text: each request gets its own copy of the data to change.
-            known = checked[val] = (int(signed_at.timestamp()), self.serializer.dumps(data))
+            # Each request gets its own copy of the data to change: the session copies the dict,
+            # which is enough when every value is a plain one (a signed-in session); anything
+            # else is decoded afresh from the text each time.
+            flat = all(type(v) in _PLAIN for v in data.values())
+            known = checked[val] = (
+                int(signed_at.timestamp()),
+                data if flat else self.serializer.dumps(data),
+            )
         age = int(time.time()) - known[0]
         if age > max_age or age < 0:  # as itsdangerous: expired, or signed in the future
             return self.session_class()
-        return self.session_class(self.serializer.loads(known[1]))
+        kept = known[1]
+        return self.session_class(kept if isinstance(kept, dict) else self.serializer.loads(kept))
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Set the cookie only when the session changed (sessions are not refreshed on each request)."""

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
 
 
@@ -53,3 +53,20 @@ def test_forms_still_post_with_the_token_of_an_earlier_page(
     r = browser.post("/auth/sign-out", data={"csrf_token": token})
     assert r.status_code == 302
     assert browser.get("/apply/applications").status_code == 302  # signed out
+
+
+def test_a_change_to_one_requests_session_is_not_seen_by_the_next_with_the_same_cookie(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    browser = applicant()
+    assert browser.get("/apply/applications").status_code == 200
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = f"{name}={browser.get_cookie(name).value}"
+    opened = []
+    for _ in range(3):  # the first decodes the cookie, the others reuse what was checked
+        with app.test_request_context(headers={"Cookie": cookie}):
+            session = app.session_interface.open_session(app, request)
+            opened.append(dict(session))
+            session["user_id"] = -1
+            session["_flashes"] = [("message", "Saved")]
+    assert opened[0]["user_id"] != -1 and opened[0] == opened[1] == opened[2]
