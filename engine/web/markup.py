@@ -26,13 +26,15 @@ def _text(part: dict[str, Any] | None) -> str:
 
 
 def _classes(*names: str | None) -> str:
-    return " ".join(n for n in names if n)
+    return " ".join(filter(None, names))
 
 
 def _attrs(attributes: dict[str, Any] | None) -> str:
     """Extra attributes, as the macros' govukAttributes: True → bare name, False/None → left out."""
+    if not attributes:
+        return ""
     out = []
-    for name, value in (attributes or {}).items():
+    for name, value in attributes.items():
         if value is None or value is False:
             continue
         out.append(f" {escape(name)}" if value is True else f' {escape(name)}="{escape(value)}"')
@@ -62,7 +64,7 @@ def error(field_id: str, params: dict[str, Any]) -> tuple[str, str | None]:
 
 
 def _described(*ids: str | None) -> str:
-    joined = " ".join(i for i in ids if i)
+    joined = " ".join(filter(None, ids))
     return f' aria-describedby="{joined}"' if joined else ""
 
 
@@ -82,16 +84,21 @@ def text_input(params: dict[str, Any]) -> Markup:
     hint_html, hid = hint(fid, params)
     error_html, eid = error(fid, params)
     cls = _classes("govuk-input", params.get("classes"), "govuk-input--error" if eid else None)
-    tag = f'<input class="{cls}" id="{fid}" name="{escape(params["name"])}" type="{params.get("type", "text")}"'
-    if params.get("spellcheck") in (True, False):
-        tag += f' spellcheck="{str(params["spellcheck"]).lower()}"'
-    if params.get("value") is not None:  # the macro writes value="" too
-        tag += f' value="{escape(params["value"])}"'
-    tag += _described(hid, eid)
+    parts = [f'<input class="{cls}" id="{fid}" name="{escape(params["name"])}" type="{params.get("type", "text")}"']  # fmt: skip
+    spellcheck = params.get("spellcheck")
+    if spellcheck is True or spellcheck is False:
+        parts.append(f' spellcheck="{str(spellcheck).lower()}"')
+    value = params.get("value")
+    if value is not None:  # the macro writes value="" too
+        parts.append(f' value="{escape(value)}"')
+    if hid or eid:
+        parts.append(_described(hid, eid))
     for name in ("autocomplete", "inputmode"):
         if params.get(name):
-            tag += f' {name}="{escape(params[name])}"'
-    tag += _attrs(params.get("attributes")) + ">"
+            parts.append(f' {name}="{escape(params[name])}"')
+    parts.append(_attrs(params.get("attributes")))
+    parts.append(">")
+    tag = "".join(parts)
     prefix, suffix = params.get("prefix"), params.get("suffix")
     if prefix or suffix:
         before = f'<div class="govuk-input__prefix" aria-hidden="true">{_text(prefix)}</div>' if prefix else ""  # fmt: skip
