@@ -6,10 +6,11 @@ workers each: a bare Flask "hello" route, and `create_app` on a database seeded 
 - the bare "hello" route;
 - a form page GET: the demo applicant's "Contact for this application" page, signed in;
 - a form POST: saving that page as a draft ("Save and come back later", CSRF token and all).
-Target: the form GET reaches at least 40% of the bare route's rate.
+Target: the form GET reaches at least 40% of the bare route's rate, judged by the median over
+rounds of each round's GET rate against the hello rate measured just before it.
 
 Every loop is bounded (REQUESTS requests or SECONDS seconds, whichever comes first; ROUNDS
-rounds) and the servers are stopped at the end. The load comes from CLIENTS threads of this process, on the
+short rounds, so the machine's drift falls on the routes alike) and the servers are stopped at the end. The load comes from CLIENTS threads of this process, on the
 same 2-core machine as the 4 workers, for all three routes alike.
 """
 
@@ -36,9 +37,9 @@ PASSWORD = "bench-password-1234"
 APPLICANT = "applicant@example.org"
 EOI = "liverpool_expression_of_interest"
 CLIENTS = 4  # concurrent connections: enough to keep 2 workers busy
-ROUNDS = 3  # the three routes in turn, ROUNDS times: the median of each, so drift hits all alike
-REQUESTS = 2000  # at most, per route and round
-SECONDS = 4.0  # at most, per route and round
+ROUNDS = 12  # the three routes in turn, ROUNDS short times, so drift hits all alike
+REQUESTS = 1000  # at most, per route and round
+SECONDS = 1.5  # at most, per route and round
 WARM_UP = 50
 TARGET = 0.40
 
@@ -227,11 +228,15 @@ def main() -> None:
                 stop(server)
 
     hello, form_get, form_post = (statistics.median(rates[k]) for k in ("hello", "get", "post"))
-    ratio = form_get / hello
+    # each round's GET against the hello measured just before it: the machine's drift between
+    # rounds (a third on this VM) falls on both alike
+    ratios = [g / h for g, h in zip(rates["get"], rates["hello"], strict=True)]
+    ratio = statistics.median(ratios)
     print(f"gunicorn, 2 sync workers, SQLite; {CLIENTS} client connections on 127.0.0.1; median of "
-          f"{ROUNDS} rounds of at most {REQUESTS} requests or {SECONDS:.0f} s per route")  # fmt: skip
+          f"{ROUNDS} rounds of at most {REQUESTS} requests or {SECONDS:g} s per route")  # fmt: skip
     print(f"  bare Flask 'hello' route: {hello:7.0f} requests/s")
-    print(f"  form page GET:            {form_get:7.0f} requests/s ({ratio:.0%} of the bare route)")
+    print(f"  form page GET:            {form_get:7.0f} requests/s ({ratio:.0%} of the bare route; "
+          f"{min(ratios):.0%}-{max(ratios):.0%} by round)")  # fmt: skip
     print(f"  form POST (save a draft): {form_post:7.0f} requests/s ({form_post / hello:.0%})")
     met = ratio >= TARGET
     print(f"form GET at {ratio:.0%} of the bare route: target {TARGET:.0%}", "met" if met else "NOT met")  # fmt: skip

@@ -55,6 +55,27 @@ def _secret_key(db_path: str) -> str:
     return path.read_text().strip()
 
 
+class _App(Flask):
+    """Flask, remembering which views and hooks are plain functions.
+
+    Flask asks `inspect` whether each view, hook and context processor is a coroutine on every
+    request (a dozen a page); the answer for a function never changes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plain: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """The function as Flask would run it (an `async def` one wrapped), worked out once."""
+        known = self._plain.get(func)
+        if known is None:
+            if len(self._plain) > 10_000:  # a bound on memory; views and hooks are a few hundred
+                self._plain.clear()
+            known = self._plain[func] = super().ensure_sync(func)
+        return known
+
+
 class _Templates(Environment):
     """Flask's Jinja environment with each template's globals in one flat dict.
 
@@ -70,7 +91,7 @@ class _Templates(Environment):
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings: DATABASE, CLOCK (a callable returning now), UPLOAD_FOLDER, SECRET_KEY…"""
-    app = Flask(__name__, static_folder=None, instance_relative_config=True)
+    app = _App(__name__, static_folder=None, instance_relative_config=True)
     app.jinja_environment = _Templates
     app.config.from_mapping(
         DATABASE=os.environ.get("COMMISSION_DB", "var/commission.db"),
