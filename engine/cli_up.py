@@ -34,17 +34,7 @@ def up(db_path: Path, host: str, port: int, outbox: Path) -> None:
     """
     os.environ.setdefault("COMMISSION_NOW", DEMO_NOW)
     credentials = db_path.with_name(db_path.name + ".credentials.txt")
-    if not db_path.exists():
-        from .web.demo import seed
-
-        password = os.environ.get("COMMISSION_DEMO_PASSWORD") or f"demo-{secrets.token_urlsafe(9)}"
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-        done = seed(db_path, Path("demo/seed.yaml"), password)
-        lines = [f"  {email}" for email in done["users"]]
-        credentials.write_text(
-            "\n".join(["demo people:", *lines, f"demo password: {password}", ""]), "utf-8"
-        )
-        credentials.chmod(0o600)  # a demo password, but still nobody else's to read
+    prepare(db_path, credentials)
     click.echo(f"Demo database {db_path}, as if it were {os.environ['COMMISSION_NOW']}")
     if credentials.exists():
         click.echo(credentials.read_text("utf-8").rstrip())
@@ -68,3 +58,25 @@ def up(db_path: Path, host: str, port: int, outbox: Path) -> None:
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
+
+
+def prepare(db_path: Path, credentials: Path) -> None:
+    """Seed the demo database if there is none; bring one made by an older version up to date."""
+    if db_path.exists():
+        from .store import Store
+
+        # the demo's own database: upgraded in place rather than refused at start-up
+        applied = Store(db_path, check=False).upgrade()
+        if applied:
+            click.echo(f"Upgraded {db_path} to schema {applied[-1]}.")
+        return
+    from .web.demo import seed
+
+    password = os.environ.get("COMMISSION_DEMO_PASSWORD") or f"demo-{secrets.token_urlsafe(9)}"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    done = seed(db_path, Path("demo/seed.yaml"), password)
+    lines = [f"  {email}" for email in done["users"]]
+    credentials.write_text(
+        "\n".join(["demo people:", *lines, f"demo password: {password}", ""]), "utf-8"
+    )
+    credentials.chmod(0o600)  # a demo password, but still nobody else's to read

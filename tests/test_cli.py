@@ -194,3 +194,18 @@ def test_a_liverpool_expression_of_interest_through_the_command_line(
         eligibility["income_over_750k"] == "not_met"
         and eligibility["established_12_months"] == "met"
     )
+
+
+def test_the_run_command_upgrades_a_demo_database_left_by_an_older_version(tmp_path: Path) -> None:
+    import sqlite3
+
+    from engine.cli_up import prepare
+    from engine.store import MIGRATIONS, SCHEMA_VERSION, Store
+
+    db = tmp_path / "demo.db"
+    with sqlite3.connect(db) as old:  # as the engine one schema back left it
+        for migration in MIGRATIONS[:-1]:
+            old.executescript(migration)
+        old.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+    prepare(db, tmp_path / "demo.db.credentials.txt")
+    assert Store(db).schema_version() == SCHEMA_VERSION  # opens without asking for an upgrade
