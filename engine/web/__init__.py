@@ -19,8 +19,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
+from ..assessment import RECOMMENDATIONS, describe_scale
 from ..errors import NotFound, NotPermitted
-from . import access, headers, markup, services, sessions
+from . import access, describe, headers, markup, services, sessions, widgets
 from .access import allow
 from .demo import upload_folder
 from .headers import SecurityHeaders
@@ -135,9 +136,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.globals["govukRebrand"] = False  # the template asks; the classic look for now
-    app.jinja_env.globals["page_chrome"] = markup.page_chrome
-    app.jinja_env.globals["flashed_messages"] = markup.flashed_messages
+    _template_globals(app)
     app.session_interface = sessions.CookieSessions()
     csrf.init_app(app)
     _check_csrf(app)
@@ -169,6 +168,23 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         return render_template("index.html")
 
     return app
+
+
+def _template_globals(app: Flask) -> None:
+    """What every audience's templates call: page chrome, answer fields, answers shown back."""
+    app.jinja_env.globals.update(
+        govukRebrand=False,  # the GOV.UK template asks; the classic look for now
+        page_chrome=markup.page_chrome,
+        flashed_messages=markup.flashed_messages,
+        params_for=widgets.params_for,
+        answer_fields=widgets.answer_fields,
+        answer_errors=widgets.answer_errors,
+        show_answer=describe.show_answer,
+        money=describe.money,
+        when=describe.when,
+        describe_scale=describe_scale,
+        recommendations=RECOMMENDATIONS,
+    )
 
 
 def _check_csrf(app: Flask) -> None:

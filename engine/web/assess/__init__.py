@@ -6,27 +6,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from ...assessment import RECOMMENDATIONS, describe_scale
 from ...errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
-from .. import describe
 from ..access import allow, current_actor
 from ..casework import sheets
 from ..commission.cases import answered_forms, staff_forms
 from ..services import engine, store
 
 bp = Blueprint("assess", __name__, url_prefix="/assess")
-
-
-@bp.record_once
-def setup(state: BlueprintSetupState) -> None:
-    """What the templates call."""
-    state.app.jinja_env.globals.update(
-        show_answer=describe.show_answer, money=describe.money, when=describe.when,
-        describe_scale=describe_scale, recommendations=RECOMMENDATIONS,
-    )  # fmt: skip
 
 
 @bp.get("/")

@@ -9,8 +9,7 @@ from flask import Blueprint, Flask, abort, current_app, send_from_directory
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from ...assessment import RECOMMENDATIONS, describe_scale
-from .. import describe, headers
+from .. import headers
 from ..access import allow
 
 bp = Blueprint("commission", __name__, url_prefix="/commission")
@@ -36,16 +35,9 @@ def mermaid_static(filename: str) -> Response:
 
 @bp.record_once
 def setup(state: BlueprintSetupState) -> None:
-    """Mermaid's script at /static/mermaid/, and what the templates call."""
+    """Mermaid's script at /static/mermaid/."""
     state.app.add_url_rule(
         "/static/mermaid/<path:filename>", "mermaid_static", mermaid_static, methods=["GET"]
-    )
-    state.app.jinja_env.globals.update(
-        show_answer=describe.show_answer,
-        money=describe.money,
-        when=describe.when,
-        describe_scale=describe_scale,
-        recommendations=RECOMMENDATIONS,
     )
 
 
