@@ -195,10 +195,9 @@ class AnswersForm(WTForm):
         """
         pattern = cls.__dict__.get("_pattern")
         if pattern is None:
-            pattern = cls(formdata=None)
-            if pattern.meta.csrf:  # a CSRF field's settings belong to one app: build as usual
-                return cls(formdata=formdata, data=data)
-            cls._pattern = pattern
+            pattern = cls._pattern = cls(formdata=None)
+        if pattern.meta.csrf:  # a CSRF field's settings belong to one app: build as usual
+            return cls(formdata=formdata, data=data)
         form = object.__new__(cls)
         form.__dict__.update(pattern.__dict__)
         form.form_errors = []

@@ -191,13 +191,13 @@ def _check_csrf(app: Flask) -> None:
     """Every POST, PUT, PATCH or DELETE must carry the session's CSRF token (Flask-WTF checks it).
 
     Flask-WTF's own hook (off: WTF_CSRF_CHECK_DEFAULT) looks up the view's exemptions before
-    the method, on every page read; there are no exemptions here, and reads need no token.
+    the method, on every page read; reads need no token, so this looks at the method first.
     """
 
     @app.before_request
     def check_csrf() -> None:
         if request.method in app.config["WTF_CSRF_METHODS"] and app.config["WTF_CSRF_ENABLED"]:
-            csrf.protect()
+            csrf.protect(apply_exemptions=True)  # a view marked `csrf.exempt` stays exempt
 
 
 def _security(app: Flask) -> None:

@@ -58,9 +58,10 @@ class SecurityHeaders:
 
 def nonce() -> str:
     """This request's nonce for the page's inline script (one is made if the wrapper did not run)."""
-    return request.environ.get(NONCE) or request.environ.setdefault(
-        NONCE, secrets.token_urlsafe(16)
-    )
+    nonce = request.environ.get(NONCE)
+    if nonce is None:
+        nonce = request.environ[NONCE] = secrets.token_urlsafe(16)
+    return nonce
 
 
 def allow_inline_styles() -> None:

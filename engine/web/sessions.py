@@ -59,8 +59,10 @@ class CookieSessions(SecureCookieSessionInterface):
         age = int(time.time()) - known[0]
         if age > max_age or age < 0:  # as itsdangerous: expired, or signed in the future
             return self.session_class()
-        kept = known[1]
-        return self.session_class(kept if isinstance(kept, dict) else self.serializer.loads(kept))
+        stored = known[1]
+        return self.session_class(
+            stored if isinstance(stored, dict) else self.serializer.loads(stored)
+        )
 
     def save_session(self, app: Flask, session: Any, response: Response) -> None:
         """Set the cookie only when the session changed (sessions are not refreshed on each request)."""
@@ -74,7 +76,7 @@ class CookieSessions(SecureCookieSessionInterface):
 _SIGNED: dict[tuple[str, str], tuple[int, str]] = {}
 
 
-def sign_csrf_token() -> None:
+def _sign_csrf_token() -> None:
     """This session's signed CSRF token, signed at most once a second per session.
 
     Flask-WTF signs the session's token afresh on every page (a new serializer and key
@@ -100,6 +102,6 @@ def sign_csrf_token() -> None:
 def csrf_token() -> str:
     """The signed CSRF token for a page's form (templates call it as `csrf_token()`)."""
     if "csrf_token" not in g:
-        sign_csrf_token()
+        _sign_csrf_token()
     token = g.get("csrf_token")
     return token if token is not None else generate_csrf()
