@@ -24,21 +24,26 @@ from yaml.events import (
     SequenceStartEvent,
     StreamEndEvent,
 )
+from yaml.parser import Parser
+from yaml.reader import Reader
+from yaml.scanner import Scanner
 
 from .errors import Problem
+
+
+class _PyLoader(Reader, Scanner, Parser):
+    """PyYAML's pure-Python parser, for machines whose PyYAML has no libyaml."""
+
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
 
 try:  # libyaml's parser is much faster; the values are built by our code either way
     from yaml._yaml import CParser as _Loader
 except ImportError:  # pragma: no cover - PyYAML without libyaml
-    from yaml.parser import Parser
-    from yaml.reader import Reader
-    from yaml.scanner import Scanner
-
-    class _Loader(Reader, Scanner, Parser):  # type: ignore[no-redef]
-        def __init__(self, stream: str) -> None:
-            Reader.__init__(self, stream)
-            Scanner.__init__(self)
-            Parser.__init__(self)
+    _Loader = _PyLoader  # type: ignore[misc, assignment]
 
 
 MAX_BYTES = 2 * 1024 * 1024  # a programme file is tens of kilobytes; refuse before parsing
@@ -311,6 +316,10 @@ def read_yaml(fname: str, data: bytes) -> tuple[Any, Positions, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         pos = _pos(mark) if mark is not None else Pos(1, 1)
         raw = f"{exc.problem or ''}".strip()
+        if "nesting depth" in raw or "nesting depth" in f"{exc.context or ''}":
+            # newer libyaml builds refuse deep nesting themselves, before our builder reaches
+            # MAX_DEPTH; it is the same mistake, so it gets the same code.
+            return fail(pos, "too-deep", f"values are nested more than {MAX_DEPTH} deep")
         if "'\\t'" in raw or "\\t" in raw or (mark is not None and _char_at(text, pos) == "\t"):
             return fail(pos, "yaml-tab", "a tab character is used for indentation; use spaces")
         context = f" {exc.context}" if exc.context else ""

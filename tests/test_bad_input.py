@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from engine import yaml_source
 from engine.loader import Linter
 from engine.yaml_source import MAX_BYTES, read_yaml
 
@@ -65,10 +68,17 @@ def test_a_byte_order_mark_non_utf8_and_empty_file_are_each_positioned(tmp_path:
     assert [(p.line, p.col, p.code) for p in lint(tmp_path, b"")] == [(1, 1, "empty-file")]
 
 
-def test_deep_nesting_is_refused_not_recursed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parser", ["libyaml", "python"])
+def test_deep_nesting_is_refused_not_recursed(
+    tmp_path: Path, parser: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Whichever parser PyYAML has, and whether or not its libyaml refuses deep nesting itself,
+    # the commissioner is told the same thing at the line where the nesting is.
+    if parser == "python":
+        monkeypatch.setattr(yaml_source, "_Loader", yaml_source._PyLoader)
     raw = b"id: x\nname: " + b"[" * 100_000 + b"]" * 100_000 + b"\n"
     problems = lint(tmp_path, raw)
-    assert [p.code for p in problems] == ["too-deep"]
+    assert [(p.code, p.line) for p in problems] == [("too-deep", 2)]
 
 
 def test_a_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
