@@ -75,5 +75,9 @@ class StaleCase(EngineError):
     """The case changed after the actor looked at it; their action was not taken."""
 
 
+class EmailTaken(EngineError):
+    """An account already uses this email address."""
+
+
 class DatabaseError(EngineError):
     """The database cannot be used as it is: busy, read-only, or from another version."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .dates import Span
+from engine.dates import Span
 
 
 @dataclass(frozen=True)

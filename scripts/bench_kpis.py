@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.kpis import KpiCalculator, period_of  # noqa: E402
+from engine.reporting.kpis import KpiCalculator, period_of  # noqa: E402
 from engine.runtime import Engine  # noqa: E402
 
 CASES = 100_000

@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.notify import FileBackend, deliver  # noqa: E402
 from engine.runtime import Engine  # noqa: E402
-from engine.scheduler import sweep  # noqa: E402
+from engine.scheduler.delivery import FileBackend, deliver  # noqa: E402
+from engine.scheduler.sweeper import sweep  # noqa: E402
 
 CASES = 100_000
 ROWS = 1_000_000

@@ -16,7 +16,7 @@ CHILD = r"""
 import json, time
 t0 = time.perf_counter()
 from pathlib import Path
-from engine.loader import Linter
+from engine.definition.loader import Linter
 t1 = time.perf_counter()
 linter = Linter()
 problems = 0

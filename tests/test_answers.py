@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.answers import check_form, check_value
+from engine.forms.answers import check_form, check_value
 from engine.model import Form, Question
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.assessment import check_sheet, describe_scale, moderate, weighted_score
+from engine.runtime.assessment import check_sheet, describe_scale, moderate, weighted_score
 
 NEED = {
     "id": "need",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine import yaml_source
-from engine.loader import Linter
-from engine.yaml_source import MAX_BYTES, read_yaml
+from engine.definition import yaml_source
+from engine.definition.loader import Linter
+from engine.definition.yaml_source import MAX_BYTES, read_yaml
 
 
 def lint(tmp_path: Path, raw: bytes) -> list:

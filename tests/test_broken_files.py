@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.loader import Linter
+from engine.definition.loader import Linter
 
 from .conftest import EXAMPLE
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from engine.charts import Point, Series, Share, bar_chart, line_chart, share_chart
+from engine.reporting.charts import Point, Series, Share, bar_chart, line_chart, share_chart
 
 SVG = "{http://www.w3.org/2000/svg}"
 

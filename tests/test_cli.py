@@ -199,7 +199,7 @@ def test_a_liverpool_expression_of_interest_through_the_command_line(
 def test_the_run_command_upgrades_a_demo_database_left_by_an_older_version(tmp_path: Path) -> None:
     import sqlite3
 
-    from engine.cli_up import prepare
+    from engine.cli.up import prepare
     from engine.store import MIGRATIONS, SCHEMA_VERSION, Store
 
     db = tmp_path / "demo.db"

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.demographics import (
+from engine.model import Question
+from engine.reporting.demographics import (
     Person,
     age_on,
     band_labels,
@@ -18,7 +19,6 @@ from engine.demographics import (
     hidden_keys,
     postcode_district,
 )
-from engine.model import Question
 from engine.runtime import Engine
 
 from .conftest import EXAMPLE

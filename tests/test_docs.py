@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.docs import render_reference
-from engine.loader import Linter
+from engine.definition.docs import render_reference
+from engine.definition.loader import Linter
 
 from .conftest import EXAMPLE, ROOT
 
@@ -31,7 +31,9 @@ def _properties(schema: dict, path: str = ""):
 
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_every_property_has_a_description_and_typos_are_caught(name: str) -> None:
-    schema = json.loads((ROOT / "engine" / "schemas" / f"{name}.schema.json").read_text())
+    schema = json.loads(
+        (ROOT / "engine" / "definition" / "schemas" / f"{name}.schema.json").read_text()
+    )
     objects = [schema, *schema["$defs"].values()]
     for obj in objects:
         for key, sub in _properties(obj):
@@ -51,7 +53,9 @@ def test_every_property_has_a_description_and_typos_are_caught(name: str) -> Non
 @pytest.mark.parametrize("name", SCHEMAS)
 def test_every_key_appears_in_the_reference(name: str) -> None:
     text = render_reference(EXAMPLE)
-    schema = json.loads((ROOT / "engine" / "schemas" / f"{name}.schema.json").read_text())
+    schema = json.loads(
+        (ROOT / "engine" / "definition" / "schemas" / f"{name}.schema.json").read_text()
+    )
     for obj in [schema, *schema["$defs"].values()]:
         for key, _sub in _properties(obj):
             assert f"| `{key.rsplit('.', 1)[-1]}` |" in text, key

@@ -12,9 +12,9 @@ import pytest
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
+from engine.definition.loader import load_programme
 from engine.errors import EngineError
-from engine.export import cases_csv, grants_360, records_csv
-from engine.loader import load_programme
+from engine.reporting.export import cases_csv, grants_360, records_csv
 
 from .conftest import ROOT
 from .test_kpis import Data, at

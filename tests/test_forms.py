@@ -5,8 +5,9 @@ from __future__ import annotations
 from werkzeug.datastructures import MultiDict
 from wtforms import Form as WTForm
 
-from engine.answers import check_form, check_value
-from engine.forms import (
+from engine.definition.loader import load_programme
+from engine.forms.answers import check_form, check_value
+from engine.forms.classes import (
     ChoiceAnswer,
     DateAnswer,
     FileAnswer,
@@ -20,7 +21,6 @@ from engine.forms import (
     form_data,
     visible_questions,
 )
-from engine.loader import load_programme
 from engine.model import Form, Question
 
 from .conftest import ROOT

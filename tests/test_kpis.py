@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.kpis import KpiCalculator, period_of, rag, suppress
+from engine.reporting.kpis import KpiCalculator, period_of, rag, suppress
 from engine.runtime import Engine
 
 from .conftest import ROOT
@@ -201,7 +201,7 @@ def returns_kpi(**spec: object) -> dict[str, object]:
 def test_filters_see_exactly_what_each_return_and_case_holds(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, few_cases: int
 ) -> None:
-    monkeypatch.setattr("engine.kpis._FEW_CASES", few_cases)
+    monkeypatch.setattr("engine.reporting.kpis._FEW_CASES", few_cases)
     d = Data(tmp_path, "liverpool.yaml")
     upload = {"id": "u1", "name": "receipts.pdf"}
     d.case("contract", "delivering", "org_a", forms={RETURN: [

@@ -12,7 +12,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.loader import Linter, default_forms_dir
+from engine.definition.loader import Linter, default_forms_dir
 
 from .conftest import EXAMPLE, PROGRAMMES
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import NotFound
-from engine.meetings import meeting_pack, pack_csv
+from engine.reporting.meetings import meeting_pack, pack_csv
 
 from .test_kpis import Data, at
 

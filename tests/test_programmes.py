@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
-from engine.loader import load_programme
+from engine.definition.loader import load_programme
 
 from .conftest import PROGRAMMES, ROOT
 

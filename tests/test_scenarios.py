@@ -139,7 +139,7 @@ class Journey:
         if "actions" in step:
             return e.actions(case, actor)
         if "sweep" in step:  # the scheduler's sweep, at the journey's frozen time
-            from engine.scheduler import sweep
+            from engine.scheduler.sweeper import sweep
 
             return sweep(e)
         if "service_levels" in step:

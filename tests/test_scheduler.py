@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.loader import load_programme
-from engine.notify import FileBackend, deliver
-from engine.planner import dry_run
+from engine.definition.loader import load_programme
 from engine.runtime import Actor, Engine
-from engine.scheduler import sweep
+from engine.scheduler.delivery import FileBackend, deliver
+from engine.scheduler.sweeper import sweep
+from engine.timeline.planner import dry_run
 
 from .conftest import EXAMPLE, ROOT
 
@@ -78,7 +78,7 @@ def test_llr_reviews_every_6_weeks_and_6_months_from_a_baseline() -> None:
         if i.kind == "service_level" and i.rule == "outcomes_reviewed_within_6_weeks"
     ]
     assert [i.due.astimezone(LONDON).date().isoformat() for i in review_checks] == ["2017-11-13"]
-    from engine.schedule import occasions
+    from engine.timeline.occasions import occasions
 
     reviews = {r["id"]: r for r in llr.data["reviews"]}
     events = {"trigger:record_baseline": baseline}
@@ -179,7 +179,7 @@ def test_sweeping_twice_or_with_two_sweepers_sends_each_reminder_once(
     other = Engine(tmp_path / "s.db", clock=clock)  # a second scheduler process on the same file
     rows = e.store.due_reminders(clock.now.astimezone(UTC).isoformat(), 100)
     # interleave: each sweeper handles rows the other may already have done
-    from engine.scheduler import SweepResult, handle
+    from engine.scheduler.sweeper import SweepResult, handle
 
     first, second = SweepResult(), SweepResult()
     for row in rows:
@@ -199,7 +199,7 @@ import os, sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from engine.runtime import Engine
-from engine.scheduler import sweep
+from engine.scheduler.sweeper import sweep
 from engine.store import Store
 count = {"n": 0}
 real = Store.queue_message
@@ -281,7 +281,7 @@ def test_after_downtime_useful_reminders_go_late_and_stale_ones_are_skipped(
 
 
 def test_message_templates_cannot_reach_python_internals() -> None:
-    from engine.scheduler import _render
+    from engine.scheduler.sweeper import _render
 
     hostile = "{{ ''.__class__.__mro__[1].__subclasses__() }}"
     assert "subclasses" in _render(

@@ -19,13 +19,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
-from ..assessment import RECOMMENDATIONS, describe_scale
-from ..errors import NotFound, NotPermitted
-from . import access, describe, headers, markup, services, sessions, widgets
-from .access import allow
-from .demo import upload_folder
-from .headers import SecurityHeaders
-from .kept import keep_posted
+from engine.errors import NotFound, NotPermitted
+from engine.runtime.assessment import RECOMMENDATIONS, describe_scale
+from engine.web import access, describe, headers, markup, services, sessions, widgets
+from engine.web.access import allow
+from engine.web.demo import upload_folder
+from engine.web.headers import SecurityHeaders
+from engine.web.kept import keep_posted
 
 ROOT = Path(__file__).resolve().parents[2]
 csrf = CSRFProtect()
@@ -147,17 +147,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _assets(app)
     _errors(app)
 
-    from . import auth
-    from .apply import bp as apply_bp
+    from engine.web import auth
+    from engine.web.apply import bp as apply_bp
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(apply_bp)
-    from .assess import bp as assess_bp
-    from .commission import bp as commission_bp
+    from engine.web.assess import bp as assess_bp
+    from engine.web.commission import bp as commission_bp
 
     app.register_blueprint(commission_bp)
     app.register_blueprint(assess_bp)
-    from .casework import bp as casework_bp
+    from engine.web.casework import bp as casework_bp
 
     app.register_blueprint(casework_bp)
 

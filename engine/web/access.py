@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 
-from ..runtime import Actor
-from .kept import keep_posted
-from .services import store
+from engine.runtime import Actor
+from engine.web.kept import keep_posted
+from engine.web.services import store
 
 AUDIENCES = ("public", "signed_in", "applicant", "assessor", "commissioner", "caseworker")
 F = TypeVar("F", bound=Callable[..., Any])

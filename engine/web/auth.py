@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -28,8 +27,9 @@ from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
-from .access import allow, safe_next, sign_in
-from .services import now, store
+from engine.errors import EmailTaken
+from engine.web.access import allow, safe_next, sign_in
+from engine.web.services import now, store
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 MIN_PASSWORD = 10
@@ -141,7 +141,7 @@ def register() -> Any:
                 st.ensure_organisation(org, form.organisation.data.strip(), stamp)
                 user_id = st.create_user(form.email.data, generate_password_hash(form.password.data),
                                          form.name.data.strip(), "applicant", org, stamp)  # fmt: skip
-        except sqlite3.IntegrityError:
+        except EmailTaken:
             form.email.errors = ["An account already uses this email address: sign in, or reset your password"]  # fmt: skip
         else:
             user = st.user(user_id)
@@ -256,7 +256,7 @@ def organisation() -> Any:
         try:
             with st.transaction():
                 user_id = st.create_user(form.email.data, None, form.name.data.strip(), "applicant", org, now().isoformat())  # fmt: skip
-        except sqlite3.IntegrityError:
+        except EmailTaken:
             form.email.errors = ["An account already uses this email address"]
         else:
             colleague = st.user(user_id)

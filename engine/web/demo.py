@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from werkzeug.security import generate_password_hash
 
-from ..runtime import Actor, Engine
-from ..store import Store
+from engine.runtime import Actor, Engine
+from engine.store import Store
 
 # a minimal, valid PDF: what a demo "upload" holds
 _PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # fmt: skip

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from ..model import Programme, Question, Transition, Workflow
-from ..rules import compile_expression
-from ..runtime import CaseView, Engine
+from engine.model import Programme, Question, Transition, Workflow
+from engine.rules import compile_expression
+from engine.runtime import CaseView, Engine
 
 
 def money(n: Any) -> str:

@@ -20,7 +20,7 @@ from flask import current_app, g, redirect, request, session, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from .services import now, store
+from engine.web.services import now, store
 
 KEEP_FOR = timedelta(days=1)
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from flask import Flask, current_app, g
 
-from ..runtime import Engine
-from ..store import Store
+from engine.runtime import Engine
+from engine.store import Store
 
 
 class EnginePool:

@@ -14,10 +14,10 @@ from typing import Any
 from flask import Response, current_app, send_from_directory
 from werkzeug.datastructures import FileStorage
 
-from ..answers import check_value
-from ..model import Question
-from ..runtime import Actor, CaseView
-from .services import now, store
+from engine.forms.answers import check_value
+from engine.model import Question
+from engine.runtime import Actor, CaseView
+from engine.web.services import now, store
 
 MIME = {
     "pdf": "application/pdf",

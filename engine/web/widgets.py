@@ -7,9 +7,9 @@ from typing import Any
 from markupsafe import Markup, escape
 from wtforms import Field
 
-from ..forms import AnswersForm, GroupAnswer
-from ..model import Question
-from . import markup
+from engine.forms.classes import AnswersForm, GroupAnswer
+from engine.model import Question
+from engine.web import markup
 
 
 class AnswerWidget:

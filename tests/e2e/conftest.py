@@ -74,7 +74,7 @@ class Site:
     def emailed_link(self, email: str) -> str:
         """The path of the link in the newest message to this address, from the outbox delivered as
         files (as `commission up` does, to var/outbox/): the way a person finds a reset link."""
-        from engine.notify import FileBackend, deliver
+        from engine.scheduler.delivery import FileBackend, deliver
         from engine.web.services import store
 
         outbox = self.folder / "outbox"

@@ -159,8 +159,8 @@ def test_after_the_deadline_submission_is_refused_with_the_engines_reason(
 
 def test_a_group_question_adds_and_removes_items(applicant: Callable[..., FlaskClient]) -> None:
     """Repeating groups are filled item by item (the full proposal's budget lines)."""
-    from engine.forms import build_form, form_data
-    from engine.loader import load_programme
+    from engine.definition.loader import load_programme
+    from engine.forms.classes import build_form, form_data
 
     from .conftest import ROOT
 

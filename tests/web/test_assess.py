@@ -11,9 +11,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from engine.assessment import assessment_states, criteria_for
 from engine.errors import ActionRefused, NotPermitted
 from engine.runtime import Actor, Engine
+from engine.runtime.assessment import assessment_states, criteria_for
 
 from .conftest import Clock
 from .conftest import text as page_text

@@ -25,8 +25,8 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 
-from engine.forms import GroupAnswer, build_form, form_data
-from engine.loader import load_programme
+from engine.definition.loader import load_programme
+from engine.forms.classes import GroupAnswer, build_form, form_data
 from engine.model import Question
 from engine.web.widgets import WIDGETS
 

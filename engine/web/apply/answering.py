@@ -9,15 +9,22 @@ from flask import request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import CombinedMultiDict, FileStorage
 
-from ...errors import ActionRefused, AnswersInvalid, EngineError
-from ...forms import AnswersForm, FileAnswer, GroupAnswer, build_form, check_page, form_data
-from ...model import Form, Programme, Question
-from ...runtime import CaseView
-from ..access import current_actor
-from ..kept import kept_formdata
-from ..services import engine, now
-from ..uploads import accept_upload
-from ..widgets import WIDGETS
+from engine.errors import ActionRefused, AnswersInvalid, EngineError
+from engine.forms.classes import (
+    AnswersForm,
+    FileAnswer,
+    GroupAnswer,
+    build_form,
+    check_page,
+    form_data,
+)
+from engine.model import Form, Programme, Question
+from engine.runtime import CaseView
+from engine.web.access import current_actor
+from engine.web.kept import kept_formdata
+from engine.web.services import engine, now
+from engine.web.uploads import accept_upload
+from engine.web.widgets import WIDGETS
 
 _CLASSES: dict[tuple[str, str, tuple[str, ...]], type[AnswersForm]] = {}
 

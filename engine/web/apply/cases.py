@@ -7,17 +7,17 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...errors import ActionRefused, EngineError
-from ...forms import visible_questions
-from ...model import Form, Programme, Question
-from ...rules import compile_expression
-from ...runtime import CaseView
-from .. import describe
-from ..access import allow, current_actor
-from ..services import engine
-from ..uploads import send_upload
-from . import bp
-from .answering import blank_form, file_url, save_post
+from engine.errors import ActionRefused, EngineError
+from engine.forms.classes import visible_questions
+from engine.model import Form, Programme, Question
+from engine.rules import compile_expression
+from engine.runtime import CaseView
+from engine.web import describe
+from engine.web.access import allow, current_actor
+from engine.web.apply import bp
+from engine.web.apply.answering import blank_form, file_url, save_post
+from engine.web.services import engine
+from engine.web.uploads import send_upload
 
 
 def load(ref: str) -> tuple[CaseView, Programme]:

@@ -6,18 +6,18 @@ from typing import Any
 
 from flask import abort, redirect, render_template, request, url_for
 
-from ...answers import check_form
-from ...errors import ActionRefused, EngineError
-from ...forms import visible_questions
-from ...model import Form, Programme, Question
-from ...runtime import CaseView
-from .. import describe
-from ..access import allow, current_actor
-from ..kept import forget_kept, keeps_answers
-from ..services import engine, now
-from . import bp
-from .answering import blank_form, file_url, save_post
-from .cases import eligibility_form, load
+from engine.errors import ActionRefused, EngineError
+from engine.forms.answers import check_form
+from engine.forms.classes import visible_questions
+from engine.model import Form, Programme, Question
+from engine.runtime import CaseView
+from engine.web import describe
+from engine.web.access import allow, current_actor
+from engine.web.apply import bp
+from engine.web.apply.answering import blank_form, file_url, save_post
+from engine.web.apply.cases import eligibility_form, load
+from engine.web.kept import forget_kept, keeps_answers
+from engine.web.services import engine, now
 
 
 def _entry(view: CaseView, programme: Programme, form_id: str) -> dict[str, Any]:

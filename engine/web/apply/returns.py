@@ -15,17 +15,17 @@ from zoneinfo import ZoneInfo
 from flask import abort, flash, g, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from ...errors import NotFound
-from ...model import Programme
-from ...planner import HORIZON_DAYS, case_events, pins_of
-from ...runtime import CaseView
-from ...schedule import occasions, offset
-from ..access import allow, current_actor
-from ..casework import sheets
-from ..kept import keeps_answers
-from ..services import engine, now
-from . import bp
-from .cases import load
+from engine.errors import NotFound
+from engine.model import Programme
+from engine.runtime import CaseView
+from engine.timeline.occasions import occasions, offset
+from engine.timeline.planner import HORIZON_DAYS, case_events, pins_of
+from engine.web.access import allow, current_actor
+from engine.web.apply import bp
+from engine.web.apply.cases import load
+from engine.web.casework import sheets
+from engine.web.kept import keeps_answers
+from engine.web.services import engine, now
 
 FLOW = sheets.Flow("apply", "applicant", "apply.returns_case", "apply.file")
 

@@ -11,12 +11,12 @@ from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from ...errors import ActionRefused, EngineError, NotFound
-from ...model import Programme
-from .. import describe
-from ..access import allow, current_actor
-from ..services import engine, now, store
-from . import bp
+from engine.errors import ActionRefused, EngineError, NotFound
+from engine.model import Programme
+from engine.web import describe
+from engine.web.access import allow, current_actor
+from engine.web.apply import bp
+from engine.web.services import engine, now, store
 
 
 def round_summary(programme: Programme) -> dict[str, Any]:

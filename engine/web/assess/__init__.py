@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
-from ..access import allow, current_actor
-from ..casework import sheets
-from ..commission.cases import answered_forms, staff_forms
-from ..services import engine, store
+from engine.errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
+from engine.web.access import allow, current_actor
+from engine.web.casework import sheets
+from engine.web.commission.cases import answered_forms, staff_forms
+from engine.web.services import engine, store
 
 bp = Blueprint("assess", __name__, url_prefix="/assess")
 

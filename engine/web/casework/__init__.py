@@ -11,4 +11,4 @@ from flask import Blueprint
 
 bp = Blueprint("casework", __name__, url_prefix="/casework")
 
-from . import cases, due  # noqa: E402, F401 - the views register themselves on bp
+from engine.web.casework import cases, due  # noqa: E402, F401 - the views register themselves on bp

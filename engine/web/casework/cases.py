@@ -7,12 +7,12 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...errors import ActionRefused, EngineError
-from ...model import Programme
-from ...runtime import CaseView
-from ..access import allow, current_actor
-from ..services import engine
-from . import bp, sheets
+from engine.errors import ActionRefused, EngineError
+from engine.model import Programme
+from engine.runtime import CaseView
+from engine.web.access import allow, current_actor
+from engine.web.casework import bp, sheets
+from engine.web.services import engine
 
 FLOW = sheets.Flow("casework", "caseworker", "casework.case", "casework.file")
 

@@ -8,13 +8,13 @@ from typing import Any
 
 from flask import g, render_template
 
-from ...model import Programme
-from ...planner import case_events, pins_of
-from ...schedule import occasions
-from ..access import allow
-from ..services import engine, now
-from . import bp
-from .cases import missed
+from engine.model import Programme
+from engine.timeline.occasions import occasions
+from engine.timeline.planner import case_events, pins_of
+from engine.web.access import allow
+from engine.web.casework import bp
+from engine.web.casework.cases import missed
+from engine.web.services import engine, now
 
 WEEK = timedelta(days=7)
 CHECKS = ("service_level", "service_level_warn")

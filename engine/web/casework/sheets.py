@@ -16,17 +16,17 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...answers import check_form
-from ...errors import ActionRefused, AnswersInvalid, EngineError
-from ...forms import AnswersForm, visible_questions
-from ...model import Form, Programme, Question
-from ...runtime import Actor, CaseView
-from .. import describe
-from ..access import allow, current_actor
-from ..apply.answering import bind_page, blank_form
-from ..kept import forget_kept, keeps_answers
-from ..services import engine, now
-from ..uploads import send_upload
+from engine.errors import ActionRefused, AnswersInvalid, EngineError
+from engine.forms.answers import check_form
+from engine.forms.classes import AnswersForm, visible_questions
+from engine.model import Form, Programme, Question
+from engine.runtime import Actor, CaseView
+from engine.web import describe
+from engine.web.access import allow, current_actor
+from engine.web.apply.answering import bind_page, blank_form
+from engine.web.kept import forget_kept, keeps_answers
+from engine.web.services import engine, now
+from engine.web.uploads import send_upload
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from flask import Blueprint, Flask, abort, current_app, send_from_directory
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from .. import headers
-from ..access import allow
+from engine.web import headers
+from engine.web.access import allow
 
 bp = Blueprint("commission", __name__, url_prefix="/commission")
 
@@ -41,4 +41,4 @@ def setup(state: BlueprintSetupState) -> None:
     )
 
 
-from . import cases, people, programmes, reports  # noqa: E402, F401 - the views register themselves on bp
+from engine.web.commission import cases, people, programmes, reports  # noqa: E402, F401 - the views register themselves on bp

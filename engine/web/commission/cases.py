@@ -7,14 +7,14 @@ from typing import Any
 from flask import flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from ...errors import ActionRefused, EngineError, StaleCase
-from ...forms import visible_questions
-from ...model import Programme
-from ...runtime import ActionOption, CaseView
-from ..access import allow, current_actor
-from ..casework import sheets
-from ..services import engine, store
-from . import bp
+from engine.errors import ActionRefused, EngineError, StaleCase
+from engine.forms.classes import visible_questions
+from engine.model import Programme
+from engine.runtime import ActionOption, CaseView
+from engine.web.access import allow, current_actor
+from engine.web.casework import sheets
+from engine.web.commission import bp
+from engine.web.services import engine, store
 
 
 def load(ref: str) -> tuple[CaseView, Programme]:

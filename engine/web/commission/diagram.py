@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ...model import Programme, Transition, Workflow
+from engine.model import Programme, Transition, Workflow
 
 _UNSAFE = re.compile(r"[\"';#{}<>`\\\n\r:]+")
 

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 from flask import abort, render_template, request
 from markupsafe import Markup
 
-from ...charts import Share, share_chart
-from ...dates import DateError, parse_when
-from ...demographics import NOT_RECORDED, breakdowns, workflows_asking
-from ...model import Programme
-from ..access import allow
-from ..services import engine, store
-from . import bp
+from engine.dates import DateError, parse_when
+from engine.model import Programme
+from engine.reporting.charts import Share, share_chart
+from engine.reporting.demographics import NOT_RECORDED, breakdowns, workflows_asking
+from engine.web.access import allow
+from engine.web.commission import bp
+from engine.web.services import engine, store
 
 
 def _dates(tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:

@@ -7,13 +7,13 @@ from typing import Any
 from flask import abort, render_template, request
 from werkzeug.wrappers import Response
 
-from ...export import cases_csv
-from ...model import Programme
-from .. import headers
-from ..access import allow, current_actor
-from ..apply.answering import blank_form
-from ..services import engine, store
-from . import bp, diagram
+from engine.model import Programme
+from engine.reporting.export import cases_csv
+from engine.web import headers
+from engine.web.access import allow, current_actor
+from engine.web.apply.answering import blank_form
+from engine.web.commission import bp, diagram
+from engine.web.services import engine, store
 
 
 def _programme(pid: str) -> Programme:

@@ -11,20 +11,20 @@ from flask import abort, render_template, request
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from ...charts import Point, Series, bar_chart, line_chart
-from ...errors import NotFound
-from ...kpis import KpiCalculator, periods, suppress
-from ...meetings import meeting_occasions, meeting_pack, pack_csv
-from ...model import Programme
-from ...trends import trend, window_periods
-from ..access import allow
-from ..services import engine, now, store
-from . import bp
+from engine.errors import NotFound
+from engine.model import Programme
+from engine.reporting.charts import Point, Series, bar_chart, line_chart
+from engine.reporting.kpis import KpiCalculator, periods, suppress
+from engine.reporting.meetings import meeting_occasions, meeting_pack, pack_csv
+from engine.reporting.trends import trend, window_periods
+from engine.web.access import allow
+from engine.web.commission import bp
+from engine.web.services import engine, now, store
 
 
 def _window(tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The reporting window from ?from=YYYY-MM&to=YYYY-MM, or the twelve months up to now."""
-    from ...dates import DateError, parse_when
+    from engine.dates import DateError, parse_when
 
     try:
         start = (
@@ -90,7 +90,7 @@ def _unit(kpi: dict[str, Any]) -> str:
 
 def _trend_window(programme: Programme, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """?from and ?to, or from the contract's start (two years back without one) up to now."""
-    from ...dates import DateError, parse_when
+    from engine.dates import DateError, parse_when
 
     if request.args.get("from") or request.args.get("to"):
         return _window(tz)

@@ -1,0 +1,151 @@
+"""`commission kpis` and `commission export`: performance and open data on the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from engine.cli.main import _engine, _fail, db_option, json_option, main
+from engine.errors import EngineError
+
+
+@main.command()
+@click.argument("programme")
+@click.option("--from", "start", required=True, help="Start of the reporting window, e.g. 2022-04.")
+@click.option("--to", "end", required=True, help="End of the reporting window, e.g. 2023-03.")
+@click.option(
+    "--period",
+    type=click.Choice(["month", "quarter", "year", "contract"]),
+    help="Report every KPI for this period (default: each KPI's own).",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["programme", "organisation", "lot"]),
+    default="programme",
+    show_default=True,
+)
+@db_option
+@json_option
+def kpis(
+    programme: str, start: str, end: str, period: str | None, by: str, db_path: Path, as_json: bool
+) -> None:
+    """The programme's KPIs from the database, per period, with red/amber/green against targets."""
+    from engine.dates import DateError, parse_when
+    from engine.reporting.kpis import KpiCalculator, suppress
+
+    engine = _engine(db_path)
+    try:
+        p = engine.programme(programme)
+    except EngineError as exc:
+        _fail(exc)
+    tz = ZoneInfo(p.timezone)
+    try:
+        window = (
+            parse_when(start, tz, allow_time=False).start,
+            parse_when(end, tz, allow_time=False).end,
+        )
+    except DateError as exc:
+        raise click.BadParameter(str(exc)) from None
+    rows = KpiCalculator(engine.store, p, engine.now()).table(period, *window, by=by)
+    reporting = p.data.get("reporting", {})
+    data = (
+        suppress(rows, reporting.get("suppress_below", 0))
+        if reporting.get("anonymised")
+        else [r.__dict__ for r in rows]
+    )
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+        return
+    for r in data:
+        shown = (
+            "suppressed"
+            if r.get("suppressed")
+            else ("-" if r["value"] is None else f"{r['value']:,.1f}")
+        )
+        flag = f" [{r['rag']}]" if r["rag"] else ""
+        click.echo(f"{r['period']:<14} {r['group']:<20} {r['title'][:60]:<60} {shown:>12}{flag}")
+
+
+@main.command()
+@click.argument("programme")
+@click.option("--format", "fmt", type=click.Choice(["360giving", "csv"]), required=True)
+@click.option("--what", type=click.Choice(["applications", "awards", "returns"]), default="awards", show_default=True,
+              help="For CSV: cases with their answers, awards, or the returns of --form.")  # fmt: skip
+@click.option("--workflow", help="For applications: only cases of this workflow.")
+@click.option("--form", "form_id", help="For returns: the form whose submissions are exported.")
+@click.option(
+    "--anonymised",
+    is_flag=True,
+    help="Leave out personal data (always on when the programme says reports are anonymised).",
+)
+@db_option
+def export(
+    programme: str,
+    fmt: str,
+    what: str,
+    workflow: str | None,
+    form_id: str | None,
+    anonymised: bool,
+    db_path: Path,
+) -> None:
+    """Export awards as 360Giving JSON, or applications, awards or returns as CSV."""
+    from engine.reporting.export import awards_csv, cases_csv, grants_360, records_csv
+
+    engine = _engine(db_path)
+    try:
+        p = engine.programme(programme)
+        anonymised = anonymised or bool(p.data.get("reporting", {}).get("anonymised"))
+        if fmt == "360giving":
+            click.echo(json.dumps(grants_360(engine.store, p), indent=2, ensure_ascii=False))
+        elif what == "awards":
+            sys.stdout.write(awards_csv(engine.store, p))
+        elif what == "returns":
+            if not form_id:
+                raise click.UsageError("--what returns needs --form FORM_ID")
+            sys.stdout.write(records_csv(engine.store, p, form_id, anonymised=anonymised))
+        else:
+            sys.stdout.write(cases_csv(engine.store, p, workflow, anonymised=anonymised))
+    except EngineError as exc:
+        _fail(exc)
+
+
+@main.command("meeting-pack")
+@click.argument("programme")
+@click.argument("meeting")
+@click.argument("number", type=int)
+@db_option
+@click.option("--csv", "as_csv", is_flag=True, help="Print the pack as CSV.")
+def meeting_pack_command(
+    programme: str, meeting: str, number: int, db_path: Path, as_csv: bool
+) -> None:
+    """The pack for meeting NUMBER (1 for the first) of a meeting cadence: returns in and missing,
+    KPIs with red/amber/green, the KPIs to discuss, and spend against budget."""
+    from engine.reporting.meetings import meeting_pack, pack_csv
+
+    engine = _engine(db_path)
+    try:
+        p = engine.programme(programme)
+        pack = meeting_pack(engine.store, p, meeting, number - 1, engine.now())
+    except EngineError as exc:
+        _fail(exc)
+    if as_csv:
+        sys.stdout.write(pack_csv(pack))
+        return
+    when = pack.when.strftime("%-d %B %Y %H:%M") if pack.when else "date not pinned yet"
+    click.echo(f"{pack.meeting} — {when}; reviewing {pack.period}")
+    click.echo(
+        f"Returns: {len(pack.returns) - len(pack.missing)} received, {len(pack.missing)} missing"
+    )
+    for r in pack.missing:
+        click.echo(f"  missing: {r.reference} ({r.organisation}) {r.form}")
+    click.echo("For discussion (KPIs off target):" if pack.agenda else "No KPI is off target.")
+    for k in pack.agenda:
+        click.echo(f"  [{k.rag}] {k.title} — {k.group}: {k.value}")
+    for s in pack.spend:
+        click.echo(
+            f"  spend {s['reference']}: £{s['spent']:,.0f} of £{s['awarded']:,} (£{s['left']:,.0f} left)"
+        )

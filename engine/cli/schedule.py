@@ -1,0 +1,159 @@
+"""`commission scheduler`, `schedule` (the dry run), `calendar` and `pin`: time on the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+
+from engine.cli.main import _engine, _fail, db_option, json_option, main
+from engine.errors import EngineError, ProgrammeInvalid
+from engine.model import Programme
+
+
+def _programme(ref: str, db_path: Path) -> Programme:
+    """A programme from a file path, or a published one by id."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        from engine.definition.loader import load_programme
+
+        try:
+            return load_programme(path)
+        except ProgrammeInvalid as exc:
+            _fail(exc)
+    try:
+        return _engine(db_path).programme(ref)
+    except EngineError as exc:
+        _fail(exc)
+    raise AssertionError  # pragma: no cover - _fail exits
+
+
+def _moment(text: str, tz: ZoneInfo, end: bool = False) -> datetime:
+    from engine.dates import DateError, parse_when
+
+    try:
+        span = parse_when(text, tz)
+    except DateError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return span.end if end else span.start
+
+
+@main.command()
+@click.argument("programme")
+@click.option("--from", "start", required=True, help="Start of the window: a date, month or year.")
+@click.option("--to", "end", required=True, help="End of the window: a date, month or year.")
+@db_option
+@json_option
+def schedule(programme: str, start: str, end: str, db_path: Path, as_json: bool) -> None:
+    """Dry run: every reminder, timed action and check that would fire, in time order.
+
+    PROGRAMME is a programme file or a published programme's id. Things relative to a case
+    (4 weeks after a referral) are shown for a case whose every event happens at --from.
+    """
+    from engine.timeline.planner import dry_run, pins_of
+
+    p = _programme(programme, db_path)
+    tz = ZoneInfo(p.timezone)
+    pins = {}
+    if Path(db_path).exists() and not Path(programme).exists():
+        pins = pins_of(_engine(db_path).store, p.id)
+    items = dry_run(p, _moment(start, tz), _moment(end, tz, end=True), pins)
+    rows = [
+        {
+            "due": it.due.astimezone(tz).isoformat() if it.due else None,
+            "pinned": it.due is not None,
+            "kind": it.kind,
+            "rule": it.rule,
+            "workflow": it.workflow,
+            "to": list(it.to),
+            "reason": it.reason,
+        }
+        for it in items
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    for it, r in zip(items, rows, strict=True):
+        when = it.due.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z") if it.due else "unpinned"
+        click.echo(f"{when:<25}  {r['kind']:<18} {r['reason']}")
+
+
+@main.command()
+@click.argument("programme")
+@db_option
+def calendar(programme: str, db_path: Path) -> None:
+    """Write the programme's timeline and fixed meetings as iCalendar (e.g. > round.ics)."""
+    from engine.timeline.ical import programme_calendar
+
+    click.echo(programme_calendar(_programme(programme, db_path)), nl=False)
+
+
+@main.command()
+@click.argument("programme")
+@click.argument("target")
+@click.argument("at")
+@db_option
+def pin(programme: str, target: str, at: str, db_path: Path) -> None:
+    """Pin a vague date to a moment, e.g. `pin ID review:quarterly_meeting:0 2022-05-18T10:00`.
+
+    TARGET is `milestone:<id>` or `review:<cadence id>:<occasion number from 0>`. Reminders hang
+    on pinned dates; until then the dry run lists them as unpinned.
+    """
+    from engine.timeline.planner import plan_programme, replan_case
+
+    engine = _engine(db_path)
+    try:
+        p = engine.programme(programme)
+    except EngineError as exc:
+        _fail(exc)
+    kind, _, rest = target.partition(":")
+    known = {f"milestone:{m}" for m in p.milestones} | {
+        f"review:{r['id']}:{i}" for r in p.data["reviews"] for i in range(len(r.get("dates", [])))
+    }
+    if target not in known:
+        from engine.definition.schema_check import did_you_mean
+
+        _fail(
+            EngineError(f'"{target}" is not a date that can be pinned{did_you_mean(target, known)}')
+        )
+    del kind, rest
+    moment = _moment(at, ZoneInfo(p.timezone))
+    now = engine.now()
+    with engine.store.transaction():
+        engine.store.pin(p.id, target, moment.astimezone(UTC).isoformat(), "cli", now.isoformat())
+        plan_programme(engine.store, p, now)
+        for case_id in engine.store.open_case_ids(p.id):
+            row = engine.store.case(case_id)
+            replan_case(
+                engine.store, engine.programme(row["programme_id"], row["version"]), row, now
+            )
+    click.echo(f"{target} pinned to {moment:%-d %B %Y %H:%M %Z}; reminders re-planned")
+
+
+@main.command()
+@db_option
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=Path("var/outbox"),
+              show_default=True, help="Where the file backend writes messages.")  # fmt: skip
+@click.option("--once", is_flag=True, help="Sweep and deliver once, then stop.")
+def scheduler(db_path: Path, interval: float, outbox: Path, once: bool) -> None:
+    """Run the scheduler: send what is due, take timed actions, check service levels.
+
+    Catches up at start on anything missed while it was down. Messages go to the outbox
+    folder and the console (COMMISSION_NOTIFY=smtp or notify to send them for real).
+    """
+    from engine.scheduler.delivery import backend_from_env, deliver
+    from engine.scheduler.sweeper import run_forever, sweep
+
+    backend = backend_from_env(outbox)
+    if once:
+        engine = _engine(db_path)
+        result = sweep(engine)
+        delivered = deliver(engine.store, backend)
+        click.echo(f"{result.sent} sent, {result.taken} actions taken, {result.checked} checks, "
+                   f"{result.skipped} skipped; {delivered} delivered")  # fmt: skip
+        return
+    run_forever(_engine(db_path), backend, interval)  # the engine keeps COMMISSION_NOW's clock

@@ -1,0 +1,347 @@
+"""Cross-reference checks the JSON Schema cannot express.
+
+Each check reads the (possibly schema-invalid) data defensively, so a file with ten mistakes
+gets ten messages rather than one message and a crash. Names are checked against what the file
+declares, with a "did you mean" for near misses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.definition.schema_check import did_you_mean
+from engine.definition.yaml_source import Path, Positions
+from engine.errors import Problem
+from engine.rules import KNOWN_FUNCTIONS, RESERVED_NAMES, ExpressionError, compile_expression
+
+UTC_ZONE = ZoneInfo("UTC")
+
+
+@dataclass
+class FormInfo:
+    """What the checks need to know of a form file: its questions and where it is."""
+
+    id: str
+    fname: str
+    data: Any
+    positions: Positions
+    questions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _d(x: Any) -> dict[str, Any]:
+    return x if isinstance(x, dict) else {}
+
+
+def _l(x: Any) -> list[Any]:
+    return x if isinstance(x, list) else []
+
+
+def _s(x: Any) -> str | None:
+    return x if isinstance(x, str) else None
+
+
+def walk_questions(
+    questions: list[Any], path: Path
+) -> Iterator[tuple[Path, dict[str, Any], list[str]]]:
+    """Every question (groups' inner questions too) with its path and enclosing group ids."""
+
+    def rec(
+        qs: list[Any], p: Path, groups: list[str]
+    ) -> Iterator[tuple[Path, dict[str, Any], list[str]]]:
+        for i, q in enumerate(_l(qs)):
+            if not isinstance(q, dict):
+                continue
+            yield (*p, i), q, groups
+            if q.get("type") == "group":
+                yield from rec(
+                    _l(q.get("questions")), (*p, i, "questions"), [*groups, str(q.get("id"))]
+                )
+
+    yield from rec(questions, path, [])
+
+
+def form_info(fid: str, fname: str, data: Any, positions: Positions) -> FormInfo:
+    """Index a form's questions by id (top-level and group questions alike)."""
+    info = FormInfo(fid, fname, data, positions)
+    for pi, page in enumerate(_l(_d(data).get("pages"))):
+        for _p, q, _g in walk_questions(_l(_d(page).get("questions")), ("pages", pi, "questions")):
+            qid = _s(q.get("id"))
+            if qid and qid not in info.questions:
+                info.questions[qid] = q
+    return info
+
+
+def typed_values(
+    data: Any, schema: dict[str, Any], root: dict[str, Any], path: Path = ()
+) -> Iterator[tuple[Path, str, Any]]:
+    """Walk data beside its schema, yielding (path, $defs name, value) for typed strings."""
+    seen_ref = None
+    while "$ref" in schema:
+        seen_ref = schema["$ref"].rsplit("/", 1)[-1]
+        target = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        schema = target
+        if seen_ref in ("duration", "date", "datetime", "expression"):
+            yield path, seen_ref, data
+            return
+    if isinstance(data, dict):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for k, v in data.items():
+            sub = props.get(k) if k in props else (extra if isinstance(extra, dict) else None)
+            if sub is not None:
+                yield from typed_values(v, sub, root, (*path, k))
+    elif isinstance(data, list) and isinstance(schema.get("items"), dict):
+        for i, v in enumerate(data):
+            yield from typed_values(v, schema["items"], root, (*path, i))
+
+
+class _Base:
+    def __init__(self, fname: str, data: Any, positions: Positions) -> None:
+        self.fname = fname
+        self.data = data
+        self.positions = positions
+        self.problems: list[Problem] = []
+
+    def err(self, path: Path, code: str, message: str, *, key: bool = False) -> None:
+        pos = self.positions.key(path) if key else self.positions.value(path)
+        self.problems.append(Problem(self.fname, pos.line, pos.col, code, message))
+
+    def check_expression(self, path: Path, source: Any, names: set[str], what: str) -> None:
+        """Parse an expression and check every name and function it reads."""
+        if not isinstance(source, str) or not source.strip():
+            return
+        try:
+            expr = compile_expression(source)
+        except ExpressionError as exc:
+            pos = self.positions.value(path)
+            line, col = pos.line, pos.col
+            raw_line = self._line_text(pos.line)
+            # A one-line plain or quoted scalar: point inside it at the exact character.
+            if exc.offset_line == 1 and raw_line is not None and "\n" not in source:
+                start = raw_line.find(source, pos.col - 1)
+                if start >= 0:
+                    col = start + exc.offset_col
+            self.problems.append(Problem(self.fname, line, col, "bad-expression", exc.message))
+            return
+        for name in sorted(expr.names - names - set(RESERVED_NAMES)):
+            self.err(
+                path,
+                "unknown-question",
+                f'{what} reads "{name}", which is not a question of any form it can see'
+                f"{did_you_mean(name, names | set(RESERVED_NAMES))}",
+            )
+        for fn in sorted(expr.functions - KNOWN_FUNCTIONS):
+            self.err(
+                path,
+                "unknown-function",
+                f'{what} calls "{fn}", which the expression language does not have'
+                f"{did_you_mean(fn, KNOWN_FUNCTIONS)}",
+            )
+
+    _lines: list[str] | None = None
+    source_text: str | None = None
+
+    def _line_text(self, line: int) -> str | None:
+        if self.source_text is None:
+            return None
+        if self._lines is None:
+            self._lines = self.source_text.splitlines()
+        return self._lines[line - 1] if 0 < line <= len(self._lines) else None
+
+    def exactly_one(
+        self, path: Path, item: dict[str, Any], keys: tuple[str, ...], code: str, what: str
+    ) -> str | None:
+        """The one key of `keys` that `item` has; reports none or several and returns None."""
+        given = [k for k in keys if k in item]
+        if len(given) == 1:
+            return given[0]
+        which = "none of them" if not given else " and ".join(given)
+        self.err(
+            path,
+            code,
+            f"{what} needs exactly one of {', '.join(keys[:-1])} or {keys[-1]}; it has {which}",
+        )
+        return None
+
+    def unique_ids(
+        self, items: Any, path: Path, key: str = "id", what: str = "id"
+    ) -> dict[str, int]:
+        """Report repeated ids in a list of mappings; return id → index of the first."""
+        seen: dict[str, int] = {}
+        for i, item in enumerate(_l(items)):
+            ident = _s(_d(item).get(key))
+            if ident is None:
+                continue
+            if ident in seen:
+                first = self.positions.value((*path, seen[ident], key)).line
+                self.err(
+                    (*path, i, key),
+                    "duplicate-id",
+                    f'{what} "{ident}" is used twice (first on line {first}); each must be different',
+                )
+            else:
+                seen[ident] = i
+        return seen
+
+    def ref(
+        self,
+        path: Path,
+        name: Any,
+        known: set[str] | dict[str, Any],
+        code: str,
+        what: str,
+        owner: str = "",
+    ) -> bool:
+        """Check that `name` is one of `known`; report it with a suggestion if not."""
+        if not isinstance(name, str):
+            return False  # not a name at all: the schema check has said so already
+        if name in known:
+            return True
+        owner = f" {owner}" if owner else ""
+        listing = (
+            "" if len(known) > 12 or not known else f" (there are: {', '.join(sorted(known))})"
+        )
+        hint = did_you_mean(name, set(known)) or listing
+        self.err(path, code, f'there is no {what} "{name}"{owner}{hint}')
+        return False
+
+
+class FormChecker(_Base):
+    """Checks inside one form file."""
+
+    def __init__(
+        self, info: FormInfo, expected_id: str | None, source_text: str | None = None
+    ) -> None:
+        super().__init__(info.fname, info.data, info.positions)
+        self.info = info
+        self.expected_id = expected_id
+        self.source_text = source_text
+
+    def run(self) -> list[Problem]:
+        """Run every form check; return the problems found."""
+        data = _d(self.data)
+        fid = _s(data.get("id"))
+        if self.expected_id and fid and fid != self.expected_id:
+            self.err(
+                ("id",),
+                "form-id-mismatch",
+                f'the form\'s id is "{fid}" but its file is named "{self.expected_id}.yaml"; '
+                "make them the same",
+            )
+        self.unique_ids(data.get("pages"), ("pages",), what="page")
+        all_ids: dict[str, Path] = {}
+        top_names = {q for q in self.info.questions}
+        for pi, page in enumerate(_l(data.get("pages"))):
+            ppath: Path = ("pages", pi)
+            self.check_expression(
+                (*ppath, "show_if"), _d(page).get("show_if"), top_names, "the page's show_if"
+            )
+            for qpath, q, groups in walk_questions(
+                _l(_d(page).get("questions")), (*ppath, "questions")
+            ):
+                qpath_full = qpath
+                qid = _s(q.get("id"))
+                if qid:
+                    if qid in all_ids:
+                        first = self.positions.value((*all_ids[qid], "id")).line
+                        self.err(
+                            (*qpath_full, "id"),
+                            "duplicate-id",
+                            f'question "{qid}" is asked twice (first on line {first}); '
+                            "each question needs its own id",
+                        )
+                    else:
+                        all_ids[qid] = qpath_full
+                self._question(qpath_full, q, top_names, groups)
+        for ri, rule in enumerate(_l(data.get("rules"))):
+            self.check_expression(
+                ("rules", ri, "rule"), _d(rule).get("rule"), top_names, "the rule"
+            )
+            qref = _d(rule).get("question")
+            self.ref(("rules", ri, "question"), qref, top_names, "unknown-question", "question")
+        return self.problems
+
+    def _question(self, path: Path, q: dict[str, Any], names: set[str], groups: list[str]) -> None:
+        kind = q.get("type")
+        label = f'question "{q.get("id")}"'
+        visible = set(names)
+        if groups:  # inside a group, the sibling answers of the same item are readable too
+            for sub in _l(q.get("questions")) if kind == "group" else []:
+                visible.add(str(_d(sub).get("id")))
+        self.check_expression(
+            (*path, "show_if"), q.get("show_if"), visible, f"the show_if of {label}"
+        )
+        for vi, v in enumerate(_l(q.get("validate"))):
+            self.check_expression(
+                (*path, "validate", vi, "rule"),
+                _d(v).get("rule"),
+                visible | {"value"},
+                f"a validate rule of {label}",
+            )
+        choice = kind in ("radios", "checkboxes", "select")
+        if choice and not q.get("options") and not q.get("options_from"):
+            self.err(
+                path,
+                "missing-options",
+                f"{label} is a {kind} question but has no options or options_from",
+            )
+        if choice and q.get("options") and q.get("options_from"):
+            self.err(
+                (*path, "options_from"),
+                "conflicting-keys",
+                f"{label} has both options and options_from; keep one",
+            )
+        if choice:
+            self.unique_ids(q.get("options"), (*path, "options"), key="value", what="option")
+        if kind == "group" and not q.get("questions"):
+            self.err(path, "missing-key", f'{label} is a group but has no "questions"')
+        type_keys = {
+            "options": ("radios", "checkboxes", "select"),
+            "options_from": ("radios", "checkboxes", "select"),
+            "min_selected": ("checkboxes",),
+            "max_selected": ("checkboxes",),
+            "word_limit": ("textarea",),
+            "max_length": ("text", "textarea"),
+            "accept": ("file",),
+            "max_size_mb": ("file",),
+            "questions": ("group",),
+            "min_items": ("group",),
+            "max_items": ("group",),
+            "item_label": ("group",),
+            "labels": ("scale",),
+            "min": ("number", "decimal", "money", "percent", "scale"),
+            "max": ("number", "decimal", "money", "percent", "scale"),
+        }
+        for k, kinds in type_keys.items():
+            if k in q and isinstance(kind, str) and kind not in kinds:
+                self.err(
+                    (*path, k),
+                    "key-not-for-type",
+                    f'{label} is a {kind} question, so "{k}" does nothing; it is for '
+                    f"{', '.join(kinds)} questions",
+                    key=True,
+                )
+        lo, hi = q.get("min"), q.get("max")
+        if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+            self.err((*path, "min"), "bad-range", f"{label} has min {lo} above max {hi}")
+        lo, hi = q.get("min_items"), q.get("max_items")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            self.err(
+                (*path, "min_items"),
+                "bad-range",
+                f"{label} has min_items {lo} above max_items {hi}",
+            )
+        lo, hi = q.get("min_selected"), q.get("max_selected")
+        if isinstance(lo, int) and isinstance(hi, int) and lo > hi:
+            self.err(
+                (*path, "min_selected"),
+                "bad-range",
+                f"{label} has min_selected {lo} above max_selected {hi}",
+            )
+        if kind == "scale" and ("min" not in q or "max" not in q):
+            self.err(path, "missing-key", f'{label} is a scale and needs "min" and "max"')

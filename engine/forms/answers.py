@@ -1,0 +1,303 @@
+"""Answers to a form: checked by question type and rule, on the server, the same way everywhere.
+
+A draft may be partial (required questions can wait); a submission must be complete. The checks
+here are the truth: the web forms show the same messages, the engine refuses the same answers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+
+from engine.model import Form, Question
+from engine.rules import ExpressionError, compile_expression
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
+_POSTCODE = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$")
+_POSTCODE_PART = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9 ]{0,2}$")
+MAX_TEXT = 100_000  # characters: a pasted book is refused with a message, not stored
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _options(q: Question) -> list[str]:
+    return [o["value"] for o in q.spec.get("options", [])]
+
+
+def check_value(
+    q: Question, value: Any, context: dict[str, Any] | None = None
+) -> tuple[Any, list[str]]:
+    """Convert an answer to its stored form and list what is wrong with it, if anything."""
+    kind = q.type
+    spec = q.spec
+    errors: list[str] = []
+    if kind in ("text", "textarea", "email", "phone", "postcode", "radios", "select"):
+        if not isinstance(value, str):
+            return value, ["Enter the answer as text"]
+        value = value.strip()
+        if len(value) > MAX_TEXT:
+            return value, [
+                f"The answer is {len(value):,} characters long; it can be at most {MAX_TEXT:,}"
+            ]
+        if kind == "text" and "max_length" in spec and len(value) > spec["max_length"]:
+            errors.append(f"Enter {spec['max_length']} characters or fewer")
+        if kind == "textarea":
+            words = len(value.split())
+            if "word_limit" in spec and words > spec["word_limit"]:
+                errors.append(f"Use {spec['word_limit']} words or fewer; you have used {words}")
+            if "max_length" in spec and len(value) > spec["max_length"]:
+                errors.append(f"Enter {spec['max_length']} characters or fewer")
+        if kind == "email" and not _EMAIL.match(value):
+            errors.append("Enter an email address in the correct format, like name@example.org")
+        if kind == "phone" and not _PHONE.match(value):
+            errors.append("Enter a telephone number, like 0151 123 4567 or +44 151 123 4567")
+        if kind == "postcode":
+            keep = spec.get("keep_characters")
+            value = " ".join(value.upper().split())
+            if _POSTCODE.match(value) and " " not in value:
+                value = f"{value[:-3]} {value[-3:]}"  # LE11AB is LE1 1AB
+            if not (_POSTCODE.match(value) or (keep and _POSTCODE_PART.match(value))):
+                errors.append("Enter a real postcode, like L1 8JQ")
+            if keep:  # personal data minimised: only the first characters are ever stored
+                value = value[:keep].rstrip()  # "LE1 1AB"[:4] keeps the district, LE1
+        elif keep := spec.get("keep_characters"):
+            value = value[:keep]
+        if kind in ("radios", "select") and value not in _options(q):
+            errors.append("Select one of the options")
+        return value, errors
+    if kind in ("number", "money", "scale"):
+        if isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9,]*", value.strip().lstrip("£")):
+            value = int(value.strip().lstrip("£").replace(",", ""))
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            word = (
+                "an amount in whole pounds, like 750000"
+                if kind == "money"
+                else "a whole number, like 12"
+            )
+            return value, [f"Enter {word}"]
+        if kind == "money" and value < 0:
+            errors.append("Enter an amount of £0 or more")
+    elif kind in ("decimal", "percent"):
+        if isinstance(value, str):
+            try:
+                value = float(value.strip().rstrip("%").replace(",", ""))
+            except ValueError:
+                return value, ["Enter a number, like 4.5"]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return value, ["Enter a number, like 4.5"]
+        value = float(value)
+        if kind == "percent" and not 0 <= value <= 100:
+            errors.append("Enter a percentage from 0 to 100")
+    elif kind == "date":
+        if isinstance(value, date | datetime):
+            value = value.strftime("%Y-%m-%d")
+        try:
+            date.fromisoformat(str(value))
+        except ValueError:
+            return value, ["Enter a real date"]
+        return value, errors
+    elif kind == "yesno":
+        if value in ("yes", "no"):
+            value = value == "yes"
+        if not isinstance(value, bool):
+            return value, ["Select yes or no"]
+        return value, errors
+    elif kind == "checkboxes":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            return value, ["Select the options that apply"]
+        unknown = [v for v in value if v not in _options(q)]
+        if unknown:
+            errors.append(f"{', '.join(unknown)} is not one of the options")
+        if "min_selected" in spec and len(value) < spec["min_selected"]:
+            errors.append(f"Select at least {spec['min_selected']}")
+        if "max_selected" in spec and len(value) > spec["max_selected"]:
+            errors.append(f"Select at most {spec['max_selected']}")
+        return value, errors
+    elif kind == "file":
+        if not isinstance(value, dict) or not {"name", "size"} <= set(value):
+            return value, ["Upload a file"]
+        ext = str(value["name"]).rsplit(".", 1)[-1].lower()
+        if "accept" in spec and ext not in spec["accept"]:
+            errors.append(f"The file must be a {', '.join(spec['accept']).upper()}")
+        limit = spec.get("max_size_mb")
+        if limit and value["size"] > limit * 1024 * 1024:
+            errors.append(f"The file must be smaller than {limit:g} MB")
+        return value, errors
+    elif kind == "group":
+        if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+            return value, [f"Add each {spec.get('item_label', 'item')} with its answers"]
+        items = []
+        for i, item in enumerate(value):
+            clean, item_errors = check_answers(q.questions, item, complete=True, context=context)
+            items.append(clean)
+            label = spec.get("item_label", "item")
+            errors += [f"{label} {i + 1}: {m}" for ms in item_errors.values() for m in ms]
+        if "min_items" in spec and len(items) < spec["min_items"]:
+            errors.append(f"Add at least {spec['min_items']} {spec.get('item_label', 'item')}s")
+        if "max_items" in spec and len(items) > spec["max_items"]:
+            errors.append(f"Add at most {spec['max_items']} {spec.get('item_label', 'item')}s")
+        return items, errors
+    # numbers, decimals, percentages and scales share their bounds
+    lo, hi = spec.get("min"), spec.get("max")
+    if lo is not None and value < lo:
+        errors.append(
+            f"Enter a number of {lo:g} or more"
+            if kind != "money"
+            else f"Enter an amount of £{lo:,.0f} or more"
+        )
+    if hi is not None and value > hi:
+        errors.append(
+            f"Enter a number of {hi:g} or less"
+            if kind != "money"
+            else f"Enter an amount of £{hi:,.0f} or less"
+        )
+    return value, errors
+
+
+def cel_value(q: Question | None, value: Any) -> Any:
+    """An answer as expressions see it: dates become timestamps, items keep their fields."""
+    if q is None:
+        return value
+    if q.type == "date" and isinstance(value, str):
+        try:
+            d = date.fromisoformat(value)
+        except ValueError:
+            return value  # not a date: rules comparing it as one simply do not hold
+        return datetime(d.year, d.month, d.day, tzinfo=UTC)
+    if q.type == "group" and isinstance(value, list):
+        inner = {sub.id: sub for sub in q.questions}
+        return [{k: cel_value(inner.get(k), v) for k, v in item.items()} for item in value]
+    return value
+
+
+def _visible(q: Question, answers: dict[str, Any], page_rule: str | None = None) -> bool:
+    return _holds(page_rule, answers) and _holds(q.spec.get("show_if"), answers)
+
+
+def _holds(rule: str | None, answers: dict[str, Any]) -> bool:
+    """Whether a show_if condition holds for the answers so far (no condition: it does)."""
+    if not rule:
+        return True
+    answers = {**answers, "answers": answers}  # `has(answers.x)` asks whether x is answered
+    expr = compile_expression(rule)
+    if expr.names - set(answers):
+        return False  # what it depends on is not answered yet, so it is not asked yet
+    try:
+        return bool(expr.evaluate({k: answers[k] for k in expr.names}))
+    except Exception:  # a type mismatch means the condition cannot hold
+        return False
+
+
+def check_answers(
+    questions: tuple[Question, ...] | list[Question],
+    answers: dict[str, Any],
+    *,
+    complete: bool,
+    context: dict[str, Any] | None = None,
+    page_rules: dict[str, str] | None = None,
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check answers to a set of questions; `complete` also requires every visible required one.
+
+    `page_rules` maps a question id to the `show_if` of the page it is on: a question on a page
+    that is not shown is neither required nor kept.
+    """
+    by_id = {q.id: q for q in questions}
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, Any] = {}
+    for key in answers:
+        if key not in by_id:
+            errors[key] = [f'"{key}" is not a question of this form']
+    for q in questions:
+        if q.id not in answers or _is_blank(answers[q.id]):
+            continue
+        value, problems = check_value(q, answers[q.id], context)
+        if not problems:
+            for rule in q.spec.get("validate", []):
+                expr = compile_expression(rule["rule"])
+                variables = {
+                    **(context or {}),
+                    **{k: cel_value(by_id.get(k), v) for k, v in clean.items()},
+                    "value": cel_value(q, value),
+                }
+                try:
+                    ok = expr.names - set(variables) or expr.evaluate(
+                        {n: variables[n] for n in expr.names}
+                    )
+                except Exception:
+                    ok = False
+                if not ok:
+                    problems.append(rule["message"])
+        if problems:
+            errors[q.id] = problems
+        else:
+            clean[q.id] = value
+    cel_answers = {k: cel_value(by_id.get(k), v) for k, v in clean.items()}
+    for q in questions:
+        hidden = not _visible(q, cel_answers, (page_rules or {}).get(q.id))
+        if hidden:
+            clean.pop(q.id, None)  # an answer to a question no longer asked is not kept
+            errors.pop(q.id, None)
+        elif complete and q.required and q.id not in clean and q.id not in errors:
+            errors[q.id] = [_missing(q)]
+    return clean, errors
+
+
+def _missing(q: Question) -> str:
+    if q.type == "yesno":
+        return "Select yes or no"
+    if q.type in ("radios", "select"):
+        return "Select an option"
+    if q.type == "checkboxes":
+        return "Select at least one option"
+    if q.type == "file":
+        return "Upload a file"
+    if q.type == "group":
+        return f"Add at least one {q.spec.get('item_label', 'item')}"
+    return "Enter an answer"
+
+
+def form_questions(form: Form) -> tuple[Question, ...]:
+    """The form's top-level questions, page after page."""
+    return tuple(q for _pid, _title, qs in form.pages for q in qs)
+
+
+def check_form(
+    form: Form, answers: dict[str, Any], *, complete: bool, context: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Check answers to a whole form, including its cross-answer rules when complete.
+
+    `context` supplies the reserved names rules may read, such as `now`.
+    """
+    questions = form_questions(form)
+    page_rules = {
+        q["id"]: page["show_if"]
+        for page in form.spec.get("pages", [])
+        if page.get("show_if")
+        for q in page["questions"]
+    }
+    clean, errors = check_answers(
+        questions, answers, complete=complete, context=context, page_rules=page_rules
+    )
+    if complete and not errors:
+        by_id = {q.id: q for q in questions}
+        variables = {**(context or {}), **{k: cel_value(by_id.get(k), v) for k, v in clean.items()}}
+        for rule in form.spec.get("rules", []):
+            try:
+                expr = compile_expression(rule["rule"])
+            except ExpressionError:  # pragma: no cover - the loader rejects these
+                continue
+            scope = {**variables, "answers": variables}
+            missing = expr.names - set(scope)  # a rule over an unanswered optional question holds
+            try:
+                ok = True if missing else bool(expr.evaluate({n: scope[n] for n in expr.names}))
+            except Exception:
+                ok = False
+            if not ok:
+                errors.setdefault(rule.get("question", rule["id"]), []).append(rule["message"])
+    return clean, errors

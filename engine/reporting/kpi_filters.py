@@ -1,0 +1,135 @@
+"""A KPI's CEL filters over the items it counts: which parts of an item an expression reads, and
+a memo of what it gave for values seen before (returns often answer alike)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from engine.rules import compile_expression
+
+_STEP = re.compile(r"\s*\.\s*([A-Za-z_]\w*)(\s*\()?")
+
+
+def _projection(source: str, name: str, depth: int) -> dict[str, Any] | None:
+    """The fields of `name` an expression reads, `depth` levels deep; None if it may read all.
+
+    A field path ends where a method is called on it (`case.state.startsWith(…)`) or the depth
+    runs out; any other use of the name (`size(answers)`, `case["state"]`) needs all of it.
+    """
+    tree: dict[str, Any] = {}
+    # a field of that name on something else (`r.case`) is counted too: reading more is harmless
+    for m in re.finditer(rf"(?<!\w){name}\b", source):
+        path: list[str] = []
+        pos = m.end()
+        while len(path) < depth and (step := _STEP.match(source, pos)) and not step.group(2):
+            path.append(step.group(1))
+            pos = step.end()
+        if not path:
+            return None
+        node = tree
+        for key in path[:-1]:
+            if key in node and node[key] is None:
+                break  # already read whole
+            node = node.setdefault(key, {})
+        else:
+            node[path[-1]] = None
+    return tree
+
+
+def _project(value: Any, tree: dict[str, Any] | None) -> Any:
+    """Only the parts of `value` named in `tree`: converting a value for CEL costs by its size."""
+    if tree is None or not isinstance(value, dict):
+        return value
+    return {k: _project(value[k], sub) for k, sub in tree.items() if k in value}
+
+
+class Filter:
+    """A KPI's expression, compiled once, knowing which parts of `answers` and `case` it reads."""
+
+    def __init__(self, source: str) -> None:
+        self.expr = compile_expression(source)
+        # answers first: an item lacking one is ruled out before anything is built for it
+        reserved = {"case", "answers", "now", "role", "programme"}
+        self.names = tuple(sorted(self.expr.names, key=lambda n: (n in reserved, n)))
+        self.answers = _projection(source, "answers", 1)
+        self.case = _projection(source, "case", 2)
+        # what it gave for the values it read: returns often answer alike (a count, a choice)
+        self.seen: dict[tuple[Any, ...], bool] | None = {}
+        self.asked = self.found = 0
+
+    def holds(self, item: Any, at: datetime, programme: dict[str, Any]) -> bool:
+        """Whether the expression holds for the item (its `data`, `case` and `role`); an item lacking
+        what it reads does not count."""
+        data = item.data
+        scope: dict[str, Any] = {}
+        for name in self.names:
+            if name in data:
+                scope[name] = data[name]
+            elif name == "case":
+                scope[name] = _project(item.case, self.case)
+            elif name == "answers":
+                scope[name] = _project(data, self.answers)
+            elif name == "now":
+                scope[name] = at
+            elif name == "role":
+                scope[name] = item.role
+            elif name == "programme":
+                scope[name] = programme
+            else:
+                return False
+        seen = self.seen
+        key = None if seen is None else _key(scope, programme)
+        if seen is not None and key is not None:
+            self.asked += 1
+            if key in seen:
+                self.found += 1
+                return seen[key]
+        try:
+            result = bool(self.expr.evaluate(scope))
+        except Exception:
+            result = False
+        if seen is not None and key is not None:
+            seen[key] = result
+            if self.asked >= 256 and self.found * 4 < self.asked:
+                self.seen = None  # what it reads seldom repeats (a case, a date): stop comparing
+        return result
+
+
+def _key(scope: dict[str, Any], programme: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The values an expression reads, as a key to what it gave; None if they cannot be one."""
+    key: list[Any] = []
+    for value in scope.values():
+        kind = type(value)
+        if kind is str or kind is int:
+            key.append((kind, value))
+        elif value is programme:
+            key.append(_PROGRAMME)  # the same for every item
+        else:
+            try:
+                key.append(_frozen(value))
+            except TypeError:
+                return None
+    return tuple(key)
+
+
+_PROGRAMME = object()
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a value, equal to another's only where CEL sees the two alike.
+
+    Types are kept apart (Python's 1 == 1.0 == True, CEL's are not) and floats go by their text
+    (-0.0 and 0.0 print differently); anything else raises TypeError.
+    """
+    kind = type(value)
+    if kind is float:
+        return (kind, repr(value))
+    if kind in (str, int, bool, datetime) or value is None:
+        return (kind, value)
+    if kind is list:
+        return (kind, tuple(_frozen(v) for v in value))
+    if isinstance(value, dict):  # keys are text (JSON's), so sorting never compares values
+        return (dict, tuple(sorted((k, _frozen(v)) for k, v in value.items())))
+    raise TypeError(kind.__name__)

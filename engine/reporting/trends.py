@@ -1,0 +1,91 @@
+"""A KPI over a run of periods, for the programme, each organisation, each lot or just one:
+the series a trend chart draws and the table beside it reads.
+
+Built on KpiCalculator's public API only. A group with nothing in a period counts 0 for a KPI
+that counts, and has no value ("no data") for one that sums, averages or compares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.reporting.kpis import KpiCalculator, KpiValue, Period, periods, rag, suppress
+
+SCOPES = ("programme", "organisation", "lot")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One group's value in one period, as the table shows it."""
+
+    value: float | None
+    count: int
+    rag: str | None
+    suppressed: bool = False
+
+
+@dataclass
+class Trend:
+    """One KPI over periods: a row per period, a column (a line) per group."""
+
+    kpi: dict[str, Any]
+    periods: list[str]
+    groups: list[str]
+    cells: dict[tuple[str, str], Cell] = field(default_factory=dict)
+
+    def values(self, group: str) -> tuple[float | None, ...]:
+        """The group's value in each period (None where there is none or it is hidden)."""
+        return tuple(
+            self.cells[(group, p)].value if (group, p) in self.cells else None for p in self.periods
+        )
+
+    def cell(self, group: str, period: str) -> Cell | None:
+        """The group's cell in a period."""
+        return self.cells.get((group, period))
+
+
+def trend(
+    calc: KpiCalculator,
+    kpi: dict[str, Any],
+    over: list[Period],
+    by: str = "programme",
+    only: str | None = None,
+    suppress_below: int | None = None,
+    everyone: list[str] | None = None,
+) -> Trend:
+    """The KPI in each period, for the programme or by organisation or lot (or one of them).
+
+    With `suppress_below` (an anonymised programme's threshold), values from fewer items than
+    that are hidden, as in every anonymised report. `everyone` lists the organisations or lots
+    to show even where they have nothing in any period.
+    """
+    labels = [p.label for p in over]
+    found: dict[str, dict[str, KpiValue]] = {}
+    for p in over:
+        for v in calc.value(kpi, p, by):
+            found.setdefault(v.group, {})[p.label] = v
+    groups = ["programme"] if by == "programme" else sorted(set(found) | set(everyone or ()))
+    if only is not None:
+        groups = [only]
+    out = Trend(kpi, labels, groups)
+    for group in groups:
+        for label in labels:
+            v = found.get(group, {}).get(label)
+            if v is None:
+                value = 0.0 if kpi["measure"] == "count" else None
+                out.cells[(group, label)] = Cell(value, 0, rag(kpi, value))
+                continue
+            if suppress_below is not None:
+                row = suppress([v], suppress_below)[0]
+                out.cells[(group, label)] = Cell(row["value"], v.count, None if row["suppressed"] else v.rag, row["suppressed"])  # fmt: skip
+            else:
+                out.cells[(group, label)] = Cell(v.value, v.count, v.rag)
+    return out
+
+
+def window_periods(kind: str, start: datetime, end: datetime, now: datetime, tz: Any,
+                   limit: int = 36) -> list[Period]:  # fmt: skip
+    """The periods from start to end that have begun by now (the latest `limit` of them)."""
+    return [p for p in periods(kind, start, end, tz) if p.start <= now][-limit:]

@@ -1,0 +1,242 @@
+"""Assessment against a programme's `criteria`, and the figures a commissioner oversees.
+
+Pure functions over the model and plain rows (no SQL, no I/O): which criteria an application is
+judged on, which states wait for an assessor, checking a score sheet, moderating the assessors'
+scores into totals, and the dashboard's counts. The `Engine` stores and audits; this decides.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from statistics import mean
+from typing import Any
+
+from engine.model import Programme, Workflow
+
+# What an assessor may recommend; the commissioner decides (the workflow's own transitions).
+RECOMMENDATIONS: dict[str, str] = {
+    "recommend": "Recommend",
+    "recommend_with_conditions": "Recommend with conditions",
+    "do_not_recommend": "Do not recommend",
+}
+MET, NOT_MET = "met", "not_met"
+
+
+def criteria_for(programme: Programme, workflow: str, role: str | None) -> list[dict[str, Any]]:
+    """The criteria a case of this workflow (applying in this role) is assessed against.
+
+    A criterion's `stage` names the form it is judged on, so it belongs to the workflow that form is
+    attached to; one without a stage belongs to every workflow an assessor acts in.
+    """
+    attached = {e["form"] for e in programme.data["forms"] if e["workflow"] == workflow}
+    wf = programme.workflows[workflow]
+    assessed = bool(assessment_states(wf))
+    out = []
+    for c in programme.data.get("criteria", []):
+        if "stage" in c and c["stage"] not in attached:
+            continue
+        if "stage" not in c and not assessed:
+            continue
+        if c.get("applies_to") and role not in c["applies_to"]:
+            continue
+        out.append(c)
+    return out
+
+
+def assessment_states(wf: Workflow) -> set[str]:
+    """The states a case waits in for an assessor: those an assessor-only transition leaves."""
+    return {s for t in wf.transitions if t.by == ("assessor",) for s in t.sources}
+
+
+def describe_scale(c: dict[str, Any]) -> str:
+    """A criterion's scale in words: "Met or not met", "0 to 5, weight 30%"."""
+    if c["kind"] != "scored":
+        return "Met or not met"
+    scale = c.get("scale", {"min": 0, "max": 10})
+    text = f"Score {scale['min']} to {scale['max']}"
+    return text + (f", weight {c['weight']:g}%" if "weight" in c else "")
+
+
+def check_sheet(criteria: list[dict[str, Any]], scores: dict[str, Any],
+                recommendation: str | None) -> tuple[dict[str, Any], dict[str, str]]:  # fmt: skip
+    """Clean a score sheet: (scores by criterion, problems by criterion or "recommendation")."""
+    clean: dict[str, Any] = {}
+    problems: dict[str, str] = {}
+    for c in criteria:
+        raw = scores.get(c["id"])
+        raw = raw.strip() if isinstance(raw, str) else raw
+        if raw in (None, ""):
+            problems[c["id"]] = (
+                f"Score {c['title']}"
+                if c["kind"] == "scored"
+                else f"Say whether {c['title']} is met"
+            )
+            continue
+        if c["kind"] != "scored":
+            if raw not in (MET, NOT_MET):
+                problems[c["id"]] = f"Say whether {c['title']} is met or not met"
+            else:
+                clean[c["id"]] = raw
+            continue
+        scale = c.get("scale", {"min": 0, "max": 10})
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            problems[c["id"]] = f"The score for {c['title']} must be a whole number"
+            continue
+        if not scale["min"] <= value <= scale["max"]:
+            problems[c["id"]] = (
+                f"The score for {c['title']} must be between {scale['min']} and {scale['max']}"
+            )
+            continue
+        clean[c["id"]] = value
+    if recommendation not in RECOMMENDATIONS:
+        problems["recommendation"] = "Choose a recommendation"
+    return clean, problems
+
+
+def weighted_score(criteria: list[dict[str, Any]], scores: dict[str, Any]) -> float | None:
+    """One assessor's weighted score as a percentage of the most a proposal could get.
+
+    Each scored criterion counts (score − min) / (max − min) of its weight; without weights, each
+    counts the same. None when the programme scores nothing (every criterion is met / not met).
+    """
+    scored = [c for c in criteria if c["kind"] == "scored" and c["id"] in scores]
+    if not scored:
+        return None
+    weights = [c.get("weight", 1 if not any("weight" in x for x in scored) else 0) for c in scored]
+    total = sum(weights)
+    if not total:
+        return None
+    got = 0.0
+    for c, w in zip(scored, weights, strict=True):
+        scale = c.get("scale", {"min": 0, "max": 10})
+        span = (scale["max"] - scale["min"]) or 1
+        got += (scores[c["id"]] - scale["min"]) / span * w
+    return round(got / total * 100, 1)
+
+
+def moderate(criteria: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The moderated view of one application: each assessor's sheet, and the totals across them."""
+    sheets = []
+    conflicts = []
+    for row in rows:
+        if row["conflict"] is not None:
+            conflicts.append({"assessor": row["assessor"], "interest": row["conflict"]})
+            continue
+        if not row["scores"]:
+            continue
+        sheets.append(
+            {
+                "assessor": row["assessor"],
+                "scores": row["scores"],
+                "notes": row["notes"],
+                "comment": row["comment"],
+                "recommendation": row["recommendation"],
+                "recommendation_label": RECOMMENDATIONS.get(row["recommendation"] or "", ""),
+                "weighted": weighted_score(criteria, row["scores"]),
+                "met": sum(1 for v in row["scores"].values() if v == MET),
+                "updated_at": row["updated_at"],
+            }
+        )
+    per_criterion = []
+    for c in criteria:
+        values = [s["scores"][c["id"]] for s in sheets if c["id"] in s["scores"]]
+        if c["kind"] == "scored":
+            summary = f"mean {mean(values):.1f}" if values else "not scored yet"
+        else:
+            met = sum(1 for v in values if v == MET)
+            summary = f"met for {met} of {len(values)}" if values else "not assessed yet"
+        per_criterion.append({"criterion": c, "summary": summary})
+    weighted = [s["weighted"] for s in sheets if s["weighted"] is not None]
+    tally: dict[str, int] = {}
+    for s in sheets:
+        tally[s["recommendation_label"]] = tally.get(s["recommendation_label"], 0) + 1
+    return {
+        "sheets": sheets,
+        "conflicts": conflicts,
+        "criteria": per_criterion,
+        "mean_weighted": round(mean(weighted), 1) if weighted else None,
+        "recommendations": tally,
+        "count": len(sheets),
+    }
+
+
+def dashboard(programme: Programme, by_state: dict[str, dict[str, int]],
+              totals: dict[str, Any], now: datetime) -> dict[str, Any]:  # fmt: skip
+    """Cases by state per workflow, deadlines ahead, and money awarded and left (per lot and in all)."""
+    workflows = []
+    for wf in programme.workflows.values():
+        counts = by_state.get(wf.id, {})
+        states = [
+            {"id": s.id, "label": s.label, "final": s.final, "count": counts.get(s.id, 0)}
+            for s in wf.states
+        ]
+        workflows.append({"id": wf.id, "title": wf.title, "states": states,
+                          "total": sum(counts.values())})  # fmt: skip
+    ahead = sorted(
+        (m for m in programme.milestones.values() if m.span.end > now),
+        key=lambda m: m.span.start,
+    )
+    funding = programme.data.get("funding", {})
+    lots = []
+    for lot in funding.get("lots", []):
+        spent = totals["lots"].get(lot["id"], {"amount": 0, "count": 0})
+        budget = lot.get("budget")
+        lots.append(
+            {
+                "id": lot["id"],
+                "name": lot.get("name", lot["id"]),
+                "budget": budget,
+                "awarded": spent["amount"],
+                "count": spent["count"],
+                "remaining": None if budget is None else budget - spent["amount"],
+            }
+        )
+    total = funding.get("total")
+    return {
+        "workflows": workflows,
+        "deadlines": [
+            {
+                "id": m.id,
+                "label": m.label,
+                "start": m.span.start,
+                "end": m.span.end,
+                "exact": m.span.exact,
+                "precision": m.span.precision,
+            }
+            for m in ahead
+        ],
+        "total": total,
+        "awarded": totals["amount"],
+        "remaining": None if total is None else total - totals["amount"],
+        "awards": totals["count"],
+        "max_awards": funding.get("max_awards"),
+        "lots": lots,
+    }
+
+
+def add_payments(figures: dict[str, Any], cases: list[dict[str, Any]], awards: list[dict[str, Any]],
+                 payments: list[dict[str, Any]]) -> None:  # fmt: skip
+    """Add what has been paid (in all and per lot) to a dashboard's money figures.
+
+    A payment counts against the lot of the award it pays: the award on its case or on the case it
+    was started from (a contract's application); failing that, the lot of the case itself.
+    """
+    parent = {c["id"]: c.get("parent_id") for c in cases}
+    case_lot = {c["id"]: c.get("lot") for c in cases}
+    award_lot = {a["case_id"]: a["lot"] for a in awards}
+    paid: dict[str | None, int] = {}
+    for p in payments:
+        lot, case_id, seen = None, p["case_id"], 0
+        while case_id is not None and seen < 10:
+            if case_id in award_lot:
+                lot = award_lot[case_id]
+                break
+            case_id, seen = parent.get(case_id), seen + 1
+        if lot is None:
+            lot = case_lot.get(p["case_id"])
+        paid[lot] = paid.get(lot, 0) + p["amount"]
+    figures["paid"] = sum(paid.values())
+    for lot_figures in figures.get("lots", []):
+        lot_figures["paid"] = paid.get(lot_figures["id"], 0)

@@ -1,0 +1,223 @@
+"""The sweeper: everything due is sent or taken exactly once, surviving restarts.
+
+One job (run by APScheduler in its own process, `commission scheduler`) finds due reminder rows
+and handles each in its own transaction: it re-reads the row, does the work (queues a message,
+takes a timed action, checks a service level) and marks the row done with a compare-and-set.
+Two sweepers, or a sweeper restarted after being killed mid-send, can therefore never do one
+row twice: whoever commits first wins, and a killed transaction leaves the row pending.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.errors import ActionRefused, EngineError
+from engine.runtime import SCHEDULER, Engine
+from engine.scheduler.delivery import Backend, deliver
+
+LATE_AFTER = timedelta(hours=1)  # a row this overdue was missed while the scheduler was down
+_TEMPLATES = SandboxedEnvironment(autoescape=False)
+
+
+@dataclass
+class SweepResult:
+    """What one sweep did."""
+
+    sent: int = 0
+    taken: int = 0
+    checked: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def handled(self) -> int:
+        """Rows finished by this sweep."""
+        return self.sent + self.taken + self.checked + self.skipped
+
+
+def _local(moment: str | None, tz: ZoneInfo) -> str:
+    if not moment:
+        return ""
+    local = datetime.fromisoformat(moment).astimezone(tz)
+    return f"{local:%-d %B %Y} at {local:%H:%M} {local.tzname()}"
+
+
+@lru_cache(maxsize=512)  # each reminder's wording is parsed once, not once per message
+def _template(source: str) -> Any:
+    return _TEMPLATES.from_string(source)
+
+
+def _render(template: str, context: dict[str, Any]) -> str:
+    try:
+        return _template(template).render(**context)
+    except Exception:  # a broken placeholder still sends the words around it
+        return template
+
+
+def sweep(engine: Engine, *, limit: int = 500) -> SweepResult:
+    """Handle every row due by the engine's clock (up to `limit`), each exactly once."""
+    result = SweepResult()
+    now = engine.now().astimezone(UTC).isoformat()
+    for row in engine.store.due_reminders(now, limit):
+        handle(engine, row["id"], result)
+    return result
+
+
+def handle(engine: Engine, reminder_id: int, result: SweepResult) -> None:
+    """Do one due row in one transaction, unless someone else already has."""
+    store = engine.store
+    with store.transaction():
+        row = store.reminder(reminder_id)
+        # claimed inside the transaction: a second sweeper waits for the lock, then finds it gone
+        if row is None or not store.claim_reminder(reminder_id):
+            return
+        status, note = _work(engine, row)
+        store.finish_reminder(reminder_id, status, note, engine.now().astimezone(UTC).isoformat())
+        if status == "pending":
+            return
+    if status == "skipped":
+        result.skipped += 1
+        result.notes.append(f"{row['rule']}: {note}")
+    elif row["kind"] == "transition":
+        result.taken += 1
+    elif row["kind"].startswith("service_level"):
+        result.checked += 1
+    else:
+        result.sent += 1
+
+
+def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
+    """Do what a row asks; (status, note). Runs inside the row's transaction."""
+    programme = engine.programme(row["programme_id"], row["version"])
+    now = engine.now()
+    late = now - datetime.fromisoformat(row["due_at"]) > LATE_AFTER
+    case = engine.store.case(row["case_id"]) if row["case_id"] is not None else None
+    if row["kind"] == "transition":
+        try:
+            engine.act(row["case_id"], row["rule"], SCHEDULER)
+        except ActionRefused as exc:
+            if exc.reasons and all(r.startswith("this happens automatically") for r in exc.reasons):
+                return "pending", "not due yet"  # a clock a moment behind: try again next sweep
+            return "skipped", f"not taken: {exc}"
+        except EngineError as exc:
+            return "skipped", f"not taken: {exc}"
+        return "sent", "taken late, after the scheduler was down" if late else "taken"
+    if row["kind"].startswith("service_level"):
+        results = {r.id: r for r in engine.check_service_levels(row["case_id"], SCHEDULER)}
+        result = results.get(row["rule"])
+        if result is None or result.status == "kept":
+            return "skipped", "the promise was kept"
+        if row["kind"] == "service_level_warn" and result.status not in ("at_risk", "pending"):
+            return "skipped", f"no warning needed ({result.status})"
+        sl = next(s for s in programme.data["service_levels"] if s["id"] == row["rule"])
+        missed = row["kind"] == "service_level"
+        subject = f"{'Missed' if missed else 'Due soon'}: {sl['title']}"
+        tz = ZoneInfo(programme.timezone)
+        reference = case["reference"] if case else ""
+        if missed:
+            body = f"Case {reference}: {sl['title']}. This was not met in time, so the case has been flagged."
+        else:
+            body = f"Case {reference}: {sl['title']}. It must be met by {_local(_due_of(engine, row), tz)}."
+        payload = json.loads(row["payload"])
+        _queue(engine, row, case, payload.get("to", []), subject, body)
+        return "sent", "flagged" if missed else "warned"
+    # a reminder
+    rule = next((r for r in programme.data["reminders"] if r["id"] == row["rule"]), None)
+    if rule is None:  # pragma: no cover - rows are only written for rules of their version
+        return "skipped", "the reminder no longer exists in this programme version"
+    if late and (rule.get("on_missed") == "skip" or _passed(row, now)):
+        return "skipped", "missed while the scheduler was down, and no longer useful"
+    if case is not None:
+        wf = programme.workflows[case["workflow"]]
+        if "states" in rule and case["state"] not in rule["states"]:
+            return "skipped", f"the case is no longer {', '.join(rule['states'])}"
+        if case["state"] in {s.id for s in wf.states if s.final}:
+            return "skipped", "the case is closed"
+        if "if" in rule:
+            ok, why = engine._check(rule["if"], engine._context(case, programme), programme)
+            if not ok:
+                return "skipped", f"its condition does not hold{': ' + why if why else ''}"
+    tz = ZoneInfo(programme.timezone)
+    state_label = ""
+    if case is not None:
+        wf = programme.workflows[case["workflow"]]
+        state_label = next((s.label for s in wf.states if s.id == case["state"]), case["state"])
+    context = {
+        "programme": {"id": programme.id, "name": programme.name},
+        "case": {
+            "reference": case["reference"],
+            "state": case["state"],
+            "state_label": state_label,
+            "organisation": case["organisation_id"],
+        }
+        if case
+        else {},
+        "deadline": _local(row["anchor_at"], tz),
+        "when": _local(row["anchor_at"], tz),
+        "due": _local(row["due_at"], tz),
+    }
+    subject = _render(rule["message"]["subject"], context)
+    body = _render(rule["message"]["body"], context)
+    _queue(engine, row, case, rule["to"], subject, body)
+    return "sent", "sent late, after the scheduler was down" if late else "sent"
+
+
+def _due_of(engine: Engine, row: dict[str, Any]) -> str:
+    """The moment a warned promise falls due: the matching check row's due time."""
+    rows = engine.store.reminders_for(row["case_id"])
+    check = next(
+        (r for r in rows if r["kind"] == "service_level" and r["rule"] == row["rule"]), None
+    )
+    return check["due_at"] if check else row["due_at"]
+
+
+def _passed(row: dict[str, Any], now: datetime) -> bool:
+    """A reminder ahead of a moment that has itself gone by is no use any more."""
+    return bool(row["anchor_at"]) and datetime.fromisoformat(row["anchor_at"]) <= now
+
+
+def _queue(
+    engine: Engine,
+    row: dict[str, Any],
+    case: dict[str, Any] | None,
+    roles: list[str],
+    subject: str,
+    body: str,
+) -> None:
+    stamp = engine.now().astimezone(UTC).isoformat()
+    for role in roles:
+        engine.store.queue_message({
+            "reminder_id": row["id"], "programme_id": row["programme_id"], "case_id": row["case_id"],
+            "to_role": role, "organisation_id": case["organisation_id"] if case and role in ("applicant", "caseworker") else None,
+            "to_address": None, "subject": subject, "body": body, "created_at": stamp,
+        })  # fmt: skip
+
+
+def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> None:
+    """`commission scheduler`: catch up at once, then sweep and deliver every `interval` seconds."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    db_path = engine.store.path
+
+    def job() -> None:
+        result = sweep(engine)
+        delivered = deliver(engine.store, backend)
+        if result.handled or delivered:
+            print(f"[scheduler] {result.sent} sent, {result.taken} actions taken, {result.checked} checks, "
+                  f"{result.skipped} skipped; {delivered} delivered", flush=True)  # fmt: skip
+
+    scheduler = BlockingScheduler(timezone=UTC)
+    # one job, never overlapping itself; missed runs are merged, since each run catches up anyway
+    scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC),
+                      max_instances=1, coalesce=True, id="sweep")  # fmt: skip
+    print(f"[scheduler] sweeping {db_path} every {interval:g} s; Ctrl-C to stop", flush=True)
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()

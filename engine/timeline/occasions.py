@@ -1,0 +1,164 @@
+"""Dates arithmetic as programmes speak of it: months, years and working days.
+
+"5 working days before" skips weekends and England & Wales bank holidays (the `holidays`
+package, maintained upstream, so new bank holidays arrive with an upgrade, not a code change).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from engine.dates import Duration
+from engine.model import Programme
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+
+
+def is_working_day(day: date) -> bool:
+    """Monday to Friday and not an England & Wales bank holiday."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+
+
+def _add_months(moment: datetime, months: int) -> datetime:
+    month0 = moment.month - 1 + months
+    year, month = moment.year + month0 // 12, month0 % 12 + 1
+    day = min(moment.day, calendar.monthrange(year, month)[1])  # 31 Jan + 1 month = 28/29 Feb
+    return moment.replace(year=year, month=month, day=day)
+
+
+def shift(moment: datetime, duration: Duration, sign: int, tz: ZoneInfo) -> datetime:
+    """`moment` moved `duration` forward (sign +1) or back (-1), on the programme's wall clock.
+
+    Days, weeks, months and years keep the local time of day across a clock change (a
+    deadline at 17:00 stays at 17:00 in summer); minutes and hours are exact elapsed time.
+    """
+    local = moment.astimezone(tz)
+    n = duration.amount * sign
+    unit = duration.unit
+    if unit in ("minutes", "hours"):
+        return moment + timedelta(**{unit: n})
+    if unit == "days":
+        out = local.replace(tzinfo=None) + timedelta(days=n)
+    elif unit == "weeks":
+        out = local.replace(tzinfo=None) + timedelta(weeks=n)
+    elif unit == "months":
+        out = _add_months(local.replace(tzinfo=None), n)
+    elif unit == "years":
+        out = _add_months(local.replace(tzinfo=None), 12 * n)
+    else:  # working days
+        out = local.replace(tzinfo=None)
+        step = 1 if n > 0 else -1
+        remaining = abs(n)
+        while remaining:
+            out += timedelta(days=step)
+            if is_working_day(out.date()):
+                remaining -= 1
+    return out.replace(tzinfo=tz)
+
+
+# -- when things happen ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Occasion:
+    """One occasion of a cadence (a meeting, a review): when, or only roughly when if unpinned."""
+
+    review: str
+    index: int
+    at: datetime | None  # None while a vague date (a month) is not pinned
+    earliest: datetime
+    latest: datetime
+    label: str
+
+
+CaseEvents = Mapping[str, datetime]  # "entered:<state>" or "trigger:<name>" → when it happened
+
+
+def anchor_time(
+    programme: Programme,
+    anchor: Mapping[str, Any],
+    events: CaseEvents,
+    pins: Mapping[str, datetime],
+) -> tuple[datetime | None, str]:
+    """When an anchor's reference happened (before any offset), and a description of it.
+
+    None when it has not happened yet (a case event) or is only vaguely known (an unpinned month).
+    """
+    if "milestone" in anchor:
+        m = programme.milestones[anchor["milestone"]]
+        pinned = pins.get(f"milestone:{m.id}")
+        if pinned is not None:
+            return pinned, m.label
+        if m.span.precision == "minute":
+            return m.span.start, m.label
+        if m.span.precision == "day":
+            return m.span.start, m.label  # "7 days before 1 April" is 25 March, from midnight
+        return None, m.label
+    if "entered" in anchor:
+        return events.get(f"entered:{anchor['entered']}"), f"entering {anchor['entered']}"
+    if "trigger" in anchor:
+        return events.get(f"trigger:{anchor['trigger']}"), f"{anchor['trigger']}"
+    return None, ""
+
+
+def offset(moment: datetime, anchor: Mapping[str, Any], tz: ZoneInfo) -> datetime:
+    """Apply an anchor's `before`/`after` to the moment it counts from."""
+    from engine.dates import parse_duration
+
+    if "after" in anchor:
+        return shift(moment, parse_duration(anchor["after"]), +1, tz)
+    if "before" in anchor:
+        return shift(moment, parse_duration(anchor["before"]), -1, tz)
+    return moment
+
+
+def occasions(
+    programme: Programme,
+    review: Mapping[str, Any],
+    events: CaseEvents,
+    pins: Mapping[str, datetime],
+    until: datetime,
+    limit: int = 500,
+) -> list[Occasion]:
+    """Every occasion of a cadence up to `until` (fixed dates, or every N from a start)."""
+    from engine.dates import parse_duration, parse_when
+
+    tz = ZoneInfo(programme.timezone)
+    out: list[Occasion] = []
+    if "dates" in review:
+        for i, text in enumerate(review["dates"]):
+            span = parse_when(
+                text["text"] if isinstance(text, dict) else text, tz, allow_time=False
+            )
+            pinned = pins.get(f"review:{review['id']}:{i}")
+            exact = span.precision == "day"
+            at = pinned or (span.start if exact else None)
+            label = span.start.strftime("%-d %B %Y") if exact else span.start.strftime("%B %Y")
+            out.append(
+                Occasion(review["id"], i, at, span.start, span.end, f"{review['title']}, {label}")
+            )
+        return [o for o in out if o.earliest <= until]
+    if "every" not in review or "start" not in review:
+        return out  # to be agreed: nothing is scheduled yet
+    base, _what = anchor_time(programme, review["start"], events, pins)
+    if base is None:
+        return out
+    base = offset(base, review["start"], tz)
+    step = parse_duration(review["every"])
+    for i in range(1, limit + 1):
+        at = shift(base, Duration(step.amount * i, step.unit), +1, tz)
+        if at > until:
+            break
+        out.append(Occasion(review["id"], i - 1, at, at, at, f"{review['title']} {i}"))
+    return out

@@ -1,0 +1,247 @@
+"""What is due when: reminders, timed transitions and service-level checks, for a case or a round.
+
+The same planning serves the scheduler (rows written beside the action that caused them) and
+`commission schedule`, the dry run (a hypothetical case whose events all happen at once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.dates import parse_duration
+from engine.model import Programme
+from engine.timeline.occasions import CaseEvents, anchor_time, occasions, offset, shift
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One thing that will fire: a reminder, a timed transition or a service-level check."""
+
+    kind: str  # reminder, transition, service_level, service_level_warn
+    rule: str
+    due: datetime | None  # None: hangs on a date nobody has pinned yet
+    anchor: datetime | None  # the moment it is relative to, when known
+    reason: str
+    workflow: str | None = None
+    to: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def key_part(self) -> str:
+        """What distinguishes it from other firings of the same rule (its due time)."""
+        return self.due.isoformat() if self.due else "unpinned"
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    return f"{local:%-d %B %Y %H:%M} {local.tzname()}"
+
+
+def _moments(
+    programme: Programme,
+    anchor: Mapping[str, Any],
+    review_of: Mapping[str, Mapping[str, Any]],
+    events: CaseEvents,
+    pins: Mapping[str, datetime],
+    until: datetime,
+) -> list[tuple[datetime | None, datetime | None, str]]:
+    """Each (due, anchor moment, what it is relative to) an anchor gives, cadence occasions included."""
+    tz = ZoneInfo(programme.timezone)
+    if "review" in anchor:
+        out = []
+        for o in occasions(programme, review_of[anchor["review"]], events, pins, until):
+            if o.at is None:
+                out.append((None, o.earliest, f"{o.label} (date not pinned yet)"))
+            else:
+                out.append((offset(o.at, anchor, tz), o.at, o.label))
+        return out
+    base, what = anchor_time(programme, anchor, events, pins)
+    if base is None:
+        if "milestone" in anchor:
+            span = programme.milestones[anchor["milestone"]].span
+            return [(None, span.start, f"{what} (date not pinned yet)")]
+        return []
+    return [(offset(base, anchor, tz), base, what)]
+
+
+def _relation(anchor: Mapping[str, Any]) -> str:
+    if "before" in anchor:
+        return f"{anchor['before']} before"
+    if "after" in anchor:
+        return f"{anchor['after']} after"
+    return "at"
+
+
+def plan(
+    programme: Programme,
+    *,
+    workflow: str | None,
+    state: str | None,
+    events: CaseEvents,
+    pins: Mapping[str, datetime],
+    until: datetime,
+) -> list[Planned]:
+    """Everything that fires for one case (or, with workflow None, for the programme as a whole)."""
+    data = programme.data
+    tz = ZoneInfo(programme.timezone)
+    review_of = {r["id"]: r for r in data["reviews"]}
+    out: list[Planned] = []
+    final: set[str] = set()
+    if workflow is not None:
+        final = {s.id for s in programme.workflows[workflow].states if s.final}
+    closed = state in final
+
+    for r in data["reminders"]:
+        if r.get("workflow") != workflow:
+            continue
+        if (
+            workflow is not None
+            and state is not None
+            and (closed or ("states" in r and state not in r["states"]))
+        ):
+            continue
+        if "review" in r["when"] and review_of[r["when"]["review"]].get("workflow") not in (
+            None,
+            workflow,
+        ):
+            continue
+        for due, at, what in _moments(programme, r["when"], review_of, events, pins, until):
+            reason = f"reminder {r['id']} to {', '.join(r['to'])}: {_relation(r['when'])} {what}"
+            if at is not None and due is not None:
+                reason += f" ({_when(at, tz)})"
+            out.append(Planned("reminder", r["id"], due, at, reason, workflow, tuple(r["to"])))
+
+    if workflow is not None and not closed:
+        wf = programme.workflows[workflow]
+        for t in wf.transitions:
+            if "at" not in t.spec or (state is not None and state not in t.sources):
+                continue
+            for due, at, what in _moments(programme, t.spec["at"], review_of, events, pins, until):
+                if due is not None and set(t.spec["at"]) == {"milestone"}:
+                    due += timedelta(seconds=1)  # a deadline at 17:00 has passed at 17:00:01
+                reason = f"timed transition {t.trigger} ({' / '.join(t.sources)} → {t.dest}): {_relation(t.spec['at'])} {what}"
+                out.append(Planned("transition", t.trigger, due, at, reason, workflow))
+
+    for sl in data["service_levels"]:
+        if sl["workflow"] != workflow or workflow is None:
+            continue
+        for due, at, what in _moments(programme, sl["within"], review_of, events, pins, until):
+            if due is None:
+                continue
+            notify = sl.get("notify", {})
+            if "warn" in sl:
+                warn_at = shift(due, parse_duration(sl["warn"]), -1, tz)
+                out.append(Planned("service_level_warn", sl["id"], warn_at, at,
+                                   f"service level {sl['id']}: warning {sl['warn']} before it falls due, {_relation(sl['within'])} {what}",
+                                   workflow, tuple(notify.get("before", []))))  # fmt: skip
+            out.append(Planned("service_level", sl["id"], due, at,
+                               f"service level {sl['id']} checked: {sl['title']} ({_relation(sl['within'])} {what})",
+                               workflow, tuple(notify.get("after", []))))  # fmt: skip
+    return out
+
+
+def hypothetical_events(programme: Programme, workflow: str, at: datetime) -> dict[str, datetime]:
+    """For the dry run: a case of `workflow` whose every state and action happens at `at`."""
+    wf = programme.workflows[workflow]
+    events = {f"entered:{s.id}": at for s in wf.states}
+    events.update({f"trigger:{t.trigger}": at for t in wf.transitions})
+    return events
+
+
+def dry_run(
+    programme: Programme, start: datetime, end: datetime, pins: Mapping[str, datetime] | None = None
+) -> list[Planned]:
+    """Everything that would fire between start and end, in time order: the round's own dates,
+    and for each workflow a case whose every event happens at `start`. Unpinned items come
+    where their earliest possible date falls."""
+    pins = pins or {}
+    items = plan(programme, workflow=None, state=None, events={}, pins=pins, until=end)
+    for wid in programme.workflows:
+        events = hypothetical_events(programme, wid, start)
+        items += plan(programme, workflow=wid, state=None, events=events, pins=pins, until=end)
+
+    def when(p: Planned) -> datetime | None:
+        return p.due if p.due is not None else p.anchor
+
+    kept = [p for p in items if when(p) is not None and start <= when(p) <= end]  # type: ignore[operator]
+    return sorted(kept, key=lambda p: (when(p), p.kind, p.rule))  # type: ignore[arg-type,return-value]
+
+
+# -- reminder rows ----------------------------------------------------------------------------
+HORIZON_DAYS = 400  # recurring occasions are planned this far ahead; each firing re-plans the case
+
+
+def _key(programme_id: str, p: Planned, case_id: int | None) -> str:
+    return (
+        f"{programme_id}:{p.kind}:{p.rule}:{case_id if case_id is not None else '-'}:{p.key_part}"
+    )
+
+
+def case_events(row: Mapping[str, Any], fired: Mapping[str, str]) -> dict[str, datetime]:
+    """A case's events as the planner reads them: states entered and actions taken."""
+    events = {f"entered:{k}": datetime.fromisoformat(v) for k, v in row["entered"].items()}
+    events.update({f"trigger:{k}": datetime.fromisoformat(v) for k, v in fired.items()})
+    return events
+
+
+def pins_of(store: Any, programme_id: str) -> dict[str, datetime]:
+    """The dates a commissioner has pinned for a programme (see `commission pin`)."""
+    return {k: datetime.fromisoformat(v) for k, v in store.pins(programme_id).items()}
+
+
+def _rows(
+    programme: Programme, items: list[Planned], case_id: int | None, now: datetime
+) -> list[dict[str, Any]]:
+    stamp = now.astimezone(UTC).isoformat()
+    rows = []
+    for p in items:
+        if p.due is None:
+            continue  # waits for a pinned date
+        if p.kind == "reminder" and p.due < now:
+            continue  # a reminder whose moment passed before its cause existed is not useful
+        rows.append({
+            "key": _key(programme.id, p, case_id),
+            "programme_id": programme.id,
+            "version": programme.version,
+            "kind": p.kind,
+            "rule": p.rule,
+            "case_id": case_id,
+            "due_at": p.due.astimezone(UTC).isoformat(),
+            "anchor_at": p.anchor.astimezone(UTC).isoformat() if p.anchor else None,
+            "payload": {"reason": p.reason, "to": list(p.to)},
+            "created_at": stamp,
+        })  # fmt: skip
+    return rows
+
+
+def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: datetime) -> None:
+    """Write the rows a case's current facts call for and cancel those they no longer do.
+
+    Called inside the transaction of the action that changed the case, so the case and its
+    reminders never disagree.
+    """
+    until = now + timedelta(days=HORIZON_DAYS)
+    events = case_events(row, store.fired_all(row["id"]))
+    items = plan(programme, workflow=row["workflow"], state=row["state"], events=events,
+                 pins=pins_of(store, programme.id), until=until)  # fmt: skip
+    rows = _rows(programme, items, row["id"], now)
+    store.plan_rows(rows)
+    store.cancel_other_rows(row["id"], {r["key"] for r in rows}, now.astimezone(UTC).isoformat())
+
+
+def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
+    """Write the programme-wide rows (reminders about the round itself, not about one case)."""
+    until = now + timedelta(days=HORIZON_DAYS * 3)
+    items = plan(
+        programme,
+        workflow=None,
+        state=None,
+        events={},
+        pins=pins_of(store, programme.id),
+        until=until,
+    )
+    store.plan_rows(_rows(programme, items, None, now))
