@@ -2,20 +2,40 @@
 # Everything is installed from this project's own files into .venv; nothing by hand.
 
 PYTHON ?= python3
+LOCK := requirements.lock
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: run test e2e lint docs bench setup clean
+.PHONY: run test e2e lint layers docs bench setup lock upgrade clean
 
 setup: $(STAMP) $(NODE_STAMP)
 
-$(STAMP): pyproject.toml
+# Every Python package, direct and transitive, at the version and hash requirements.lock names;
+# a new lock makes a new .venv, so nothing from an older install lingers. The project itself is
+# installed editable with the locked setuptools (no build isolation: nothing unpinned is fetched).
+$(STAMP): pyproject.toml $(LOCK)
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# uv resolves once for every platform and Python from 3.11 (--universal), with hashes.
+COMPILE := $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
+	--python-version 3.11 --custom-compile-command "make upgrade" -q -o $(LOCK)
+
+## make lock: after editing pyproject.toml's requirements, lock them, keeping every other pin.
+lock: setup
+	$(COMPILE)
+	$(MAKE) setup
+
+## make upgrade: re-resolve every Python dependency to its newest allowed version, on purpose.
+## Review the diff of requirements.lock, run `make test`, and commit the lock on its own.
+upgrade: setup
+	$(COMPILE) --upgrade
+	$(MAKE) setup
 
 # GOV.UK Frontend's CSS, JavaScript, fonts and images for the web app, exactly as package-lock.json pins them.
 $(NODE_STAMP): package.json package-lock.json
@@ -28,8 +48,9 @@ run: setup
 	$(BIN)/commission validate
 	$(BIN)/commission up --db var/demo.db
 
-## make test: lint, check the docs are current, run every test.
-test: setup lint
+## make test: lint, the lock and the layers, check the docs are current, run every test.
+test: setup lint layers
+	$(BIN)/python scripts/check_lock.py
 	$(BIN)/commission docs --check
 	$(BIN)/python -m pytest
 
@@ -40,6 +61,10 @@ e2e: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The import contract in pyproject.toml's [tool.importlinter]: data flows one way.
+layers: setup
+	$(BIN)/lint-imports --no-cache
 
 docs: setup
 	$(BIN)/commission docs
