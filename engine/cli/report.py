@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine.cli.main import _engine, _fail, db_option, json_option, main
+from engine.cli.main import db_option, fail, json_option, main, open_engine
 from engine.errors import EngineError
 
 
@@ -37,11 +37,11 @@ def kpis(
     from engine.dates import DateError, parse_when
     from engine.reporting.kpis import KpiCalculator, suppress
 
-    engine = _engine(db_path)
+    engine = open_engine(db_path)
     try:
         p = engine.programme(programme)
     except EngineError as exc:
-        _fail(exc)
+        fail(exc)
     tz = ZoneInfo(p.timezone)
     try:
         window = (
@@ -95,7 +95,7 @@ def export(
     """Export awards as 360Giving JSON, or applications, awards or returns as CSV."""
     from engine.reporting.export import awards_csv, cases_csv, grants_360, records_csv
 
-    engine = _engine(db_path)
+    engine = open_engine(db_path)
     try:
         p = engine.programme(programme)
         anonymised = anonymised or bool(p.data.get("reporting", {}).get("anonymised"))
@@ -110,7 +110,7 @@ def export(
         else:
             sys.stdout.write(cases_csv(engine.store, p, workflow, anonymised=anonymised))
     except EngineError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 @main.command("meeting-pack")
@@ -126,12 +126,12 @@ def meeting_pack_command(
     KPIs with red/amber/green, the KPIs to discuss, and spend against budget."""
     from engine.reporting.meetings import meeting_pack, pack_csv
 
-    engine = _engine(db_path)
+    engine = open_engine(db_path)
     try:
         p = engine.programme(programme)
         pack = meeting_pack(engine.store, p, meeting, number - 1, engine.now())
     except EngineError as exc:
-        _fail(exc)
+        fail(exc)
     if as_csv:
         sys.stdout.write(pack_csv(pack))
         return

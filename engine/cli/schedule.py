@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine.cli.main import _engine, _fail, db_option, json_option, main
+from engine.cli.main import db_option, fail, json_option, main, open_engine
 from engine.errors import EngineError, ProgrammeInvalid
 from engine.model import Programme
 
@@ -23,12 +23,12 @@ def _programme(ref: str, db_path: Path) -> Programme:
         try:
             return load_programme(path)
         except ProgrammeInvalid as exc:
-            _fail(exc)
+            fail(exc)
     try:
-        return _engine(db_path).programme(ref)
+        return open_engine(db_path).programme(ref)
     except EngineError as exc:
-        _fail(exc)
-    raise AssertionError  # pragma: no cover - _fail exits
+        fail(exc)
+    raise AssertionError  # pragma: no cover - fail exits
 
 
 def _moment(text: str, tz: ZoneInfo, end: bool = False) -> datetime:
@@ -59,7 +59,7 @@ def schedule(programme: str, start: str, end: str, db_path: Path, as_json: bool)
     tz = ZoneInfo(p.timezone)
     pins = {}
     if Path(db_path).exists() and not Path(programme).exists():
-        pins = pins_of(_engine(db_path).store, p.id)
+        pins = pins_of(open_engine(db_path).store, p.id)
     items = dry_run(p, _moment(start, tz), _moment(end, tz, end=True), pins)
     rows = [
         {
@@ -104,11 +104,11 @@ def pin(programme: str, target: str, at: str, db_path: Path) -> None:
     """
     from engine.timeline.planner import plan_programme, replan_case
 
-    engine = _engine(db_path)
+    engine = open_engine(db_path)
     try:
         p = engine.programme(programme)
     except EngineError as exc:
-        _fail(exc)
+        fail(exc)
     kind, _, rest = target.partition(":")
     known = {f"milestone:{m}" for m in p.milestones} | {
         f"review:{r['id']}:{i}" for r in p.data["reviews"] for i in range(len(r.get("dates", [])))
@@ -116,7 +116,7 @@ def pin(programme: str, target: str, at: str, db_path: Path) -> None:
     if target not in known:
         from engine.definition.schema_check import did_you_mean
 
-        _fail(
+        fail(
             EngineError(f'"{target}" is not a date that can be pinned{did_you_mean(target, known)}')
         )
     del kind, rest
@@ -150,10 +150,10 @@ def scheduler(db_path: Path, interval: float, outbox: Path, once: bool) -> None:
 
     backend = backend_from_env(outbox)
     if once:
-        engine = _engine(db_path)
+        engine = open_engine(db_path)
         result = sweep(engine)
         delivered = deliver(engine.store, backend)
         click.echo(f"{result.sent} sent, {result.taken} actions taken, {result.checked} checks, "
                    f"{result.skipped} skipped; {delivered} delivered")  # fmt: skip
         return
-    run_forever(_engine(db_path), backend, interval)  # the engine keeps COMMISSION_NOW's clock
+    run_forever(open_engine(db_path), backend, interval)  # the engine keeps COMMISSION_NOW's clock

@@ -1,4 +1,4 @@
-"""`commission up`: the whole thing on one machine — demo data, the web app and the scheduler."""
+"""The web app on one machine: `serve`, `demo`, and `up` (demo data, web app and scheduler)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from engine.cli.main import main
+from engine.cli.main import db_option, fail, frozen_clock, main
+from engine.errors import EngineError
 
 DEMO_NOW = "2022-01-20T10:00"  # the demo data's rehearsal date, when its first round is open
 
@@ -52,8 +53,6 @@ def up(db_path: Path, host: str, port: int, outbox: Path) -> None:
         ],
     )
     try:
-        from engine.cli.main import serve
-
         serve.callback(db_path=db_path, host=host, port=port, debug=False)  # type: ignore[misc]
     finally:
         scheduler.terminate()
@@ -80,3 +79,60 @@ def prepare(db_path: Path, credentials: Path) -> None:
         "\n".join(["demo people:", *lines, f"demo password: {password}", ""]), "utf-8"
     )
     credentials.chmod(0o600)  # a demo password, but still nobody else's to read
+
+
+@main.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="The port to listen on.")
+@click.option(
+    "--debug",
+    is_flag=True,
+    help="Reload on code changes and show tracebacks (never in production).",
+)
+def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
+    """Serve the web app on a database (with COMMISSION_NOW, as if it were that moment).
+
+    This is Werkzeug's server, for one machine; in production run `engine.web:create_app()`
+    under gunicorn behind HTTPS.
+    """
+    from engine.web import create_app
+
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    config: dict = {"DATABASE": str(db_path), "CLOCK": frozen_clock()}
+    if host in ("127.0.0.1", "localhost", "::1"):
+        config["SESSION_COOKIE_SECURE"] = False  # plain http on this machine only
+    try:
+        app = create_app(config)
+    except EngineError as exc:
+        fail(exc)
+    click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl+C to stop)")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@main.command()
+@db_option
+@click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("demo/seed.yaml"), show_default=True, help="The demo data file.")  # fmt: skip
+@click.option("--password", envvar="COMMISSION_DEMO_PASSWORD", help="The demo password (default: a new random one).")  # fmt: skip
+def demo(db_path: Path, data_file: Path, password: str | None) -> None:
+    """Create a demo database: the programmes, demo people and cases from a data file.
+
+    For demonstrations only: every demo person has the one password printed here.
+    """
+    import secrets
+
+    from engine.web.demo import seed
+
+    password = password or f"demo-{secrets.token_urlsafe(9)}"
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        done = seed(db_path, data_file, password)
+    except (EngineError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{db_path}: published {', '.join(done['programmes'])}")
+    click.echo(f"cases: {', '.join(done['cases'])}")
+    click.echo("demo people (sign in at /auth/sign-in):")
+    for email in done["users"]:
+        click.echo(f"  {email}")
+    click.echo(f"demo password: {password}")

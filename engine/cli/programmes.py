@@ -1,0 +1,197 @@
+"""Programme files: validate, inspect, docs, publish, versions; and `db upgrade`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from engine.cli.main import (
+    db_option,
+    fail,
+    json_option,
+    main,
+    open_engine,
+    show,
+)
+from engine.definition.loader import Linter, display_name, load_programme
+from engine.errors import EngineError, ProgrammeInvalid
+
+
+def _default_files() -> list[Path]:
+    files: list[Path] = []
+    for folder in (Path("programmes"), Path("forms")):
+        if folder.is_dir():
+            files.extend(sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")))
+    return files
+
+
+@main.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
+    """Check programme and form files (all of programmes/ and forms/ by default).
+
+    Prints `ok` for each clean file, or every problem as `path:line:col: error[code]: sentence`.
+    Exits 1 if any file has a problem.
+    """
+    targets = list(files) or _default_files()
+    if not targets:
+        raise click.ClickException(
+            "no files to check: name some, or run this where programmes/ and forms/ are"
+        )
+    linter = Linter()
+    results: dict[str, list] = {}
+    for path in targets:
+        if not path.exists():
+            results[display_name(path)] = [None]
+            continue
+        for fname, problems in linter.file(path).items():
+            results.setdefault(fname, [])
+            for p in problems:
+                if p not in results[fname]:
+                    results[fname].append(p)
+    failed = False
+    if as_json:
+        out = {}
+        for fname, problems in results.items():
+            if problems == [None]:
+                out[fname] = {
+                    "ok": False,
+                    "problems": [{"code": "not-found", "message": "no such file"}],
+                }
+                failed = True
+                continue
+            failed |= bool(problems)
+            out[fname] = {"ok": not problems, "problems": [p.as_dict() for p in sorted(problems)]}
+        click.echo(json.dumps(out, indent=2))
+    else:
+        for fname, problems in results.items():
+            if problems == [None]:
+                click.echo(f"{fname}: error[not-found]: no such file", err=True)
+                failed = True
+            elif problems:
+                failed = True
+                for p in sorted(problems):
+                    click.echo(str(p))
+            else:
+                click.echo(f"{fname}: ok")
+        if failed:
+            count = sum(len(p) for p in results.values() if p != [None])
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print the whole normalised programme as JSON."
+)
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are (default: forms/ beside programmes/).",
+)
+def inspect(file: Path, as_json: bool, forms_dir: Path | None) -> None:
+    """Show a programme as the engine reads it: validated, dates with UTC offsets, forms resolved."""
+    try:
+        programme = load_programme(file, forms_dir)
+    except ProgrammeInvalid as exc:
+        for p in exc.problems:
+            click.echo(str(p))
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(programme.data, indent=2, ensure_ascii=False))
+        return
+    d = programme.data
+    click.echo(f"{programme.name} ({programme.id}), version {programme.version}")
+    click.echo(f"  timezone {programme.timezone}, currency {d.get('currency')}")
+    for wid, wf in programme.workflows.items():
+        click.echo(f"  workflow {wid}: {len(wf.states)} states, {len(wf.transitions)} transitions")
+    click.echo(f"  forms: {', '.join(programme.forms)}")
+    for m in programme.milestones.values():
+        click.echo(f"  {m.span.start:%Y-%m-%d %H:%M %Z}  {m.label} ({m.span.precision})")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if docs/programme-file.md is not up to date.")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/programme-file.md"),
+    show_default=True,
+)
+def docs(check: bool, output: Path) -> None:
+    """Write the programme-file reference from the JSON Schemas."""
+    from engine.definition.docs import render_reference
+
+    text = render_reference()
+    if check:
+        current = output.read_text("utf-8") if output.exists() else ""
+        if current != text:
+            raise click.ClickException(f"{output} is out of date; run `commission docs`")
+        click.echo(f"{output}: up to date")
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, "utf-8")
+    click.echo(f"wrote {output}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are.",
+)
+@db_option
+@json_option
+def publish(file: Path, forms_dir: Path | None, db_path: Path, as_json: bool) -> None:
+    """Validate a programme and register its new version; new cases use it, open cases keep theirs."""
+    try:
+        programme, new = open_engine(db_path).publish(file, forms_dir)
+    except EngineError as exc:
+        fail(exc)
+    word = "published" if new else "already published"
+    show({"programme": programme.id, "version": programme.version, "new": new}, as_json,
+           f"{programme.id}: version {programme.version} {word}")  # fmt: skip
+
+
+@main.command()
+@click.argument("programme")
+@db_option
+@json_option
+def versions(programme: str, db_path: Path, as_json: bool) -> None:
+    """List a programme's published versions and how many cases each has."""
+    rows = open_engine(db_path).store.versions(programme)
+    if not rows:
+        fail(EngineError(f'no versions of "{programme}" are published; run `commission publish`'))
+    lines = [
+        f"{r['version']}  published {r['published_at'][:16]}  {r['cases']} case(s)" for r in rows
+    ]
+    show(rows, as_json, "\n".join(lines))
+
+
+@main.group()
+def db() -> None:
+    """Look after the database."""
+
+
+@db.command()
+@db_option
+def upgrade(db_path: Path) -> None:
+    """Bring an existing database up to this engine's schema, in place."""
+    from engine.store import Store
+
+    try:
+        store = Store(db_path, check=False)
+        applied = store.upgrade()
+    except EngineError as exc:
+        fail(exc)
+    click.echo(
+        f"{db_path}: upgraded through schema {applied[-1]}"
+        if applied
+        else f"{db_path}: already up to date"
+    )
