@@ -22,19 +22,22 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-# uv resolves once for every platform and Python from 3.11 (--universal), with hashes.
-COMPILE := $(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --universal \
-	--python-version 3.11 --custom-compile-command "make upgrade" -q -o $(LOCK)
+# uv resolves once for every platform and Python from 3.11 (--universal), with hashes. It works
+# on a copy (whose pins it keeps unless --upgrade), and the lock is replaced only if it changed,
+# so an unchanged lock does not rebuild .venv.
+COMPILE = cp $(LOCK) $(LOCK).new && $(BIN)/uv pip compile pyproject.toml --extra dev \
+	--generate-hashes --universal --python-version 3.11 --custom-compile-command "make upgrade" \
+	-q -o $(LOCK).new $(1) && { cmp -s $(LOCK).new $(LOCK) && rm $(LOCK).new || mv $(LOCK).new $(LOCK); }
 
 ## make lock: after editing pyproject.toml's requirements, lock them, keeping every other pin.
 lock: setup
-	$(COMPILE)
+	$(call COMPILE)
 	$(MAKE) setup
 
 ## make upgrade: re-resolve every Python dependency to its newest allowed version, on purpose.
 ## Review the diff of requirements.lock, run `make test`, and commit the lock on its own.
 upgrade: setup
-	$(COMPILE) --upgrade
+	$(call COMPILE,--upgrade)
 	$(MAKE) setup
 
 # GOV.UK Frontend's CSS, JavaScript, fonts and images for the web app, exactly as package-lock.json pins them.
