@@ -15,7 +15,7 @@ from engine.dates import parse_duration
 from engine.errors import EngineError, NotFound
 from engine.model import Programme
 from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of
-from engine.store import Store
+from engine.store import StoreContract
 from engine.timeline.occasions import Occasion, occasions, shift
 from engine.timeline.planner import pins_of
 
@@ -53,7 +53,7 @@ class MeetingPack:
 
 
 def meeting_occasions(
-    store: Store, programme: Programme, review: dict[str, Any], until: datetime
+    store: StoreContract, programme: Programme, review: dict[str, Any], until: datetime
 ) -> list[Occasion]:
     """A meeting cadence's occasions up to `until`; a recurring one counts from the first time any
     case of the programme reached its start (e.g. the first contract signed)."""
@@ -72,7 +72,7 @@ def meeting_occasions(
 
 
 def meeting_pack(
-    store: Store, programme: Programme, review_id: str, index: int, now: datetime
+    store: StoreContract, programme: Programme, review_id: str, index: int, now: datetime
 ) -> MeetingPack:
     """The pack for occasion `index` (from 0) of the meeting cadence `review_id`."""
     reviews = {r["id"]: r for r in programme.data["reviews"]}

@@ -17,7 +17,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
-from engine.store import Store
+from engine.store import StoreContract
 
 
 class Backend(Protocol):
@@ -123,7 +123,7 @@ def backend_from_env(outbox_dir: Path) -> Backend:
     return FileBackend(outbox_dir)
 
 
-def deliver(store: Store, backend: Backend, limit: int = 1000) -> int:
+def deliver(store: StoreContract, backend: Backend, limit: int = 1000) -> int:
     """Hand every undelivered message to the backend; the number delivered."""
     sent = 0
     batch: list[int] = []

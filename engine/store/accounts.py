@@ -1,0 +1,135 @@
+"""People who sign in: users, password resets, sign-in failures, answers kept over an expired
+session, and uploaded files.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from engine.errors import EmailTaken
+from engine.store.connection import SqliteConnection
+
+
+class AccountTables(SqliteConnection):
+    """Reads and writes of `users`, `password_resets`, `sign_in_failures`, `kept_answers` and `uploads`."""
+
+    def create_user(self, email: str, password_hash: str | None, name: str, role: str,
+                    organisation_id: str | None, now: str) -> int:  # fmt: skip
+        """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
+        try:
+            cur = self.execute(
+                "INSERT INTO users (email, password_hash, name, role, organisation_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (email.strip().lower(), password_hash, name, role, organisation_id, now, now),
+            )
+        except sqlite3.IntegrityError:
+            # callers above the store must not need to know which database said no
+            raise EmailTaken("an account already uses this email address") from None
+        return int(cur.lastrowid or 0)
+
+    def user_by_email(self, email: str) -> dict[str, Any] | None:
+        """The person with this email address (any case), if any."""
+        rows = self._rows("SELECT * FROM users WHERE email = ?", (email.strip().lower(),))
+        return rows[0] if rows else None
+
+    def user(self, user_id: int) -> dict[str, Any] | None:
+        """One person by id."""
+        rows = self._rows("SELECT * FROM users WHERE id = ?", (user_id,))
+        return rows[0] if rows else None
+
+    def set_password(self, user_id: int, password_hash: str, now: str) -> None:
+        """Replace a person's password hash."""
+        self.execute(
+            "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?",
+            (password_hash, now, user_id),
+        )
+
+    def users_in_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
+        """The people who share an organisation's cases."""
+        return self._rows(
+            "SELECT id, email, name, role, password_hash IS NOT NULL AS active FROM users "
+            "WHERE organisation_id = ? ORDER BY name",
+            (organisation_id,),
+        )
+
+    def add_password_reset(self, user_id: int, token_hash: str, expires_at: str, now: str) -> None:
+        """Record a reset token (its hash only) that expires at `expires_at`."""
+        self.execute(
+            "INSERT INTO password_resets (user_id, token_hash, expires_at, created_at) VALUES (?, ?, ?, ?)",
+            (user_id, token_hash, expires_at, now),
+        )
+
+    def password_reset(self, token_hash: str) -> dict[str, Any] | None:
+        """The reset with this token hash, used or not."""
+        rows = self._rows("SELECT * FROM password_resets WHERE token_hash = ?", (token_hash,))
+        return rows[0] if rows else None
+
+    def use_password_reset(self, reset_id: int, now: str) -> bool:
+        """Mark a reset used, once: False if it was already used."""
+        cur = self.execute(
+            "UPDATE password_resets SET used_at = ? WHERE id = ? AND used_at IS NULL",
+            (now, reset_id),
+        )
+        if cur.rowcount == 1:  # one link sets one password: the person's other links stop working
+            self.execute(
+                "UPDATE password_resets SET used_at = ? WHERE used_at IS NULL AND user_id = "
+                "(SELECT user_id FROM password_resets WHERE id = ?)",
+                (now, reset_id),
+            )
+        return cur.rowcount == 1
+
+    def record_sign_in_failure(self, email: str, address: str, at: str) -> None:
+        """Note a failed sign-in for this email address from this network address."""
+        self.execute(
+            "INSERT INTO sign_in_failures (email, address, at) VALUES (?, ?, ?)",
+            (email.lower(), address, at),
+        )
+
+    def sign_in_failures(self, email: str, address: str, since: str) -> int:
+        """How many sign-ins failed for this email from this address since a moment."""
+        row = self.execute(
+            "SELECT count(*) FROM sign_in_failures WHERE email = ? AND address = ? AND at >= ?",
+            (email.lower(), address, since),
+        ).fetchone()
+        return int(row[0])
+
+    def clear_sign_in_failures(self, email: str) -> None:
+        """Forget failed sign-ins once the person has signed in."""
+        self.execute("DELETE FROM sign_in_failures WHERE email = ?", (email.lower(),))
+
+    def keep_answers(self, token: str, path: str, data: str, at: str, forget_before: str) -> None:
+        """Keep a page's posted answers under a token (and drop any kept too long)."""
+        with self.transaction():
+            self.execute("DELETE FROM kept_answers WHERE created_at < ?", (forget_before,))
+            self.execute(
+                "INSERT INTO kept_answers (token, path, data, created_at) VALUES (?, ?, ?, ?)",
+                (token, path, data, at),
+            )
+
+    def kept_answers(self, token: str, path: str, since: str) -> str | None:
+        """The answers kept under this token for this page, if not too old."""
+        row = self.execute(
+            "SELECT data FROM kept_answers WHERE token = ? AND path = ? AND created_at >= ?",
+            (token, path, since),
+        ).fetchone()
+        return row[0] if row else None
+
+    def forget_kept(self, token: str) -> None:
+        """Drop kept answers once they are saved."""
+        with self.transaction():
+            self.execute("DELETE FROM kept_answers WHERE token = ?", (token,))
+
+    def add_upload(self, row: dict[str, Any]) -> None:
+        """Record an uploaded file: its random id, case, question, name, size, kind and stored name."""
+        self.execute(
+            "INSERT INTO uploads (id, case_id, form_id, question_id, name, size, kind, stored_as, uploaded_by, "
+            "created_at) VALUES (:id, :case_id, :form_id, :question_id, :name, :size, :kind, :stored_as, "
+            ":uploaded_by, :created_at)",
+            row,
+        )
+
+    def upload(self, upload_id: str) -> dict[str, Any] | None:
+        """One uploaded file's record."""
+        rows = self._rows("SELECT * FROM uploads WHERE id = ?", (upload_id,))
+        return rows[0] if rows else None

@@ -1,0 +1,222 @@
+"""One case at a time: its row, answers, record drafts, children and append-only audit log.
+
+A case moves by compare-and-set on its `revision`, so two people acting on one case cannot both
+win: the second is told the case changed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from engine.errors import StaleCase
+from engine.store.connection import SqliteConnection
+
+
+class CaseTables(SqliteConnection):
+    """Reads and writes of `cases`, `answers`, `record_drafts` and `audit`, one case at a time."""
+
+    def insert_case(self, row: dict[str, Any], prefix: str) -> int:
+        """Create a case row; returns its id and gives it a reference such as `ABC-000042`."""
+        cur = self.execute(
+            "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
+            "parent_id, flags, entered, revision, created_at, updated_at) VALUES "
+            "(:programme_id, :version, :workflow, :state, :organisation_id, :subject, :role, :lot, :parent_id, "
+            ":flags, :entered, 0, :created_at, :created_at)",
+            {
+                **row,
+                "flags": json.dumps(row.get("flags", {})),
+                "entered": json.dumps(row.get("entered", {})),
+            },
+        )
+        case_id = int(cur.lastrowid or 0)
+        self.execute(
+            "UPDATE cases SET reference = ? WHERE id = ?", (f"{prefix}-{case_id:06d}", case_id)
+        )
+        return case_id
+
+    def case(self, case_id: int) -> dict[str, Any] | None:
+        """One case row, with its JSON columns decoded."""
+        return self._case_row(self.execute("SELECT * FROM cases WHERE id = ?", (case_id,)))
+
+    def case_by_reference(self, reference: str) -> dict[str, Any] | None:
+        """The case with this reference (e.g. `LIV-000042`), as `case`."""
+        return self._case_row(self.execute("SELECT * FROM cases WHERE reference = ?", (reference,)))
+
+    def _case_row(self, cur: sqlite3.Cursor) -> dict[str, Any] | None:
+        row = cur.fetchone()
+        if row is None:
+            return None
+        out = dict(zip([c[0] for c in cur.description], row, strict=True))
+        out["flags"] = json.loads(out["flags"])
+        out["entered"] = json.loads(out["entered"])
+        return out
+
+    def move_case(
+        self,
+        case_id: int,
+        revision: int,
+        state: str,
+        flags: dict[str, Any],
+        entered: dict[str, str],
+        now: str,
+    ) -> int:
+        """Compare-and-set the case's state; raises StaleCase if someone else moved it first."""
+        cur = self.execute(
+            "UPDATE cases SET state = ?, flags = ?, entered = ?, revision = revision + 1, updated_at = ? "
+            "WHERE id = ? AND revision = ?",
+            (state, json.dumps(flags), json.dumps(entered), now, case_id, revision),
+        )
+        if cur.rowcount != 1:
+            raise StaleCase(
+                "this case changed while you were looking at it, so your action was not taken; "
+                "look at it again and decide"
+            )
+        return revision + 1
+
+    def touch_case(self, case_id: int, revision: int, now: str) -> int:
+        """Bump a case's revision (answers changed) with the same compare-and-set."""
+        row = self.case(case_id)
+        assert row is not None
+        return self.move_case(case_id, revision, row["state"], row["flags"], row["entered"], now)
+
+    def open_case_ids(self, programme_id: str) -> list[int]:
+        """Every case of a programme (for re-planning after a date is pinned)."""
+        return [
+            r[0]
+            for r in self.execute("SELECT id FROM cases WHERE programme_id = ?", (programme_id,))
+        ]
+
+    def children(self, case_id: int) -> list[int]:
+        """Cases started from this one (e.g. the contract of an application)."""
+        return [r[0] for r in self.execute("SELECT id FROM cases WHERE parent_id = ?", (case_id,))]
+
+    def save_answers(
+        self,
+        case_id: int,
+        form_id: str,
+        record_no: int,
+        data: dict[str, Any],
+        now: str,
+        submitted: bool,
+    ) -> None:
+        """Insert or replace one form's answers (or one record of a repeatable form)."""
+        self.execute(
+            "INSERT INTO answers (case_id, form_id, record_no, data, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (case_id, form_id, record_no) DO UPDATE SET data = excluded.data, "
+            "submitted_at = excluded.submitted_at, updated_at = excluded.updated_at",
+            (case_id, form_id, record_no, json.dumps(data), now if submitted else None, now),
+        )
+
+    def mark_submitted(self, case_id: int, form_id: str, now: str) -> None:
+        """Mark a form's answers as submitted (they stop being a draft)."""
+        self.execute(
+            "UPDATE answers SET submitted_at = ? WHERE case_id = ? AND form_id = ? AND submitted_at IS NULL",
+            (now, case_id, form_id),
+        )
+
+    def answers(self, case_id: int) -> list[dict[str, Any]]:
+        """Every form's answers and records for a case, in the order they were made."""
+        cur = self.execute(
+            "SELECT form_id, record_no, data, submitted_at, updated_at FROM answers WHERE case_id = ? "
+            "ORDER BY form_id, record_no",
+            (case_id,),
+        )
+        return [
+            {
+                "form": r[0],
+                "record": r[1],
+                "data": json.loads(r[2]),
+                "submitted_at": r[3],
+                "updated_at": r[4],
+            }
+            for r in cur.fetchall()
+        ]
+
+    def next_record_no(self, case_id: int, form_id: str) -> int:
+        """The number the next record of a repeatable form gets (1, 2, …)."""
+        row = self.execute(
+            "SELECT coalesce(max(record_no), 0) FROM answers WHERE case_id = ? AND form_id = ?",
+            (case_id, form_id),
+        ).fetchone()
+        return int(row[0]) + 1
+
+    def record_draft(self, case_id: int, form_id: str) -> dict[str, Any] | None:
+        """The answers so far of a record being filled in, if any."""
+        row = self.execute(
+            "SELECT data FROM record_drafts WHERE case_id = ? AND form_id = ?", (case_id, form_id)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def save_record_draft(self, case_id: int, form_id: str, data: dict[str, Any], who: str | None,
+                          now: str) -> None:  # fmt: skip
+        """Keep the answers so far of a record being filled in."""
+        self.execute(
+            "INSERT INTO record_drafts (case_id, form_id, data, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (case_id, form_id) DO UPDATE SET data = excluded.data, "
+            "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+            (case_id, form_id, json.dumps(data), who, now),
+        )
+
+    def delete_record_draft(self, case_id: int, form_id: str) -> None:
+        """Forget a record's draft (it was recorded, or discarded)."""
+        self.execute(
+            "DELETE FROM record_drafts WHERE case_id = ? AND form_id = ?", (case_id, form_id)
+        )
+
+    def audit(self, case_id: int, at: str, role: str, actor_id: str | None, action: str,
+              from_state: str | None, to_state: str | None, version: str, detail: dict[str, Any]) -> None:  # fmt: skip
+        """Append one event to the case's audit log."""
+        self.execute(
+            "INSERT INTO audit (case_id, at, actor_role, actor_id, action, from_state, to_state, version, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                case_id,
+                at,
+                role,
+                actor_id,
+                action,
+                from_state,
+                to_state,
+                version,
+                json.dumps(detail, default=str),
+            ),
+        )
+
+    def history(self, case_id: int) -> list[dict[str, Any]]:
+        """The case's audit log, oldest first."""
+        cur = self.execute(
+            "SELECT at, actor_role, actor_id, action, from_state, to_state, version, detail FROM audit "
+            "WHERE case_id = ? ORDER BY id",
+            (case_id,),
+        )
+        return [
+            {
+                "at": r[0],
+                "role": r[1],
+                "actor": r[2],
+                "action": r[3],
+                "from": r[4],
+                "to": r[5],
+                "version": r[6],
+                "detail": json.loads(r[7]),
+            }
+            for r in cur.fetchall()
+        ]
+
+    def fired(self, case_id: int, action: str) -> str | None:
+        """When the action was last taken on the case, if ever."""
+        row = self.execute(
+            "SELECT at FROM audit WHERE case_id = ? AND action = ? ORDER BY id DESC LIMIT 1",
+            (case_id, action),
+        ).fetchone()
+        return row[0] if row else None
+
+    def fired_all(self, case_id: int) -> dict[str, str]:
+        """When each action was last taken on a case."""
+        return dict(
+            self.execute(
+                "SELECT action, max(at) FROM audit WHERE case_id = ? GROUP BY action", (case_id,)
+            ).fetchall()
+        )

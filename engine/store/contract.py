@@ -1,0 +1,378 @@
+"""What callers may rely on in a store, as typed protocols: one per table family, and
+`StoreContract`, all of them together.
+
+The runtime, reporting, web and scheduler use a store through these methods and nothing else.
+The SQLite `Store` (engine.store.database) implements `StoreContract`; a PostgreSQL store
+implements the same protocol, so a second database needs no change in any caller.
+tests/test_store_contract.py proves `Store` matches every signature here and has no public method
+the contract leaves out.
+
+Rows are plain dicts keyed by column, shaped as the SQLite store returns them (a PostgreSQL store
+returns the same keys and the same JSON columns decoded or not); times are ISO 8601 strings. A
+store raises the errors of engine.errors (`StaleCase`, `EmailTaken`, `DatabaseError`), never its
+driver's own. `Store.db`, `Store.execute` and `Store.execute_many` are SQLite's own and no part of
+the contract: SQL stays behind these methods.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+
+class TransactionStore(Protocol):
+    """The database itself: where it is, its schema version, upgrades and transactions."""
+
+    path: str
+
+    def schema_version(self) -> int:
+        """The schema version recorded in the database (0 for a new one)."""
+
+    def upgrade(self) -> list[int]:
+        """Apply every migration the database lacks, each in its own transaction; the versions applied."""
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """All of an action or none of it; re-entrant: an inner transaction joins the outer one."""
+
+
+class ProgrammeStore(Protocol):
+    """Programme versions (the normalised document each case is pinned to) and organisations."""
+
+    def save_programme_version(
+        self, programme_id: str, version: str, data: dict[str, Any], source: str, now: str
+    ) -> bool:
+        """Register a version; False when it was already registered."""
+
+    def programme_data(self, programme_id: str, version: str) -> dict[str, Any] | None:
+        """The normalised document of one version."""
+
+    def latest_version(self, programme_id: str) -> str | None:
+        """The most recently published version of a programme."""
+
+    def programme_ids(self) -> list[str]:
+        """Every programme with at least one published version."""
+
+    def versions(self, programme_id: str) -> list[dict[str, Any]]:
+        """Each version with when it was published and how many cases it has."""
+
+    def ensure_organisation(self, org_id: str, name: str, now: str) -> None:
+        """Record an organisation the first time it is seen."""
+
+    def organisation_name(self, organisation_id: str) -> str | None:
+        """An organisation's name."""
+
+    def organisation_names(self) -> dict[str, str]:
+        """Organisation id → name."""
+
+
+class CaseStore(Protocol):
+    """One case at a time: its row, answers, record drafts, children and audit log."""
+
+    def insert_case(self, row: dict[str, Any], prefix: str) -> int:
+        """Create a case row; returns its id and gives it a reference such as `ABC-000042`."""
+
+    def case(self, case_id: int) -> dict[str, Any] | None:
+        """One case row, with its JSON columns decoded."""
+
+    def case_by_reference(self, reference: str) -> dict[str, Any] | None:
+        """The case with this reference (e.g. `LIV-000042`), as `case`."""
+
+    def move_case(
+        self,
+        case_id: int,
+        revision: int,
+        state: str,
+        flags: dict[str, Any],
+        entered: dict[str, str],
+        now: str,
+    ) -> int:
+        """Compare-and-set the case's state; raises StaleCase if someone else moved it first."""
+
+    def touch_case(self, case_id: int, revision: int, now: str) -> int:
+        """Bump a case's revision (answers changed) with the same compare-and-set."""
+
+    def open_case_ids(self, programme_id: str) -> list[int]:
+        """Every case of a programme (for re-planning after a date is pinned)."""
+
+    def children(self, case_id: int) -> list[int]:
+        """Cases started from this one (e.g. the contract of an application)."""
+
+    def save_answers(
+        self,
+        case_id: int,
+        form_id: str,
+        record_no: int,
+        data: dict[str, Any],
+        now: str,
+        submitted: bool,
+    ) -> None:
+        """Insert or replace one form's answers (or one record of a repeatable form)."""
+
+    def mark_submitted(self, case_id: int, form_id: str, now: str) -> None:
+        """Mark a form's answers as submitted (they stop being a draft)."""
+
+    def answers(self, case_id: int) -> list[dict[str, Any]]:
+        """Every form's answers and records for a case, in the order they were made."""
+
+    def next_record_no(self, case_id: int, form_id: str) -> int:
+        """The number the next record of a repeatable form gets (1, 2, …)."""
+
+    def record_draft(self, case_id: int, form_id: str) -> dict[str, Any] | None:
+        """The answers so far of a record being filled in, if any."""
+
+    def save_record_draft(
+        self, case_id: int, form_id: str, data: dict[str, Any], who: str | None, now: str
+    ) -> None:
+        """Keep the answers so far of a record being filled in."""
+
+    def delete_record_draft(self, case_id: int, form_id: str) -> None:
+        """Forget a record's draft (it was recorded, or discarded)."""
+
+    def audit(
+        self,
+        case_id: int,
+        at: str,
+        role: str,
+        actor_id: str | None,
+        action: str,
+        from_state: str | None,
+        to_state: str | None,
+        version: str,
+        detail: dict[str, Any],
+    ) -> None:
+        """Append one event to the case's audit log."""
+
+    def history(self, case_id: int) -> list[dict[str, Any]]:
+        """The case's audit log, oldest first."""
+
+    def fired(self, case_id: int, action: str) -> str | None:
+        """When the action was last taken on the case, if ever."""
+
+    def fired_all(self, case_id: int) -> dict[str, str]:
+        """When each action was last taken on a case."""
+
+
+class MoneyStore(Protocol):
+    """Awards made on cases and payments against them."""
+
+    def award_totals(self, programme_id: str) -> dict[str, Any]:
+        """How many awards, how much in total, and how much and how many per lot."""
+
+    def awards(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every award of a programme, in the order made."""
+
+    def insert_award(
+        self, case_id: int, programme_id: str, lot: str | None, amount: int, now: str
+    ) -> None:
+        """Record an award against the programme (and lot)."""
+
+    def award_for(self, case_ids: list[int]) -> dict[str, Any] | None:
+        """The award made on any of these cases (an application and the contract it started)."""
+
+    def insert_payment(self, case_id: int, amount: int, now: str) -> None:
+        """Record a payment made on a case."""
+
+    def payments(self, case_id: int) -> list[dict[str, Any]]:
+        """Payments made on a case."""
+
+    def programme_payments(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every payment made on a programme's cases, in the order made."""
+
+
+class ScheduleStore(Protocol):
+    """The scheduler's rows: reminders planned, claimed and finished, pinned dates, the outbox."""
+
+    def plan_rows(self, rows: list[dict[str, Any]]) -> int:
+        """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
+
+    def cancel_other_rows(self, case_id: int, keep: set[str], now: str) -> int:
+        """Cancel a case's pending rows that its current facts no longer call for."""
+
+    def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
+        """Pending rows due by `now`, oldest first."""
+
+    def reminder(self, reminder_id: int) -> dict[str, Any] | None:
+        """One reminder row."""
+
+    def claim_reminder(self, reminder_id: int) -> bool:
+        """Compare-and-set a pending row to `working`; False if someone else has it or finished it."""
+
+    def finish_reminder(self, reminder_id: int, status: str, note: str, now: str) -> None:
+        """Set a claimed row to sent, skipped or back to pending (with when and why)."""
+
+    def reminders_for(self, case_id: int) -> list[dict[str, Any]]:
+        """A case's reminder rows, in due order."""
+
+    def pins(self, programme_id: str) -> dict[str, str]:
+        """Dates the commissioner has pinned: target → ISO time."""
+
+    def pin(self, programme_id: str, target: str, at: str, who: str, now: str) -> None:
+        """Pin a vague date (a meeting known by its month) to a moment."""
+
+    def queue_message(self, message: dict[str, Any]) -> None:
+        """Put a message in the outbox (once per reminder and recipient)."""
+
+    def add_outbox_message(
+        self,
+        to_address: str,
+        subject: str,
+        body: str,
+        now: str,
+        *,
+        to_role: str = "applicant",
+        programme_id: str = "",
+        organisation_id: str | None = None,
+    ) -> int:
+        """Queue a message that no reminder caused (a password reset link) in the outbox."""
+
+    def undelivered(self, limit: int) -> list[dict[str, Any]]:
+        """Messages not yet handed to a delivery backend."""
+
+    def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
+        """Record that a message was handed over."""
+
+    def outbox_for(self, to_address: str) -> list[dict[str, Any]]:
+        """Messages queued for one address, newest first."""
+
+
+class AccountStore(Protocol):
+    """People who sign in, password resets, sign-in failures, kept answers and uploads."""
+
+    def create_user(
+        self,
+        email: str,
+        password_hash: str | None,
+        name: str,
+        role: str,
+        organisation_id: str | None,
+        now: str,
+    ) -> int:
+        """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
+
+    def user_by_email(self, email: str) -> dict[str, Any] | None:
+        """The person with this email address (any case), if any."""
+
+    def user(self, user_id: int) -> dict[str, Any] | None:
+        """One person by id."""
+
+    def set_password(self, user_id: int, password_hash: str, now: str) -> None:
+        """Replace a person's password hash."""
+
+    def users_in_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
+        """The people who share an organisation's cases."""
+
+    def add_password_reset(self, user_id: int, token_hash: str, expires_at: str, now: str) -> None:
+        """Record a reset token (its hash only) that expires at `expires_at`."""
+
+    def password_reset(self, token_hash: str) -> dict[str, Any] | None:
+        """The reset with this token hash, used or not."""
+
+    def use_password_reset(self, reset_id: int, now: str) -> bool:
+        """Mark a reset used, once: False if it was already used."""
+
+    def record_sign_in_failure(self, email: str, address: str, at: str) -> None:
+        """Note a failed sign-in for this email address from this network address."""
+
+    def sign_in_failures(self, email: str, address: str, since: str) -> int:
+        """How many sign-ins failed for this email from this address since a moment."""
+
+    def clear_sign_in_failures(self, email: str) -> None:
+        """Forget failed sign-ins once the person has signed in."""
+
+    def keep_answers(self, token: str, path: str, data: str, at: str, forget_before: str) -> None:
+        """Keep a page's posted answers under a token (and drop any kept too long)."""
+
+    def kept_answers(self, token: str, path: str, since: str) -> str | None:
+        """The answers kept under this token for this page, if not too old."""
+
+    def forget_kept(self, token: str) -> None:
+        """Drop kept answers once they are saved."""
+
+    def add_upload(self, row: dict[str, Any]) -> None:
+        """Record an uploaded file: its random id, case, question, name, size, kind and stored name."""
+
+    def upload(self, upload_id: str) -> dict[str, Any] | None:
+        """One uploaded file's record."""
+
+
+class AssessmentStore(Protocol):
+    """Assessors' assessments of cases and the conflicts they declared."""
+
+    def save_assessment(self, row: dict[str, Any]) -> None:
+        """Insert or replace one assessor's assessment of a case."""
+
+    def assessments(self, case_id: int) -> list[dict[str, Any]]:
+        """Every assessor's assessment of a case (and declared conflicts), in the order made."""
+
+    def assessments_by(self, assessor: str) -> dict[int, dict[str, Any]]:
+        """One assessor's assessments and conflicts, by case id."""
+
+
+class ReportingStore(Protocol):
+    """Read-only reads across many cases, for lists, dashboards, KPIs and exports."""
+
+    def programme_cases(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every case of a programme, JSON columns decoded (for KPIs and exports)."""
+
+    def cases_by_state(self, programme_id: str, workflow: str | None = None) -> dict[str, int]:
+        """How many cases are in each state."""
+
+    def list_cases(
+        self,
+        programme_id: str,
+        *,
+        workflow: str | None = None,
+        state: str | None = None,
+        organisation_id: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Cases of a programme, newest first, filtered as asked."""
+
+    def cases_for_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
+        """Every case of an organisation, across programmes, newest first."""
+
+    def organisation_cases(self, organisation_id: str) -> list[dict[str, Any]]:
+        """An organisation's cases with their subject and flags decoded, newest first."""
+
+    def cases_in_states(
+        self, programme_id: str | None, workflow: str | None, states: list[str]
+    ) -> list[dict[str, Any]]:
+        """Cases (of one programme and workflow, or all) in any of these states, oldest first."""
+
+    def workflow_cases(
+        self, programme_id: str, workflow: str | None, states: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """Cases of a workflow that are or were in some states, with their answers, for KPIs."""
+
+    def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
+        """Every answer and record of every case of a programme, by case, in one query."""
+
+    def form_entries(self, programme_id: str, form_id: str) -> list[dict[str, Any]]:
+        """Every submitted answer set of one form, with its case's facts (for KPIs over returns)."""
+
+    def state_changes(self, case_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """Each case's moves from the audit log, oldest first: (when, the state it moved to)."""
+
+    def first_event(self, programme_id: str, anchor: dict[str, Any]) -> str | None:
+        """When any case of the programme first took an action or entered a state (an anchor)."""
+
+    def overdue_reminders(self, programme_id: str, now: str) -> list[dict[str, Any]]:
+        """Pending reminder rows of a programme whose time has passed, oldest first."""
+
+    def pending_for_organisation(self, organisation_id: str, until: str) -> list[dict[str, Any]]:
+        """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""
+
+
+class StoreContract(
+    TransactionStore,
+    ProgrammeStore,
+    CaseStore,
+    MoneyStore,
+    ScheduleStore,
+    AccountStore,
+    AssessmentStore,
+    ReportingStore,
+    Protocol,
+):
+    """Everything a store offers: what SQLite's `Store` and a PostgreSQL store both implement."""

@@ -1,0 +1,248 @@
+"""The schema: every migration in order, the version they reach, and how one is split to run.
+
+A migration is SQL text applied once; `connection.SqliteConnection.upgrade` runs the ones a file
+lacks. A PostgreSQL store keeps its own migrations that reach the same tables and version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+# Each entry upgrades the schema by one version; never edit one that has shipped, add another.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE programme_versions (
+        programme_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        data TEXT NOT NULL,
+        source TEXT,
+        published_at TEXT NOT NULL,
+        PRIMARY KEY (programme_id, version)
+    );
+    CREATE TABLE organisations (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE cases (
+        id INTEGER PRIMARY KEY,
+        reference TEXT UNIQUE,
+        programme_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        workflow TEXT NOT NULL,
+        state TEXT NOT NULL,
+        organisation_id TEXT,
+        subject TEXT,
+        role TEXT,
+        lot TEXT,
+        parent_id INTEGER REFERENCES cases(id),
+        flags TEXT NOT NULL DEFAULT '{}',
+        entered TEXT NOT NULL DEFAULT '{}',
+        revision INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX cases_by_state ON cases (programme_id, workflow, state);
+    CREATE INDEX cases_by_organisation ON cases (organisation_id);
+    CREATE TABLE answers (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        form_id TEXT NOT NULL,
+        record_no INTEGER NOT NULL,
+        data TEXT NOT NULL,
+        submitted_at TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, form_id, record_no)
+    );
+    CREATE TABLE awards (
+        case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+        programme_id TEXT NOT NULL,
+        lot TEXT,
+        amount INTEGER NOT NULL,
+        awarded_at TEXT NOT NULL
+    );
+    CREATE INDEX awards_by_programme ON awards (programme_id, lot);
+    CREATE TABLE payments (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        amount INTEGER NOT NULL,
+        paid_at TEXT NOT NULL
+    );
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        at TEXT NOT NULL,
+        actor_role TEXT NOT NULL,
+        actor_id TEXT,
+        action TEXT NOT NULL,
+        from_state TEXT,
+        to_state TEXT,
+        version TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX audit_by_case ON audit (case_id, id);
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+    # 2: the scheduler. A reminder row is one thing due at one moment; its key makes planning
+    # idempotent, its status makes sending exactly-once; the outbox keeps every message sent.
+    """
+    CREATE TABLE reminders (
+        id INTEGER PRIMARY KEY,
+        key TEXT NOT NULL UNIQUE,
+        programme_id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        case_id INTEGER REFERENCES cases(id),
+        due_at TEXT NOT NULL,
+        anchor_at TEXT,
+        status TEXT NOT NULL DEFAULT 'pending',
+        note TEXT,
+        payload TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        done_at TEXT
+    );
+    CREATE INDEX reminders_due ON reminders (status, due_at);
+    CREATE INDEX reminders_by_case ON reminders (case_id, status);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        reminder_id INTEGER REFERENCES reminders(id),
+        programme_id TEXT NOT NULL,
+        case_id INTEGER,
+        to_role TEXT NOT NULL,
+        organisation_id TEXT,
+        to_address TEXT,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT,
+        backend TEXT
+    );
+    CREATE INDEX outbox_undelivered ON outbox (delivered_at);
+    CREATE UNIQUE INDEX outbox_once ON outbox (reminder_id, to_role, to_address);
+    CREATE TABLE pins (
+        programme_id TEXT NOT NULL,
+        target TEXT NOT NULL,
+        at TEXT NOT NULL,
+        pinned_by TEXT,
+        pinned_at TEXT NOT NULL,
+        PRIMARY KEY (programme_id, target)
+    );
+    """,
+    # 3: accounts for the web app. People sign in with an email and a password (hashed by
+    # werkzeug.security); several people of one organisation share its cases. A reset token is
+    # stored only as its SHA-256, used once, and expires. Uploaded files live outside the web root
+    # under random names; this table says whose case each belongs to.
+    """
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        organisation_id TEXT REFERENCES organisations(id),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX users_by_organisation ON users (organisation_id);
+    CREATE TABLE password_resets (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        token_hash TEXT NOT NULL UNIQUE,
+        expires_at TEXT NOT NULL,
+        used_at TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE uploads (
+        id TEXT PRIMARY KEY,
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        form_id TEXT NOT NULL,
+        question_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        stored_as TEXT NOT NULL UNIQUE,
+        uploaded_by TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX uploads_by_case ON uploads (case_id);
+    """,
+    # 4: casework and monitoring returns. A record of a repeatable form (a contact, a quarterly
+    # return) is saved whole; while it is being filled in page by page its answers wait here, one
+    # draft per case and form, shared by the organisation's people, and leave when it is recorded.
+    """
+    CREATE TABLE record_drafts (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        form_id TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated_by TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, form_id)
+    );
+    """,
+    # 5: assessments. One row per assessor per case: their scores against the programme's
+    # criteria (a number on the scale, or met / not met), a comment on each and overall, and a
+    # recommendation; or the conflict of interest they declared, which keeps them off the case.
+    """
+    CREATE TABLE assessments (
+        case_id INTEGER NOT NULL REFERENCES cases(id),
+        assessor TEXT NOT NULL,
+        scores TEXT NOT NULL DEFAULT '{}',
+        notes TEXT NOT NULL DEFAULT '{}',
+        comment TEXT,
+        recommendation TEXT,
+        conflict TEXT,
+        version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (case_id, assessor)
+    );
+    CREATE INDEX assessments_by_assessor ON assessments (assessor);
+    """,
+    # 6: failed sign-ins, so guessing a password is slowed to a few tries per quarter hour
+    """
+    CREATE TABLE sign_in_failures (
+        id INTEGER PRIMARY KEY,
+        email TEXT NOT NULL,
+        address TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX sign_in_failures_by_email ON sign_in_failures (email, at);
+    """,
+    # 7: answers typed on a page whose session had run out, kept until the person signs in
+    # again and sees them (bound to their browser by a random token; gone after a day)
+    """
+    CREATE TABLE kept_answers (
+        token TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        data TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX kept_answers_by_age ON kept_answers (created_at);
+    """,
+    # 8: which cases ever entered a state, for KPIs counting cases as they stood in past periods
+    """
+    CREATE INDEX audit_by_state ON audit (to_state, case_id);
+    """,
+    # 9: when each action was last taken on a case (re-planning after every save) read from the
+    # index alone, not from every audit row of a case saved thousands of times
+    """
+    CREATE INDEX audit_actions ON audit (case_id, action, at);
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    buf = ""
+    for line in script.strip().splitlines():
+        buf += line + "\n"
+        if sqlite3.complete_statement(buf):
+            yield buf.strip()
+            buf = ""
+    if buf.strip():
+        yield buf.strip()

@@ -1,0 +1,76 @@
+"""Programme versions (each the normalised document a case is pinned to) and organisations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.store.connection import SqliteConnection
+
+
+class ProgrammeTables(SqliteConnection):
+    """Reads and writes of `programme_versions` and `organisations`."""
+
+    def save_programme_version(
+        self, programme_id: str, version: str, data: dict[str, Any], source: str, now: str
+    ) -> bool:
+        """Register a version; False when it was already registered."""
+        cur = self.execute(
+            "INSERT OR IGNORE INTO programme_versions (programme_id, version, data, source, published_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (programme_id, version, json.dumps(data), source, now),
+        )
+        return cur.rowcount == 1
+
+    def programme_data(self, programme_id: str, version: str) -> dict[str, Any] | None:
+        """The normalised document of one version."""
+        row = self.execute(
+            "SELECT data FROM programme_versions WHERE programme_id = ? AND version = ?",
+            (programme_id, version),
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def latest_version(self, programme_id: str) -> str | None:
+        """The most recently published version of a programme."""
+        row = self.execute(
+            "SELECT version FROM programme_versions WHERE programme_id = ? ORDER BY published_at DESC, rowid DESC LIMIT 1",
+            (programme_id,),
+        ).fetchone()
+        return row[0] if row else None
+
+    def programme_ids(self) -> list[str]:
+        """Every programme with at least one published version."""
+        return [
+            r[0]
+            for r in self.execute("SELECT DISTINCT programme_id FROM programme_versions ORDER BY 1")
+        ]
+
+    def versions(self, programme_id: str) -> list[dict[str, Any]]:
+        """Each version with when it was published and how many cases it has."""
+        rows = self.execute(
+            "SELECT v.version, v.published_at, v.source, "
+            "(SELECT count(*) FROM cases c WHERE c.programme_id = v.programme_id AND c.version = v.version) "
+            "FROM programme_versions v WHERE v.programme_id = ? ORDER BY v.published_at, v.rowid",
+            (programme_id,),
+        ).fetchall()
+        return [
+            {"version": r[0], "published_at": r[1], "source": r[2], "cases": r[3]} for r in rows
+        ]
+
+    def ensure_organisation(self, org_id: str, name: str, now: str) -> None:
+        """Record an organisation the first time it is seen."""
+        self.execute(
+            "INSERT OR IGNORE INTO organisations (id, name, created_at) VALUES (?, ?, ?)",
+            (org_id, name, now),
+        )
+
+    def organisation_name(self, organisation_id: str) -> str | None:
+        """An organisation's name."""
+        row = self.execute(
+            "SELECT name FROM organisations WHERE id = ?", (organisation_id,)
+        ).fetchone()
+        return row[0] if row else None
+
+    def organisation_names(self) -> dict[str, str]:
+        """Organisation id → name."""
+        return dict(self.execute("SELECT id, name FROM organisations").fetchall())

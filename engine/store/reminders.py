@@ -1,0 +1,140 @@
+"""The scheduler's tables: reminder rows (planned, claimed, finished), pinned dates, the outbox.
+
+A row's key makes planning idempotent and its status makes sending exactly-once: a row is
+claimed (compare-and-set) before it is sent, so two schedulers never send it twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.store.connection import SqliteConnection
+
+
+class ReminderTables(SqliteConnection):
+    """Reads and writes of `reminders`, `pins` and `outbox`."""
+
+    def plan_rows(self, rows: list[dict[str, Any]]) -> int:
+        """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
+        cur = self.execute_many(
+            "INSERT OR IGNORE INTO reminders (key, programme_id, version, kind, rule, case_id, due_at, anchor_at, "
+            "payload, created_at) VALUES (:key, :programme_id, :version, :kind, :rule, :case_id, :due_at, "
+            ":anchor_at, :payload, :created_at)",
+            [{**r, "payload": json.dumps(r.get("payload", {}))} for r in rows],
+        )
+        return cur.rowcount
+
+    def cancel_other_rows(self, case_id: int, keep: set[str], now: str) -> int:
+        """Cancel a case's pending rows that its current facts no longer call for."""
+        pending = [
+            r[0]
+            for r in self.execute(
+                "SELECT key FROM reminders WHERE case_id = ? AND status = 'pending'", (case_id,)
+            )
+        ]
+        gone = [k for k in pending if k not in keep]
+        for key in gone:
+            self.execute(
+                "UPDATE reminders SET status = 'cancelled', done_at = ?, note = 'no longer applies' WHERE key = ? AND status = 'pending'",
+                (now, key),
+            )
+        return len(gone)
+
+    def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
+        """Pending rows due by `now`, oldest first."""
+        cur = self.execute(
+            "SELECT * FROM reminders WHERE status = 'pending' AND due_at <= ? ORDER BY due_at, id LIMIT ?",
+            (now, limit),
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def reminder(self, reminder_id: int) -> dict[str, Any] | None:
+        """One reminder row."""
+        cur = self.execute("SELECT * FROM reminders WHERE id = ?", (reminder_id,))
+        row = cur.fetchone()
+        return dict(zip([c[0] for c in cur.description], row, strict=True)) if row else None
+
+    def claim_reminder(self, reminder_id: int) -> bool:
+        """Compare-and-set a pending row to `working`; False if someone else has it or finished it."""
+        cur = self.execute(
+            "UPDATE reminders SET status = 'working' WHERE id = ? AND status = 'pending'",
+            (reminder_id,),
+        )
+        return cur.rowcount == 1
+
+    def finish_reminder(self, reminder_id: int, status: str, note: str, now: str) -> None:
+        """Set a claimed row to sent, skipped or back to pending (with when and why)."""
+        self.execute(
+            "UPDATE reminders SET status = ?, note = ?, done_at = ? WHERE id = ? AND status = 'working'",
+            (status, note, None if status == "pending" else now, reminder_id),
+        )
+
+    def reminders_for(self, case_id: int) -> list[dict[str, Any]]:
+        """A case's reminder rows, in due order."""
+        cur = self.execute(
+            "SELECT * FROM reminders WHERE case_id = ? ORDER BY due_at, id", (case_id,)
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def pins(self, programme_id: str) -> dict[str, str]:
+        """Dates the commissioner has pinned: target → ISO time."""
+        return dict(
+            self.execute(
+                "SELECT target, at FROM pins WHERE programme_id = ?", (programme_id,)
+            ).fetchall()
+        )
+
+    def pin(self, programme_id: str, target: str, at: str, who: str, now: str) -> None:
+        """Pin a vague date (a meeting known by its month) to a moment."""
+        self.execute(
+            "INSERT INTO pins (programme_id, target, at, pinned_by, pinned_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (programme_id, target) DO UPDATE SET at = excluded.at, pinned_by = excluded.pinned_by, "
+            "pinned_at = excluded.pinned_at",
+            (programme_id, target, at, who, now),
+        )
+
+    def queue_message(self, message: dict[str, Any]) -> None:
+        """Put a message in the outbox (once per reminder and recipient)."""
+        self.execute(
+            "INSERT OR IGNORE INTO outbox (reminder_id, programme_id, case_id, to_role, organisation_id, to_address, "
+            "subject, body, created_at) VALUES (:reminder_id, :programme_id, :case_id, :to_role, :organisation_id, "
+            ":to_address, :subject, :body, :created_at)",
+            message,
+        )
+
+    def add_outbox_message(self, to_address: str, subject: str, body: str, now: str, *,
+                           to_role: str = "applicant", programme_id: str = "",
+                           organisation_id: str | None = None) -> int:  # fmt: skip
+        """Queue a message that no reminder caused (a password reset link) in the outbox."""
+        cur = self.execute(
+            "INSERT INTO outbox (programme_id, to_role, organisation_id, to_address, subject, body, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (programme_id, to_role, organisation_id, to_address, subject, body, now),
+        )
+        return int(cur.lastrowid or 0)
+
+    def undelivered(self, limit: int) -> list[dict[str, Any]]:
+        """Messages not yet handed to a delivery backend."""
+        cur = self.execute(
+            "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?", (limit,)
+        )
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
+        """Record that a message was handed over."""
+        self.execute(
+            "UPDATE outbox SET delivered_at = ?, backend = ? WHERE id = ?",
+            (now, backend, message_id),
+        )
+
+    def outbox_for(self, to_address: str) -> list[dict[str, Any]]:
+        """Messages queued for one address, newest first."""
+        return self._rows(
+            "SELECT id, to_address, subject, body, created_at, delivered_at FROM outbox "
+            "WHERE to_address = ? ORDER BY id DESC",
+            (to_address,),
+        )

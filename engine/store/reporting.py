@@ -1,0 +1,217 @@
+"""Reads across many cases for lists, dashboards, KPIs, meeting packs and exports; never writes.
+
+Each reads in a few queries what a report would otherwise read case by case.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.store.connection import SqliteConnection
+
+
+class ReportingReads(SqliteConnection):
+    """Read-only queries over many cases, their answers, audit log and reminders."""
+
+    def programme_cases(self, programme_id: str) -> list[dict[str, Any]]:
+        """Every case of a programme, JSON columns decoded (for KPIs and exports)."""
+        cur = self.execute(
+            "SELECT * FROM cases WHERE programme_id = ? ORDER BY id", (programme_id,)
+        )
+        names = [c[0] for c in cur.description]
+        out = []
+        for r in cur.fetchall():
+            row = dict(zip(names, r, strict=True))
+            row["flags"] = json.loads(row["flags"])
+            row["entered"] = json.loads(row["entered"])
+            out.append(row)
+        return out
+
+    def cases_by_state(self, programme_id: str, workflow: str | None = None) -> dict[str, int]:
+        """How many cases are in each state."""
+        sql = "SELECT state, count(*) FROM cases WHERE programme_id = ?"
+        params: tuple = (programme_id,)
+        if workflow:
+            sql += " AND workflow = ?"
+            params += (workflow,)
+        return dict(self.execute(sql + " GROUP BY state", params).fetchall())
+
+    def list_cases(self, programme_id: str, *, workflow: str | None = None, state: str | None = None,
+                   organisation_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+        """Cases of a programme, newest first, filtered as asked."""
+        sql = "SELECT id, reference, workflow, state, organisation_id, role, lot, updated_at FROM cases WHERE programme_id = ?"
+        params: list[Any] = [programme_id]
+        for column, value in (
+            ("workflow", workflow),
+            ("state", state),
+            ("organisation_id", organisation_id),
+        ):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        sql += " ORDER BY id DESC LIMIT ? OFFSET ?"
+        cur = self.execute(sql, (*params, limit, offset))
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def cases_for_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
+        """Every case of an organisation, across programmes, newest first."""
+        return self._rows(
+            "SELECT id, reference, programme_id, workflow, state, role, lot, updated_at FROM cases "
+            "WHERE organisation_id = ? ORDER BY id DESC",
+            (organisation_id,),
+        )
+
+    def organisation_cases(self, organisation_id: str) -> list[dict[str, Any]]:
+        """An organisation's cases with their subject and flags decoded, newest first."""
+        rows = self._rows(
+            "SELECT id, reference, programme_id, version, workflow, state, subject, flags, created_at, "
+            "updated_at FROM cases WHERE organisation_id = ? ORDER BY id DESC",
+            (organisation_id,),
+        )
+        for row in rows:
+            row["flags"] = json.loads(row["flags"])
+        return rows
+
+    def cases_in_states(self, programme_id: str | None, workflow: str | None,
+                        states: list[str]) -> list[dict[str, Any]]:  # fmt: skip
+        """Cases (of one programme and workflow, or all) in any of these states, oldest first."""
+        if not states:
+            return []
+        sql = (
+            "SELECT id, reference, programme_id, version, workflow, state, organisation_id, role, lot, "
+            f"updated_at FROM cases WHERE state IN ({','.join('?' * len(states))})"
+        )
+        params: list[Any] = list(states)
+        for column, value in (("programme_id", programme_id), ("workflow", workflow)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return self._rows(sql + " ORDER BY id", tuple(params))
+
+    def workflow_cases(
+        self, programme_id: str, workflow: str | None, states: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """Cases of a workflow that are or were in some states, with their answers, for KPIs.
+
+        A case that has left one of the states is read too (it may have been in it at the end of
+        an earlier period): the audit log names every state a case has entered.
+        """
+        where = "programme_id = ?" + (" AND workflow = ?" if workflow else "")
+        base: list[Any] = [programme_id, *([workflow] if workflow else [])]
+        if states:
+            marks = ",".join("?" * len(states))
+            # two indexed reads, rather than one scan of every case of the workflow
+            ids = (
+                f"SELECT id FROM cases WHERE {where} AND state IN ({marks}) UNION "
+                f"SELECT id FROM cases WHERE {where} AND id IN "
+                f"(SELECT case_id FROM audit WHERE to_state IN ({marks}))"
+            )
+            params = tuple([*base, *states, *base, *states])
+            sql = f"SELECT * FROM cases WHERE id IN ({ids})"
+        else:
+            ids, params = f"SELECT id FROM cases WHERE {where}", tuple(base)
+            sql = f"SELECT * FROM cases WHERE {where}"
+        cur = self.execute(sql + " ORDER BY id", params)
+        names = [c[0] for c in cur.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        if rows:
+            answers = self.execute(
+                "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at FROM answers a JOIN ("
+                + ids
+                + ") c ON c.id = a.case_id ORDER BY a.case_id, a.form_id, a.record_no",
+                params,
+            ).fetchall()
+            by_case: dict[int, list[dict[str, Any]]] = {}
+            for case_id, form, record, data, submitted in answers:
+                by_case.setdefault(case_id, []).append(
+                    {"form": form, "record": record, "data": data, "submitted_at": submitted}
+                )
+            for row in rows:
+                row["answers"] = by_case.get(row["id"], [])
+        return rows
+
+    def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
+        """Every answer and record of every case of a programme, by case, in one query."""
+        cur = self.execute(
+            "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at FROM answers a "
+            "JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? ORDER BY a.case_id, a.form_id, a.record_no",
+            (programme_id,),
+        )
+        out: dict[int, list[dict[str, Any]]] = {}
+        for case_id, form, record, data, submitted in cur.fetchall():
+            out.setdefault(case_id, []).append(
+                {
+                    "form": form,
+                    "record": record,
+                    "data": json.loads(data),
+                    "submitted_at": submitted,
+                }
+            )
+        return out
+
+    def form_entries(self, programme_id: str, form_id: str) -> list[dict[str, Any]]:
+        """Every submitted answer set of one form, with its case's facts (for KPIs over returns)."""
+        cur = self.execute(
+            "SELECT c.id, c.workflow, c.state, c.flags, c.entered, c.organisation_id, c.lot, c.role, c.reference, "
+            "a.data, a.submitted_at FROM answers a JOIN cases c ON c.id = a.case_id "
+            "WHERE c.programme_id = ? AND a.form_id = ? AND a.submitted_at IS NOT NULL ORDER BY a.submitted_at",
+            (programme_id, form_id),
+        )
+        names = ["case_id", "workflow", "state", "flags", "entered", "organisation_id", "lot", "role", "reference",
+                 "data", "submitted_at"]  # fmt: skip
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def state_changes(self, case_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+        """Each case's moves from the audit log, oldest first: (when, the state it moved to)."""
+        out: dict[int, list[tuple[str, str]]] = {}
+        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
+            chunk = case_ids[start : start + 500]
+            rows = self.execute(
+                f"SELECT case_id, at, to_state FROM audit WHERE case_id IN ({','.join('?' * len(chunk))}) "
+                "AND to_state IS NOT NULL AND (from_state IS NULL OR to_state != from_state) ORDER BY case_id, id",
+                tuple(chunk),
+            ).fetchall()
+            for case_id, at, state in rows:
+                out.setdefault(case_id, []).append((at, state))
+        return out
+
+    def first_event(self, programme_id: str, anchor: dict[str, Any]) -> str | None:
+        """When any case of the programme first took an action or entered a state (an anchor)."""
+        if "trigger" in anchor:
+            sql, value = "a.action = ?", anchor["trigger"]
+        elif "entered" in anchor:
+            sql, value = "a.to_state = ?", anchor["entered"]
+        else:
+            return None
+        row = self.execute(
+            f"SELECT min(a.at) FROM audit a JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? AND {sql}",
+            (programme_id, value),
+        ).fetchone()
+        return row[0] if row else None
+
+    def overdue_reminders(self, programme_id: str, now: str) -> list[dict[str, Any]]:
+        """Pending reminder rows of a programme whose time has passed, oldest first."""
+        rows = self._rows(
+            "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference FROM reminders r "
+            "LEFT JOIN cases c ON c.id = r.case_id WHERE r.programme_id = ? AND r.status = 'pending' "
+            "AND r.due_at < ? ORDER BY r.due_at, r.id",
+            (programme_id, now),
+        )
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
+
+    def pending_for_organisation(self, organisation_id: str, until: str) -> list[dict[str, Any]]:
+        """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""
+        rows = self._rows(
+            "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference, c.programme_id, "
+            "c.version, c.workflow, c.state, c.subject FROM reminders r JOIN cases c ON c.id = r.case_id "
+            "WHERE c.organisation_id = ? AND r.status = 'pending' AND r.due_at <= ? "
+            "ORDER BY r.due_at, r.id",
+            (organisation_id, until),
+        )
+        for row in rows:
+            row["payload"] = json.loads(row["payload"])
+        return rows
