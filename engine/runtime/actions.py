@@ -1,0 +1,349 @@
+"""Actions on a case: which this actor may take now and every reason why not, taking one (its
+effects: money, new cases, flags), when timed transitions fall due, and service levels.
+
+Builds on the case service (eligibility, new cases) and every money rule.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.dates import parse_duration
+from engine.definition.schema_check import did_you_mean
+from engine.errors import ActionRefused, NotFound, NotPermitted, StaleCase
+from engine.forms.answers import check_form
+from engine.model import Programme, Transition, Workflow
+from engine.runtime import machines
+from engine.runtime.cases import CaseService
+from engine.runtime.money import MoneyService
+from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResult
+
+_NOT_YOURS = "this action is not for"
+
+
+def _shift(moment: datetime, duration: str, sign: int, tz: ZoneInfo) -> datetime:
+    from engine.timeline.occasions import shift
+
+    return shift(moment, parse_duration(duration), sign, tz)
+
+
+def _when(moment: datetime, tz: ZoneInfo) -> str:
+    local = moment.astimezone(tz)
+    text = local.strftime("%-d %B %Y at %H:%M")
+    return re.sub(r" at 23:59$", "", text) + f" {local.tzname()}"
+
+
+class ActionService(CaseService, MoneyService):
+    """List, check and take a case's actions, with their effects; check its service levels."""
+
+    # -- actions ---------------------------------------------------------------------------
+    def actions(self, case_id: int | str, actor: Actor) -> list[ActionOption]:
+        """Every action from the case's current state, with whether this actor may take it now."""
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        wf = programme.workflows[row["workflow"]]
+        context = self._context(row, programme)
+        out: list[ActionOption] = []
+        seen: set[str] = set()
+        for index, t in enumerate(wf.transitions):
+            if row["state"] not in t.sources or t.trigger in seen:
+                continue
+            reasons = self._reasons(
+                row,
+                programme,
+                wf,
+                t,
+                actor,
+                context,
+                amount=None,
+                lot=None,
+                reason="-",
+                preview=True,
+            )
+            if reasons and any(
+                u.trigger == t.trigger
+                for u in wf.transitions[index + 1 :]
+                if row["state"] in u.sources
+            ):
+                continue  # a later transition of the same name may still apply
+            seen.add(t.trigger)
+            out.append(ActionOption(t.trigger, t.spec.get("label", t.trigger.replace("_", " ").capitalize()),
+                                    t.dest, not reasons, tuple(reasons), bool(t.spec.get("reason"))))  # fmt: skip
+        return out
+
+    def act(
+        self,
+        case_id: int | str,
+        trigger: str,
+        actor: Actor,
+        *,
+        expected_state: str | None = None,
+        expected_revision: int | None = None,
+        amount: int | None = None,
+        lot: str | None = None,
+        reason: str | None = None,
+    ) -> CaseView:
+        """Take an action on a case, or raise with every reason it cannot be taken now."""
+        with self.store.transaction():
+            row = self._row(case_id, actor)
+            programme = self.programme(row["programme_id"], row["version"])
+            wf = programme.workflows[row["workflow"]]
+            if (expected_state is not None and expected_state != row["state"]) or (
+                expected_revision is not None and expected_revision != row["revision"]
+            ):
+                raise StaleCase(
+                    "this case changed while you were looking at it, so your action was not taken; "
+                    "look at it again and decide"
+                )
+            candidates = [(i, t) for i, t in enumerate(wf.transitions) if t.trigger == trigger]
+            if not candidates:
+                triggers = {t.trigger for t in wf.transitions}
+                raise NotFound(
+                    f'a {wf.title.lower()} has no action "{trigger}"{did_you_mean(trigger, triggers)}'
+                )
+            here = [(i, t) for i, t in candidates if row["state"] in t.sources]
+            state_label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
+            if not here:
+                label = candidates[0][1].spec.get("label", trigger)
+                raise ActionRefused(
+                    f'"{label}" cannot be taken while the case is {state_label.lower()}'
+                )
+            context = self._context(row, programme)
+            all_reasons: list[str] = []
+            chosen: tuple[int, Transition] | None = None
+            for i, t in here:
+                reasons = self._reasons(
+                    row, programme, wf, t, actor, context, amount=amount, lot=lot, reason=reason
+                )
+                if not reasons:
+                    chosen = (i, t)
+                    break
+                all_reasons.extend(r for r in reasons if r not in all_reasons)
+            if chosen is None:
+                label = here[0][1].spec.get("label", trigger)
+                if all(r.startswith(_NOT_YOURS) for r in all_reasons):
+                    raise NotPermitted(f'you cannot "{label}"', all_reasons)
+                raise ActionRefused(f'"{label}" cannot be taken yet', all_reasons)
+            index, t = chosen
+            dest = machines.fire(programme.version, wf, row["state"], index)
+            now = self._stamp()
+            detail = self._effects(row, programme, t, actor, context, amount, lot, now)
+            if reason:
+                detail["reason"] = reason
+            checks = {k: t.spec[k] for k in ("guard", "deadline", "not_before") if k in t.spec}
+            if t.spec.get("eligibility"):
+                checks["eligibility"] = "every criterion met"
+            if checks:
+                detail["checks_passed"] = checks  # what was true when the action was allowed
+            for form_id in t.spec.get("forms", []):
+                self.store.mark_submitted(row["id"], form_id, now)
+            flags = {**row["flags"], **detail.pop("flags", {})}
+            entered = {**row["entered"], dest: now}
+            self.store.move_case(row["id"], row["revision"], dest, flags, entered, now)
+            self.store.audit(
+                row["id"],
+                now,
+                actor.role,
+                actor.id,
+                trigger,
+                row["state"],
+                dest,
+                row["version"],
+                detail,
+            )
+            self._replan(row["id"], programme)
+            if "started" in detail:
+                self._replan(detail["started"], programme)
+        return self.case(row["id"], actor)
+
+    def _reasons(self, row: dict[str, Any], programme: Programme, wf: Workflow, t: Transition, actor: Actor,
+                 context: dict[str, Any], *, amount: int | None, lot: str | None, reason: str | None,
+                 preview: bool = False) -> list[str]:  # fmt: skip
+        """Every reason this actor may not take this transition now (an empty list: they may).
+
+        With `preview`, what the person is asked for as they act (an amount) is not yet due.
+        """
+        spec = t.spec
+        reasons: list[str] = []
+        if actor.role not in t.by:
+            who = ", ".join(t.by) or "nobody"
+            article = "an" if actor.role[0] in "aeiou" else "a"
+            reasons.append(f"{_NOT_YOURS} {article} {actor.role}: it is taken by {who}")
+            return reasons
+        if self._conflicted(row, actor):  # a declared interest keeps an assessor off the case
+            return [
+                f"you declared a conflict of interest in {row['reference']}, so you take no part in it"
+            ]
+        tz = ZoneInfo(programme.timezone)
+        now = self.now()
+        if "deadline" in spec:
+            m = programme.milestones[spec["deadline"]]
+            if now > m.span.end:
+                reasons.append(f"the deadline was {_when(m.span.end, tz)} ({m.label})")
+        if "not_before" in spec:
+            m = programme.milestones[spec["not_before"]]
+            if now < m.span.start:
+                reasons.append(f"this cannot happen before {_when(m.span.start, tz)} ({m.label})")
+        if "at" in spec:
+            due = self._due(row, programme, spec["at"])
+            # a milestone such as a deadline at 17:00 has passed only once 17:00 is over, so a
+            # submission at 17:00:00 and the round closing cannot both be allowed at one instant
+            at_milestone = set(spec["at"]) == {"milestone"}
+            if due is not None and (now <= due if at_milestone else now < due):
+                word = "after" if at_milestone else "at"
+                reasons.append(f"this happens automatically {word} {_when(due, tz)}")
+        for form_id in spec.get("forms", []):
+            reasons.extend(self._incomplete(row, programme, wf, form_id, t.trigger))
+        if spec.get("eligibility"):
+            for c in self._eligibility(row, programme, context):
+                if c.status == "not_met":
+                    reasons.append(c.message)
+                elif c.status == "not_answered":
+                    reasons.append(f"{c.text}: {c.message}")
+        if "guard" in spec:
+            ok, why = self._check(spec["guard"], context, programme)
+            if ok is False:
+                reasons.append(
+                    spec.get("guard_message") or f"the condition is not met: {spec['guard']}"
+                )
+            elif ok is None:
+                reasons.append(
+                    f"{spec.get('guard_message', 'the condition cannot be checked yet')}: {why}"
+                )
+        if spec.get("reason") and not (reason and reason.strip()):
+            reasons.append("give a reason")
+        for eff in spec.get("effects", []):
+            if eff["do"] == "record_award":
+                problems = self._award_problems(row, programme, eff, context, amount, lot)[1]
+            elif eff["do"] == "record_payment":
+                problems = self._payment_problems(row, programme, eff, context, amount)[1]
+            else:
+                continue
+            reasons.extend(p for p in problems if not (preview and p.startswith("give the amount")))
+        return reasons
+
+    def _due(
+        self, row: dict[str, Any], programme: Programme, anchor: dict[str, Any]
+    ) -> datetime | None:
+        """When a timed transition falls due for this case (None when a cadence decides)."""
+        if "milestone" in anchor:
+            base = programme.milestones[anchor["milestone"]].span.start
+        elif "entered" in anchor:
+            at = row["entered"].get(anchor["entered"])
+            if at is None:
+                return None
+            base = datetime.fromisoformat(at)
+        elif "trigger" in anchor:
+            at = self.store.fired(row["id"], anchor["trigger"])
+            if at is None:
+                return None
+            base = datetime.fromisoformat(at)
+        else:
+            return None
+        from engine.timeline.occasions import shift  # dates arithmetic lives with the scheduler's
+
+        if "after" in anchor:
+            return shift(base, parse_duration(anchor["after"]), +1, ZoneInfo(programme.timezone))
+        if "before" in anchor:
+            return shift(base, parse_duration(anchor["before"]), -1, ZoneInfo(programme.timezone))
+        return base
+
+    def _incomplete(
+        self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str
+    ) -> list[str]:
+        form = programme.forms[form_id]
+        stored = [a for a in self.store.answers(row["id"]) if a["form"] == form_id]
+        if self._repeatable(programme, wf, form_id):
+            # each time the action is taken it needs a record made since it was last taken
+            last = self.store.fired(row["id"], trigger)
+            fresh = [a for a in stored if last is None or (a["submitted_at"] or "") >= last]
+            if fresh:
+                return []
+            return [
+                f"record {form.title} first" if not stored else f"record a new {form.title} first"
+            ]
+        if not stored:
+            return [f"fill in {form.title} first"]
+        _clean, errors = check_form(
+            form, stored[0]["data"], complete=True, context={"now": self.now()}
+        )
+        questions = programme.questions()
+        return [
+            f"{form.title}: {questions[q].label if q in questions else q} — {m}"
+            for q, ms in errors.items()
+            for m in ms
+        ]
+
+    def _effects(self, row: dict[str, Any], programme: Programme, t: Transition, actor: Actor,
+                 context: dict[str, Any], amount: int | None, lot: str | None, now: str) -> dict[str, Any]:  # fmt: skip
+        detail: dict[str, Any] = {"effects": []}
+        flags: dict[str, Any] = {}
+        for eff in t.spec.get("effects", []):
+            do = eff["do"]
+            if do == "record_award":
+                money, problems = self._award_problems(row, programme, eff, context, amount, lot)
+                assert not problems
+                self.store.insert_award(row["id"], programme.id, money["lot"], money["amount"], now)
+                detail["award"] = money
+            elif do == "record_payment":
+                money, problems = self._payment_problems(row, programme, eff, context, amount)
+                assert not problems
+                self.store.insert_payment(row["id"], money["amount"], now)
+                detail["payment"] = money
+            elif do == "start_case":
+                wf = programme.workflows[eff["workflow"]]
+                award = detail.get("award", {})
+                child = self._insert_case(programme, wf, row["organisation_id"], row["role"], row["subject"],
+                                          award.get("lot") or row["lot"], row["id"], now)  # fmt: skip
+                self.store.audit(child, now, actor.role, actor.id, "start", None, wf.initial, programme.version,
+                                 {"started_by": row["reference"]})  # fmt: skip
+                detail["started"] = child
+            elif do == "raise_flag":
+                flags[eff["flag"]] = True
+            elif do == "clear_flag":
+                flags[eff["flag"]] = False
+            detail["effects"].append(do)
+        detail["flags"] = flags
+        return detail
+
+    # -- service levels --------------------------------------------------------------------
+    def check_service_levels(self, case_id: int | str, actor: Actor) -> list[ServiceLevelResult]:
+        """Check each service level of the case; a missed one raises its flag (once, audited)."""
+        with self.store.transaction():
+            row = self._row(case_id, actor)
+            programme = self.programme(row["programme_id"], row["version"])
+            context = self._context(row, programme)
+            tz = ZoneInfo(programme.timezone)
+            now = self.now()
+            results: list[ServiceLevelResult] = []
+            newly_missed: list[str] = []
+            for sl in programme.data["service_levels"]:
+                if sl["workflow"] != row["workflow"]:
+                    continue
+                due = self._due(row, programme, sl["within"])
+                kept, _why = self._check(sl["rule"], context, programme)
+                if kept:
+                    status = "kept"
+                elif due is None:
+                    status = "not_started"
+                elif now >= due:
+                    status = "missed"
+                    if not row["flags"].get(sl["id"]):
+                        newly_missed.append(sl["id"])
+                elif "warn" in sl and now >= _shift(due, sl["warn"], -1, tz):
+                    status = "at_risk"
+                else:
+                    status = "pending"
+                results.append(ServiceLevelResult(sl["id"], sl["title"], status, due))
+            if newly_missed:
+                stamp = self._stamp()
+                flags = {**row["flags"], **dict.fromkeys(newly_missed, True)}
+                self.store.move_case(
+                    row["id"], row["revision"], row["state"], flags, row["entered"], stamp
+                )
+                self.store.audit(row["id"], stamp, actor.role, actor.id, "service_level_missed", row["state"],
+                                 row["state"], row["version"], {"missed": newly_missed})  # fmt: skip
+        return results

@@ -1,0 +1,265 @@
+"""Cases and their answers: opening a case, reading it and its history, saving answers to its
+forms (who may fill which form, when), and checking its eligibility criteria.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.definition.schema_check import did_you_mean
+from engine.errors import ActionRefused, AnswersInvalid, NotPermitted, StaleCase
+from engine.forms.answers import check_form
+from engine.model import Form, Programme, Workflow
+from engine.runtime.core import EngineCore
+from engine.runtime.views import Actor, CaseView, CriterionResult
+
+
+class CaseService(EngineCore):
+    """Open cases, show them, save their answers and check them against the eligibility criteria."""
+
+    # -- cases -----------------------------------------------------------------------------
+    def start_case(
+        self,
+        programme_id: str,
+        workflow: str,
+        actor: Actor,
+        *,
+        organisation: str | None = None,
+        organisation_name: str | None = None,
+        role: str | None = None,
+        subject: str | None = None,
+        lot: str | None = None,
+    ) -> CaseView:
+        """Open a new case (an application, a referral…) on the newest version of a programme."""
+        programme = self.programme(programme_id)
+        wf = self._workflow(programme, workflow)
+        allowed = self.starters(programme, wf)
+        if actor.role not in allowed:
+            who = ", ".join(allowed) if allowed else "nobody directly (another action starts them)"
+            raise NotPermitted(
+                f"a {actor.role} cannot start a {wf.title.lower()}; it is started by {who}"
+            )
+        org = organisation or actor.organisation
+        if actor.role in ("applicant", "caseworker"):
+            if actor.organisation is None:
+                raise NotPermitted(f"a {actor.role} must belong to an organisation to start a case")
+            if org != actor.organisation:
+                raise NotPermitted("you can only start cases for your own organisation")
+        if wf.roles and role not in wf.roles:
+            raise ActionRefused(
+                f"say which role the applicant applies in: one of {', '.join(wf.roles)}"
+                + (f' ("{role}" is not one)' if role else "")
+            )
+        lots = {lot_["id"] for lot_ in programme.data["funding"].get("lots", [])}
+        if lot is not None and lot not in lots:
+            raise ActionRefused(f'there is no lot "{lot}"{did_you_mean(lot, lots)}')
+        now = self._stamp()
+        with self.store.transaction():
+            if org:
+                self.store.ensure_organisation(org, organisation_name or org, now)
+            case_id = self._insert_case(programme, wf, org, role, subject, lot, None, now)
+            self.store.audit(
+                case_id, now, actor.role, actor.id, "start", None, wf.initial, programme.version, {}
+            )
+            self._replan(case_id, programme)
+        return self.case(case_id, actor)
+
+    def _insert_case(self, programme: Programme, wf: Workflow, org: str | None, role: str | None,
+                     subject: str | None, lot: str | None, parent: int | None, now: str) -> int:  # fmt: skip
+        initials = "".join(part[0] for part in programme.id.split("_") if part[:1].isalpha())
+        prefix = programme.data.get("reference_prefix") or initials.upper()[:4]
+        return self.store.insert_case(
+            {
+                "programme_id": programme.id,
+                "version": programme.version,
+                "workflow": wf.id,
+                "state": wf.initial,
+                "organisation_id": org,
+                "subject": subject,
+                "role": role,
+                "lot": lot,
+                "parent_id": parent,
+                "entered": {wf.initial: now},
+                "created_at": now,
+            },
+            prefix or "CASE",
+        )
+
+    def starters(self, programme: Programme, wf: Workflow) -> tuple[str, ...]:
+        """The roles that may open a new case of this workflow."""
+        declared = programme.data["workflows"][wf.id].get("started_by")
+        if declared is not None:
+            return tuple(declared)
+        started_by_effect = any(
+            eff.get("do") == "start_case" and eff.get("workflow") == wf.id
+            for other in programme.workflows.values()
+            for t in other.transitions
+            for eff in t.spec.get("effects", [])
+        )
+        if started_by_effect:
+            return ("commissioner",)
+        subject = programme.data["workflows"][wf.id].get("subject", "organisation")
+        return (
+            ("caseworker", "commissioner") if subject == "person" else ("applicant", "commissioner")
+        )
+
+    def case(self, case_id: int | str, actor: Actor) -> CaseView:
+        """One case, if this actor may see it."""
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        wf = programme.workflows[row["workflow"]]
+        answers: dict[str, dict[str, Any]] = {}
+        records: dict[str, list[dict[str, Any]]] = {}
+        submitted: dict[str, str | None] = {}
+        for a in self.store.answers(row["id"]):
+            if self._repeatable(programme, wf, a["form"]):
+                records.setdefault(a["form"], []).append(a["data"])
+            else:
+                answers[a["form"]] = a["data"]
+                submitted[a["form"]] = a["submitted_at"]
+        label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
+        return CaseView(
+            id=row["id"], reference=row["reference"], programme_id=row["programme_id"], version=row["version"],
+            workflow=row["workflow"], state=row["state"], state_label=label, organisation=row["organisation_id"],
+            role=row["role"], lot=row["lot"], parent_id=row["parent_id"], revision=row["revision"],
+            flags=row["flags"], answers=answers, records=records, submitted=submitted,
+        )  # fmt: skip
+
+    def history(self, case_id: int | str, actor: Actor) -> list[dict[str, Any]]:
+        """The case's audit log: who did what, when, from which state to which."""
+        row = self._row(case_id, actor)
+        return self.store.history(row["id"])
+
+    # -- answers ---------------------------------------------------------------------------
+    def save_answers(
+        self,
+        case_id: int | str,
+        form_id: str,
+        answers: dict[str, Any],
+        actor: Actor,
+        *,
+        record: int | None = None,
+        expected_revision: int | None = None,
+    ) -> CaseView:
+        """Save answers to a form. A draft may be partial; a record of a repeatable form must be complete."""
+        with self.store.transaction():
+            row = self._row(case_id, actor)
+            programme = self.programme(row["programme_id"], row["version"])
+            wf = programme.workflows[row["workflow"]]
+            entry = self._form_entry(programme, wf, form_id)
+            form = programme.forms[form_id]
+            self._may_fill(entry, form, wf, row, actor)
+            if expected_revision is not None and expected_revision != row["revision"]:
+                raise StaleCase(
+                    "this case changed while you were filling in the form; your answers were not saved over "
+                    "the newer ones: look at the case again"
+                )
+            now = self._stamp()
+            if entry.get("repeatable"):
+                clean, errors = check_form(
+                    form, answers, complete=True, context={"now": self.now()}
+                )
+                if errors:
+                    raise AnswersInvalid(
+                        form.title, errors, {k: q.label for k, q in form.questions().items()}
+                    )
+                number = record or self.store.next_record_no(row["id"], form_id)
+                self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
+                detail = {"form": form_id, "record": number}
+            else:
+                existing = next(
+                    (a for a in self.store.answers(row["id"]) if a["form"] == form_id), None
+                )
+                merged = {**(existing["data"] if existing else {}), **answers}
+                merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
+                clean, errors = check_form(
+                    form, merged, complete=False, context={"now": self.now()}
+                )
+                if errors:
+                    raise AnswersInvalid(
+                        form.title, errors, {k: q.label for k, q in form.questions().items()}
+                    )
+                self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
+                detail = {"form": form_id, "questions": sorted(answers)}
+            self.store.touch_case(row["id"], row["revision"], now)
+            self.store.audit(
+                row["id"],
+                now,
+                actor.role,
+                actor.id,
+                "answer",
+                row["state"],
+                row["state"],
+                row["version"],
+                detail,
+            )
+            self._replan(row["id"], programme)  # a record may keep a promise or end a reminder
+        return self.case(row["id"], actor)
+
+    def _may_fill(
+        self, entry: dict[str, Any], form: Form, wf: Workflow, row: dict[str, Any], actor: Actor
+    ) -> None:
+        by = entry.get("by")
+        if by is None:
+            subject = "person" if row["subject"] is not None else "organisation"
+            by = (
+                ["caseworker"]
+                if subject == "person" or actor.role == "caseworker"
+                else ["applicant"]
+            )
+            by = [*by, "commissioner"]
+        if actor.role not in by:
+            raise NotPermitted(
+                f"a {actor.role} cannot fill in {form.title}; it is filled in by {', '.join(by)}"
+            )
+        if entry.get("applies_to") and row["role"] not in entry["applies_to"]:
+            raise NotPermitted(
+                f"{form.title} is for {', '.join(entry['applies_to'])} applicants only"
+            )
+        states = entry.get("states")
+        final = {s.id for s in wf.states if s.final}
+        if (states and row["state"] not in states) or (not states and row["state"] in final):
+            label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
+            raise ActionRefused(f"{form.title} cannot be changed now: the case is {label.lower()}")
+
+    # -- eligibility -----------------------------------------------------------------------
+    def eligibility(self, case_id: int | str, actor: Actor) -> list[CriterionResult]:
+        """Each eligibility criterion for this case: met, not met (and why), or not yet answered."""
+        row = self._row(case_id, actor)
+        programme = self.programme(row["programme_id"], row["version"])
+        return self._eligibility(row, programme, self._context(row, programme))
+
+    def _eligibility(
+        self, row: dict[str, Any], programme: Programme, context: dict[str, Any]
+    ) -> list[CriterionResult]:
+        first = next(iter(programme.workflows))
+        out = []
+        for c in programme.data["eligibility"]:
+            if c.get("workflow", first) != row["workflow"]:
+                continue
+            if c.get("applies_to") and row["role"] not in c["applies_to"]:
+                out.append(CriterionResult(c["id"], c["text"], "not_applicable"))
+                continue
+            if c.get("when"):
+                applies, why = self._check(c["when"], context, programme)
+                if applies is False:
+                    out.append(CriterionResult(c["id"], c["text"], "not_applicable"))
+                    continue
+                if applies is None:
+                    out.append(CriterionResult(c["id"], c["text"], "not_answered", why))
+                    continue
+            ok, why = self._check(c["rule"], context, programme)
+            if ok:
+                out.append(CriterionResult(c["id"], c["text"], "met"))
+            elif ok is None:
+                out.append(CriterionResult(c["id"], c["text"], "not_answered", why))
+            else:
+                out.append(
+                    CriterionResult(
+                        c["id"],
+                        c["text"],
+                        "not_met",
+                        self._render(c.get("failure") or c["text"], context),
+                    )
+                )
+        return out

@@ -1,0 +1,205 @@
+"""The core every service of the `Engine` shares: the store, the clock and the programmes read.
+
+Also what every service asks before it acts on a case: its row (only if the actor may see it),
+the forms attached to its workflow, the facts its expressions are evaluated over, who may act at
+all, and bringing its reminders in line with a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2.sandbox import SandboxedEnvironment
+
+from engine.definition.loader import load_programme, programme_from_data
+from engine.definition.schema_check import did_you_mean
+from engine.errors import NotFound, NotPermitted
+from engine.forms.answers import cel_value
+from engine.model import Programme, Workflow
+from engine.rules import compile_expression
+from engine.runtime.views import Actor
+from engine.store import Store
+from engine.timeline.planner import plan_programme, replan_case
+
+_TEMPLATES = SandboxedEnvironment(autoescape=False)
+
+
+class EngineCore:
+    """The store, the clock and the programmes cache, with the helpers every service uses."""
+
+    def __init__(
+        self, db: str | Path | Store, *, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.store = db if isinstance(db, Store) else Store(db)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._programmes: dict[tuple[str, str], Programme] = {}
+
+    # -- time ------------------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The engine's clock (frozen in tests), always timezone-aware."""
+        moment = self._clock()
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    def _stamp(self) -> str:
+        return self.now().astimezone(UTC).isoformat()
+
+    # -- programmes ------------------------------------------------------------------------
+    def publish(
+        self, path: str | Path, forms_dir: str | Path | None = None
+    ) -> tuple[Programme, bool]:
+        """Validate a programme file and register its version; (programme, whether it is new)."""
+        programme = load_programme(path, forms_dir)
+        with self.store.transaction():
+            new = self.store.save_programme_version(
+                programme.id, programme.version, programme.data, str(path), self._stamp()
+            )
+            if new:
+                plan_programme(self.store, programme, self.now())
+        self._programmes[(programme.id, programme.version)] = programme
+        return programme, new
+
+    def programme(self, programme_id: str, version: str | None = None) -> Programme:
+        """A published programme: the given version, or the newest."""
+        version = version or self.store.latest_version(programme_id)
+        if version is None:
+            known = self.store.programme_ids()
+            raise NotFound(
+                f'there is no published programme "{programme_id}"{did_you_mean(programme_id, set(known))}; '
+                "publish it with `commission publish programmes/<file>.yaml`"
+            )
+        key = (programme_id, version)
+        if key not in self._programmes:
+            data = self.store.programme_data(programme_id, version)
+            if data is None:
+                raise NotFound(f'programme "{programme_id}" has no version {version}')
+            self._programmes[key] = programme_from_data(data, f"{programme_id}@{version}")
+        return self._programmes[key]
+
+    def _workflow(self, programme: Programme, workflow: str) -> Workflow:
+        if workflow not in programme.workflows:
+            raise NotFound(
+                f'programme "{programme.id}" has no workflow "{workflow}"'
+                f"{did_you_mean(workflow, set(programme.workflows))}"
+            )
+        return programme.workflows[workflow]
+
+    # -- a case, only for those who may see it ---------------------------------------------
+    def _row(self, case_id: int | str, actor: Actor) -> dict[str, Any]:
+        if isinstance(case_id, str) and not case_id.isdigit():
+            row = self.store.case_by_reference(case_id)
+        else:
+            row = self.store.case(int(case_id))
+        if row is None:
+            raise NotFound(f"there is no case {case_id}")
+        if (
+            actor.role in ("applicant", "caseworker")
+            and row["organisation_id"] != actor.organisation
+        ):
+            # the same answer as for a case that does not exist: ids reveal nothing
+            raise NotFound(f"there is no case {case_id}")
+        if actor.role == "applicant" and self._about_a_person(row):
+            # a referral is about someone the organisation supports: its caseworkers' business,
+            # never shown to the people who apply for the organisation's funding
+            raise NotFound(f"there is no case {case_id}")
+        return row
+
+    def _about_a_person(self, row: dict[str, Any]) -> bool:
+        workflow = self.programme(row["programme_id"], row["version"]).data["workflows"][
+            row["workflow"]
+        ]
+        return workflow.get("subject") == "person"
+
+    # -- the forms attached to a workflow --------------------------------------------------
+    def _form_entry(self, programme: Programme, wf: Workflow, form_id: str) -> dict[str, Any]:
+        for entry in programme.data["forms"]:
+            if entry["form"] == form_id and entry["workflow"] == wf.id:
+                return entry
+        attached = sorted(e["form"] for e in programme.data["forms"] if e["workflow"] == wf.id)
+        raise NotFound(
+            f'a {wf.title.lower()} has no form "{form_id}"{did_you_mean(form_id, set(attached))}'
+        )
+
+    def _repeatable(self, programme: Programme, wf: Workflow, form_id: str) -> bool:
+        return any(
+            e["form"] == form_id and e["workflow"] == wf.id and e.get("repeatable")
+            for e in programme.data["forms"]
+        )
+
+    # -- expressions over a case -----------------------------------------------------------
+    def _context(self, row: dict[str, Any], programme: Programme) -> dict[str, Any]:
+        questions = programme.questions()
+        answers: dict[str, Any] = {}
+        records: dict[str, list[Any]] = {e["form"]: [] for e in programme.data["forms"]}
+        wf = programme.workflows[row["workflow"]]
+        for a in self.store.answers(row["id"]):
+            converted = {k: cel_value(questions.get(k), v) for k, v in a["data"].items()}
+            if self._repeatable(programme, wf, a["form"]):
+                records.setdefault(a["form"], []).append(converted)
+            else:
+                answers.update(converted)
+                records.setdefault(a["form"], []).append(converted)
+        entered = {k: datetime.fromisoformat(v) for k, v in row["entered"].items()}
+        return {
+            **answers,
+            "answers": answers,
+            "case": {
+                "state": row["state"],
+                "flags": row["flags"],
+                "records": records,
+                "entered": entered,
+                "reference": row["reference"],
+                "lot": row["lot"] or "",
+                "organisation": row["organisation_id"] or "",
+            },
+            "role": row["role"] or "",
+            "now": self.now(),
+            "programme": programme.data,
+        }
+
+    def _check(
+        self, source: str, context: dict[str, Any], programme: Programme
+    ) -> tuple[bool | None, str]:
+        """Evaluate an expression: (True/False, "") or (None, what to answer first or what went wrong)."""
+        expr = compile_expression(source)
+        missing = sorted(n for n in expr.names if n not in context)
+        if missing:
+            labels = programme.questions()
+            names = [f'"{labels[n].label}"' if n in labels else n for n in missing]
+            return None, f"answer {' and '.join(names)} first"
+        try:
+            result = expr.evaluate({n: context[n] for n in expr.names})
+        except Exception as exc:  # a rule over an answer of the wrong kind, a missing field…
+            return None, f"this could not be checked ({str(exc).split('.')[0]})"
+        return bool(result), ""
+
+    def _render(self, template: str, context: dict[str, Any]) -> str:
+        shown = {
+            k: (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v)
+            for k, v in context.items()
+        }
+        try:
+            return _TEMPLATES.from_string(template).render(**shown)
+        except Exception:  # a template that cannot be filled still says what is wrong
+            return template
+
+    # -- who may act -----------------------------------------------------------------------
+    def _commissioner_only(self, actor: Actor, what: str) -> None:
+        if actor.role != "commissioner":
+            raise NotPermitted(f"only a commissioner can see {what}")
+
+    def _conflicted(self, row: dict[str, Any], actor: Actor) -> bool:
+        """True when this assessor declared a conflict of interest in this case."""
+        if actor.role != "assessor":
+            return False
+        own = self.store.assessments_by(actor.id).get(row["id"])
+        return own is not None and own["conflict"] is not None
+
+    # -- reminders -------------------------------------------------------------------------
+    def _replan(self, case_id: int, programme: Programme) -> None:
+        """Bring the case's reminder rows in line with its facts (inside the caller's transaction)."""
+        row = self.store.case(case_id)
+        assert row is not None
+        replan_case(self.store, programme, row, self.now())

@@ -1,0 +1,141 @@
+"""Every money rule: whether an award may be recorded (limits, the pot, lots and their budgets)
+and whether a payment may be made (after what, on what condition, within the award).
+
+The checks only say what is wrong; the actions' effects write the award and payment rows.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from engine.model import Programme
+from engine.runtime.core import EngineCore
+
+
+def _money(n: int | float) -> str:
+    return f"£{n:,.0f}"
+
+
+class MoneyService(EngineCore):
+    """The award and payment checks an action with a money effect must pass."""
+
+    def _award_problems(self, row: dict[str, Any], programme: Programme, eff: dict[str, Any],
+                        context: dict[str, Any], amount: int | None, lot: str | None) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+        funding = programme.data["funding"]
+        if amount is None and eff.get("amount"):
+            amount = context.get(eff["amount"])
+        answered_lot = context.get(eff["lot"]) if eff.get("lot") else None
+        if row["lot"] and answered_lot and answered_lot != row["lot"]:
+            return {}, [
+                f"the case is for {row['lot']} but its answers say {answered_lot}; correct one of them first"
+            ]
+        if lot is None:
+            lot = answered_lot or row["lot"]
+        if amount is None:
+            return {}, ["give the amount to award"]
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            return {}, [
+                f"the amount to award must be a whole number of pounds above £0, not {amount!r}"
+            ]
+        problems: list[str] = []
+        award = funding.get("award", {})
+        if "min" in award and amount < award["min"]:
+            problems.append(
+                f"an award must be at least {_money(award['min'])}; {_money(amount)} is {_money(award['min'] - amount)} too little"
+            )
+        if "max" in award and amount > award["max"]:
+            problems.append(
+                f"an award can be at most {_money(award['max'])}; {_money(amount)} is {_money(amount - award['max'])} too much"
+            )
+        totals = self.store.award_totals(programme.id)
+        if "max_awards" in funding and totals["count"] >= funding["max_awards"]:
+            problems.append(
+                f"the programme makes at most {funding['max_awards']} awards and has made {totals['count']}"
+            )
+        if "total" in funding and totals["amount"] + amount > funding["total"]:
+            left = funding["total"] - totals["amount"]
+            problems.append(
+                f"{_money(amount)} would take the total awarded to {_money(totals['amount'] + amount)}, "
+                f"{_money(totals['amount'] + amount - funding['total'])} over the {_money(funding['total'])} pot "
+                f"({_money(left)} is left)"
+            )
+        lots = {x["id"]: x for x in funding.get("lots", [])}
+        if lots:
+            if lot not in lots:
+                problems.append(
+                    "say which lot the award is in" + (f' ("{lot}" is not a lot)' if lot else "")
+                )
+            else:
+                spent = totals["lots"].get(lot, {"amount": 0, "count": 0})
+                info = lots[lot]
+                if "budget" in info and spent["amount"] + amount > info["budget"]:
+                    problems.append(
+                        f"{_money(amount)} would take {info['name']} to {_money(spent['amount'] + amount)}, "
+                        f"{_money(spent['amount'] + amount - info['budget'])} over its {_money(info['budget'])} budget"
+                    )
+                if "lead_providers" in info and spent["count"] >= info["lead_providers"]:
+                    problems.append(
+                        f"{info['name']} already has its {info['lead_providers']} lead provider{'s' if info['lead_providers'] > 1 else ''}"
+                    )
+        return {"amount": amount, "lot": lot}, problems
+
+    def _payment_problems(self, row: dict[str, Any], programme: Programme, eff: dict[str, Any],
+                          context: dict[str, Any], amount: int | None) -> tuple[dict[str, Any], list[str]]:  # fmt: skip
+        payment = programme.data["funding"].get("payment", {})
+        problems: list[str] = []
+        after = payment.get("after")
+        if after and self.store.fired(row["id"], after) is None:
+            label = next(
+                (
+                    t.spec.get("label", after)
+                    for w in programme.workflows.values()
+                    for t in w.transitions
+                    if t.trigger == after
+                ),
+                after,
+            )
+            problems.append(f'no payment can be made before "{label}"')
+        if payment.get("condition"):
+            ok, why = self._check(payment["condition"], context, programme)
+            if ok is False:
+                problems.append(
+                    payment.get("terms")
+                    or f"the payment condition is not met: {payment['condition']}"
+                )
+            elif ok is None:
+                problems.append(why)
+        made = self.store.payments(row["id"])
+        if payment.get("schedule") == "single" and made:
+            paid = datetime.fromisoformat(made[0]["paid_at"]).astimezone(
+                ZoneInfo(programme.timezone)
+            )
+            problems.append(f"the award is paid in one amount, and it was paid on {paid:%-d %B %Y}")
+        if amount is None and eff.get("amount"):
+            amount = context.get(eff["amount"])
+        if amount is None:
+            award = self.store.award_for(self._lineage(row))
+            if award and payment.get("schedule") == "single":
+                amount = award["amount"]
+        if amount is None:
+            problems.append("give the amount to pay")
+        else:
+            award = self.store.award_for(self._lineage(row))
+            paid = sum(p["amount"] for p in made)
+            if award and paid + amount > award["amount"]:
+                problems.append(
+                    f"{_money(amount)} would take payments to {_money(paid + amount)}, more than the "
+                    f"{_money(award['amount'])} awarded ({_money(award['amount'] - paid)} is left to pay)"
+                )
+        return {"amount": amount}, problems
+
+    def _lineage(self, row: dict[str, Any]) -> list[int]:
+        """This case and the cases it was started from (a contract's application)."""
+        out = [row["id"]]
+        parent = row["parent_id"]
+        while parent is not None and len(out) < 10:
+            out.append(parent)
+            prow = self.store.case(parent)
+            parent = prow["parent_id"] if prow else None
+        return out
