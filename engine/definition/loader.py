@@ -25,8 +25,7 @@ from engine.dates import (
     parse_week_of,
     parse_when,
 )
-from engine.definition.form_checks import FormChecker, FormInfo, form_info
-from engine.definition.programme_checks import ProgrammeChecker
+from engine.definition.checks import FormChecker, FormInfo, ProgrammeChecker, form_info
 from engine.definition.schema_check import load_schema
 from engine.definition.schema_check import schema_problems as _schema_problems
 from engine.definition.yaml_source import Positions, read_yaml
@@ -272,7 +271,7 @@ def _normal_duration(d: Duration) -> str:
 
 def _normalise(data: dict[str, Any], tz: Any, forms: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The programme as `inspect --json` shows it: dates with offsets, defaults filled, forms resolved."""
-    from engine.definition.form_checks import typed_values
+    from engine.definition.checks import typed_values
 
     out = copy.deepcopy(data)
     root = load_schema("programme")

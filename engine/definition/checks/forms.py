@@ -1,23 +1,14 @@
-"""Cross-reference checks the JSON Schema cannot express.
-
-Each check reads the (possibly schema-invalid) data defensively, so a file with ten mistakes
-gets ten messages rather than one message and a crash. Names are checked against what the file
-declares, with a "did you mean" for near misses.
-"""
+"""Checks inside one form file, and the index of its questions that programme checks read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from engine.definition.schema_check import did_you_mean
+from engine.definition.checks.base import BaseChecker, _d, _l, _s
 from engine.definition.yaml_source import Path, Positions
 from engine.errors import Problem
-from engine.rules import KNOWN_FUNCTIONS, RESERVED_NAMES, ExpressionError, compile_expression
-
-UTC_ZONE = ZoneInfo("UTC")
 
 
 @dataclass
@@ -29,18 +20,6 @@ class FormInfo:
     data: Any
     positions: Positions
     questions: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def _d(x: Any) -> dict[str, Any]:
-    return x if isinstance(x, dict) else {}
-
-
-def _l(x: Any) -> list[Any]:
-    return x if isinstance(x, list) else []
-
-
-def _s(x: Any) -> str | None:
-    return x if isinstance(x, str) else None
 
 
 def walk_questions(
@@ -74,144 +53,7 @@ def form_info(fid: str, fname: str, data: Any, positions: Positions) -> FormInfo
     return info
 
 
-def typed_values(
-    data: Any, schema: dict[str, Any], root: dict[str, Any], path: Path = ()
-) -> Iterator[tuple[Path, str, Any]]:
-    """Walk data beside its schema, yielding (path, $defs name, value) for typed strings."""
-    seen_ref = None
-    while "$ref" in schema:
-        seen_ref = schema["$ref"].rsplit("/", 1)[-1]
-        target = root
-        for part in schema["$ref"].lstrip("#/").split("/"):
-            target = target[part]
-        schema = target
-        if seen_ref in ("duration", "date", "datetime", "expression"):
-            yield path, seen_ref, data
-            return
-    if isinstance(data, dict):
-        props = schema.get("properties", {})
-        extra = schema.get("additionalProperties")
-        for k, v in data.items():
-            sub = props.get(k) if k in props else (extra if isinstance(extra, dict) else None)
-            if sub is not None:
-                yield from typed_values(v, sub, root, (*path, k))
-    elif isinstance(data, list) and isinstance(schema.get("items"), dict):
-        for i, v in enumerate(data):
-            yield from typed_values(v, schema["items"], root, (*path, i))
-
-
-class _Base:
-    def __init__(self, fname: str, data: Any, positions: Positions) -> None:
-        self.fname = fname
-        self.data = data
-        self.positions = positions
-        self.problems: list[Problem] = []
-
-    def err(self, path: Path, code: str, message: str, *, key: bool = False) -> None:
-        pos = self.positions.key(path) if key else self.positions.value(path)
-        self.problems.append(Problem(self.fname, pos.line, pos.col, code, message))
-
-    def check_expression(self, path: Path, source: Any, names: set[str], what: str) -> None:
-        """Parse an expression and check every name and function it reads."""
-        if not isinstance(source, str) or not source.strip():
-            return
-        try:
-            expr = compile_expression(source)
-        except ExpressionError as exc:
-            pos = self.positions.value(path)
-            line, col = pos.line, pos.col
-            raw_line = self._line_text(pos.line)
-            # A one-line plain or quoted scalar: point inside it at the exact character.
-            if exc.offset_line == 1 and raw_line is not None and "\n" not in source:
-                start = raw_line.find(source, pos.col - 1)
-                if start >= 0:
-                    col = start + exc.offset_col
-            self.problems.append(Problem(self.fname, line, col, "bad-expression", exc.message))
-            return
-        for name in sorted(expr.names - names - set(RESERVED_NAMES)):
-            self.err(
-                path,
-                "unknown-question",
-                f'{what} reads "{name}", which is not a question of any form it can see'
-                f"{did_you_mean(name, names | set(RESERVED_NAMES))}",
-            )
-        for fn in sorted(expr.functions - KNOWN_FUNCTIONS):
-            self.err(
-                path,
-                "unknown-function",
-                f'{what} calls "{fn}", which the expression language does not have'
-                f"{did_you_mean(fn, KNOWN_FUNCTIONS)}",
-            )
-
-    _lines: list[str] | None = None
-    source_text: str | None = None
-
-    def _line_text(self, line: int) -> str | None:
-        if self.source_text is None:
-            return None
-        if self._lines is None:
-            self._lines = self.source_text.splitlines()
-        return self._lines[line - 1] if 0 < line <= len(self._lines) else None
-
-    def exactly_one(
-        self, path: Path, item: dict[str, Any], keys: tuple[str, ...], code: str, what: str
-    ) -> str | None:
-        """The one key of `keys` that `item` has; reports none or several and returns None."""
-        given = [k for k in keys if k in item]
-        if len(given) == 1:
-            return given[0]
-        which = "none of them" if not given else " and ".join(given)
-        self.err(
-            path,
-            code,
-            f"{what} needs exactly one of {', '.join(keys[:-1])} or {keys[-1]}; it has {which}",
-        )
-        return None
-
-    def unique_ids(
-        self, items: Any, path: Path, key: str = "id", what: str = "id"
-    ) -> dict[str, int]:
-        """Report repeated ids in a list of mappings; return id → index of the first."""
-        seen: dict[str, int] = {}
-        for i, item in enumerate(_l(items)):
-            ident = _s(_d(item).get(key))
-            if ident is None:
-                continue
-            if ident in seen:
-                first = self.positions.value((*path, seen[ident], key)).line
-                self.err(
-                    (*path, i, key),
-                    "duplicate-id",
-                    f'{what} "{ident}" is used twice (first on line {first}); each must be different',
-                )
-            else:
-                seen[ident] = i
-        return seen
-
-    def ref(
-        self,
-        path: Path,
-        name: Any,
-        known: set[str] | dict[str, Any],
-        code: str,
-        what: str,
-        owner: str = "",
-    ) -> bool:
-        """Check that `name` is one of `known`; report it with a suggestion if not."""
-        if not isinstance(name, str):
-            return False  # not a name at all: the schema check has said so already
-        if name in known:
-            return True
-        owner = f" {owner}" if owner else ""
-        listing = (
-            "" if len(known) > 12 or not known else f" (there are: {', '.join(sorted(known))})"
-        )
-        hint = did_you_mean(name, set(known)) or listing
-        self.err(path, code, f'there is no {what} "{name}"{owner}{hint}')
-        return False
-
-
-class FormChecker(_Base):
+class FormChecker(BaseChecker):
     """Checks inside one form file."""
 
     def __init__(

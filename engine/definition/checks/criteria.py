@@ -1,0 +1,50 @@
+"""Eligibility and assessment criteria: whom each applies to, at which stage, and how it is scored.
+
+A scored criterion needs a scale that runs upwards, and the criteria's weights may not pass 100%.
+"""
+
+from __future__ import annotations
+
+from engine.definition.checks.base import _d, _l, _num
+from engine.definition.checks.index import ProgrammeIndex
+from engine.definition.yaml_source import Path
+
+
+class CriteriaChecks(ProgrammeIndex):
+    """Eligibility criteria, assessment criteria, their scales and weights."""
+
+    def _eligibility_and_criteria(self) -> None:
+        d = _d(self.data)
+        for i, c in enumerate(_l(d.get("eligibility"))):
+            c = _d(c)
+            wid = c.get("workflow", next(iter(self.workflows), None))
+            if "workflow" in c:
+                self.workflow_ref(("eligibility", i, "workflow"), c["workflow"])
+            self.role_refs(("eligibility", i, "applies_to"), c.get("applies_to"), wid)
+        for i, c in enumerate(_l(d.get("criteria"))):
+            c = _d(c)
+            path: Path = ("criteria", i)
+            self.role_refs((*path, "applies_to"), c.get("applies_to"), None)
+            if "stage" in c:
+                self.form_ref((*path, "stage"), c["stage"])
+            if c.get("kind") == "scored" and "scale" not in c:
+                self.err(
+                    path,
+                    "missing-key",
+                    f'criterion "{c.get("id")}" is scored, so it needs a "scale"',
+                )
+            scale = _d(c.get("scale"))
+            if _num(scale.get("min")) and _num(scale.get("max")) and scale["min"] >= scale["max"]:
+                self.err(
+                    (*path, "scale"),
+                    "bad-range",
+                    f'the scale of criterion "{c.get("id")}" runs from {scale["min"]} to {scale["max"]}; min must be below max',
+                )
+        weights = [_d(c).get("weight") for c in _l(d.get("criteria"))]
+        weights = [w for w in weights if _num(w)]
+        if weights and sum(weights) > 100:
+            self.err(
+                ("criteria",),
+                "out-of-range",
+                f"the criteria's weights add up to {sum(weights)}%, more than 100%",
+            )

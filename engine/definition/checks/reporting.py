@@ -1,0 +1,171 @@
+"""What a programme reports: its KPIs and the demographics of whom it reaches.
+
+A KPI needs the form or workflow its source implies, the fields its measure reads and RAG
+thresholds the right way round; a demographic needs a countable question, rising bands, groups of
+real options or postcode districts, and population shares that add up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.definition.checks.base import _d, _l, _num
+from engine.definition.checks.forms import walk_questions
+from engine.definition.checks.index import ProgrammeIndex
+from engine.definition.schema_check import did_you_mean
+from engine.definition.yaml_source import Path
+from engine.vocabulary import BANDED, CHOICE, COUNTABLE, band_labels, postcode_district
+
+
+class ReportingChecks(ProgrammeIndex):
+    """KPIs and demographics."""
+
+    def _kpis(self) -> None:
+        for i, k in enumerate(_l(_d(self.data).get("kpis"))):
+            k = _d(k)
+            path: Path = ("kpis", i)
+            label = f'KPI "{k.get("id")}"'
+            source, measure = k.get("source"), k.get("measure")
+            if source in ("returns", "records") and "form" not in k:
+                self.err(
+                    path,
+                    "kpi-incomplete",
+                    f'{label} is computed from {source}, so it needs the "form" they are sent on',
+                )
+            if source in ("cases", "records") and "workflow" not in k:
+                self.err(
+                    path,
+                    "kpi-incomplete",
+                    f'{label} is computed from {source}, so it needs the "workflow" whose cases count',
+                )
+            needs = {
+                "sum": ["field"],
+                "average": ["field"],
+                "percentage": ["numerator"],
+                "matched_change": ["pre", "post"],
+            }
+            for need in needs.get(str(measure), []):
+                if need not in k:
+                    self.err(
+                        path, "kpi-incomplete", f'{label} is a {measure}, so it needs "{need}"'
+                    )
+            if "workflow" in k:
+                self.workflow_ref((*path, "workflow"), k["workflow"])
+            self.state_refs((*path, "states"), k.get("states"), k.get("workflow"))
+            form = k.get("form")
+            if "form" in k and self.form_ref((*path, "form"), form):
+                info = self.forms.get(str(form))
+                if info is not None:
+                    for fk in ("field", "pre", "post"):
+                        if fk in k:
+                            self.ref(
+                                (*path, fk),
+                                k[fk],
+                                set(info.questions),
+                                "unknown-question",
+                                "question",
+                                f'in form "{form}"',
+                            )
+            target, rag = _d(k.get("target")), _d(k.get("rag"))
+            green, amber = rag.get("green"), rag.get("amber")
+            if _num(green) and _num(amber):
+                down = target.get("direction") == "at_most"
+                if (not down and green < amber) or (down and green > amber):
+                    word = "below" if not down else "above"
+                    self.err(
+                        (*path, "rag"),
+                        "bad-rag",
+                        f"{label}'s green threshold ({green}) is {word} its amber one ({amber}); green must be the better result",
+                    )
+
+    def _demographics(self) -> None:
+        for i, spec in enumerate(_l(_d(_d(self.data).get("reporting")).get("demographics"))):
+            spec = _d(spec)
+            path: Path = ("reporting", "demographics", i)
+            wid, qid = spec.get("workflow"), spec.get("question")
+            known_wf = "workflow" in spec and self.workflow_ref((*path, "workflow"), wid)
+            self.state_refs((*path, "states"), spec.get("states"), wid)
+            if not isinstance(qid, str) or ("workflow" in spec and not known_wf):
+                continue
+            forms = [f for f, wfs in self.form_workflows.items() if not known_wf or wid in wfs]
+            infos = [self.forms[f] for f in forms if f in self.forms]
+            found = next(
+                ((info, info.questions[qid]) for info in infos if qid in info.questions), None
+            )
+            if found is None:
+                if infos or not forms:  # forms that could not be read have been reported already
+                    owner = (
+                        f'in the forms of workflow "{wid}"'
+                        if known_wf
+                        else "in the programme's forms"
+                    )
+                    known = {q for info in infos for q in info.questions}
+                    self.ref((*path, "question"), qid, known, "unknown-question", "question", owner)
+                continue
+            self._demographic(path, spec, *found)
+
+    def _demographic(self, path: Path, spec: dict[str, Any], info: Any, q: dict[str, Any]) -> None:
+        qid, kind = q.get("id"), q.get("type")
+        inside = next((g for pi, page in enumerate(_l(_d(info.data).get("pages")))
+                       for _p, inner, g in walk_questions(_l(_d(page).get("questions")), ("pages", pi, "questions"))
+                       if inner.get("id") == qid and g), None)  # fmt: skip
+        if inside or kind not in COUNTABLE:
+            why = (f'it is asked inside group "{inside[-1]}", once for each item' if inside
+                   else f"it is a {kind} question")  # fmt: skip
+            self.err(
+                (*path, "question"),
+                "not-countable",
+                f'question "{qid}" cannot be counted into groups of people: {why}; name a choice, yes/no, number, date or postcode question',
+            )
+            return
+        bands = [b for b in _l(spec.get("bands")) if _num(b)]
+        if kind in BANDED and "bands" not in spec:
+            self.err(
+                path,
+                "missing-key",
+                f'question "{qid}" is a {kind} question, so it needs "bands": where each band starts, e.g. [18, 25, 35, 50, 65]',
+            )
+        if "bands" in spec and kind not in BANDED:
+            self.err((*path, "bands"), "key-not-for-type", f'"bands" are for number and date questions, and "{qid}" is a {kind} question')  # fmt: skip
+        elif any(b >= a for a, b in zip(bands[1:], bands, strict=False)):
+            self.err((*path, "bands"), "bad-range", "each band must start above the one before, e.g. [18, 25, 35, 50, 65]")  # fmt: skip
+        groups = _d(spec.get("groups"))
+        if groups and kind in BANDED:
+            self.err((*path, "groups"), "key-not-for-type", f'"groups" are for choice and postcode questions, and "{qid}" is a {kind} question')  # fmt: skip
+            return
+        values = self._option_values(q) if kind in CHOICE else None
+        for name, members in groups.items():
+            for j, m in enumerate(_l(members)):
+                if values is not None:
+                    self.ref((*path, "groups", name, j), m, values, "unknown-option", "option", f'in question "{qid}"')  # fmt: skip
+                elif isinstance(m, str) and postcode_district(m) != m:
+                    self.err((*path, "groups", name, j), "bad-value", f'"{m}" is not a postcode district; give the part before the space in capitals, e.g. LE11')  # fmt: skip
+        grouped = {m for ms in groups.values() for m in _l(ms)}
+        if kind in CHOICE:
+            keys: set[str] | None = (set(values or ()) - grouped) | set(groups)
+        elif kind in BANDED:
+            keys = set(band_labels(bands)) if bands else None
+        else:
+            keys = None  # a postcode district may be any district
+        shares = _d(_d(spec.get("compare_with")).get("shares"))
+        for key in shares:
+            where = (*path, "compare_with", "shares", key)
+            if keys is not None and key not in keys:
+                listing = "" if len(keys) > 12 else f" (there are: {', '.join(sorted(keys))})"
+                self.err(where, "unknown-option", f'there is no group "{key}" to compare in question "{qid}"{did_you_mean(key, keys) or listing}', key=True)  # fmt: skip
+            elif keys is None and key not in groups and postcode_district(key) != key:
+                self.err(where, "bad-value", f'"{key}" is neither a group nor a postcode district such as LE11', key=True)  # fmt: skip
+        total = sum(v for v in shares.values() if _num(v))
+        if kind != "checkboxes" and total > 100.5:  # rounded shares may add up to a little over 100
+            self.err((*path, "compare_with", "shares"), "out-of-range", f"the population's shares add up to {total:g}%, more than 100%")  # fmt: skip
+
+    def _option_values(self, q: dict[str, Any]) -> set[str]:
+        """A choice question's option values (from the programme where `options_from` says)."""
+        if q.get("type") == "yesno":
+            return {"yes", "no"}
+        src = q.get("options_from")
+        if isinstance(src, str):
+            d = _d(self.data)
+            items = _l(_d(d.get("funding")).get("lots")) if src == "lots" else _l(d.get(src))
+            return {str(_d(it).get("id")) for it in items}
+        return {str(_d(o).get("value")) for o in _l(q.get("options"))}
