@@ -10,6 +10,8 @@ from engine.definition import yaml_source
 from engine.definition.loader import Linter
 from engine.definition.yaml_source import MAX_BYTES, read_yaml
 
+from .conftest import EXAMPLE
+
 
 def lint(tmp_path: Path, raw: bytes) -> list:
     path = tmp_path / "programme.yaml"
@@ -85,3 +87,17 @@ def test_a_missing_file_is_a_problem_not_a_crash(tmp_path: Path) -> None:
     _programme, by_file = Linter().programme(tmp_path / "nope.yaml", tmp_path)
     [problems] = by_file.values()
     assert [p.code for p in problems] == ["unreadable"]
+
+
+def test_a_demographic_group_member_that_is_a_mapping_is_a_problem_not_a_crash(
+    tmp_path: Path,
+) -> None:
+    example = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
+    bad = example + (
+        "reporting:\n  demographics:\n    - question: org_type\n"
+        "      groups:\n        small: [{charity: 1}]\n"
+    )
+    (tmp_path / "tiny.yaml").write_text(bad, "utf-8")
+    _programme, by_file = Linter().programme(tmp_path / "tiny.yaml", EXAMPLE / "forms")
+    problems = [p for ps in by_file.values() for p in ps]
+    assert problems and all(p.line > 1 for p in problems)

@@ -140,7 +140,8 @@ class ReportingChecks(ProgrammeIndex):
                     self.ref((*path, "groups", name, j), m, values, "unknown-option", "option", f'in question "{qid}"')  # fmt: skip
                 elif isinstance(m, str) and postcode_district(m) != m:
                     self.err((*path, "groups", name, j), "bad-value", f'"{m}" is not a postcode district; give the part before the space in capitals, e.g. LE11')  # fmt: skip
-        grouped = {m for ms in groups.values() for m in _l(ms)}
+        # members the schema already refused (a mapping, a list) are left out, not hashed
+        grouped = {m for ms in groups.values() for m in _l(ms) if isinstance(m, str)}
         if kind in CHOICE:
             keys: set[str] | None = (set(values or ()) - grouped) | set(groups)
         elif kind in BANDED:
