@@ -114,6 +114,17 @@ class Programme:
             _QUESTIONS[key] = out
         return _QUESTIONS[key]
 
+    def suppress_below(self) -> int:
+        """Counts under this are hidden in reports: the file's `reporting.suppress_below`, or,
+        for an anonymised programme that sets none, the ONS-style 5."""
+        reporting = self.data.get("reporting", {})
+        if "suppress_below" in reporting:
+            return int(reporting["suppress_below"])
+        # anonymised with no threshold would still show "16-17: 1", which names a person
+        return ANONYMISED_SUPPRESS_BELOW if reporting.get("anonymised") else 0
+
+
+ANONYMISED_SUPPRESS_BELOW = 5
 
 # Programme is frozen but holds dicts, so it cannot be hashed for lru_cache: a version is immutable,
 # so its question index is kept here by (programme id, version).

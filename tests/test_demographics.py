@@ -171,9 +171,9 @@ reporting:
 """
 
 
-def publish(tmp_path: Path) -> Engine:
+def publish(tmp_path: Path, reporting: str = PROGRAMME) -> Engine:
     """The worked example with demographics, published to a fresh database."""
-    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8") + PROGRAMME
+    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8") + reporting
     path = tmp_path / "programmes" / "tiny.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(text, "utf-8")
@@ -217,3 +217,18 @@ def test_breakdowns_read_the_cases_and_filter_by_organisation_and_date(tmp_path:
     february = breakdowns(engine.store, programme, start=datetime(2022, 2, 1, tzinfo=TZ),
                           end=datetime(2022, 3, 1, tzinfo=TZ))[0]  # fmt: skip
     assert february.people == 2
+
+
+def test_an_anonymised_programme_with_no_threshold_still_hides_counts_under_five(
+    tmp_path: Path,
+) -> None:
+    engine = publish(tmp_path, PROGRAMME.replace("  suppress_below: 2\n", ""))
+    for i in range(6):
+        add_case(engine, f"o{i}", "2022-01-05T10:00:00+00:00", {"org_type": "charity"})
+    add_case(engine, "z", "2022-01-05T10:00:00+00:00", {"org_type": "cic"})
+    programme = engine.programme("tiny_grants")
+    assert programme.suppress_below() == 5
+    kind = breakdowns(engine.store, programme)[0]
+    counts = {c.key: c.count for c in kind.categories}
+    assert counts["cic"] is None  # one organisation: never shown as "1"
+    assert counts["charity"] is None  # …nor worked out as the total less the rest

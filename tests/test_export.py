@@ -108,3 +108,13 @@ def test_a_formula_typed_as_an_answer_is_exported_as_text(tmp_path: Path) -> Non
         "liverpool_expression_of_interest": [("2022-01-25T10:00", {"organisation_name": "=HYPERLINK(\"http://x\")"})]})  # fmt: skip
     rows = list(csv.DictReader(io.StringIO(cases_csv(d.engine.store, d.programme, "application"))))
     assert rows[0]["organisation_name"].startswith("'=")
+
+
+def test_control_characters_stored_before_input_was_cleaned_never_reach_a_spreadsheet(
+    tmp_path: Path,
+) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    d.case("application", "eoi_submitted", "org_x", forms={
+        "liverpool_expression_of_interest": [("2022-01-25T10:00", {"organisation_name": "Good\u202e Org\x1b[2J\x00"})]})  # fmt: skip
+    rows = list(csv.DictReader(io.StringIO(cases_csv(d.engine.store, d.programme, "application"))))
+    assert rows[0]["organisation_name"] == "Good Org[2J"

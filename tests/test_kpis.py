@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.reporting.kpis import KpiCalculator, period_of, rag, suppress
+from engine.reporting.kpis import KpiCalculator, period_of, rag
+from engine.reporting.suppression import suppress
 from engine.runtime import Engine
 
 from .conftest import ROOT

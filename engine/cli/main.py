@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from engine.errors import ActionRefused, AnswersInvalid, EngineError, ProgrammeInvalid
+from engine.forms.answers import without_controls
 
 if TYPE_CHECKING:  # imported when a command runs: `commission validate` needs no database
     from engine.runtime import Actor, Engine
@@ -85,11 +86,9 @@ def fail(exc: EngineError) -> NoReturn:
 
 
 def show(data: object, as_json: bool, text: str) -> None:
-    """Print `data` as JSON, or `text` for people."""
-    if as_json:
-        click.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-    else:
-        click.echo(text)
+    """Print `data` as JSON, or `text` for people, never a terminal escape someone typed."""
+    out = json.dumps(data, indent=2, default=str, ensure_ascii=False) if as_json else text
+    click.echo(without_controls(out))
 
 
 def frozen_clock() -> Callable[[], datetime] | None:

@@ -35,7 +35,8 @@ def kpis(
 ) -> None:
     """The programme's KPIs from the database, per period, with red/amber/green against targets."""
     from engine.dates import DateError, parse_when
-    from engine.reporting.kpis import KpiCalculator, suppress
+    from engine.reporting.kpis import KpiCalculator
+    from engine.reporting.suppression import anonymised
 
     engine = open_engine(db_path)
     try:
@@ -52,11 +53,7 @@ def kpis(
         raise click.BadParameter(str(exc)) from None
     rows = KpiCalculator(engine.store, p, engine.now()).table(period, *window, by=by)
     reporting = p.data.get("reporting", {})
-    data = (
-        suppress(rows, reporting.get("suppress_below", 0))
-        if reporting.get("anonymised")
-        else [r.__dict__ for r in rows]
-    )
+    data = anonymised(rows, p) if reporting.get("anonymised") else [r.__dict__ for r in rows]
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return

@@ -100,6 +100,8 @@ def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
 
     db_path.parent.mkdir(parents=True, exist_ok=True)
     config: dict = {"DATABASE": str(db_path), "CLOCK": frozen_clock()}
+    if not os.environ.get("COMMISSION_BASE_URL"):  # links in emails point at this server
+        config["BASE_URL"] = f"http://{host}:{port}"
     if host in ("127.0.0.1", "localhost", "::1"):
         config["SESSION_COOKIE_SECURE"] = False  # plain http on this machine only
     try:

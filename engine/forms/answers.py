@@ -6,6 +6,7 @@ here are the truth: the web forms show the same messages, the engine refuses the
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,6 +19,17 @@ _PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
 _POSTCODE = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$")
 _POSTCODE_PART = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9 ]{0,2}$")
 MAX_TEXT = 100_000  # characters: a pasted book is refused with a message, not stored
+MAX_DIGITS = 15  # a whole number past this is a mistake (and past 4,300 Python refuses it)
+_LARGEST = 10**MAX_DIGITS
+# Control characters (NUL, ANSI escapes…) and the bidirectional overrides that make text read
+# differently from how it is stored; a line break and a tab are kept where text may have lines.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def without_controls(text: str, *, lines: bool = True) -> str:
+    """Text with control characters and bidirectional overrides removed (line breaks kept if `lines`)."""
+    return (_CONTROLS if lines else _LINE_CONTROLS).sub("", text)
 
 
 def _is_blank(value: Any) -> bool:
@@ -38,7 +50,7 @@ def check_value(
     if kind in ("text", "textarea", "email", "phone", "postcode", "radios", "select"):
         if not isinstance(value, str):
             return value, ["Enter the answer as text"]
-        value = value.strip()
+        value = without_controls(value, lines=kind == "textarea").strip()
         if len(value) > MAX_TEXT:
             return value, [
                 f"The answer is {len(value):,} characters long; it can be at most {MAX_TEXT:,}"
@@ -71,9 +83,14 @@ def check_value(
         return value, errors
     if kind in ("number", "money", "scale"):
         if isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9,]*", value.strip().lstrip("£")):
-            value = int(value.strip().lstrip("£").replace(",", ""))
+            digits = value.strip().lstrip("£").replace(",", "")
+            if len(digits.lstrip("-")) > MAX_DIGITS:
+                return value, [f"Enter a number of {MAX_DIGITS} digits or fewer"]
+            value = int(digits)
         if isinstance(value, float) and value.is_integer():
             value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _LARGEST:
+            return value, [f"Enter a number of {MAX_DIGITS} digits or fewer"]
         if isinstance(value, bool) or not isinstance(value, int):
             word = (
                 "an amount in whole pounds, like 750000"
@@ -92,6 +109,8 @@ def check_value(
         if isinstance(value, bool) or not isinstance(value, int | float):
             return value, ["Enter a number, like 4.5"]
         value = float(value)
+        if not math.isfinite(value) or abs(value) >= _LARGEST:
+            return value, [f"Enter a number, like 4.5, of {MAX_DIGITS} digits or fewer"]
         if kind == "percent" and not 0 <= value <= 100:
             errors.append("Enter a percentage from 0 to 100")
     elif kind == "date":

@@ -132,10 +132,12 @@ class DateAnswer(_Answer, Field):
         parts = [str(v).strip() for v in valuelist]
         self.raw_data = parts
         self.data = None
-        if all(p.isdigit() for p in parts):
+        # ASCII digits only ("²" is a digit to Python) and no more than a year has: day 10^20
+        # would otherwise overflow rather than be "not a real date"
+        if all(p.isascii() and p.isdigit() and len(p) <= 4 for p in parts):
             try:
                 self.data = date(int(parts[2]), int(parts[1]), int(parts[0]))
-            except ValueError:
+            except (ValueError, OverflowError):
                 self.data = None
 
     def _value(self) -> str:

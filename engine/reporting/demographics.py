@@ -20,7 +20,7 @@ from engine.model import Programme, Question
 from engine.vocabulary import BANDED, CHOICE, band_labels, postcode_district
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
-    from engine.store import Store
+    from engine.store import StoreContract
 
 NOT_RECORDED = "not_recorded"
 
@@ -236,7 +236,7 @@ def workflows_asking(programme: Programme, question: str) -> list[str]:
 
 
 def people(
-    store: Store,
+    store: StoreContract,
     programme: Programme,
     workflows: list[str],
     states: list[str] | None = None,
@@ -271,7 +271,7 @@ def people(
 
 
 def breakdowns(
-    store: Store,
+    store: StoreContract,
     programme: Programme,
     *,
     organisation: str | None = None,
@@ -281,7 +281,7 @@ def breakdowns(
 ) -> list[Breakdown]:
     """Every characteristic the programme's `reporting.demographics` names, counted."""
     reporting = programme.data.get("reporting", {})
-    below = int(reporting.get("suppress_below", 0))
+    below = programme.suppress_below()
     tz = ZoneInfo(programme.timezone)
     questions = programme.questions()
     cache: dict[tuple[Any, ...], list[Person]] = {}

@@ -14,13 +14,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.errors import EngineError
+from engine.forms.answers import without_controls
 from engine.model import Programme
-from engine.store import Store
+from engine.store import StoreContract
 
 GIVING_VERSION = "1.4"
 
 
-def _answers_by_case(store: Store, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+def _answers_by_case(store: StoreContract, case_ids: list[int]) -> dict[int, dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for case_id in case_ids:
         merged: dict[str, Any] = {}
@@ -30,7 +31,7 @@ def _answers_by_case(store: Store, case_ids: list[int]) -> dict[int, dict[str, A
     return out
 
 
-def grants_360(store: Store, programme: Programme) -> dict[str, Any]:
+def grants_360(store: StoreContract, programme: Programme) -> dict[str, Any]:
     """Every award of the programme as a 360Giving data package."""
     config = programme.data.get("open_data")
     if not config:
@@ -115,12 +116,21 @@ def _cell(value: Any) -> str:
 
 
 def _safe(text: str) -> str:
-    """Spreadsheet formula injection: a cell starting =, +, - or @ is shown as text."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
+    """Spreadsheet formula injection: a cell starting =, +, - or @ is shown as text.
+
+    Control characters and bidirectional overrides stored before answers were cleaned on input
+    are dropped too, so a spreadsheet shows what was meant, not what hides.
+    """
+    text = without_controls(text)
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def cases_csv(
-    store: Store, programme: Programme, workflow: str | None = None, *, anonymised: bool = False
+    store: StoreContract,
+    programme: Programme,
+    workflow: str | None = None,
+    *,
+    anonymised: bool = False,
 ) -> str:
     """One row per case with its state and every answer (personal ones dropped when anonymised)."""
     questions = programme.questions()
@@ -152,7 +162,7 @@ def cases_csv(
     return out.getvalue()
 
 
-def awards_csv(store: Store, programme: Programme) -> str:
+def awards_csv(store: StoreContract, programme: Programme) -> str:
     """One row per award: the case, organisation, lot, amount and date."""
     out = io.StringIO()
     writer = csv.writer(out)
@@ -165,7 +175,7 @@ def awards_csv(store: Store, programme: Programme) -> str:
 
 
 def records_csv(
-    store: Store, programme: Programme, form_id: str, *, anonymised: bool = False
+    store: StoreContract, programme: Programme, form_id: str, *, anonymised: bool = False
 ) -> str:
     """One row per submitted return or record of a form."""
     if form_id not in programme.forms:

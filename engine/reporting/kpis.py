@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from engine.forms.answers import cel_value
 from engine.model import Programme, Question
 from engine.reporting.kpi_filters import Filter
-from engine.store import Store
+from engine.store import StoreContract
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ _FEW_CASES = 50
 class KpiCalculator:
     """Computes a programme's KPIs from one database, reading only what each KPI needs, once."""
 
-    def __init__(self, store: Store, programme: Programme, now: datetime) -> None:
+    def __init__(self, store: StoreContract, programme: Programme, now: datetime) -> None:
         self.store = store
         self.programme = programme
         self.now = now
@@ -471,12 +471,3 @@ def _number(x: Any) -> float | None:
 
 class _NoRecords(dict):  # type: ignore[type-arg]
     """Stands for a case's records where no expression asked for them."""
-
-
-def suppress(rows: Iterable[KpiValue], below: int) -> list[dict[str, Any]]:
-    """Rows for an anonymised report: counts under the threshold are hidden, not shown as 0."""
-    out = []
-    for r in rows:
-        hidden = 0 < r.count < below
-        out.append({**r.__dict__, "value": None if hidden else r.value, "suppressed": hidden})
-    return out

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.reporting.kpis import KpiCalculator, KpiValue, Period, periods, rag, suppress
+from engine.reporting.kpis import KpiCalculator, KpiValue, Period, periods, rag
+from engine.reporting.suppression import suppress
 
 SCOPES = ("programme", "organisation", "lot")
 

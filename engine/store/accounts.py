@@ -83,20 +83,29 @@ class AccountTables(SqliteConnection):
         """Note a failed sign-in for this email address from this network address."""
         self.execute(
             "INSERT INTO sign_in_failures (email, address, at) VALUES (?, ?, ?)",
-            (email.lower(), address, at),
+            (email.strip().lower(), address, at),
         )
 
-    def sign_in_failures(self, email: str, address: str, since: str) -> int:
-        """How many sign-ins failed for this email from this address since a moment."""
-        row = self.execute(
-            "SELECT count(*) FROM sign_in_failures WHERE email = ? AND address = ? AND at >= ?",
-            (email.lower(), address, since),
-        ).fetchone()
-        return int(row[0])
+    def sign_in_failures(
+        self, since: str, *, email: str | None = None, address: str | None = None
+    ) -> list[str]:
+        """When sign-ins failed since a moment, oldest first: for an email, from an address, or both."""
+        where, params = ["at >= ?"], [since]
+        if email is not None:
+            where.append("email = ?")
+            params.append(email.strip().lower())
+        if address is not None:
+            where.append("address = ?")
+            params.append(address)
+        rows = self.execute(
+            f"SELECT at FROM sign_in_failures WHERE {' AND '.join(where)} ORDER BY at",
+            tuple(params),
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def clear_sign_in_failures(self, email: str) -> None:
         """Forget failed sign-ins once the person has signed in."""
-        self.execute("DELETE FROM sign_in_failures WHERE email = ?", (email.lower(),))
+        self.execute("DELETE FROM sign_in_failures WHERE email = ?", (email.strip().lower(),))
 
     def keep_answers(self, token: str, path: str, data: str, at: str, forget_before: str) -> None:
         """Keep a page's posted answers under a token (and drop any kept too long)."""

@@ -273,8 +273,10 @@ class AccountStore(Protocol):
     def record_sign_in_failure(self, email: str, address: str, at: str) -> None:
         """Note a failed sign-in for this email address from this network address."""
 
-    def sign_in_failures(self, email: str, address: str, since: str) -> int:
-        """How many sign-ins failed for this email from this address since a moment."""
+    def sign_in_failures(
+        self, since: str, *, email: str | None = None, address: str | None = None
+    ) -> list[str]:
+        """When sign-ins failed since a moment, oldest first: for an email, from an address, or both."""
 
     def clear_sign_in_failures(self, email: str) -> None:
         """Forget failed sign-ins once the person has signed in."""

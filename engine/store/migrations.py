@@ -232,6 +232,10 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX audit_actions ON audit (case_id, action, at);
     """,
+    # 10: failed sign-ins from one network address, across every email tried from it
+    """
+    CREATE INDEX sign_in_failures_by_address ON sign_in_failures (address, at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

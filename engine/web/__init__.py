@@ -2,6 +2,8 @@
 
 Only this package imports Flask. Every page calls the same `Engine` the CLI and the scheduler
 use; every route says who may use it (`access.allow`), and a test proves none forgets.
+May import runtime, reporting, store, forms, timeline and the base modules; never the CLI or the
+scheduler process (`make layers` checks).
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from flask.templating import Environment
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.errors import NotFound, NotPermitted
 from engine.runtime.assessment import RECOMMENDATIONS, describe_scale
-from engine.web import access, describe, headers, markup, services, sessions, widgets
+from engine.web import access, describe, headers, logs, markup, services, sessions, widgets
 from engine.web.access import allow
 from engine.web.demo import upload_folder
 from engine.web.headers import SecurityHeaders
@@ -90,6 +93,12 @@ class _Templates(Environment):
         return {**self.globals, **(d or {})}
 
 
+def _listed(text: str | None) -> list[str] | None:
+    """A comma-separated setting as a list (None when unset)."""
+    names = [n.strip() for n in (text or "").split(",") if n.strip()]
+    return names or None
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Settings: DATABASE, CLOCK (a callable returning now), UPLOAD_FOLDER, SECRET_KEY…"""
     app = _App(__name__, static_folder=None, instance_relative_config=True)
@@ -111,9 +120,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         WTF_CSRF_CHECK_DEFAULT=False,  # checked by `_check_csrf`, method first
         ASSETS=str(_assets_dir()),
         RESET_LINK_HOURS=2,
+        # Links in emails start with this, never with the request's Host (docs: README, deploy).
+        BASE_URL=os.environ.get("COMMISSION_BASE_URL", "http://127.0.0.1:5000"),
+        # Host names this deployment answers to; any other Host header gets 400 (none: any).
+        TRUSTED_HOSTS=_listed(os.environ.get("COMMISSION_TRUSTED_HOSTS")),
+        # How many proxies in front set X-Forwarded-For/-Proto/-Host; 0 trusts no such header.
+        PROXIES=int(os.environ.get("COMMISSION_PROXIES", "0") or 0),
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    if app.config["PROXIES"]:
+        n = int(app.config["PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
     db_path = str(app.config["DATABASE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("COMMISSION_SECRET_KEY") or _secret_key(db_path)
@@ -146,6 +164,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _security(app)
     _assets(app)
     _errors(app)
+    logs.redact_access_logs()
 
     from engine.web import auth
     from engine.web.apply import bp as apply_bp

@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 
@@ -49,7 +50,17 @@ def allow(*audiences: str) -> Callable[[F], F]:
 
 def safe_next(target: str | None) -> str | None:
     """A return address only if it is a path on this site (never another site's)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    # Browsers drop tabs and newlines from a URL and read a backslash as a slash, so
+    # "/\t/evil.test" becomes "//evil.test": refuse any of them rather than try to clean them.
+    if not target or "\\" in target or any(c <= " " or c == "\x7f" for c in target):
+        return None
+    parts = urlsplit(target)
+    if (
+        parts.scheme
+        or parts.netloc
+        or not parts.path.startswith("/")
+        or parts.path.startswith("//")
+    ):
         return None
     return target.rstrip("?") or None
 

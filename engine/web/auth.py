@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import (
@@ -29,7 +29,7 @@ from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 from engine.errors import EmailTaken
 from engine.web.access import allow, safe_next, sign_in
-from engine.web.services import now, store
+from engine.web.services import external_url, now, store
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 MIN_PASSWORD = 10
@@ -49,8 +49,15 @@ def _email() -> EmailField:
             ),
             Length(max=254, message="Enter an email address of 254 characters or fewer"),
         ],
+        # a pasted address often brings a space or a line break: it is the same address
+        filters=[_normalise_email],
         widget=GovTextInput(),
     )
+
+
+def _normalise_email(value: object) -> object:
+    """An email address without surrounding space, in lower case (addresses are matched so)."""
+    return value.strip().lower() if isinstance(value, str) else value
 
 
 def _password(label: str = "Password") -> PasswordField:
@@ -151,8 +158,31 @@ def register() -> Any:
     return render_template("auth/register.html", form=form)
 
 
-SIGN_IN_ATTEMPTS = 5  # failed tries per email and network address before a pause
-SIGN_IN_WINDOW_MINUTES = 15
+# Failed sign-ins cost time, not the account: past a few, each further try waits twice as long
+# as the last (from 30 seconds to 15 minutes), so guessing is slow and the owner, who knows the
+# password, is kept out for minutes at most. One address guessing at many accounts waits too.
+ACCOUNT_FREE_TRIES = 5
+ADDRESS_FREE_TRIES = 20
+FIRST_PAUSE = timedelta(seconds=30)
+LONGEST_PAUSE = timedelta(minutes=15)
+
+
+def _wait(failures: list[str], free: int, moment: datetime) -> timedelta:
+    """How long until another try is allowed after these failures (oldest first)."""
+    over = len(failures) - free
+    if over < 0:
+        return timedelta(0)
+    pause = min(FIRST_PAUSE * 2**over, LONGEST_PAUSE)
+    return max(datetime.fromisoformat(failures[-1]) + pause - moment, timedelta(0))
+
+
+def _in_words(wait: timedelta) -> str:
+    """`30 seconds`, `1 minute`, `4 minutes`: a wait rounded up, as a person reads it."""
+    seconds = max(int(wait.total_seconds() + 0.999), 1)
+    if seconds < 60:
+        return f"{seconds} seconds" if seconds > 1 else "1 second"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minutes" if minutes > 1 else "1 minute"
 
 
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
@@ -162,25 +192,30 @@ def sign_in_page() -> Any:
     form = SignInForm()
     if form.validate_on_submit():
         st = store()
-        address = request.remote_addr or "unknown"
+        email = form.email.data.strip().lower()  # "Ann@X.org\n" is the same account and counter
+        address = request.remote_addr or "unknown"  # the proxy's client when COMMISSION_PROXIES
         moment = now()
-        since = (moment - timedelta(minutes=SIGN_IN_WINDOW_MINUTES)).isoformat()
-        if st.sign_in_failures(form.email.data, address, since) >= SIGN_IN_ATTEMPTS:
+        since = (moment - LONGEST_PAUSE * 2).isoformat()
+        wait = max(
+            _wait(st.sign_in_failures(since, email=email), ACCOUNT_FREE_TRIES, moment),
+            _wait(st.sign_in_failures(since, address=address), ADDRESS_FREE_TRIES, moment),
+        )
+        if wait:
             form.email.errors = [
-                f"Too many attempts to sign in with this email address: wait {SIGN_IN_WINDOW_MINUTES} "
-                "minutes, or reset your password"
+                f"Too many attempts to sign in: wait {_in_words(wait)} and try again, or reset "
+                "your password"
             ]
             return render_template("auth/sign_in.html", form=form), 429
-        user = st.user_by_email(form.email.data)
+        user = st.user_by_email(email)
         hashed = user["password_hash"] if user and user["password_hash"] else _DUMMY_HASH
         if check_password_hash(hashed, form.password.data) and user and user["password_hash"]:
             with st.transaction():
-                st.clear_sign_in_failures(form.email.data)
+                st.clear_sign_in_failures(email)
             sign_in(user)
             home = "apply.applications" if user["role"] == "applicant" else "index"
             return redirect(safe_next(request.args.get("next")) or url_for(home))
         with st.transaction():
-            st.record_sign_in_failure(form.email.data, address, moment.isoformat())
+            st.record_sign_in_failure(email, address, moment.isoformat())
         form.email.errors = ["Enter the email address and password of your account"]
     return render_template("auth/sign_in.html", form=form)
 
@@ -200,7 +235,7 @@ def send_reset_link(user: dict[str, Any], subject: str, opening: str) -> None:
     st = store()
     moment = now()
     hours = current_app.config["RESET_LINK_HOURS"]
-    link = url_for("auth.reset", token=token, _external=True)
+    link = external_url("auth.reset", token=token)
     body = (f"{opening}\n\nChoose your password here (the link works once, for {hours} hours):\n{link}\n\n"
             "If you did not ask for this, ignore this message: your password has not changed.")  # fmt: skip
     with st.transaction():

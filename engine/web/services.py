@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 from datetime import datetime
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, url_for
 
 from engine.runtime import Engine
 from engine.store import Store
@@ -63,6 +63,15 @@ def engine() -> Engine:
 def store() -> Store:
     """This request's store (accounts, uploads, the outbox)."""
     return engine().store
+
+
+def external_url(endpoint: str, **values: object) -> str:
+    """A link for an email: the configured BASE_URL and the route's path, never the request's Host.
+
+    The Host header is whatever the sender typed, so a reset link built from it could send the
+    token to an attacker's site.
+    """
+    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
 
 
 def now() -> datetime:

@@ -59,14 +59,35 @@ def sniff(data: bytes) -> set[str]:
     return set()
 
 
+# A document is a zip of a few hundred parts; an archive past these is a bomb, not a document.
+MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_EXPANDED = 512 * 1024 * 1024  # what its parts say they expand to, all together
+_HEAD = 100  # all we ever read of a part: enough for an OpenDocument `mimetype`
+
+
+class UploadRefused(ValueError):
+    """An upload refused for what it is, with a message saying what to do."""
+
+
 def _zip_kind(data: bytes) -> set[str]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
+            parts = archive.infolist()
+            if len(parts) > MAX_ZIP_MEMBERS or sum(p.file_size for p in parts) > MAX_ZIP_EXPANDED:
+                raise UploadRefused(
+                    "The file expands to far more than a document would: save it again from "
+                    "the program that made it, or as a PDF, and upload that"
+                )
+            names = {p.filename for p in parts}
             if "mimetype" in names:
-                mimetype = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
+                # read a few bytes through the stream: the part may claim to be tiny and not be
+                with archive.open("mimetype") as part:
+                    head = part.read(_HEAD)
+                mimetype = head.decode("ascii", "replace").strip()
                 return {"odt"} if mimetype == MIME["odt"] else {"ods"} if mimetype == MIME["ods"] else set()  # fmt: skip
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        if isinstance(exc, UploadRefused):
+            raise
         return set()
     if "[Content_Types].xml" in names:
         if any(n.startswith("word/") for n in names):
@@ -100,7 +121,10 @@ def accept_upload(q: Question, upload: FileStorage, view: CaseView, form_id: str
         return None, ["The selected file is empty"]
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     allowed = set(q.spec.get("accept") or MIME)
-    kinds = sniff(data) & allowed
+    try:
+        kinds = sniff(data) & allowed
+    except UploadRefused as exc:
+        return None, [str(exc)]
     if ext not in kinds:
         listed = ", ".join(sorted(a.upper() for a in allowed))
         return None, [f"The file's contents are not a {listed}: choose a file of one of those types"]  # fmt: skip

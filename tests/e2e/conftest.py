@@ -121,6 +121,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
     site = Site(f"http://127.0.0.1:{server.server_port}", app, folder)
+    app.config["BASE_URL"] = site.url  # as a deployment sets COMMISSION_BASE_URL: links in emails
 
     def shown(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
         if has_request_context() and request.method != "HEAD" and template.name:

@@ -57,6 +57,7 @@ def make_app(tmp_path: Path, clock: Clock, **config: Any) -> Flask:
         "WTF_CSRF_ENABLED": False,
         "SESSION_COOKIE_SECURE": False,  # the test client speaks http; the default is True
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "BASE_URL": "http://localhost",  # as COMMISSION_BASE_URL sets it: links in emails
     }
     return create_app({**settings, **config})
 

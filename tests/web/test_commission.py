@@ -312,3 +312,15 @@ def test_bradford_due_diligence_and_the_panels_appointment_through_the_forms_the
     assert f"Done. {ref} is now: Appointed as Lead Service Provider." in text(r)
     dashboard = text(cora.get("/commission/bradford_healthy_minds_wave2"))
     assert "£260,000" in dashboard and "Awards made 1" in dashboard
+
+
+@pytest.mark.parametrize("typed", ["²", "٣٠٠٠", "1" * 5000])
+def test_an_amount_that_is_not_plain_pounds_gets_a_message_not_an_error_page(
+    engine: Engine, cora: FlaskClient, typed: str
+) -> None:
+    ref = assessed_case(engine, "org_a")
+    response = decide(cora, ref, "award", amount=typed, lot="north")
+    assert response.status_code == 200
+    page = text(response)
+    assert "Enter the amount as a whole number of pounds, like 75000" in page
+    assert "State Assessed by the panel" in page  # nothing happened

@@ -83,7 +83,9 @@ def _amount(text: str | None) -> int | None:
     cleaned = (text or "").strip().replace(",", "").replace("£", "").strip()
     if not cleaned:
         return None
-    if not cleaned.isdigit():
+    if (
+        not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 15
+    ):  # "²" is a digit to Python
         raise ActionRefused("Enter the amount as a whole number of pounds, like 75000")
     return int(cleaned)
 

@@ -72,4 +72,4 @@ def people(pid: str) -> str:
         blocks.append({"b": b, "chart": chart if b.answered else None})
     return render_template("commission/people.html", programme=programme, blocks=blocks,
                            organisations=organisations, lots=lots, organisation=organisation, lot=lot,
-                           start=start, end=end, below=int(programme.data.get("reporting", {}).get("suppress_below", 0)))  # fmt: skip
+                           start=start, end=end, below=programme.suppress_below())  # fmt: skip

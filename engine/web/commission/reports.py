@@ -14,8 +14,9 @@ from werkzeug.wrappers import Response
 from engine.errors import NotFound
 from engine.model import Programme
 from engine.reporting.charts import Point, Series, bar_chart, line_chart
-from engine.reporting.kpis import KpiCalculator, periods, suppress
+from engine.reporting.kpis import KpiCalculator, periods
 from engine.reporting.meetings import meeting_occasions, meeting_pack, pack_csv
+from engine.reporting.suppression import anonymised, people_threshold
 from engine.reporting.trends import trend, window_periods
 from engine.web.access import allow
 from engine.web.commission import bp
@@ -62,7 +63,7 @@ def kpis(pid: str) -> str:
         for p in periods(period, start, end, tz):
             values = calc.value(kpi, p, by)
             rows.extend(
-                suppress(values, reporting.get("suppress_below", 0))
+                anonymised(values, programme)
                 if reporting.get("anonymised")
                 else [v.__dict__ | {"suppressed": False} for v in values]
             )
@@ -140,7 +141,7 @@ def trends(pid: str) -> str:
     start, end = _trend_window(programme, tz)
     calc = KpiCalculator(store(), programme, now())
     reporting = programme.data.get("reporting", {})
-    below = reporting.get("suppress_below", 0) if reporting.get("anonymised") else None
+    below = programme.suppress_below() if reporting.get("anonymised") else None
     lots = programme.data.get("funding", {}).get("lots", [])
     names = {"programme": {"programme": programme.name}, "organisation": store().organisation_names(),
              "lot": {lot["id"]: lot.get("name", lot["id"]) for lot in lots}}[by]  # fmt: skip
@@ -150,7 +151,8 @@ def trends(pid: str) -> str:
             continue
         over = window_periods(period or kpi.get("period", "quarter"), start, end, now(), tz)
         everyone = [v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]
-        t = trend(calc, kpi, over, by, only or None, below, everyone)
+        hide = None if below is None else people_threshold(programme, kpi)
+        t = trend(calc, kpi, over, by, only or None, hide, everyone)
         lines = [Series(names.get(g, g), t.values(g)) for g in t.groups[:8]]
         chart = Markup(line_chart(f"{kpi['title']}: {dict(scopes)[show]}", t.periods, lines,
                                   target=kpi.get("target", {}).get("value"), unit=_unit(kpi),
