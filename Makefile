@@ -76,6 +76,7 @@ bench: setup
 	$(BIN)/python scripts/bench_validate.py
 	$(BIN)/python scripts/bench_engine.py
 	$(BIN)/python scripts/bench_scheduler.py
+	$(BIN)/python scripts/bench_delivery.py
 	$(BIN)/python scripts/bench_web.py
 	$(BIN)/python scripts/bench_kpis.py
 

@@ -26,9 +26,9 @@ def test_the_shipped_lock_matches_pyproject() -> None:
 
 
 def test_a_new_dependency_not_yet_locked_fails_the_check() -> None:
-    edited = PYPROJECT.replace("dependencies = [\n", 'dependencies = [\n  "requests>=2",\n', 1)
+    edited = PYPROJECT.replace("dependencies = [\n", 'dependencies = [\n  "numpy>=1",\n', 1)
     assert check_lock.problems(edited, LOCK) == [
-        "requests is in pyproject.toml but not in requirements.lock"
+        "numpy is in pyproject.toml but not in requirements.lock"
     ]
 
 

@@ -122,6 +122,14 @@ def engine(tmp_path: Path) -> tuple[Engine, Clock]:
     clock = Clock(at("2022-01-20T10:00"))
     e = Engine(tmp_path / "s.db", clock=clock)
     e.publish(EXAMPLE / "programmes" / "tiny.yaml")
+    with e.store.transaction():  # the people the reminders are for
+        for org in ("org_a", "org_b"):
+            e.store.ensure_organisation(org, org.replace("_", " ").title(), "2022-01-01")
+        e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
+        e.store.create_user("bob@org-b.example", None, "Bob", "applicant", "org_b", "2022-01-01")
+        e.store.create_user(
+            "cora@council.example", None, "Cora", "commissioner", None, "2022-01-01"
+        )
     return e, clock
 
 
@@ -146,12 +154,21 @@ def test_a_draft_is_reminded_and_a_submitted_one_is_not(engine: tuple[Engine, Cl
     result = sweep(e)
     assert result.sent == 1
     [message] = e.store.undelivered(10)
-    assert (message["case_id"], message["to_role"], message["organisation_id"]) == (
+    assert (
+        message["case_id"],
+        message["to_role"],
+        message["organisation_id"],
+        message["to_address"],
+    ) == (
         draft.id,
         "applicant",
         "org_a",
+        "ann@org-a.example",
     )
-    assert message["body"] == "Submit your application before 21 February 2022 at 17:00 GMT."
+    assert message["body"] == (
+        "Submit your application before 21 February 2022 at 17:00 GMT.\n\n"
+        f"Case {draft.reference}: http://127.0.0.1:5000/apply/cases/{draft.reference}"
+    )
 
 
 def test_planning_twice_writes_nothing_twice(engine: tuple[Engine, Clock]) -> None:
@@ -166,6 +183,11 @@ def test_planning_twice_writes_nothing_twice(engine: tuple[Engine, Clock]) -> No
 
 
 def many_drafts(e: Engine, n: int) -> None:
+    """`n` organisations, each with one person and one draft application."""
+    with e.store.transaction():
+        for i in range(n):
+            e.store.ensure_organisation(f"org_{i}", f"Org {i}", "2022-01-01")
+            e.store.create_user(f"a{i}@org-{i}.example", None, f"A{i}", "applicant", f"org_{i}", "2022-01-01")  # fmt: skip
     for i in range(n):
         e.start_case("tiny_grants", "application", Actor("applicant", f"a{i}", f"org_{i}"))
 
@@ -328,12 +350,18 @@ def test_schedule_calendar_and_a_single_scheduler_run_from_the_command_line(
         ).exit_code
         == 0
     )
+    from engine.store import Store
+
+    people = Store(tmp_path / "cli.db")  # the person the reminder is for
+    with people.transaction():
+        people.ensure_organisation("org_a", "Org A", "2022-01-20")
+        people.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-20")
     monkeypatch.setenv("COMMISSION_NOW", "2022-02-15T09:00:00+00:00")
     once = run(main, ["scheduler", "--once", "--outbox", str(tmp_path / "outbox")])
     assert once.exit_code == 0, once.output
     assert "1 sent" in once.output and "1 delivered" in once.output
     [message] = list((tmp_path / "outbox").glob("*.txt"))
-    assert "Subject: Applications close in 7 days" in message.read_text()
+    assert "To: ann@org-a.example\nSubject: Applications close in 7 days" in message.read_text()
 
 
 def test_a_new_programme_version_replans_new_cases_only(tmp_path: Path) -> None:

@@ -304,7 +304,7 @@ def _normalise(data: dict[str, Any], tz: Any, forms: dict[str, dict[str, Any]]) 
                 t["source"] = [t["source"]]
             t.setdefault("by", ["scheduler"] if "at" in t else [])
     for r in out.get("reminders", []):
-        r.setdefault("on_missed", "send")
+        r.setdefault("on_missed", "if_useful")
     for entry in out.get("forms", []):
         entry.setdefault("repeatable", False)
         entry["definition"] = forms[entry["form"]]

@@ -33,4 +33,5 @@ class DashboardService(EngineCore):
                                 self.store.programme_payments(programme_id))  # fmt: skip
         out["overdue"] = self.store.overdue_reminders(programme_id, self._stamp())
         out["flagged"] = flagged
+        out["not_delivered"] = self.store.not_delivered(programme_id)
         return out

@@ -1,23 +1,36 @@
 """Delivering the outbox: to files and the console by default, or by SMTP or GOV.UK Notify.
 
 Messages are written to the outbox table in the same transaction as the reminder that caused
-them; delivery happens after, and a message is marked delivered only once handed over. The file
-backend names each file after the message, so delivering again after a crash rewrites the same
-file rather than making a second one.
+them, one per recipient with their address. Delivery happens after, message by message: a
+sender claims a message (a compare-and-set that commits before anything is sent), sends it,
+then marks it delivered. Two schedulers therefore never send the same message, and a sender
+killed mid-send leaves its claims behind: when they run out (`CLAIM_FOR`) another sender sends
+them, and of those only the one that was in flight had already gone, so at most that one
+message can arrive twice.
+Each message carries its idempotency key (`message_key`): GOV.UK Notify's `reference` and the
+email's `Message-ID`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
+import socket
 import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Protocol
 
 from engine.store import StoreContract
+
+CLAIM_FOR = timedelta(minutes=5)  # far longer than one send; a dead sender's claim then lapses
+MAX_ATTEMPTS = 5  # tries before a message is given up on and shown as not delivered
+CLAIM_AT_ONCE = 25  # messages claimed in one transaction
 
 
 class Backend(Protocol):
@@ -29,11 +42,26 @@ class Backend(Protocol):
         """Deliver one outbox message; raise if it could not be handed over."""
 
 
+class Undeliverable(Exception):
+    """The message can never be delivered as it is (no address, an address refused for good)."""
+
+
+def message_key(message: dict[str, Any]) -> str:
+    """The message's idempotency key: the same message always has the same key."""
+    return f"commission-outbox-{message['id']}"
+
+
 def _recipient(message: dict[str, Any]) -> str:
     if message.get("to_address"):
         return str(message["to_address"])
     org = f" of {message['organisation_id']}" if message.get("organisation_id") else ""
     return f"{message['to_role']}{org}"
+
+
+def _address(message: dict[str, Any]) -> str:
+    if not message.get("to_address"):
+        raise Undeliverable(f"there is no email address for {_recipient(message)}")
+    return str(message["to_address"])
 
 
 @dataclass
@@ -50,9 +78,10 @@ class FileBackend:
         target = self.folder / f"{message['id']:08d}.txt"
         text = (
             f"To: {_recipient(message)}\nSubject: {message['subject']}\n"
-            f"Date: {message['created_at']}\n\n{message['body']}\n"
+            f"Date: {message['created_at']}\nMessage-ID: <{message_key(message)}>\n\n"
+            f"{message['body']}\n"
         )
-        tmp = target.with_suffix(".tmp")
+        tmp = target.with_suffix(f".{uuid.uuid4().hex}.tmp")  # two senders never share a temp
         tmp.write_text(text, "utf-8")
         os.replace(tmp, target)  # readers never see half a message
         if self.echo:
@@ -61,54 +90,89 @@ class FileBackend:
 
 @dataclass
 class SmtpBackend:
-    """Sends by SMTP (at-least-once: a crash after sending and before marking may resend)."""
+    """Sends by SMTP, with STARTTLS (unless told the server has none) and a login if given."""
 
     host: str
     port: int = 587
     username: str | None = None
     password: str | None = None
     sender: str = "no-reply@example.org"
+    starttls: bool = True
     name: str = "smtp"
+    _smtp: smtplib.SMTP | None = field(default=None, repr=False)
+
+    def _connection(self) -> smtplib.SMTP:
+        """One connection for a run of messages (opened again if the server dropped it)."""
+        if self._smtp is not None:
+            try:
+                self._smtp.noop()
+                return self._smtp
+            except smtplib.SMTPException:
+                self._smtp = None
+        smtp = smtplib.SMTP(self.host, self.port, timeout=30)
+        if self.starttls:
+            smtp.starttls()
+        if self.username:
+            smtp.login(self.username, self.password or "")
+        self._smtp = smtp
+        return smtp
 
     def send(self, message: dict[str, Any]) -> None:
-        """Send one message; only messages with an address are sent."""
-        if not message.get("to_address"):
-            raise ValueError(
-                f"message {message['id']} has no email address for {_recipient(message)}"
-            )
+        """Send one message to its one address, with its key as the Message-ID."""
         email = EmailMessage()
-        email["From"], email["To"], email["Subject"] = (
-            self.sender,
-            message["to_address"],
-            message["subject"],
-        )
+        email["From"] = self.sender
+        email["To"] = _address(message)
+        email["Subject"] = message["subject"]
+        email["Date"] = formatdate(localtime=False)
+        domain = self.sender.rpartition("@")[2] or socket.getfqdn()
+        email["Message-ID"] = f"<{message_key(message)}@{domain}>"
         email.set_content(message["body"])
-        with smtplib.SMTP(self.host, self.port, timeout=30) as smtp:
-            smtp.starttls()
-            if self.username:
-                smtp.login(self.username, self.password or "")
-            smtp.send_message(email)
+        try:
+            self._connection().send_message(email)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _text in exc.recipients.values()]
+            if all(500 <= c < 600 for c in codes):  # 5xx: the address is refused for good
+                raise Undeliverable(f"the mail server refused {email['To']}: {codes[0]}") from None
+            raise
+        except (smtplib.SMTPServerDisconnected, OSError):
+            self._smtp = None
+            raise
+
+    def close(self) -> None:
+        """Say goodbye to the server, if connected."""
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):  # it may be gone already
+                self._smtp.quit()
+            self._smtp = None
 
 
 @dataclass
 class NotifyBackend:
-    """Sends through GOV.UK Notify with one generic email template (subject and body as fields)."""
+    """Sends through GOV.UK Notify with one email template whose fields are subject and body."""
 
     api_key: str
     template_id: str
     name: str = "notify"
+    base_url: str | None = None  # Notify's API, unless a deployment points elsewhere
 
     def send(self, message: dict[str, Any]) -> None:
-        """Send one message through Notify (needs the notifications-python-client package)."""
-        from notifications_python_client.notifications import NotificationsAPIClient  # type: ignore[import-not-found]
+        """Send one message through Notify, with its key as Notify's `reference`."""
+        from notifications_python_client.errors import HTTPError
+        from notifications_python_client.notifications import NotificationsAPIClient
 
-        client = NotificationsAPIClient(self.api_key)
-        client.send_email_notification(
-            email_address=message["to_address"],
-            template_id=self.template_id,
-            personalisation={"subject": message["subject"], "body": message["body"]},
-            reference=f"outbox-{message['id']}",
-        )
+        kwargs = {"base_url": self.base_url} if self.base_url else {}
+        client = NotificationsAPIClient(self.api_key, **kwargs)
+        try:
+            client.send_email_notification(
+                email_address=_address(message),
+                template_id=self.template_id,
+                personalisation={"subject": message["subject"], "body": message["body"]},
+                reference=message_key(message),
+            )
+        except HTTPError as exc:
+            if exc.status_code == 400:  # Notify's "bad request": this message will never go
+                raise Undeliverable(f"GOV.UK Notify refused it: {exc.message}") from None
+            raise
 
 
 def backend_from_env(outbox_dir: Path) -> Backend:
@@ -117,35 +181,82 @@ def backend_from_env(outbox_dir: Path) -> Backend:
     if kind == "smtp":
         return SmtpBackend(os.environ["SMTP_HOST"], int(os.environ.get("SMTP_PORT", "587")),
                            os.environ.get("SMTP_USERNAME"), os.environ.get("SMTP_PASSWORD"),
-                           os.environ.get("SMTP_SENDER", "no-reply@example.org"))  # fmt: skip
+                           os.environ.get("SMTP_SENDER", "no-reply@example.org"),
+                           os.environ.get("SMTP_STARTTLS", "1") != "0")  # fmt: skip
     if kind == "notify":
-        return NotifyBackend(os.environ["NOTIFY_API_KEY"], os.environ["NOTIFY_TEMPLATE_ID"])
+        return NotifyBackend(os.environ["NOTIFY_API_KEY"], os.environ["NOTIFY_TEMPLATE_ID"],
+                             base_url=os.environ.get("NOTIFY_BASE_URL"))  # fmt: skip
     return FileBackend(outbox_dir)
 
 
-def deliver(store: StoreContract, backend: Backend, limit: int = 1000) -> int:
-    """Hand every undelivered message to the backend; the number delivered."""
+def deliver(
+    store: StoreContract,
+    backend: Backend,
+    *,
+    clock: Any = None,
+    sender: str | None = None,
+    batch: int = 500,
+) -> int:
+    """Send every message that is due to go, each exactly once; the number delivered."""
+    now_of = clock or (lambda: datetime.now(UTC))
+    me = sender or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     sent = 0
-    batch: list[int] = []
+    tried: set[int] = set()  # a message that failed waits for the next run, not this one
+    try:
+        while True:
+            moment = now_of().astimezone(UTC)
+            waiting = [
+                m for m in store.undelivered(batch, moment.isoformat()) if m["id"] not in tried
+            ]
+            if not waiting:
+                return sent
+            for start in range(0, len(waiting), CLAIM_AT_ONCE):
+                chunk = waiting[start : start + CLAIM_AT_ONCE]
+                tried.update(m["id"] for m in chunk)
+                for message in _claim(store, chunk, me, now_of):
+                    sent += _deliver_one(store, backend, message, now_of)
+    finally:
+        close = getattr(backend, "close", None)
+        if close is not None:
+            close()
 
-    def record() -> None:
-        # marked in batches: a crash before marking only means the file is written again
-        with store.transaction():
-            stamp = datetime.now(UTC).isoformat()
-            for message_id in batch:
-                store.mark_delivered(message_id, backend.name, stamp)
-        batch.clear()
 
-    for message in store.undelivered(limit):
-        try:
-            backend.send(message)
-        except Exception as exc:  # one bad address must not stop the others
-            print(f"[outbox] message {message['id']} not delivered: {exc}", file=sys.stderr)
-            continue
-        batch.append(message["id"])
-        sent += 1
-        if len(batch) >= 200:
-            record()
-    if batch:
-        record()
-    return sent
+def _claim(
+    store: StoreContract, messages: list[dict[str, Any]], me: str, now_of: Any
+) -> list[dict[str, Any]]:
+    """The messages this sender won, claimed in one transaction committed before any is sent.
+
+    Claiming a few at once costs one commit instead of one each; a sender that dies holding
+    claims has sent none of the rest, so when the claims lapse they go once, not twice.
+    """
+    moment = now_of().astimezone(UTC)
+    until = (moment + CLAIM_FOR).isoformat()
+    with store.transaction():
+        return [m for m in messages if store.claim_message(m["id"], me, moment.isoformat(), until)]
+
+
+def _deliver_one(
+    store: StoreContract, backend: Backend, message: dict[str, Any], now_of: Any
+) -> int:
+    """Send one claimed message and mark it at once: 1 if delivered."""
+    try:
+        backend.send(message)
+    except Undeliverable as exc:
+        _failed(store, message, str(exc), now_of, give_up=True)
+        return 0
+    except Exception as exc:  # one bad message or a blip must not stop the others
+        tries = int(message.get("attempts") or 0) + 1
+        _failed(
+            store, message, f"{type(exc).__name__}: {exc}", now_of, give_up=tries >= MAX_ATTEMPTS
+        )
+        return 0
+    # marked on its own, straight after sending: a crash now can repeat only this one message
+    with store.transaction():
+        store.mark_delivered(message["id"], backend.name, now_of().astimezone(UTC).isoformat())
+    return 1
+
+
+def _failed(store: StoreContract, message: dict[str, Any], error: str, now_of: Any, *, give_up: bool) -> None:  # fmt: skip
+    print(f"[outbox] message {message['id']} to {_recipient(message)} not delivered: {error}", file=sys.stderr)  # fmt: skip
+    with store.transaction():
+        store.mark_not_delivered(message["id"], error, now_of().astimezone(UTC).isoformat(), give_up=give_up)  # fmt: skip

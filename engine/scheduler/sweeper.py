@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -22,6 +23,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from engine.errors import ActionRefused, EngineError
 from engine.runtime import SCHEDULER, Engine
 from engine.scheduler.delivery import Backend, deliver
+from engine.scheduler.recipients import ORGANISATION_ROLES, addresses, case_link
 
 LATE_AFTER = timedelta(hours=1)  # a row this overdue was missed while the scheduler was down
 _TEMPLATES = SandboxedEnvironment(autoescape=False)
@@ -63,12 +65,18 @@ def _render(template: str, context: dict[str, Any]) -> str:
 
 
 def sweep(engine: Engine, *, limit: int = 500) -> SweepResult:
-    """Handle every row due by the engine's clock (up to `limit`), each exactly once."""
+    """Handle every row due by the engine's clock, each exactly once, `limit` rows at a time."""
     result = SweepResult()
     now = engine.now().astimezone(UTC).isoformat()
-    for row in engine.store.due_reminders(now, limit):
-        handle(engine, row["id"], result)
-    return result
+    while True:  # drain: a week of downtime can leave thousands due at once
+        rows = engine.store.due_reminders(now, limit)
+        before = result.handled
+        for row in rows:
+            handle(engine, row["id"], result)
+        # a short batch was the last; a batch that finished nothing (rows put back as "not due
+        # yet" by a clock a moment behind) would only come back the same
+        if len(rows) < limit or result.handled == before:
+            return result
 
 
 def handle(engine: Engine, reminder_id: int, result: SweepResult) -> None:
@@ -133,7 +141,9 @@ def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
     rule = next((r for r in programme.data["reminders"] if r["id"] == row["rule"]), None)
     if rule is None:  # pragma: no cover - rows are only written for rules of their version
         return "skipped", "the reminder no longer exists in this programme version"
-    if late and (rule.get("on_missed") == "skip" or _passed(row, now)):
+    # `send` goes however late; `if_useful` (the default) only while what it leads up to is ahead
+    missed = rule.get("on_missed", "if_useful")
+    if late and (missed == "skip" or (missed == "if_useful" and _passed(row, now))):
         return "skipped", "missed while the scheduler was down, and no longer useful"
     if case is not None:
         wf = programme.workflows[case["workflow"]]
@@ -161,6 +171,7 @@ def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
         if case
         else {},
         "deadline": _local(row["anchor_at"], tz),
+        "time_left": time_left(row["anchor_at"], now),
         "when": _local(row["anchor_at"], tz),
         "due": _local(row["due_at"], tz),
     }
@@ -184,6 +195,20 @@ def _passed(row: dict[str, Any], now: datetime) -> bool:
     return bool(row["anchor_at"]) and datetime.fromisoformat(row["anchor_at"]) <= now
 
 
+def time_left(moment: str | None, now: datetime) -> str:
+    """How long until `moment`, worked out when the message is sent: "7 days", "1 day", "5 hours"."""
+    if not moment:
+        return ""
+    left = datetime.fromisoformat(moment) - now
+    if left.total_seconds() <= 0:
+        return "no time"
+    days = round(left.total_seconds() / 86400)
+    if days >= 1:
+        return f"{days} day{'s' if days != 1 else ''}"
+    hours = max(round(left.total_seconds() / 3600), 1)
+    return f"{hours} hour{'s' if hours != 1 else ''}"
+
+
 def _queue(
     engine: Engine,
     row: dict[str, Any],
@@ -192,13 +217,23 @@ def _queue(
     subject: str,
     body: str,
 ) -> None:
+    """One outbox message per person the roles mean now, each with the case and its page."""
     stamp = engine.now().astimezone(UTC).isoformat()
+    base_url = os.environ.get("COMMISSION_BASE_URL", "http://127.0.0.1:5000")
     for role in roles:
-        engine.store.queue_message({
+        found, why = addresses(engine.store, role, case)
+        text = body
+        if case is not None:
+            text += f"\n\nCase {case['reference']}: {case_link(base_url, role, case['reference'])}"
+        message = {
             "reminder_id": row["id"], "programme_id": row["programme_id"], "case_id": row["case_id"],
-            "to_role": role, "organisation_id": case["organisation_id"] if case and role in ("applicant", "caseworker") else None,
-            "to_address": None, "subject": subject, "body": body, "created_at": stamp,
-        })  # fmt: skip
+            "to_role": role, "organisation_id": case["organisation_id"] if case and role in ORGANISATION_ROLES else None,
+            "subject": subject, "body": text, "created_at": stamp,
+        }  # fmt: skip
+        if not found:  # kept, so the dashboard shows who was not told, and why
+            engine.store.queue_message({**message, "to_address": None, "failed_at": stamp, "error": why})  # fmt: skip
+        for address in found:
+            engine.store.queue_message({**message, "to_address": address})
 
 
 def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> None:

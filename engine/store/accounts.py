@@ -53,6 +53,15 @@ class AccountTables(SqliteConnection):
             (organisation_id,),
         )
 
+    def addresses(self, role: str, organisation_id: str | None = None) -> list[str]:
+        """The email addresses of the people who hold a role (in an organisation, if given)."""
+        sql = "SELECT email FROM users WHERE role = ?"
+        params: tuple[str, ...] = (role,)
+        if organisation_id is not None:
+            sql += " AND organisation_id = ?"
+            params = (role, organisation_id)
+        return [str(r[0]) for r in self.execute(sql + " ORDER BY email", params).fetchall()]
+
     def add_password_reset(self, user_id: int, token_hash: str, expires_at: str, now: str) -> None:
         """Record a reset token (its hash only) that expires at `expires_at`."""
         self.execute(

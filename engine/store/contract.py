@@ -210,7 +210,7 @@ class ScheduleStore(Protocol):
         """Pin a vague date (a meeting known by its month) to a moment."""
 
     def queue_message(self, message: dict[str, Any]) -> None:
-        """Put a message in the outbox (once per reminder and recipient)."""
+        """Put a message in the outbox once per reminder and recipient (`failed_at`: never to send)."""
 
     def add_outbox_message(
         self,
@@ -225,11 +225,20 @@ class ScheduleStore(Protocol):
     ) -> int:
         """Queue a message that no reminder caused (a password reset link) in the outbox."""
 
-    def undelivered(self, limit: int) -> list[dict[str, Any]]:
-        """Messages not yet handed to a delivery backend."""
+    def undelivered(self, limit: int, now: str | None = None) -> list[dict[str, Any]]:
+        """Messages still to send: not delivered, not given up on, not claimed by another at `now`."""
+
+    def claim_message(self, message_id: int, sender: str, now: str, until: str) -> bool:
+        """Claim a message for one sender until `until`; False if sent, given up or claimed."""
 
     def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
         """Record that a message was handed over."""
+
+    def mark_not_delivered(self, message_id: int, error: str, now: str, *, give_up: bool) -> None:
+        """Count a failed try and its reason; with `give_up`, stop trying for good."""
+
+    def not_delivered(self, programme_id: str) -> list[dict[str, Any]]:
+        """A programme's messages given up on, newest first, with why."""
 
     def outbox_for(self, to_address: str) -> list[dict[str, Any]]:
         """Messages queued for one address, newest first."""
@@ -260,6 +269,9 @@ class AccountStore(Protocol):
 
     def users_in_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
         """The people who share an organisation's cases."""
+
+    def addresses(self, role: str, organisation_id: str | None = None) -> list[str]:
+        """The email addresses of the people who hold a role (in an organisation, if given)."""
 
     def add_password_reset(self, user_id: int, token_hash: str, expires_at: str, now: str) -> None:
         """Record a reset token (its hash only) that expires at `expires_at`."""

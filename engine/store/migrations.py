@@ -236,6 +236,17 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX sign_in_failures_by_address ON sign_in_failures (address, at);
     """,
+    # 11: delivery claimed message by message (two schedulers never send one message), tries
+    # counted, and a message that cannot be delivered kept with its reason
+    """
+    ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
+    ALTER TABLE outbox ADD COLUMN claimed_until TEXT;
+    ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE outbox ADD COLUMN failed_at TEXT;
+    ALTER TABLE outbox ADD COLUMN error TEXT;
+    DROP INDEX outbox_undelivered;
+    CREATE INDEX outbox_undelivered ON outbox (delivered_at, failed_at, id);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -97,12 +97,12 @@ class ReminderTables(SqliteConnection):
         )
 
     def queue_message(self, message: dict[str, Any]) -> None:
-        """Put a message in the outbox (once per reminder and recipient)."""
+        """Put a message in the outbox once per reminder and recipient (`failed_at`: never to send)."""
         self.execute(
             "INSERT OR IGNORE INTO outbox (reminder_id, programme_id, case_id, to_role, organisation_id, to_address, "
-            "subject, body, created_at) VALUES (:reminder_id, :programme_id, :case_id, :to_role, :organisation_id, "
-            ":to_address, :subject, :body, :created_at)",
-            message,
+            "subject, body, created_at, failed_at, error) VALUES (:reminder_id, :programme_id, :case_id, :to_role, "
+            ":organisation_id, :to_address, :subject, :body, :created_at, :failed_at, :error)",
+            {"failed_at": None, "error": None, **message},
         )
 
     def add_outbox_message(self, to_address: str, subject: str, body: str, now: str, *,
@@ -116,19 +116,47 @@ class ReminderTables(SqliteConnection):
         )
         return int(cur.lastrowid or 0)
 
-    def undelivered(self, limit: int) -> list[dict[str, Any]]:
-        """Messages not yet handed to a delivery backend."""
+    def undelivered(self, limit: int, now: str | None = None) -> list[dict[str, Any]]:
+        """Messages still to send: not delivered, not given up on, not claimed by another at `now`."""
         cur = self.execute(
-            "SELECT * FROM outbox WHERE delivered_at IS NULL ORDER BY id LIMIT ?", (limit,)
+            "SELECT * FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL "
+            "AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?",
+            (now or "", limit),
         )
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def claim_message(self, message_id: int, sender: str, now: str, until: str) -> bool:
+        """Claim a message for one sender until `until`; False if sent, given up or claimed."""
+        cur = self.execute(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? AND delivered_at IS NULL "
+            "AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)",
+            (sender, until, message_id, now),
+        )
+        return cur.rowcount == 1
+
     def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
         """Record that a message was handed over."""
         self.execute(
-            "UPDATE outbox SET delivered_at = ?, backend = ? WHERE id = ?",
+            "UPDATE outbox SET delivered_at = ?, backend = ?, claimed_until = NULL WHERE id = ?",
             (now, backend, message_id),
+        )
+
+    def mark_not_delivered(self, message_id: int, error: str, now: str, *, give_up: bool) -> None:
+        """Count a failed try and its reason; with `give_up`, stop trying for good."""
+        self.execute(
+            "UPDATE outbox SET attempts = attempts + 1, error = ?, claimed_until = NULL, "
+            "failed_at = CASE WHEN ? THEN ? ELSE NULL END WHERE id = ?",
+            (error, give_up, now, message_id),
+        )
+
+    def not_delivered(self, programme_id: str) -> list[dict[str, Any]]:
+        """A programme's messages given up on, newest first, with why."""
+        return self._rows(
+            "SELECT o.id, o.to_role, o.to_address, o.subject, o.error, o.attempts, o.failed_at, "
+            "c.reference FROM outbox o LEFT JOIN cases c ON c.id = o.case_id "
+            "WHERE o.programme_id = ? AND o.failed_at IS NOT NULL ORDER BY o.failed_at DESC, o.id DESC",
+            (programme_id,),
         )
 
     def outbox_for(self, to_address: str) -> list[dict[str, Any]]:

@@ -324,3 +324,17 @@ def test_an_amount_that_is_not_plain_pounds_gets_a_message_not_an_error_page(
     page = text(response)
     assert "Enter the amount as a whole number of pounds, like 75000" in page
     assert "State Assessed by the panel" in page  # nothing happened
+
+
+def test_a_message_that_could_not_be_delivered_is_on_the_dashboard_with_why(
+    engine: Engine, cora: FlaskClient, clock: Clock
+) -> None:
+    from engine.scheduler.sweeper import sweep
+
+    draft = engine.start_case(PANEL, "application", Actor("applicant", "d", "org_nobody"))
+    clock.set("2022-02-14T17:00")
+    assert sweep(engine).sent == 1  # the "closes in 7 days" reminder, for nobody with an account
+    page = text(cora.get(f"/commission/{PANEL}"))
+    assert "Messages not delivered (1)" in page
+    assert f"The organisation's applicants {draft.reference} Applications close in 7 days" in page
+    assert "Not delivered: nobody at the organisation has the applicant role" in page

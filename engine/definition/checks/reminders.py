@@ -20,8 +20,6 @@ class ReminderChecks(ProgrammeIndex):
             if "when" in r:
                 self.anchor((*path, "when"), r["when"], wid, f'reminder "{r.get("id")}"')
             self.state_refs((*path, "states"), r.get("states"), wid)
-            on = r.get("on_missed")
-            del on
 
     def _service_levels(self) -> None:
         for i, s in enumerate(_l(_d(self.data).get("service_levels"))):

@@ -1,0 +1,43 @@
+"""Who a message reaches, worked out when it is sent, and the page each of them acts on.
+
+A programme says who is told by role (`to: [applicant]`). The people behind a role are read at
+send time, so a colleague added after the case started is told, and someone who left is not:
+- `applicant` and `caseworker`: the people of the case's organisation who hold that role;
+- `commissioner` and `assessor`: the staff who hold that role.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.store import StoreContract
+
+ORGANISATION_ROLES = ("applicant", "caseworker")
+# The page a person opens to act on a case, by role; the web app's routes (a test checks each
+# one resolves to a page). The scheduler is not a web process, so it cannot ask Flask.
+CASE_PAGES = {
+    "applicant": "/apply/cases/{reference}",
+    "caseworker": "/casework/cases/{reference}",
+    "commissioner": "/commission/cases/{reference}",
+    "assessor": "/assess/cases/{reference}",
+}
+
+
+def addresses(
+    store: StoreContract, role: str, case: dict[str, Any] | None
+) -> tuple[list[str], str]:
+    """The email addresses of the people a role means for this case, and why none if none."""
+    if role in ORGANISATION_ROLES:
+        organisation = case.get("organisation_id") if case else None
+        if not organisation:
+            return [], f"there is no organisation to tell ({role})"
+        found = store.addresses(role, organisation)
+        return found, "" if found else f"nobody at the organisation has the {role} role"
+    found = store.addresses(role)
+    return found, "" if found else f"nobody has the {role} role"
+
+
+def case_link(base_url: str, role: str, reference: str) -> str:
+    """The full address of the page where someone in `role` acts on the case."""
+    path = CASE_PAGES.get(role, "/").format(reference=reference)
+    return base_url.rstrip("/") + path
