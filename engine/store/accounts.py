@@ -116,22 +116,61 @@ class AccountTables(SqliteConnection):
         """Forget failed sign-ins once the person has signed in."""
         self.execute("DELETE FROM sign_in_failures WHERE email = ?", (email.strip().lower(),))
 
-    def keep_answers(self, token: str, path: str, data: str, at: str, forget_before: str) -> None:
-        """Keep a page's posted answers under a token (and drop any kept too long)."""
+    def keep_answers(
+        self, token: str, path: str, data: str, at: str, forget_before: str, user_id: int
+    ) -> None:
+        """Keep a page's posted answers for one person under a token (and drop any kept too long)."""
         with self.transaction():
             self.execute("DELETE FROM kept_answers WHERE created_at < ?", (forget_before,))
             self.execute(
-                "INSERT INTO kept_answers (token, path, data, created_at) VALUES (?, ?, ?, ?)",
-                (token, path, data, at),
+                "INSERT INTO kept_answers (token, path, data, created_at, user_id) VALUES (?, ?, ?, ?, ?)",
+                (token, path, data, at, user_id),
             )
 
-    def kept_answers(self, token: str, path: str, since: str) -> str | None:
-        """The answers kept under this token for this page, if not too old."""
+    def kept_answers(self, token: str, path: str, since: str, user_id: int) -> str | None:
+        """The answers this person's browser kept under this token for this page, if not too old."""
         row = self.execute(
-            "SELECT data FROM kept_answers WHERE token = ? AND path = ? AND created_at >= ?",
-            (token, path, since),
+            "SELECT data FROM kept_answers WHERE token = ? AND path = ? AND created_at >= ? AND user_id = ?",
+            (token, path, since, user_id),
         ).fetchone()
         return row[0] if row else None
+
+    def kept_count(self, user_id: int, since: str) -> int:
+        """How many pages of answers were kept for a person since a moment."""
+        row = self.execute(
+            "SELECT count(*) FROM kept_answers WHERE user_id = ? AND created_at >= ?",
+            (user_id, since),
+        ).fetchone()
+        return int(row[0])
+
+    def add_session(self, session_id: str, user_id: int, now: str) -> None:
+        """Record a signed-in session, so the server can end it."""
+        self.execute(
+            "INSERT INTO sessions (id, user_id, created_at) VALUES (?, ?, ?)",
+            (session_id, user_id, now),
+        )
+
+    def session_user(self, session_id: str) -> dict[str, Any] | None:
+        """The person a session belongs to, if the session has not been ended."""
+        rows = self._rows(
+            "SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id "
+            "WHERE s.id = ? AND s.ended_at IS NULL",
+            (session_id,),
+        )
+        return rows[0] if rows else None
+
+    def end_session(self, session_id: str, now: str) -> None:
+        """End one session (signing out): its cookie no longer signs anyone in."""
+        self.execute(
+            "UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL", (now, session_id)
+        )
+
+    def end_sessions(self, user_id: int, now: str) -> None:
+        """End every session of a person (a new password, an account disabled)."""
+        self.execute(
+            "UPDATE sessions SET ended_at = ? WHERE user_id = ? AND ended_at IS NULL",
+            (now, user_id),
+        )
 
     def forget_kept(self, token: str) -> None:
         """Drop kept answers once they are saved."""

@@ -293,11 +293,28 @@ class AccountStore(Protocol):
     def clear_sign_in_failures(self, email: str) -> None:
         """Forget failed sign-ins once the person has signed in."""
 
-    def keep_answers(self, token: str, path: str, data: str, at: str, forget_before: str) -> None:
-        """Keep a page's posted answers under a token (and drop any kept too long)."""
+    def keep_answers(
+        self, token: str, path: str, data: str, at: str, forget_before: str, user_id: int
+    ) -> None:
+        """Keep a page's posted answers for one person under a token (and drop any kept too long)."""
 
-    def kept_answers(self, token: str, path: str, since: str) -> str | None:
-        """The answers kept under this token for this page, if not too old."""
+    def kept_answers(self, token: str, path: str, since: str, user_id: int) -> str | None:
+        """The answers this person's browser kept under this token for this page, if not too old."""
+
+    def kept_count(self, user_id: int, since: str) -> int:
+        """How many pages of answers were kept for a person since a moment."""
+
+    def add_session(self, session_id: str, user_id: int, now: str) -> None:
+        """Record a signed-in session, so the server can end it."""
+
+    def session_user(self, session_id: str) -> dict[str, Any] | None:
+        """The person a session belongs to, if the session has not been ended."""
+
+    def end_session(self, session_id: str, now: str) -> None:
+        """End one session (signing out): its cookie no longer signs anyone in."""
+
+    def end_sessions(self, user_id: int, now: str) -> None:
+        """End every session of a person (a new password, an account disabled)."""
 
     def forget_kept(self, token: str) -> None:
         """Drop kept answers once they are saved."""

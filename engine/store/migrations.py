@@ -247,6 +247,19 @@ MIGRATIONS: list[str] = [
     DROP INDEX outbox_undelivered;
     CREATE INDEX outbox_undelivered ON outbox (delivered_at, failed_at, id);
     """,
+    # 12: sessions the server can end (signing out, a new password), and kept answers bound to
+    # the person whose session ran out, so nobody else's answers are ever adopted
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        created_at TEXT NOT NULL,
+        ended_at TEXT
+    );
+    CREATE INDEX sessions_by_user ON sessions (user_id);
+    ALTER TABLE kept_answers ADD COLUMN user_id INTEGER;
+    CREATE INDEX kept_answers_by_user ON kept_answers (user_id, created_at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

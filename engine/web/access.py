@@ -8,17 +8,32 @@ without a declaration.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    after_this_request,
+    current_app,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from engine.runtime import Actor
-from engine.web.kept import keep_posted
-from engine.web.services import store
+from engine.web.services import now, store
 
+MARKER = "commission_signed_in"
+KEEP_FOR = timedelta(days=1)  # how long answers typed after a session ran out are kept
 AUDIENCES = ("public", "signed_in", "applicant", "assessor", "commissioner", "caseworker")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -35,6 +50,8 @@ def allow(*audiences: str) -> Callable[[F], F]:
             if "public" not in audiences:
                 user = g.get("user")
                 if user is None:
+                    from engine.web.kept import keep_posted  # kept builds on this module
+
                     return keep_posted() or redirect(
                         url_for("auth.sign_in", next=safe_next(request.full_path))
                     )
@@ -71,14 +88,65 @@ def fingerprint(password_hash: str | None) -> str:
 
 
 def sign_in(user: dict[str, Any]) -> None:
-    """Start a fresh session for this person (a new session: no fixation)."""
+    """Start a fresh session for this person (a new session: no fixation), one the server can end."""
     kept = session.get("kept")  # answers typed before the session ran out stay this browser's
     session.clear()
     if kept:
         session["kept"] = kept
+    sid = secrets.token_urlsafe(32)
+    store().add_session(sid, user["id"], now().isoformat())
     session.permanent = True
+    session["sid"] = sid
     session["user_id"] = user["id"]
     session["auth"] = fingerprint(user["password_hash"])
+    mark_signed_in(sid)
+
+
+def sign_out() -> None:
+    """End this browser's session on the server too: a copy of its cookie signs nobody in."""
+    sid = session.get("sid")
+    if isinstance(sid, str):
+        store().end_session(sid, now().isoformat())
+    session.clear()
+
+    @after_this_request
+    def forget_marker(response: Response) -> Response:
+        response.delete_cookie(MARKER)
+        return response
+
+
+def mark_signed_in(sid: str) -> None:
+    """A second cookie, outliving the session by a day, naming the session it came from.
+
+    When the session runs out mid-page, it shows the answers posted came from this browser's
+    own signed-in session (`kept.keep_posted`). It is SameSite=Lax, so a cross-site POST never
+    carries it: another site cannot make answers be kept for someone to adopt.
+    """
+    value = _marker_signer().dumps(sid)
+    lifetime = current_app.permanent_session_lifetime + KEEP_FOR
+
+    @after_this_request
+    def set_marker(response: Response) -> Response:
+        response.set_cookie(MARKER, value, max_age=int(lifetime.total_seconds()), httponly=True,
+                            secure=current_app.config["SESSION_COOKIE_SECURE"], samesite="Lax")  # fmt: skip
+        return response
+
+
+def marked_user() -> dict[str, Any] | None:
+    """The person whose signed-in session this browser had, if it had one and it was not ended."""
+    value = request.cookies.get(MARKER)
+    if not value:
+        return None
+    lifetime = current_app.permanent_session_lifetime + KEEP_FOR
+    try:
+        sid = _marker_signer().loads(value, max_age=int(lifetime.total_seconds()))
+    except BadSignature:
+        return None
+    return store().session_user(sid) if isinstance(sid, str) else None
+
+
+def _marker_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="signed-in-marker")
 
 
 def current_actor() -> Actor:
@@ -93,11 +161,16 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def load_user() -> None:
         g.user = None
-        user_id = session.get("user_id")
+        user_id, sid = session.get("user_id"), session.get("sid")
         if user_id is None:
             return
-        user = store().user(int(user_id))
-        if user is None or session.get("auth") != fingerprint(user["password_hash"]):
+        # the session must still be live on the server: signing out or a new password ends it
+        user = store().session_user(sid) if isinstance(sid, str) else None
+        if (
+            user is None
+            or user["id"] != user_id
+            or session.get("auth") != fingerprint(user["password_hash"])
+        ):
             session.clear()
             return
         g.user = user

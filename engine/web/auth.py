@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_wtf import FlaskForm
@@ -28,6 +27,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, Regexp
 
 from engine.errors import EmailTaken
+from engine.web import access
 from engine.web.access import allow, safe_next, sign_in
 from engine.web.services import external_url, now, store
 
@@ -224,7 +224,7 @@ def sign_in_page() -> Any:
 @allow("signed_in")
 def sign_out() -> Response:
     """End the session."""
-    session.clear()
+    access.sign_out()
     flash("You have signed out.")
     return redirect(url_for("index"))
 
@@ -272,6 +272,7 @@ def reset(token: str) -> Any:
             if not st.use_password_reset(row["id"], now().isoformat()):
                 return render_template("auth/reset_expired.html"), 400
             st.set_password(row["user_id"], generate_password_hash(form.password.data), now().isoformat())  # fmt: skip
+            st.end_sessions(row["user_id"], now().isoformat())  # every other browser signed out
         user = st.user(row["user_id"])
         assert user is not None
         sign_in(user)

@@ -13,16 +13,17 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from flask import current_app, g, redirect, request, session, url_for
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from engine.web.access import KEEP_FOR, marked_user
 from engine.web.services import now, store
 
-KEEP_FOR = timedelta(days=1)
+MAX_KEPT = 256 * 1024  # characters of one page's answers: more is not a page a person typed
+MAX_KEPT_A_DAY = 50  # pages kept for one person in a day
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -37,16 +38,23 @@ def keep_posted() -> Response | None:
     view = current_app.view_functions.get(request.endpoint or "")
     if request.method != "POST" or not getattr(view, "keeps_answers", False):
         return None
+    # only for the person whose own session ran out in this browser (see access.mark_signed_in):
+    # a POST from nowhere, or from another site, keeps nothing and stores nothing
+    person = g.get("user") or marked_user()
+    if person is None:
+        return None
     pairs = [
         (k, v)
         for k, v in request.form.items(multi=True)
         if k not in ("csrf_token", "_add", "_remove")
     ]
-    token = secrets.token_urlsafe(24)
+    data = json.dumps(pairs)
     moment = now()
-    store().keep_answers(
-        token, request.path, json.dumps(pairs), moment.isoformat(), (moment - KEEP_FOR).isoformat()
-    )
+    since = (moment - KEEP_FOR).isoformat()
+    if len(data) > MAX_KEPT or store().kept_count(person["id"], since) >= MAX_KEPT_A_DAY:
+        return None
+    token = secrets.token_urlsafe(24)
+    store().keep_answers(token, request.path, data, moment.isoformat(), since, person["id"])
     session["kept"] = token
     back = f"{request.path}?kept={token}"
     # (a failed CSRF check comes before the person is loaded: the session says if they are signed in;
@@ -59,9 +67,10 @@ def keep_posted() -> Response | None:
 def kept_formdata() -> MultiDict[str, Any] | None:
     """The answers kept for this page and this browser, if the address asks for them."""
     token = request.args.get("kept")
-    if not token or session.get("kept") != token:
+    user = g.get("user")
+    if not token or session.get("kept") != token or user is None:
         return None
-    data = store().kept_answers(token, request.path, (now() - KEEP_FOR).isoformat())
+    data = store().kept_answers(token, request.path, (now() - KEEP_FOR).isoformat(), user["id"])
     return MultiDict(json.loads(data)) if data else None
 
 

@@ -241,3 +241,32 @@ def test_one_address_guessing_at_many_accounts_is_slowed_too(
     assert (
         _sign_in(app.test_client(), "ann@small.example", PASSWORD, "203.0.113.9").status_code == 302
     )
+
+
+def test_a_cookie_replayed_after_signing_out_signs_nobody_in(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    ann = applicant()
+    cookie = ann.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None
+    assert "Signed in as Ann Example" in text(ann.get("/apply/applications"))
+    ann.post("/auth/sign-out")
+    thief = app.test_client()
+    thief.set_cookie(app.config["SESSION_COOKIE_NAME"], cookie.value)
+    r = thief.get("/apply/applications")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/auth/sign-in")
+
+
+def test_a_new_password_signs_out_every_other_browser(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    ann = applicant()
+    laptop = app.test_client()
+    _sign_in(laptop, "ann@small.example", PASSWORD)
+    assert laptop.get("/apply/applications").status_code == 200
+    ann.post("/auth/reset", data={"email": "ann@small.example"})
+    [message] = _outbox(app, "ann@small.example")
+    link = str(message["body"]).split("http://localhost", 1)[1].split()[0]
+    ann.post(link, data={"password": "a brand new passphrase", "confirm": "a brand new passphrase"})
+    assert laptop.get("/apply/applications").status_code == 302
+    assert ann.get("/apply/applications").status_code == 200  # the browser that changed it

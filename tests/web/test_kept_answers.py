@@ -38,8 +38,11 @@ def test_answers_typed_after_the_session_ran_out_come_back_after_signing_in(
     ref = start_application(applicant())  # set up on the CSRF-free test app, same database
     app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
     page = f"/apply/cases/{ref}/forms/{EOI}/pages/contact"
-    # The browser's session cookie has expired, so it posts with no session and a dead token.
+    # Ann signed in earlier in this browser; her session cookie has expired since, so the page
+    # posts with no session and a dead token.
     browser = app.test_client()
+    _sign_in(browser, None)
+    browser.delete_cookie(app.config["SESSION_COOKIE_NAME"])
     posted = browser.post(page, data={"csrf_token": "from-the-old-session", "contact_name": NAME,
                                       "contact_role": "Director", "_action": "continue"})  # fmt: skip
     assert posted.status_code == 302
@@ -74,7 +77,10 @@ def test_kept_answers_are_only_shown_to_the_browser_that_typed_them(
     ref = start_application(applicant())
     app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
     page = f"/apply/cases/{ref}/forms/{EOI}/pages/contact"
-    typed = app.test_client().post(page, data={"contact_name": NAME, "_action": "save"})
+    typing = app.test_client()
+    _sign_in(typing, None)
+    typing.delete_cookie(app.config["SESSION_COOKIE_NAME"])  # her session ran out
+    typed = typing.post(page, data={"contact_name": NAME, "_action": "save"})
     kept_at = re.search(r"kept%3D([\w-]+)", typed.headers["Location"]).group(1)
     other = app.test_client()  # the same person, another browser: the link alone is not enough
     _sign_in(other, None)
@@ -105,3 +111,38 @@ def test_other_forms_are_still_refused_when_their_token_is_stale(
         "/auth/sign-in", data={"csrf_token": "stale", "email": "a@b.example"}
     )
     assert response.status_code == 400 and "Your page timed out" in text(response)
+
+
+def test_a_post_from_a_browser_that_was_never_signed_in_keeps_nothing(
+    tmp_path: Path, clock: Clock, applicant: Callable[..., FlaskClient]
+) -> None:
+    # a cross-site form, or a script with no cookie: nothing is stored, no session is started
+    ref = start_application(applicant())
+    app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
+    page = f"/apply/cases/{ref}/forms/{EOI}/pages/contact"
+    stranger = app.test_client()
+    posted = stranger.post(page, data={"contact_name": "Mallory's answer", "_action": "save"})
+    assert posted.status_code in (302, 400) and "kept" not in posted.headers.get("Location", "")
+    assert app.config["SESSION_COOKIE_NAME"] not in posted.headers.get("Set-Cookie", "")
+    # Ann signs in in that same browser later: nothing of Mallory's is waiting for her
+    back = _sign_in(stranger, page)
+    assert "Mallory" not in stranger.get(back).data.decode()
+
+
+def test_a_signed_out_session_keeps_nothing_and_a_huge_post_is_not_stored(
+    tmp_path: Path, clock: Clock, applicant: Callable[..., FlaskClient]
+) -> None:
+    ref = start_application(applicant())
+    app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
+    page = f"/apply/cases/{ref}/forms/{EOI}/pages/contact"
+    browser = app.test_client()
+    _sign_in(browser, None)
+    browser.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    huge = browser.post(page, data={"contact_name": "x" * 300_000, "_action": "save"})
+    assert "kept" not in huge.headers.get("Location", "")
+    _sign_in(browser, None)
+    browser.post(
+        "/auth/sign-out", data={"csrf_token": _token(browser.get("/apply/applications").data)}
+    )
+    after = browser.post(page, data={"contact_name": NAME, "_action": "save"})
+    assert "kept" not in after.headers.get("Location", "")
