@@ -108,6 +108,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         CLOCK=None,
         UPLOAD_FOLDER=None,
         MAX_CONTENT_LENGTH=60 * 1024 * 1024,  # the largest form a question allows is 50 MB
+        # typed answers in a page with a file (multipart): Werkzeug's 500 KB default refused a long
+        # answer with 413 and lost the page; an answer may be 100,000 characters (up to 400 KB),
+        # so a page's text is allowed 8 MB and one too long is refused on its field, page kept
+        MAX_FORM_MEMORY_SIZE=8 * 1024 * 1024,
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -286,7 +290,9 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(413)
     def too_large(_exc: Exception) -> tuple[str, int]:
-        return page(413, "The file is too large", "Go back and choose a smaller file.")
+        return page(413, "What you sent is too large",
+                    "A file can be at most 50 MB and an answer at most 100,000 characters. Go back, "
+                    "choose a smaller file or shorten the longest answer, and send the page again.")  # fmt: skip
 
 
 def clock_from(now: datetime | None) -> Callable[[], datetime] | None:

@@ -289,18 +289,27 @@ def organisation() -> Any:
     org = g.user["organisation_id"]
     form = ColleagueForm()
     if form.validate_on_submit():
+        name = st.organisation_name(org) or org
         try:
             with st.transaction():
                 user_id = st.create_user(form.email.data, None, form.name.data.strip(), "applicant", org, now().isoformat())  # fmt: skip
         except EmailTaken:
-            form.email.errors = ["An account already uses this email address"]
+            # the page says the same either way, so it never tells anyone who has an account;
+            # the email tells the owner instead
+            existing = st.user_by_email(form.email.data)
+            assert existing is not None
+            with st.transaction():
+                st.add_outbox_message(existing["email"], f"Someone tried to add you to {name}",
+                                      f"{g.user['name']} tried to add you to {name} on this service, but you already "
+                                      "have an account, so nothing has changed. If you should work on their "
+                                      "applications, ask them to contact the programme team.", now().isoformat(),
+                                      to_role=existing["role"], organisation_id=existing["organisation_id"])  # fmt: skip
         else:
             colleague = st.user(user_id)
             assert colleague is not None
-            name = st.organisation_name(org) or org
             send_reset_link(colleague, f"You have been added to {name}",
                             f"{g.user['name']} has added you to {name}, so you can work on its applications.")  # fmt: skip
-            flash(f"{form.name.data} has been added and sent a link to choose a password.")
-            return redirect(url_for("auth.organisation"))
+        flash(f"We have emailed {form.email.data} about joining {name}.")
+        return redirect(url_for("auth.organisation"))
     return render_template("auth/organisation.html", form=form, people=st.users_in_organisation(org),
                            organisation_name=st.organisation_name(org))  # fmt: skip

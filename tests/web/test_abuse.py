@@ -270,3 +270,40 @@ def test_a_new_password_signs_out_every_other_browser(
     ann.post(link, data={"password": "a brand new passphrase", "confirm": "a brand new passphrase"})
     assert laptop.get("/apply/applications").status_code == 302
     assert ann.get("/apply/applications").status_code == 200  # the browser that changed it
+
+
+def test_a_very_long_answer_beside_a_file_question_is_refused_on_its_field_not_the_page(
+    applicant: Callable[..., FlaskClient],
+) -> None:
+    ann = applicant()
+    ref = start_application(ann)
+    page = f"/apply/cases/{ref}/forms/liverpool_expression_of_interest/pages/type_and_governance"
+    first = {"organisation_type": "registered_charity", "has_governing_document": "yes",
+             "has_charitable_objectives": "yes", "_action": "save"}  # fmt: skip
+    for _ in range(2):  # each answer reveals the next question, as on the page
+        assert ann.post(page, content_type="multipart/form-data", data=first).status_code == 302
+    r = ann.post(page, content_type="multipart/form-data", data={
+        "organisation_type": "registered_charity", "has_governing_document": "yes",
+        "has_charitable_objectives": "yes", "charitable_objectives": "word " * 250_000,
+        "_action": "save"})  # fmt: skip
+    assert r.status_code == 200
+    shown = text(r)
+    assert "The answer is 1,249,999 characters long; it can be at most 100,000" in shown
+    assert 'value="registered_charity" checked' in r.data.decode()  # what else was typed is kept
+
+
+def test_adding_a_colleague_never_says_whether_someone_has_an_account(
+    app: Flask, applicant: Callable[..., FlaskClient]
+) -> None:
+    ann = applicant()
+    applicant("zoe@elsewhere.example", "Elsewhere Org")  # already has an account
+    said = []
+    for email in ("ben@small.example", "zoe@elsewhere.example"):
+        r = ann.post("/auth/organisation", data={"name": "Someone", "email": email}, follow_redirects=True)  # fmt: skip
+        said.append(text(r).split("We have emailed ", 1)[1].split(" about joining")[0])
+    assert said == ["ben@small.example", "zoe@elsewhere.example"]  # the same words for both
+    [told] = _outbox(app, "zoe@elsewhere.example")
+    assert told["subject"] == "Someone tried to add you to Small Org"
+    assert "you already have an account, so nothing has changed" in str(told["body"])
+    [invited] = _outbox(app, "ben@small.example")
+    assert invited["subject"] == "You have been added to Small Org"
