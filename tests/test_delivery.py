@@ -20,7 +20,7 @@ from engine.scheduler.delivery import CLAIM_AT_ONCE, MAX_ATTEMPTS, SmtpBackend, 
 from engine.scheduler.sweeper import sweep, time_left
 
 from .conftest import EXAMPLE, ROOT
-from .smtp_server import free_port, smtp_server
+from .smtp_server import certificate, free_port, smtp_server
 
 LONDON = ZoneInfo("Europe/London")
 TINY = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
@@ -250,3 +250,21 @@ def test_a_server_that_is_down_is_tried_again_then_given_up_after_a_set_number(
 )  # fmt: skip
 def test_time_left_is_worked_out_when_the_message_is_sent(moment: str, words: str) -> None:
     assert time_left(at("2022-02-21T17:00").isoformat(), at(moment)) == words
+
+
+def test_smtp_uses_starttls_with_a_verified_certificate_and_logs_in(tmp_path: Path) -> None:
+    engine = programme(tmp_path)
+    drafts(engine, 2)
+    queued(engine, "2022-02-14T17:00")
+    cert, key = certificate(tmp_path)
+    login = ("scheduler", "a long secret")
+    with smtp_server(tls=(cert, key), login=login) as (inbox, port):
+        # an unverifiable certificate is not trusted: nothing is sent in the clear or to it
+        doubtful = SmtpBackend("127.0.0.1", port, *login, sender="funding@council.example")
+        assert deliver(engine.store, doubtful) == 0 and inbox.messages == []
+        # a wrong password is refused by the server
+        wrong = SmtpBackend("127.0.0.1", port, "scheduler", "guess", "funding@council.example", ca_file=str(cert))  # fmt: skip
+        assert deliver(engine.store, wrong) == 0 and inbox.messages == []
+        right = SmtpBackend("127.0.0.1", port, *login, "funding@council.example", ca_file=str(cert))
+        assert deliver(engine.store, right) == 2
+    assert sorted(m["To"] for m in inbox.messages) == ["p0@org0.example", "p1@org1.example"]
