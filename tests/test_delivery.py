@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,10 +17,17 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine.runtime import Actor, Engine
-from engine.scheduler.delivery import CLAIM_AT_ONCE, MAX_ATTEMPTS, SmtpBackend, deliver
+from engine.scheduler.delivery import (
+    CLAIM_AT_ONCE,
+    MAX_ATTEMPTS,
+    NotifyBackend,
+    SmtpBackend,
+    deliver,
+)
 from engine.scheduler.sweeper import sweep, time_left
 
 from .conftest import EXAMPLE, ROOT
+from .notify_api import notify_api
 from .smtp_server import certificate, free_port, smtp_server
 
 LONDON = ZoneInfo("Europe/London")
@@ -268,3 +276,25 @@ def test_smtp_uses_starttls_with_a_verified_certificate_and_logs_in(tmp_path: Pa
         right = SmtpBackend("127.0.0.1", port, *login, "funding@council.example", ca_file=str(cert))
         assert deliver(engine.store, right) == 2
     assert sorted(m["To"] for m in inbox.messages) == ["p0@org0.example", "p1@org1.example"]
+
+
+def test_gov_uk_notify_gets_each_message_once_with_its_reference(tmp_path: Path) -> None:
+    engine = programme(tmp_path)
+    drafts(engine, 3)
+    queued(engine, "2022-02-14T17:00")
+    template = str(uuid.uuid4())
+    with notify_api() as (service, url):
+        service.refuse.add("p2@org2.example")
+        backend = NotifyBackend(service.api_key, template, base_url=url)
+        assert deliver(engine.store, backend) == 2
+        assert deliver(engine.store, backend) == 0
+    references = [s["reference"] for s in service.sent]
+    assert len(set(references)) == 2 and all(r.startswith("commission-outbox-") for r in references)
+    assert {s["email_address"] for s in service.sent} == {"p0@org0.example", "p1@org1.example"}
+    assert all(s["template_id"] == template for s in service.sent)
+    assert service.sent[0]["personalisation"]["subject"] == "Applications close in 7 days"
+    [refused] = engine.store.not_delivered("tiny_grants")
+    assert (
+        refused["to_address"] == "p2@org2.example"
+        and "GOV.UK Notify refused it" in refused["error"]
+    )
