@@ -15,18 +15,34 @@ class AccountTables(SqliteConnection):
     """Reads and writes of `users`, `password_resets`, `sign_in_failures`, `kept_answers` and `uploads`."""
 
     def create_user(self, email: str, password_hash: str | None, name: str, role: str,
-                    organisation_id: str | None, now: str) -> int:  # fmt: skip
+                    organisation_id: str | None, now: str, *, confirmed: bool = True) -> int:  # fmt: skip
         """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
         try:
             cur = self.execute(
-                "INSERT INTO users (email, password_hash, name, role, organisation_id, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (email.strip().lower(), password_hash, name, role, organisation_id, now, now),
+                "INSERT INTO users (email, password_hash, name, role, organisation_id, created_at, updated_at, "
+                "confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    email.strip().lower(),
+                    password_hash,
+                    name,
+                    role,
+                    organisation_id,
+                    now,
+                    now,
+                    now if confirmed else None,
+                ),
             )
         except sqlite3.IntegrityError:
             # callers above the store must not need to know which database said no
             raise EmailTaken("an account already uses this email address") from None
         return int(cur.lastrowid or 0)
+
+    def confirm_user(self, user_id: int, now: str) -> None:
+        """Note that the person has shown the email address is theirs."""
+        self.execute(
+            "UPDATE users SET confirmed_at = ? WHERE id = ? AND confirmed_at IS NULL",
+            (now, user_id),
+        )
 
     def user_by_email(self, email: str) -> dict[str, Any] | None:
         """The person with this email address (any case), if any."""

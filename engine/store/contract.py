@@ -255,8 +255,13 @@ class AccountStore(Protocol):
         role: str,
         organisation_id: str | None,
         now: str,
+        *,
+        confirmed: bool = True,
     ) -> int:
         """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
+
+    def confirm_user(self, user_id: int, now: str) -> None:
+        """Note that the person has shown the email address is theirs."""
 
     def user_by_email(self, email: str) -> dict[str, Any] | None:
         """The person with this email address (any case), if any."""

@@ -260,6 +260,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE kept_answers ADD COLUMN user_id INTEGER;
     CREATE INDEX kept_answers_by_user ON kept_answers (user_id, created_at);
     """,
+    # 13: an account made on the sign-up page is used only once its email address is confirmed
+    # (so the page never has to say that an address already has an account); earlier ones are
+    """
+    ALTER TABLE users ADD COLUMN confirmed_at TEXT;
+    UPDATE users SET confirmed_at = created_at;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

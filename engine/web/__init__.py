@@ -170,7 +170,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _errors(app)
     logs.redact_access_logs()
 
-    from engine.web import auth
+    from engine.web import auth, signup  # noqa: F401 - signup's routes join auth's blueprint
     from engine.web.apply import bp as apply_bp
 
     app.register_blueprint(auth.bp)

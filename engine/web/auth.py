@@ -4,7 +4,6 @@ add colleagues who share the organisation's cases."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,7 +37,8 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # the same test as the engine's email qu
 _DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
 
 
-def _email() -> EmailField:
+def email_field() -> EmailField:
+    """An email address field, normalised as it comes in."""
     return EmailField(
         "Email address",
         validators=[
@@ -60,7 +60,8 @@ def _normalise_email(value: object) -> object:
     return value.strip().lower() if isinstance(value, str) else value
 
 
-def _password(label: str = "Password") -> PasswordField:
+def password_field(label: str = "Password") -> PasswordField:
+    """A password field with the service's rules."""
     return PasswordField(
         label,
         validators=[
@@ -76,7 +77,8 @@ def _password(label: str = "Password") -> PasswordField:
     )
 
 
-def _confirm() -> PasswordField:
+def confirm_field() -> PasswordField:
+    """The password typed again, which must match."""
     return PasswordField(
         "Confirm password",
         validators=[
@@ -87,75 +89,31 @@ def _confirm() -> PasswordField:
     )
 
 
-class RegisterForm(FlaskForm):
-    """A new applicant and their organisation."""
-
-    name = StringField("Your full name", validators=[InputRequired("Enter your full name"), Length(max=200)], widget=GovTextInput())  # fmt: skip
-    organisation = StringField(
-        "Your organisation's name",
-        validators=[InputRequired("Enter your organisation's name"), Length(max=200)],
-        description="Colleagues can join it later: you add them from your organisation's page.",
-        widget=GovTextInput(),
-    )
-    email = _email()
-    password = _password()
-    confirm = _confirm()
-
-
 class SignInForm(FlaskForm):
     """Email and password."""
 
-    email = _email()
+    email = email_field()
     password = PasswordField("Password", validators=[InputRequired("Enter your password")], widget=GovPasswordInput())  # fmt: skip
 
 
 class ResetRequestForm(FlaskForm):
     """Ask for a reset link."""
 
-    email = _email()
+    email = email_field()
 
 
 class NewPasswordForm(FlaskForm):
     """Choose a new password."""
 
-    password = _password("New password")
-    confirm = _confirm()
+    password = password_field("New password")
+    confirm = confirm_field()
 
 
 class ColleagueForm(FlaskForm):
     """Add someone to the organisation."""
 
     name = StringField("Their full name", validators=[InputRequired("Enter their full name"), Length(max=200)], widget=GovTextInput())  # fmt: skip
-    email = _email()
-
-
-def _organisation_id(name: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "organisation"
-    return f"{slug}_{secrets.token_hex(3)}"
-
-
-@bp.route("/register", methods=["GET", "POST"])
-@allow("public")
-def register() -> Any:
-    """Create an applicant's account and their organisation, and sign them in."""
-    form = RegisterForm()
-    if form.validate_on_submit():
-        st = store()
-        stamp = now().isoformat()
-        org = _organisation_id(form.organisation.data)
-        try:
-            with st.transaction():
-                st.ensure_organisation(org, form.organisation.data.strip(), stamp)
-                user_id = st.create_user(form.email.data, generate_password_hash(form.password.data),
-                                         form.name.data.strip(), "applicant", org, stamp)  # fmt: skip
-        except EmailTaken:
-            form.email.errors = ["An account already uses this email address: sign in, or reset your password"]  # fmt: skip
-        else:
-            user = st.user(user_id)
-            assert user is not None
-            sign_in(user)
-            return redirect(safe_next(request.args.get("next")) or url_for("apply.rounds"))
-    return render_template("auth/register.html", form=form)
+    email = email_field()
 
 
 # Failed sign-ins cost time, not the account: past a few, each further try waits twice as long
@@ -211,6 +169,11 @@ def sign_in_page() -> Any:
         if check_password_hash(hashed, form.password.data) and user and user["password_hash"]:
             with st.transaction():
                 st.clear_sign_in_failures(email)
+            if not user["confirmed_at"]:  # signed up but never opened the link: send another
+                from engine.web.signup import send_confirm_link  # signup builds on this module
+
+                send_confirm_link(user)
+                return render_template("auth/check_email.html", email=email, again=True)
             sign_in(user)
             home = "apply.applications" if user["role"] == "applicant" else "index"
             return redirect(safe_next(request.args.get("next")) or url_for(home))
@@ -230,14 +193,19 @@ def sign_out() -> Response:
 
 
 def send_reset_link(user: dict[str, Any], subject: str, opening: str) -> None:
-    """Write a one-use, expiring link to the outbox for this person."""
+    """Write a one-use, expiring link to choose a password to the outbox for this person."""
+    send_link(user, "auth.reset", subject, opening + "\n\nChoose your password here",
+              "If you did not ask for this, ignore this message: your password has not changed.")  # fmt: skip
+
+
+def send_link(user: dict[str, Any], endpoint: str, subject: str, before: str, after: str) -> None:
+    """Write a one-use, expiring link to `endpoint` to the outbox for this person."""
     token = secrets.token_urlsafe(32)
     st = store()
     moment = now()
     hours = current_app.config["RESET_LINK_HOURS"]
-    link = external_url("auth.reset", token=token)
-    body = (f"{opening}\n\nChoose your password here (the link works once, for {hours} hours):\n{link}\n\n"
-            "If you did not ask for this, ignore this message: your password has not changed.")  # fmt: skip
+    link = external_url(endpoint, token=token)
+    body = f"{before} (the link works once, for {hours} hours):\n{link}\n\n{after}"
     with st.transaction():
         st.add_password_reset(user["id"], hashlib.sha256(token.encode()).hexdigest(),
                               (moment + timedelta(hours=hours)).isoformat(), moment.isoformat())  # fmt: skip
@@ -273,6 +241,7 @@ def reset(token: str) -> Any:
                 return render_template("auth/reset_expired.html"), 400
             st.set_password(row["user_id"], generate_password_hash(form.password.data), now().isoformat())  # fmt: skip
             st.end_sessions(row["user_id"], now().isoformat())  # every other browser signed out
+            st.confirm_user(row["user_id"], now().isoformat())  # the link proved the address theirs
         user = st.user(row["user_id"])
         assert user is not None
         sign_in(user)

@@ -166,6 +166,20 @@ def tour(page: Any, audit: Audit) -> None:
     audit.refused.add(page.url)
     audit.check(page, "public (404)")
 
+    # signing up: "check your email", then the confirmation link from the email signs them in
+    page.goto(site.url + "/auth/register")
+    page.get_by_label("Your full name").fill("Walk Tester")
+    page.get_by_label("Your organisation's name").fill("Walk Testers")
+    page.get_by_label("Email address").fill("walker@example.org")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label(re.compile("Confirm", re.I)).fill(PASSWORD)
+    go(page, page.locator("main").get_by_role("button", name="Create account"))
+    assert "Check your email" in page.locator("h1").inner_text()
+    audit.check(page, "public (sign-up sent)")
+    page.goto(site.url + site.emailed_link("walker@example.org"))
+    assert page.get_by_text("Signed in as Walk Tester").count(), page.content()
+    go(page, page.get_by_role("button", name="Sign out"))
+
     # a forgotten password: ask for a link, follow it from the email, choose a password (the same
     # one: the other demo walks sign in with it), then the used link is refused
     page.goto(site.url + "/auth/reset")

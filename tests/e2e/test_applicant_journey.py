@@ -53,6 +53,8 @@ def test_an_applicant_completes_the_liverpool_eoi_in_the_browser(page: Any, site
     page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
     page.get_by_label(re.compile("Confirm", re.I)).fill(NEW_PASSWORD)
     go(page, page.get_by_role("button", name="Create account"))
+    assert heading(page) == "Check your email"
+    page.goto(site.url + site.emailed_link(EMAIL))  # the link in the email confirms the address
     assert page.get_by_text(f"Signed in as Bea Harbour ({EMAIL})").is_visible()
 
     # find the round and start an application

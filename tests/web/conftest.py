@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 
 from engine.runtime import Engine
 from engine.web import create_app
+from engine.web.services import store
 
 from ..conftest import ROOT
 
@@ -85,10 +86,21 @@ def applicant(app: Flask) -> Callable[..., FlaskClient]:
             data={"name": "Ann Example", "organisation": organisation, "email": email,
                   "password": PASSWORD, "confirm": PASSWORD},
         )  # fmt: skip
-        assert response.status_code == 302, response.data
+        assert response.status_code == 200 and b"Check your email" in response.data, response.data
+        confirm_email(app, browser, email)
         return browser
 
     return make
+
+
+def confirm_email(app: Flask, browser: FlaskClient, email: str) -> None:
+    """Open the newest confirmation link emailed to `email`, as its owner would: signed in."""
+    with app.app_context():
+        messages = store().outbox_for(email.strip().lower())
+    link = next(m["body"] for m in messages if m["subject"] == "Confirm your email address")
+    path = re.search(r"http://localhost(/auth/confirm/\S+)", link)
+    assert path, link
+    assert browser.get(path.group(1)).status_code == 302
 
 
 def start_application(browser: FlaskClient, programme: str = LIVERPOOL) -> str:

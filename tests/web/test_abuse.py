@@ -172,7 +172,9 @@ def test_a_reset_link_is_built_from_the_configured_address_not_the_request(
     browser.post("/auth/register", data={"name": "Ann", "organisation": "Org", "email": "ann@org.example", "password": PASSWORD, "confirm": PASSWORD})  # fmt: skip
     browser.post("/auth/sign-out")
     browser.post("/auth/reset", data={"email": "ann@org.example"}, headers=headers)
-    [message] = _outbox(app, "ann@org.example")
+    [message] = [
+        m for m in _outbox(app, "ann@org.example") if m["subject"] == "Reset your password"
+    ]
     assert "https://funding.example.org/auth/reset/" in str(message["body"])
     assert "evil" not in str(message["body"])
 
@@ -265,7 +267,9 @@ def test_a_new_password_signs_out_every_other_browser(
     _sign_in(laptop, "ann@small.example", PASSWORD)
     assert laptop.get("/apply/applications").status_code == 200
     ann.post("/auth/reset", data={"email": "ann@small.example"})
-    [message] = _outbox(app, "ann@small.example")
+    [message] = [
+        m for m in _outbox(app, "ann@small.example") if m["subject"] == "Reset your password"
+    ]
     link = str(message["body"]).split("http://localhost", 1)[1].split()[0]
     ann.post(link, data={"password": "a brand new passphrase", "confirm": "a brand new passphrase"})
     assert laptop.get("/apply/applications").status_code == 302
@@ -302,7 +306,7 @@ def test_adding_a_colleague_never_says_whether_someone_has_an_account(
         r = ann.post("/auth/organisation", data={"name": "Someone", "email": email}, follow_redirects=True)  # fmt: skip
         said.append(text(r).split("We have emailed ", 1)[1].split(" about joining")[0])
     assert said == ["ben@small.example", "zoe@elsewhere.example"]  # the same words for both
-    [told] = _outbox(app, "zoe@elsewhere.example")
+    [told] = [m for m in _outbox(app, "zoe@elsewhere.example") if "tried" in str(m["subject"])]
     assert told["subject"] == "Someone tried to add you to Small Org"
     assert "you already have an account, so nothing has changed" in str(told["body"])
     [invited] = _outbox(app, "ben@small.example")

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from engine.web.services import store
 
-from .conftest import PASSWORD, start_application, text
+from .conftest import PASSWORD, confirm_email, start_application, text
 
 
 def _outbox(app: Flask, email: str) -> list[dict]:
@@ -18,14 +18,40 @@ def _outbox(app: Flask, email: str) -> list[dict]:
         return store().outbox_for(email)
 
 
-def test_register_signs_in_and_refuses_a_second_account_for_the_email(
+def test_sign_up_is_confirmed_by_email_and_never_says_an_address_has_an_account(
     app: Flask, applicant: Callable[..., FlaskClient]
 ) -> None:
-    ann = applicant()
+    ann = applicant()  # signs up, then opens the link emailed to her: signed in
     assert "Signed in as Ann Example" in text(ann.get("/apply/applications"))
-    r = app.test_client().post("/auth/register", data={"name": "X", "organisation": "Y", "email": "ANN@small.example",
-                                                       "password": PASSWORD, "confirm": PASSWORD})  # fmt: skip
-    assert r.status_code == 200 and "An account already uses this email address" in text(r)
+    data = {"name": "X", "organisation": "Y", "password": PASSWORD, "confirm": PASSWORD}
+    taken = app.test_client()
+    r_taken = taken.post("/auth/register", data={**data, "email": "ANN@small.example"})
+    r_new = app.test_client().post("/auth/register", data={**data, "email": "new@small.example"})
+    said = [
+        text(r).split("We have sent an email to ")[1].split(". Open")[0] for r in (r_taken, r_new)
+    ]
+    assert said == ["ann@small.example", "new@small.example"]  # the same words either way
+    assert taken.get("/apply/applications").status_code == 302  # and nobody signed in
+    [told] = [m for m in _outbox(app, "ann@small.example") if "tried" in m["subject"]]
+    assert told["subject"] == "Someone tried to create an account with your email address"
+    assert "Signed in as Ann Example" in text(ann.get("/apply/applications"))  # hers, unchanged
+
+
+def test_an_account_not_yet_confirmed_cannot_sign_in_and_is_sent_a_new_link(
+    app: Flask, client: FlaskClient
+) -> None:
+    client.post("/auth/register", data={"name": "Una", "organisation": "Org", "email": "una@org.example",
+                                        "password": PASSWORD, "confirm": PASSWORD})  # fmt: skip
+    r = client.post("/auth/sign-in", data={"email": "una@org.example", "password": PASSWORD})
+    assert r.status_code == 200
+    assert "You need to confirm your email address before you can sign in" in text(r)
+    assert client.get("/apply/applications").status_code == 302
+    links = [
+        m for m in _outbox(app, "una@org.example") if m["subject"] == "Confirm your email address"
+    ]
+    assert len(links) == 2
+    confirm_email(app, client, "una@org.example")  # the newest link works
+    assert "Signed in as Una" in text(client.get("/apply/applications"))
 
 
 def test_register_explains_each_problem(client: FlaskClient) -> None:
@@ -64,8 +90,9 @@ def test_a_reset_link_goes_to_the_outbox_works_once_and_signs_out_old_sessions(
     r = browser.post("/auth/reset", data={"email": "nobody@else.example"})
     assert "Check your email" in text(r)  # the same answer: it never says who has an account
     assert _outbox(app, "nobody@else.example") == []
-    [message] = _outbox(app, "ann@small.example")
-    assert message["subject"] == "Reset your password"
+    [message] = [
+        m for m in _outbox(app, "ann@small.example") if m["subject"] == "Reset your password"
+    ]
     link = re.search(r"http://localhost(/auth/reset/\S+)", message["body"]).group(1)
     r = browser.post(
         link, data={"password": "a brand new password", "confirm": "a brand new password"}

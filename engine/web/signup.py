@@ -1,0 +1,105 @@
+"""Signing up: an applicant's account and organisation, used once the email address is confirmed.
+
+The page says the same thing ("Check your email") whether or not the address already has an
+account, so it never tells anyone who has one: a new account gets a link to confirm the address
+(opening it signs them in), and an existing account's owner is told someone tried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from typing import Any
+
+from flask import flash, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovTextInput
+from werkzeug.security import generate_password_hash
+from wtforms import StringField
+from wtforms.validators import InputRequired, Length
+
+from engine.errors import EmailTaken
+from engine.web.access import allow, sign_in
+from engine.web.auth import bp, confirm_field, email_field, password_field, send_link
+from engine.web.services import external_url, now, store
+
+
+class RegisterForm(FlaskForm):
+    """A new applicant and their organisation."""
+
+    name = StringField("Your full name", validators=[InputRequired("Enter your full name"), Length(max=200)], widget=GovTextInput())  # fmt: skip
+    organisation = StringField(
+        "Your organisation's name",
+        validators=[InputRequired("Enter your organisation's name"), Length(max=200)],
+        description="Colleagues can join it later: you add them from your organisation's page.",
+        widget=GovTextInput(),
+    )
+    email = email_field()
+    password = password_field()
+    confirm = confirm_field()
+
+
+def _organisation_id(name: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "organisation"
+    return f"{slug}_{secrets.token_hex(3)}"
+
+
+def send_confirm_link(user: dict[str, Any]) -> None:
+    """Send the link that confirms the address and signs the person in."""
+    send_link(user, "auth.confirm", "Confirm your email address",
+              "Confirm your email address to finish creating your account",
+              "If you did not create an account, ignore this message.")  # fmt: skip
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@allow("public")
+def register() -> Any:
+    """Create an applicant's account and their organisation; they confirm the address by email."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        st = store()
+        stamp = now().isoformat()
+        org = _organisation_id(form.organisation.data)
+        try:
+            with st.transaction():
+                st.ensure_organisation(org, form.organisation.data.strip(), stamp)
+                user_id = st.create_user(form.email.data, generate_password_hash(form.password.data),
+                                         form.name.data.strip(), "applicant", org, stamp, confirmed=False)  # fmt: skip
+        except EmailTaken:
+            owner = st.user_by_email(form.email.data)
+            assert owner is not None
+            with st.transaction():
+                st.add_outbox_message(owner["email"], "Someone tried to create an account with your email address",
+                                      "Someone tried to create an account on this service with this email address, "
+                                      "which already has one. If it was you, sign in, or choose a new password "
+                                      f"here: {external_url('auth.reset_request')}\n\nIf it was not you, ignore "
+                                      "this message: nothing has changed.", stamp,
+                                      to_role=owner["role"], organisation_id=owner["organisation_id"])  # fmt: skip
+        else:
+            user = st.user(user_id)
+            assert user is not None
+            send_confirm_link(user)
+        return render_template("auth/check_email.html", email=form.email.data, again=False)
+    return render_template("auth/register.html", form=form)
+
+
+@bp.get("/confirm/<token>")
+@allow("public")
+def confirm(token: str) -> Any:
+    """Confirm the email address from the link, and sign the person in."""
+    st = store()
+    row = st.password_reset(hashlib.sha256(token.encode()).hexdigest())
+    if row is None or row["expires_at"] < now().isoformat():
+        return render_template("auth/reset_expired.html"), 400
+    if row["used_at"]:  # opened before (a mail scanner, or a second click): the address is theirs
+        flash("Your email address is confirmed. Sign in to carry on.")
+        return redirect(url_for("auth.sign_in"))
+    with st.transaction():
+        st.use_password_reset(row["id"], now().isoformat())
+        st.confirm_user(row["user_id"], now().isoformat())
+    user = st.user(row["user_id"])
+    assert user is not None
+    sign_in(user)
+    flash("Your email address is confirmed and your account is ready.")
+    return redirect(url_for("apply.rounds"))
