@@ -12,7 +12,6 @@ import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -29,22 +28,9 @@ from engine.scheduler.sweeper import sweep, time_left
 from .conftest import EXAMPLE, ROOT
 from .notify_api import notify_api
 from .smtp_server import certificate, free_port, smtp_server
+from .test_scheduler import Clock, at
 
-LONDON = ZoneInfo("Europe/London")
 TINY = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
-
-
-def at(text: str) -> datetime:
-    """A London time as an aware datetime."""
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
-
-
-class Clock:
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def programme(tmp_path: Path, **replace: str) -> Engine:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from flask import Flask
 from flask.testing import FlaskClient
 
 from .conftest import EOI, PASSWORD, Clock, make_app, start_application, text
@@ -32,6 +33,12 @@ def _sign_in(browser: FlaskClient, next_path: str | None, email: str = "ann@smal
     return response.headers["Location"]
 
 
+def _session_ran_out(app: Flask, browser: FlaskClient) -> None:
+    """Ann signed in in this browser earlier; her session cookie has expired since."""
+    _sign_in(browser, None)
+    browser.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+
+
 def test_answers_typed_after_the_session_ran_out_come_back_after_signing_in(
     tmp_path: Path, clock: Clock, applicant: Callable[..., FlaskClient]
 ) -> None:
@@ -41,8 +48,7 @@ def test_answers_typed_after_the_session_ran_out_come_back_after_signing_in(
     # Ann signed in earlier in this browser; her session cookie has expired since, so the page
     # posts with no session and a dead token.
     browser = app.test_client()
-    _sign_in(browser, None)
-    browser.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    _session_ran_out(app, browser)
     posted = browser.post(page, data={"csrf_token": "from-the-old-session", "contact_name": NAME,
                                       "contact_role": "Director", "_action": "continue"})  # fmt: skip
     assert posted.status_code == 302
@@ -78,8 +84,7 @@ def test_kept_answers_are_only_shown_to_the_browser_that_typed_them(
     app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
     page = f"/apply/cases/{ref}/forms/{EOI}/pages/contact"
     typing = app.test_client()
-    _sign_in(typing, None)
-    typing.delete_cookie(app.config["SESSION_COOKIE_NAME"])  # her session ran out
+    _session_ran_out(app, typing)
     typed = typing.post(page, data={"contact_name": NAME, "_action": "save"})
     kept_at = re.search(r"kept%3D([\w-]+)", typed.headers["Location"]).group(1)
     other = app.test_client()  # the same person, another browser: the link alone is not enough
@@ -136,8 +141,7 @@ def test_a_signed_out_session_keeps_nothing_and_a_huge_post_is_not_stored(
     app = make_app(tmp_path, clock, WTF_CSRF_ENABLED=True)
     page = f"/apply/cases/{ref}/forms/{EOI}/pages/contact"
     browser = app.test_client()
-    _sign_in(browser, None)
-    browser.delete_cookie(app.config["SESSION_COOKIE_NAME"])
+    _session_ran_out(app, browser)
     huge = browser.post(page, data={"contact_name": "x" * 300_000, "_action": "save"})
     assert "kept" not in huge.headers.get("Location", "")
     _sign_in(browser, None)
