@@ -19,7 +19,7 @@ from engine.definition.schema_check import did_you_mean
 from engine.errors import NotFound, NotPermitted
 from engine.forms.answers import cel_value
 from engine.model import Programme, Workflow
-from engine.rules import compile_expression
+from engine.rules import EvaluationError, ExpressionError, compile_expression
 from engine.runtime.views import Actor
 from engine.store import Store
 from engine.timeline.planner import plan_programme, replan_case
@@ -163,7 +163,10 @@ class EngineCore:
         self, source: str, context: dict[str, Any], programme: Programme
     ) -> tuple[bool | None, str]:
         """Evaluate an expression: (True/False, "") or (None, what to answer first or what went wrong)."""
-        expr = compile_expression(source)
+        try:
+            expr = compile_expression(source)
+        except ExpressionError as exc:  # a programme published before today's bounds on rules
+            return None, f"this rule could not be worked out: {exc.message}"
         missing = sorted(n for n in expr.names if n not in context)
         if missing:
             labels = programme.questions()
@@ -171,6 +174,8 @@ class EngineCore:
             return None, f"answer {' and '.join(names)} first"
         try:
             result = expr.evaluate({n: context[n] for n in expr.names})
+        except EvaluationError as exc:  # over a bound, or the expression language failed
+            return None, str(exc)
         except Exception as exc:  # a rule over an answer of the wrong kind, a missing field…
             return None, f"this could not be checked ({str(exc).split('.')[0]})"
         return bool(result), ""

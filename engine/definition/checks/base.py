@@ -60,7 +60,7 @@ class BaseChecker:
                 start = raw_line.find(source, pos.col - 1)
                 if start >= 0:
                     col = start + exc.offset_col
-            self.problems.append(Problem(self.fname, line, col, "bad-expression", exc.message))
+            self.problems.append(Problem(self.fname, line, col, exc.code, exc.message))
             return
         for name in sorted(expr.names - names - set(RESERVED_NAMES)):
             self.err(
