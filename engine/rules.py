@@ -469,3 +469,11 @@ def compile_expression(source: str) -> Expression:
         ns = re.search(rf"\b([A-Za-z_]\w*)\.{re.escape(f)}\s*\(", source)
         functions.add(f"{ns.group(1)}.{f}" if ns and ns.group(1) in _NAMESPACES else f)
     return Expression(source, program, frozenset(names), frozenset(functions))
+
+
+def names_of(source: str) -> set[str]:
+    """The names an expression reads; none if it is refused (a programme stored before a bound)."""
+    try:
+        return set(compile_expression(source).names)
+    except ExpressionError:
+        return set()

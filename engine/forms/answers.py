@@ -204,7 +204,10 @@ def _holds(rule: str | None, answers: dict[str, Any]) -> bool:
     if not rule:
         return True
     answers = {**answers, "answers": answers}  # `has(answers.x)` asks whether x is answered
-    expr = compile_expression(rule)
+    try:
+        expr = compile_expression(rule)
+    except ExpressionError:  # stored before today's bounds on rules: the question is not asked
+        return False
     if expr.names - set(answers):
         return False  # what it depends on is not answered yet, so it is not asked yet
     try:
@@ -238,7 +241,10 @@ def check_answers(
         value, problems = check_value(q, answers[q.id], context)
         if not problems:
             for rule in q.spec.get("validate", []):
-                expr = compile_expression(rule["rule"])
+                try:
+                    expr = compile_expression(rule["rule"])
+                except ExpressionError:  # stored before today's bounds: not held against anyone
+                    continue
                 variables = {
                     **(context or {}),
                     **{k: cel_value(by_id.get(k), v) for k, v in clean.items()},

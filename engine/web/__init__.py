@@ -23,6 +23,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.errors import NotFound, NotPermitted
+from engine.rules import ExpressionError
 from engine.runtime.assessment import RECOMMENDATIONS, describe_scale
 from engine.web import access, describe, headers, logs, markup, services, sessions, widgets
 from engine.web.access import allow
@@ -287,6 +288,13 @@ def _errors(app: Flask) -> None:
             "Your page timed out",
             "For your security the form was not saved. Go back, reload the page and try again.",
         )
+
+    @app.errorhandler(ExpressionError)
+    def rule_refused(_exc: Exception) -> tuple[str, int]:
+        # a programme published before today's bounds on rules, with one now refused
+        return page(500, "This page cannot be shown",
+                    "A rule in this programme is too costly to work out. Contact the programme team: "
+                    "they need to correct the programme file and publish it again.")  # fmt: skip
 
     @app.errorhandler(413)
     def too_large(_exc: Exception) -> tuple[str, int]:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup, escape
 
 from engine.model import Programme, Question, Transition, Workflow
-from engine.rules import compile_expression
+from engine.rules import names_of
 from engine.runtime import CaseView, Engine
 
 
@@ -99,7 +99,7 @@ def eligibility_question_ids(programme: Programme, workflow: str) -> set[str]:
             continue
         for source in (c["rule"], c.get("when")):
             if source:
-                ids |= compile_expression(source).names
+                ids |= names_of(source)
                 ids |= set(re.findall(r"\banswers\.([a-z][a-z0-9_]*)", source))
     return ids
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
 import struct
 import threading
@@ -19,10 +20,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.serving import make_server
 
+from engine.runtime import Engine
 from engine.web.services import store
 from engine.web.uploads import MAX_ZIP_EXPANDED, UploadRefused, sniff
 
-from .conftest import PASSWORD, Clock, make_app, start_application, text
+from .conftest import PASSWORD, Clock, confirm_email, make_app, start_application, text
 
 ODT = b"application/vnd.oasis.opendocument.text"
 
@@ -311,3 +313,26 @@ def test_adding_a_colleague_never_says_whether_someone_has_an_account(
     assert "you already have an account, so nothing has changed" in str(told["body"])
     [invited] = _outbox(app, "ben@small.example")
     assert invited["subject"] == "You have been added to Small Org"
+
+
+COSTLY = "lists.range(1000).map(x, lists.range(1000).filter(y, y == x)).size() > 0"
+
+
+def test_a_rule_published_before_the_bounds_is_not_worked_out_and_no_page_breaks(
+    tmp_path: Path, clock: Clock
+) -> None:
+    app = make_app(tmp_path, clock)
+    store_ = Engine(app.config["DATABASE"], clock=clock).store
+    [version] = store_.versions("liverpool_life_rooms_2022")
+    data = store_.programme_data("liverpool_life_rooms_2022", version["version"])
+    assert data is not None
+    data["eligibility"][0]["rule"] = COSTLY  # as a file validated before today's checks had it
+    store_.execute("UPDATE programme_versions SET data = ? WHERE programme_id = ?",
+                   (json.dumps(data), "liverpool_life_rooms_2022"))  # fmt: skip
+    browser = app.test_client()
+    browser.post("/auth/register", data={"name": "Ann", "organisation": "Org", "email": "ann@org.example", "password": PASSWORD, "confirm": PASSWORD})  # fmt: skip
+    confirm_email(app, browser, "ann@org.example")
+    ref = start_application(browser)
+    r = browser.get(f"/apply/cases/{ref}/eligibility")
+    assert r.status_code == 200
+    assert "this rule could not be worked out" in text(r)

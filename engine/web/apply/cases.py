@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from engine.errors import ActionRefused, EngineError
 from engine.forms.classes import visible_questions
 from engine.model import Form, Programme, Question
-from engine.rules import compile_expression
+from engine.rules import names_of
 from engine.runtime import CaseView
 from engine.web import describe
 from engine.web.access import allow, current_actor
@@ -76,7 +76,7 @@ def eligibility_form(view: CaseView, programme: Programme) -> tuple[Form | None,
         ids = {i for i in wanted if i in top}
         for i in list(ids):  # and what decides whether those are asked
             if top[i].spec.get("show_if"):
-                ids |= compile_expression(top[i].spec["show_if"]).names & set(top)
+                ids |= names_of(top[i].spec["show_if"]) & set(top)
         saved = view.answers.get(form.id, {})
         shown = [q for pid, _t, _qs in form.pages for q in visible_questions(form, pid, saved) if q.id in ids]  # fmt: skip
         return form, shown
