@@ -19,6 +19,24 @@ class Question:
     spec: dict[str, Any]
     questions: tuple[Question, ...] = ()
 
+    def holds_personal_data(self) -> bool:
+        """Whether the answer is personal data: marked `personal` or `special_category`."""
+        return bool(self.spec.get("personal") or self.spec.get("special_category"))
+
+    def visible_to_role(self, role: str, programme_anonymised: bool) -> bool:
+        """Whether people of `role` may see this answer on a case they can see (the one rule)."""
+        named = self.spec.get("visible_to")
+        if named is not None:  # the file says exactly who: it overrides every default
+            return role in named
+        if programme_anonymised and self.holds_personal_data():
+            # the people who gave it and who support the person; reports go to the others
+            return role in PERSONAL_DATA_ROLES
+        return True
+
+
+# Who sees personal answers in a programme whose reports are anonymised, unless `visible_to` says.
+PERSONAL_DATA_ROLES = ("applicant", "caseworker")
+
 
 @dataclass(frozen=True)
 class Form:
@@ -113,6 +131,10 @@ class Programme:
                     out.setdefault(q.id, q)
             _QUESTIONS[key] = out
         return _QUESTIONS[key]
+
+    def reports_anonymised(self) -> bool:
+        """Whether the programme's reports are anonymised (`reporting: {anonymised: true}`)."""
+        return bool(self.data.get("reporting", {}).get("anonymised"))
 
     def suppress_below(self) -> int:
         """Counts under this are hidden in reports: the file's `reporting.suppress_below`, or,

@@ -77,7 +77,8 @@ def kpis(
 @click.option(
     "--anonymised",
     is_flag=True,
-    help="Leave out personal data (always on when the programme says reports are anonymised).",
+    help="Leave out personal data (always on when the programme says reports are anonymised). "
+    "Answers a commissioner may not see on a case are never exported.",
 )
 @db_option
 def export(
@@ -95,7 +96,7 @@ def export(
     engine = open_engine(db_path)
     try:
         p = engine.programme(programme)
-        anonymised = anonymised or bool(p.data.get("reporting", {}).get("anonymised"))
+        anonymised = anonymised or p.reports_anonymised()
         if fmt == "360giving":
             click.echo(json.dumps(grants_360(engine.store, p), indent=2, ensure_ascii=False))
         elif what == "awards":

@@ -1,7 +1,10 @@
 """Open data and spreadsheets: awards as 360Giving JSON; applications, awards and returns as CSV.
 
-Personal data stays out of anything anonymised: questions marked `personal: true` are dropped,
-and so is the case's subject reference.
+Each export is for one role (a commissioner, unless the caller says otherwise) and holds only
+the answers that role may see, by the same rule as the pages (`Question.visible_to_role`). An
+anonymised export goes further: it leaves out every answer marked `personal` or
+`special_category`, even one whose `visible_to` lets the role see it in the service, since a file
+travels where the service's pages do not. The case's subject reference is never exported.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import EngineError
 from engine.forms.answers import without_controls
+from engine.forms.visibility import hidden_questions
 from engine.model import Programme
 from engine.store import StoreContract
 
@@ -125,20 +129,29 @@ def _safe(text: str) -> str:
     return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
+def _hidden(programme: Programme, role: str, anonymised: bool) -> set[str]:
+    """Question ids left out of `role`'s export in every form (answers are merged by id)."""
+    hidden = {
+        qid
+        for form in programme.forms.values()
+        for qid in hidden_questions(programme, form, role, anonymised=anonymised)
+    }
+    if anonymised:
+        hidden |= {q.id for q in programme.questions().values() if q.holds_personal_data()}
+    return hidden
+
+
 def cases_csv(
     store: StoreContract,
     programme: Programme,
     workflow: str | None = None,
     *,
     anonymised: bool = False,
+    role: str = "commissioner",
 ) -> str:
-    """One row per case with its state and every answer (personal ones dropped when anonymised)."""
-    questions = programme.questions()
-    keep = [
-        q
-        for q in questions.values()
-        if q.type != "group" and not (anonymised and q.spec.get("personal"))
-    ]
+    """One row per case with its state and every answer `role` may see (fewer when anonymised)."""
+    hidden = _hidden(programme, role, anonymised)
+    keep = [q for q in programme.questions().values() if q.type != "group" and q.id not in hidden]
     rows = [r for r in store.programme_cases(programme.id) if workflow in (None, r["workflow"])]
     answers = _answers_by_case(store, [r["id"] for r in rows])
     used = [q for q in keep if any(q.id in answers[r["id"]] for r in rows)]
@@ -175,17 +188,19 @@ def awards_csv(store: StoreContract, programme: Programme) -> str:
 
 
 def records_csv(
-    store: StoreContract, programme: Programme, form_id: str, *, anonymised: bool = False
+    store: StoreContract,
+    programme: Programme,
+    form_id: str,
+    *,
+    anonymised: bool = False,
+    role: str = "commissioner",
 ) -> str:
-    """One row per submitted return or record of a form."""
+    """One row per submitted return or record of a form, with the answers `role` may see."""
     if form_id not in programme.forms:
         raise EngineError(f'programme "{programme.id}" has no form "{form_id}"')
     form = programme.forms[form_id]
-    used = [
-        q
-        for q in form.questions().values()
-        if q.type != "group" and not (anonymised and q.spec.get("personal"))
-    ]
+    hidden = _hidden(programme, role, anonymised)
+    used = [q for q in form.questions().values() if q.type != "group" and q.id not in hidden]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["reference", "organisation", "record", "submitted_at", *[q.id for q in used]])

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from engine.dates import parse_duration
 from engine.errors import EngineError, NotFound
+from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of
 from engine.store import StoreContract
@@ -72,9 +73,15 @@ def meeting_occasions(
 
 
 def meeting_pack(
-    store: StoreContract, programme: Programme, review_id: str, index: int, now: datetime
+    store: StoreContract,
+    programme: Programme,
+    review_id: str,
+    index: int,
+    now: datetime,
+    *,
+    role: str = "commissioner",
 ) -> MeetingPack:
-    """The pack for occasion `index` (from 0) of the meeting cadence `review_id`."""
+    """The pack for occasion `index` (from 0) of the meeting cadence `review_id`, as `role` sees it."""
     reviews = {r["id"]: r for r in programme.data["reviews"]}
     if review_id not in reviews:
         raise NotFound(f'programme "{programme.id}" has no cadence "{review_id}"')
@@ -137,7 +144,8 @@ def meeting_pack(
                          if r.group == (case["organisation_id"] or "(none)"))  # fmt: skip
         pack.spend.append({"reference": case["reference"], "organisation": case["organisation_id"],
                            "awarded": award["amount"], "spent": spent, "left": award["amount"] - spent})  # fmt: skip
-    if review.get("form"):
+    decision_form = programme.forms.get(review.get("form") or "")
+    if decision_form is not None:
         for case in cases:
             for a in store.answers(case["id"]):
                 if (
@@ -145,7 +153,8 @@ def meeting_pack(
                     and a["submitted_at"]
                     and (previous is None or a["submitted_at"] > previous.isoformat())
                 ):
-                    pack.decisions.append({"reference": case["reference"], **a["data"]})
+                    shown = visible_answers(programme, decision_form, a["data"], role)
+                    pack.decisions.append({"reference": case["reference"], **shown})
     return pack
 
 

@@ -198,7 +198,7 @@ class ActionService(CaseService, MoneyService):
         for form_id in spec.get("forms", []):
             reasons.extend(self._incomplete(row, programme, wf, form_id, t.trigger))
         if spec.get("eligibility"):
-            for c in self._eligibility(row, programme, context):
+            for c in self._eligibility(row, programme, context, actor.role):
                 if c.status == "not_met":
                     reasons.append(c.message)
                 elif c.status == "not_answered":

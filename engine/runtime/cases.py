@@ -4,11 +4,13 @@ forms (who may fill which form, when), and checking its eligibility criteria.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from engine.definition.schema_check import did_you_mean
 from engine.errors import ActionRefused, AnswersInvalid, NotPermitted, StaleCase
 from engine.forms.answers import check_form
+from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.core import EngineCore
 from engine.runtime.views import Actor, CaseView, CriterionResult
@@ -111,11 +113,17 @@ class CaseService(EngineCore):
         answers: dict[str, dict[str, Any]] = {}
         records: dict[str, list[dict[str, Any]]] = {}
         submitted: dict[str, str | None] = {}
+        withheld: list[str] = []
         for a in self.store.answers(row["id"]):
+            form = programme.forms.get(a["form"])
+            # personal answers the file keeps from this role never leave the engine in its view
+            data = visible_answers(programme, form, a["data"], actor.role) if form else a["data"]
+            if data != a["data"] and a["form"] not in withheld:
+                withheld.append(a["form"])
             if self._repeatable(programme, wf, a["form"]):
-                records.setdefault(a["form"], []).append(a["data"])
+                records.setdefault(a["form"], []).append(data)
             else:
-                answers[a["form"]] = a["data"]
+                answers[a["form"]] = data
                 submitted[a["form"]] = a["submitted_at"]
         label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
         return CaseView(
@@ -123,6 +131,7 @@ class CaseService(EngineCore):
             workflow=row["workflow"], state=row["state"], state_label=label, organisation=row["organisation_id"],
             role=row["role"], lot=row["lot"], parent_id=row["parent_id"], revision=row["revision"],
             flags=row["flags"], answers=answers, records=records, submitted=submitted,
+            withheld=tuple(withheld),
         )  # fmt: skip
 
     def history(self, case_id: int | str, actor: Actor) -> list[dict[str, Any]]:
@@ -227,12 +236,19 @@ class CaseService(EngineCore):
         """Each eligibility criterion for this case: met, not met (and why), or not yet answered."""
         row = self._row(case_id, actor)
         programme = self.programme(row["programme_id"], row["version"])
-        return self._eligibility(row, programme, self._context(row, programme))
+        return self._eligibility(row, programme, self._context(row, programme), actor.role)
 
     def _eligibility(
-        self, row: dict[str, Any], programme: Programme, context: dict[str, Any]
-    ) -> list[CriterionResult]:
+        self, row: dict[str, Any], programme: Programme, context: dict[str, Any],
+        role: str | None = None,
+    ) -> list[CriterionResult]:  # fmt: skip
         first = next(iter(programme.workflows))
+        # a failure message that quotes an answer this role may not see gives the criterion's words
+        hidden = (
+            {q for f in programme.forms.values() for q in hidden_questions(programme, f, role)}
+            if role
+            else set()
+        )
         out = []
         for c in programme.data["eligibility"]:
             if c.get("workflow", first) != row["workflow"]:
@@ -259,7 +275,18 @@ class CaseService(EngineCore):
                         c["id"],
                         c["text"],
                         "not_met",
-                        self._render(c.get("failure") or c["text"], context),
+                        c["text"]
+                        if hidden & _quoted(c.get("failure") or "")
+                        else self._render(c.get("failure") or c["text"], context),
                     )
                 )
         return out
+
+
+def _quoted(template: str) -> set[str]:
+    """The names a message template reads inside its `{{ }}` and `{% %}` blocks."""
+    return {
+        name
+        for block in re.findall(r"\{[{%](.*?)[}%]\}", template, re.S)
+        for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", block)
+    }

@@ -88,6 +88,8 @@ class CaseView:
     answers: dict[str, dict[str, Any]] = field(default_factory=dict)
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     submitted: dict[str, str | None] = field(default_factory=dict)
+    # forms with answers left out of this view because the viewer's role may not see them
+    withheld: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data, for `--json` output."""

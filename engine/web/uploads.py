@@ -8,6 +8,7 @@ import os
 import secrets
 import unicodedata
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -154,11 +155,15 @@ def accept_upload(q: Question, upload: FileStorage, view: CaseView, form_id: str
     return {"name": name, "size": len(data), "id": file_id}, []
 
 
-def send_upload(view: CaseView, file_id: str) -> Response | None:
-    """The file as a download, if it belongs to this case (None: not found)."""
+def send_upload(
+    view: CaseView, file_id: str, visible: Callable[[str, str], bool] | None = None
+) -> Response | None:
+    """The file as a download, if it belongs to this case and `visible(form, question)` (None: not found)."""
     row = store().upload(file_id)
     if row is None or row["case_id"] != view.id:
         return None
+    if visible is not None and not visible(row["form_id"], row["question_id"]):
+        return None  # an answer this person may not see is not downloadable either
     return send_from_directory(
         current_app.config["UPLOAD_FOLDER"],
         row["stored_as"],

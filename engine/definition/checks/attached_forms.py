@@ -1,15 +1,20 @@
 """The forms a programme attaches to its workflows under `forms:`.
 
 Each is attached once per workflow, at states and for roles that exist, and a question that takes
-its choices from a programme list (`options_from`) needs that list to have items.
+its choices from a programme list (`options_from`) needs that list to have items. Whoever fills in
+a form must be able to see every answer on it (a question's `visible_to`, or personal data in an
+anonymised programme, must not hide an answer from the person who gives it).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from engine.definition.checks.base import _d, _l
 from engine.definition.checks.forms import FormInfo
 from engine.definition.checks.index import ProgrammeIndex
 from engine.definition.yaml_source import Path
+from engine.model import PERSONAL_DATA_ROLES
 
 
 class AttachedFormChecks(ProgrammeIndex):
@@ -35,6 +40,37 @@ class AttachedFormChecks(ProgrammeIndex):
             info = self.forms.get(str(f.get("form")))
             if info is not None:
                 self._options_from(info)
+                self._seen_by_fillers(path, f, info)
+
+    def _seen_by_fillers(self, path: Path, entry: dict[str, Any], info: FormInfo) -> None:
+        """Whoever fills in a form must be able to read back every answer they give on it."""
+        by = entry.get("by")
+        if isinstance(by, list):
+            fillers = [r for r in by if isinstance(r, str) and r != "scheduler"]
+        else:  # the engine's default: the case's own side, and the commissioner
+            subject = _d(self.workflows.get(str(entry.get("workflow")))).get("subject")
+            fillers = ["caseworker" if subject == "person" else "applicant", "commissioner"]
+        anonymised = _d(_d(self.data).get("reporting")).get("anonymised") is True
+        where = (*path, "by") if isinstance(by, list) else (*path, "form")
+        for qid, q in info.questions.items():
+            named = q.get("visible_to")
+            if isinstance(named, list):
+                shut = [r for r in fillers if r not in named]
+                why = f"its visible_to names only {', '.join(map(str, named))}"
+            elif anonymised and (q.get("personal") is True or q.get("special_category") is True):
+                shut = [r for r in fillers if r not in PERSONAL_DATA_ROLES]
+                why = "it is personal data and this programme's reports are anonymised"
+            else:
+                continue
+            if shut:
+                who = " and ".join(shut)
+                self.err(
+                    where,
+                    "hidden-from-filler",
+                    f'form "{info.id}" is filled in by {who}, but question "{qid}" would be hidden '
+                    f"from them ({why}), so they could not read back what they entered; add "
+                    f"{who} to the question's visible_to",
+                )
 
     def _options_from(self, info: FormInfo) -> None:
         d = _d(self.data)

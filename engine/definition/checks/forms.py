@@ -140,6 +140,13 @@ class FormChecker(BaseChecker):
             )
         if choice:
             self.unique_ids(q.get("options"), (*path, "options"), key="value", what="option")
+        if q.get("special_category") is True and q.get("personal") is False:
+            self.err(
+                (*path, "personal"),
+                "conflicting-keys",
+                f"{label} is special_category, and special-category data is personal data; "
+                "remove personal: false",
+            )
         if kind == "group" and not q.get("questions"):
             self.err(path, "missing-key", f'{label} is a group but has no "questions"')
         type_keys = {

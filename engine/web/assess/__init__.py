@@ -70,7 +70,7 @@ def case(ref: str) -> Any:
     return render_template(
         "assess/case.html", view=view, programme=programme, criteria=criteria, values=values,
         errors=errors, assessed=bool(own.get("scores")), actions=actions,
-        forms=answered_forms(view, programme), staff_forms=staff_forms(view, programme, "assessor"),
+        forms=answered_forms(view, programme, actor.role), staff_forms=staff_forms(view, programme, "assessor"),
         organisation=store().organisation_name(view.organisation) if view.organisation else None,
         file_url=lambda value: url_for("assess.file", ref=view.reference, file_id=value.get("id", "-")),
     ), (400 if errors else 200)  # fmt: skip

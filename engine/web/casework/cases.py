@@ -8,6 +8,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from engine.errors import ActionRefused, EngineError
+from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.runtime import CaseView
 from engine.web.access import allow, current_actor
@@ -143,8 +144,11 @@ def record(ref: str, form_id: str, number: int) -> str:
     if found is None or form_id not in programme.forms:
         abort(404)
     form = programme.forms[form_id]
+    # read from the store, not the engine's view: leave out what caseworkers may not see here too
+    data = visible_answers(programme, form, found["data"], "caseworker")
+    found = {**found, "data": data}
     return render_template("casework/record.html", view=view, programme=programme, form=form, record=found,
-                           pages=sheets.pages(form, found["data"]), case_url=url_for("casework.case", ref=ref),
+                           pages=sheets.pages(form, data), case_url=url_for("casework.case", ref=ref),
                            file_url=sheets.file_url(FLOW, view))  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from engine.errors import ActionRefused, AnswersInvalid, EngineError
 from engine.forms.answers import check_form
 from engine.forms.classes import AnswersForm, visible_questions
+from engine.forms.visibility import hidden_questions
 from engine.model import Form, Programme, Question
 from engine.runtime import Actor, CaseView
 from engine.web import describe
@@ -277,8 +278,15 @@ def add_case_routes(
     @allow(flow.role)
     def file(ref: str, file_id: str) -> Response:
         """An uploaded file of this case, as a download."""
-        view, _programme = load(ref)
-        response = send_upload(view, file_id)
+        view, programme = load(ref)
+
+        def visible(form_id: str, question_id: str) -> bool:
+            form = programme.forms.get(form_id)
+            return form is not None and question_id not in hidden_questions(
+                programme, form, flow.role
+            )
+
+        response = send_upload(view, file_id, visible)
         if response is None:
             abort(404)
         return response

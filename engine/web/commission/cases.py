@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import ActionRefused, EngineError, StaleCase
 from engine.forms.classes import visible_questions
+from engine.forms.visibility import hidden_questions
 from engine.model import Programme
 from engine.runtime import ActionOption, CaseView
 from engine.web.access import allow, current_actor
@@ -23,18 +24,26 @@ def load(ref: str) -> tuple[CaseView, Programme]:
     return view, engine().programme(view.programme_id, view.version)
 
 
-def answered_forms(view: CaseView, programme: Programme) -> list[dict[str, Any]]:
-    """Each form with answers, page by page (only the questions asked), and each record."""
+def answered_forms(view: CaseView, programme: Programme, role: str) -> list[dict[str, Any]]:
+    """Each form with answers, page by page (only the questions asked), and each record.
+
+    The engine's view already leaves out answers `role` may not see; their questions are left
+    out here too, so not even a question's label says what was asked about the person.
+    """
     out = []
     for form_id, saved in view.answers.items():
         form = programme.forms[form_id]
-        pages = [(title, visible_questions(form, pid, saved)) for pid, title, _qs in form.pages]
+        hidden = hidden_questions(programme, form, role)
+        pages = [(title, [q for q in visible_questions(form, pid, saved) if q.id not in hidden])
+                 for pid, title, _qs in form.pages]  # fmt: skip
         out.append({"form": form, "pages": [p for p in pages if p[1]], "saved": saved,
-                    "submitted": view.submitted.get(form_id), "records": None})  # fmt: skip
+                    "submitted": view.submitted.get(form_id), "records": None,
+                    "withheld": form_id in view.withheld})  # fmt: skip
     for form_id, records in view.records.items():
         form = programme.forms[form_id]
-        out.append({"form": form, "records": records,
-                    "questions": [q for q in form.questions().values()]})  # fmt: skip
+        hidden = hidden_questions(programme, form, role)
+        out.append({"form": form, "records": records, "withheld": form_id in view.withheld,
+                    "questions": [q for q in form.questions().values() if q.id not in hidden]})  # fmt: skip
     return out
 
 
@@ -68,7 +77,7 @@ def case(ref: str) -> str:
     criteria = eng.assessment_criteria(view.id, actor)
     return render_template(
         "commission/case.html", view=view, programme=programme,
-        workflow=programme.workflows[view.workflow], forms=answered_forms(view, programme),
+        workflow=programme.workflows[view.workflow], forms=answered_forms(view, programme, actor.role),
         eligibility=eng.eligibility(view.id, actor),
         actions=[(a, action_fields(view, programme, a)) for a in options],
         criteria=criteria, moderation=eng.moderation(view.id, actor) if criteria else None,

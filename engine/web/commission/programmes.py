@@ -60,13 +60,13 @@ def cases(pid: str) -> str:
 @bp.get("/<pid>/export.csv")
 @allow("commissioner")
 def export(pid: str) -> Response:
-    """The applications as CSV (personal answers left out when the programme reports anonymised)."""
+    """The cases as CSV, with only the answers a commissioner may see (as on the case pages)."""
     programme = _programme(pid)
     workflow = request.args.get("workflow") or None
     if workflow is not None and workflow not in programme.workflows:
         abort(404)
-    anonymised = bool(programme.data.get("reporting", {}).get("anonymised"))
-    body = cases_csv(store(), programme, workflow, anonymised=anonymised)
+    anonymised = programme.reports_anonymised()
+    body = cases_csv(store(), programme, workflow, anonymised=anonymised, role="commissioner")
     name = f"{pid}-{workflow or 'cases'}{'-anonymised' if anonymised else ''}.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip

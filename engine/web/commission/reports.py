@@ -191,7 +191,7 @@ def meeting(pid: str, rid: str, number: int) -> str | Response:
     if number < 1:
         abort(404)
     try:
-        pack = meeting_pack(store(), programme, rid, number - 1, now())
+        pack = meeting_pack(store(), programme, rid, number - 1, now(), role="commissioner")
     except NotFound:
         abort(404)
     if request.args.get("format") == "csv":
