@@ -159,6 +159,12 @@ class EngineCore:
             "programme": programme.data,
         }
 
+    def rule_holds(
+        self, source: str, case: dict[str, Any], programme: Programme
+    ) -> tuple[bool | None, str]:
+        """Whether a programme's rule holds for a case as it stands: (True/False, "") or (None, why not known)."""
+        return self._check(source, self._context(case, programme), programme)
+
     def _check(
         self, source: str, context: dict[str, Any], programme: Programme
     ) -> tuple[bool | None, str]:

@@ -152,7 +152,7 @@ def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
         if case["state"] in {s.id for s in wf.states if s.final}:
             return "skipped", "the case is closed"
         if "if" in rule:
-            ok, why = engine._check(rule["if"], engine._context(case, programme), programme)
+            ok, why = engine.rule_holds(rule["if"], case, programme)
             if not ok:
                 return "skipped", f"its condition does not hold{': ' + why if why else ''}"
     tz = ZoneInfo(programme.timezone)
