@@ -37,6 +37,10 @@ class AccountTables(SqliteConnection):
             raise EmailTaken("an account already uses this email address") from None
         return int(cur.lastrowid or 0)
 
+    def has_people(self) -> bool:
+        """Whether anyone has an account yet (a demo goes only into an empty database)."""
+        return self.execute("SELECT 1 FROM users LIMIT 1").fetchone() is not None
+
     def confirm_user(self, user_id: int, now: str) -> None:
         """Note that the person has shown the email address is theirs."""
         self.execute(

@@ -260,6 +260,9 @@ class AccountStore(Protocol):
     ) -> int:
         """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
 
+    def has_people(self) -> bool:
+        """Whether anyone has an account yet (a demo goes only into an empty database)."""
+
     def confirm_user(self, user_id: int, now: str) -> None:
         """Note that the person has shown the email address is theirs."""
 

@@ -80,7 +80,7 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
     base = data_file.resolve().parent.parent  # paths in the file are from the repository root
     engine = Engine(db_path)
     store = engine.store
-    if store.db["users"].count:
+    if store.has_people():
         raise ValueError(f"{db_path} already has people in it: give `commission demo` a new database file")  # fmt: skip
     published = [engine.publish(base / p)[0].id for p in spec["programmes"]]
     stamp = datetime.now(UTC).isoformat()
