@@ -25,7 +25,17 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from engine.errors import NotFound, NotPermitted
 from engine.rules import ExpressionError
 from engine.runtime.assessment import RECOMMENDATIONS, describe_scale
-from engine.web import access, describe, headers, logs, markup, services, sessions, widgets
+from engine.web import (
+    access,
+    describe,
+    headers,
+    identity,
+    logs,
+    markup,
+    services,
+    sessions,
+    widgets,
+)
 from engine.web.access import allow
 from engine.web.demo import upload_folder
 from engine.web.headers import SecurityHeaders
@@ -131,6 +141,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         TRUSTED_HOSTS=_listed(os.environ.get("COMMISSION_TRUSTED_HOSTS")),
         # How many proxies in front set X-Forwarded-For/-Proto/-Host; 0 trusts no such header.
         PROXIES=int(os.environ.get("COMMISSION_PROXIES", "0") or 0),
+        # Whose service this is (name, operator, phase, contact, feedback link, brand colour):
+        # unset ones take the demo's defaults in `identity.read_settings` (docs: README).
+        **{key: os.environ.get(key) for key in identity.DEFAULTS},
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -159,6 +172,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    identity.init_app(app)
     _template_globals(app)
     app.session_interface = sessions.CookieSessions()
     csrf.init_app(app)
@@ -184,6 +198,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from engine.web.casework import bp as casework_bp
 
     app.register_blueprint(casework_bp)
+    from engine.web import about
+
+    app.register_blueprint(about.bp)
 
     @app.get("/")
     @allow("public")
@@ -199,6 +216,7 @@ def _template_globals(app: Flask) -> None:
     app.jinja_env.globals.update(
         govukRebrand=False,  # the GOV.UK template asks; the classic look for now
         page_chrome=markup.page_chrome,
+        identity=identity.identity,
         flashed_messages=markup.flashed_messages,
         params_for=widgets.params_for,
         answer_fields=widgets.answer_fields,

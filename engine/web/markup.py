@@ -15,6 +15,9 @@ from typing import Any, NamedTuple
 from flask import current_app, get_flashed_messages, request, url_for
 from markupsafe import Markup, escape
 
+from engine.web import identity
+from engine.web.about import FOOTER_LINKS
+
 
 def _text(part: dict[str, Any] | None) -> str:
     """A `{"text": …}` or `{"html": …}` parameter as safe HTML."""
@@ -254,7 +257,6 @@ def component(name: str, params: dict[str, Any]) -> Markup:
     return html
 
 
-SERVICE_NAME = "Apply for community funding"
 # The service navigation each kind of visitor sees after "Funding rounds": (link text, endpoint).
 NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
     None: (("Sign in", "auth.sign_in"), ("Create an account", "auth.register")),
@@ -282,8 +284,9 @@ def flashed_messages() -> Markup:
 class Chrome(NamedTuple):
     """The parts of every page that depend only on who is looking (made once per role)."""
 
-    head: Markup  # the stylesheet link
-    top: Markup  # skip link, GOV.UK header and this service's navigation
+    head: Markup  # the stylesheet links (GOV.UK Frontend's, and the brand colour's if set)
+    top: Markup  # skip link, the operator's header and this service's navigation
+    banner: Markup  # the phase banner, at the top of the page's width container
     sign_out: str  # where the sign-out form posts
     footer: Markup
     body_end: Markup  # the script that starts GOV.UK Frontend's components
@@ -301,17 +304,24 @@ def page_chrome(role: str | None) -> Chrome:
         nav = [{"text": text, "href": url_for(endpoint)} for text, endpoint in links]
         home = url_for("index")
         css = url_for("govuk_static", filename="govuk-frontend.min.css")
+        who = identity.identity()
         script = url_for("app_static", filename="init.js")
         chrome = memo[key] = Chrome(
-            head=Markup('<link rel="stylesheet" href="{}">').format(css),
+            head=Markup('<link rel="stylesheet" href="{}">').format(css)
+            + (
+                Markup('<link rel="stylesheet" href="{}">').format(url_for("brand_css"))
+                if who.brand_colour
+                else Markup()
+            ),
             top=component("skip-link", {"href": "#main-content", "text": "Skip to main content"})
-            + component("header", {"homepageUrl": home})
+            + identity.header(home)
             + component(
                 "service-navigation",
-                {"serviceName": SERVICE_NAME, "serviceUrl": home, "navigation": nav},
+                {"serviceName": who.service_name, "serviceUrl": home, "navigation": nav},
             ),
+            banner=identity.phase_banner(component),
             sign_out=url_for("auth.sign_out"),
-            footer=component("footer", {}),
+            footer=identity.footer([(text, url_for(endpoint)) for text, endpoint in FOOTER_LINKS]),
             body_end=Markup('<script type="module" src="{}"></script>').format(script),
         )
     return chrome

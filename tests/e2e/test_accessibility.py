@@ -34,7 +34,7 @@ LIVERPOOL_EOI = "liverpool_expression_of_interest"
 TAG_AS_TEXT = re.compile(r"</?(a|br|strong|p|span|div|ul|li|h[1-6]|table|td|tr)\b[^>]*>")
 TEMPLATES = ROOT / "engine" / "web" / "templates"
 # folders of templates whose every page (not the `_partials`) the walk must have checked
-EVERY_TEMPLATE_IN = ("assess", "auth", "casework")
+EVERY_TEMPLATE_IN = ("about", "assess", "auth", "casework")
 
 
 @dataclass
@@ -291,6 +291,8 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
         "auth.reset_request", "auth.reset", "apply.applications", "apply.case", "apply.eligibility",
         "apply.task_list", "apply.page", "apply.check", "apply.confirmation", "auth.organisation",
         "apply.start", "(no route)",
+        # the footer's pages: accessibility statement, privacy notice, cookies, contact
+        "about.accessibility", "about.privacy", "about.cookies", "about.contact",
         # the staff's pages: each audience's start page and a case
         "commission.index", "commission.dashboard", "commission.case", "assess.queue",
         "casework.home", "casework.case", "casework.due",
