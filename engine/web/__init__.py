@@ -20,6 +20,7 @@ from flask.templating import Environment
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import BadRequest
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.errors import NotFound, NotPermitted
@@ -290,6 +291,15 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> tuple[str, int]:
         return page(404, "Page not found", "If you typed the web address, check it is correct.")
+
+    @app.errorhandler(400)
+    def bad_request(exc: Exception) -> tuple[str, int]:
+        # our own aborts say what to correct; anything else gets words a person can act on
+        said = getattr(exc, "description", None)
+        text = said if said and said != BadRequest.description else (
+            "Something in the web address or the form was not understood. Go back, use the "
+            "page's own links and forms, and try again.")  # fmt: skip
+        return page(400, "There is a problem with the page you asked for", text)
 
     @app.errorhandler(NotPermitted)
     @app.errorhandler(403)

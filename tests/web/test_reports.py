@@ -226,3 +226,17 @@ def test_the_dashboard_shows_what_is_paid_per_lot(app: Flask, clock: Clock) -> N
     assert lots[1][1:] == ["£300,000", "£300,000", "£0", "1", "£150,000"]
     assert lots[0][2:] == ["£0", "£275,000", "0", "£0"]
     assert "Paid so far £150,000" in page_text(cora.get(f"/commission/{programme.id}"))
+
+
+def test_a_month_the_kpi_and_people_pages_cannot_read_gets_a_page_saying_what_to_type(
+    app: Flask,
+) -> None:
+    cora = person(app, "cora@council.example", "commissioner")
+    for path in (f"/commission/{LIVERPOOL}/kpis?from=April", f"/commission/{LLR}/people?to=soon"):
+        r = cora.get(path)
+        assert r.status_code == 400
+        words = page_text(r)
+        assert "Enter the months as a year and month, like 2022-04, then try again." in words
+        assert "Bad Request" not in words and "could not understand" not in words
+    r = cora.get(f"/commission/{LIVERPOOL}/kpis?by=everything")
+    assert "Choose what to show and the periods from the page's own options" in page_text(r)

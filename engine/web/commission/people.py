@@ -28,7 +28,7 @@ def _dates(tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
             for k in ("from", "to")
         )
     except DateError:
-        abort(400)
+        abort(400, "Enter the months as a year and month, like 2022-04, then try again.")
     return (start.start if start else None), (end.end if end else None)
 
 

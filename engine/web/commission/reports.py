@@ -39,7 +39,7 @@ def _window(tz: ZoneInfo) -> tuple[datetime, datetime]:
             else None
         )
     except DateError:
-        abort(400)
+        abort(400, "Enter the months as a year and month, like 2022-04, then try again.")
     end = end or now()
     return start or end - timedelta(days=365), end
 
@@ -53,7 +53,9 @@ def kpis(pid: str) -> str:
     by = request.args.get("by", "programme")
     period = request.args.get("period", "quarter")
     if by not in ("programme", "organisation", "lot") or period not in ("month", "quarter", "year"):
-        abort(400)
+        abort(
+            400, "Choose what to show and the periods from the page's own options, then try again."
+        )
     start, end = _window(tz)
     calc = KpiCalculator(store(), programme, now())
     reporting = programme.data.get("reporting", {})
