@@ -20,7 +20,7 @@ from flask.templating import Environment
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.errors import NotFound, NotPermitted
@@ -294,6 +294,10 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(400)
     def bad_request(exc: Exception) -> tuple[str, int]:
+        if isinstance(
+            exc, SecurityError
+        ):  # a Host this deployment does not serve: no links to build
+            return "This service is not available at this address.", 400
         # our own aborts say what to correct; anything else gets words a person can act on
         said = getattr(exc, "description", None)
         text = said if said and said != BadRequest.description else (
