@@ -21,14 +21,18 @@ _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)")
 FROM_PYPROJECT = "(pyproject.toml)"
 
 
-def wanted(pyproject: str) -> list[Requirement]:
-    """Every requirement pyproject.toml names: runtime, the dev extra and the build backend."""
+def wanted(pyproject: str) -> list[tuple[Requirement, bool]]:
+    """Every requirement pyproject.toml names, and whether the lock is compiled from it.
+
+    Runtime and dev requirements are the lock's input, so uv marks each "via … (pyproject.toml)";
+    the build backend's are not compiled, only pinned.
+    """
     data = tomllib.loads(pyproject)
     project = data.get("project", {})
-    texts = list(project.get("dependencies", []))
-    texts += project.get("optional-dependencies", {}).get("dev", [])
-    texts += data.get("build-system", {}).get("requires", [])
-    return [Requirement(t) for t in texts]
+    texts = [(t, True) for t in project.get("dependencies", [])]
+    texts += [(t, True) for t in project.get("optional-dependencies", {}).get("dev", [])]
+    texts += [(t, False) for t in data.get("build-system", {}).get("requires", [])]
+    return [(Requirement(t), compiled) for t, compiled in texts]
 
 
 def pinned(lock: str) -> dict[str, tuple[str, bool, bool]]:
@@ -54,15 +58,20 @@ def problems(pyproject: str, lock: str) -> list[str]:
     locked = pinned(lock)
     out: list[str] = []
     names = set()
-    for req in wanted(pyproject):
+    for req, compiled in wanted(pyproject):
         name = canonicalize_name(req.name)
         names.add(name)
         if name not in locked:
             out.append(f"{req.name} is in pyproject.toml but not in requirements.lock")
             continue
-        version = locked[name][0]
+        version, _hashed, direct = locked[name]
         if not req.specifier.contains(version, prereleases=True):
             out.append(f"{req.name} is locked at {version}, which pyproject.toml's {req} refuses")
+        elif compiled and not direct:
+            # pinned only because something else needs it: the lock was not made from this file
+            out.append(
+                f"{req.name} is in pyproject.toml but requirements.lock was not made from it"
+            )
     for name, (version, hashed, direct) in sorted(locked.items()):
         if not hashed:
             out.append(f"{name}=={version} has no --hash in requirements.lock")
