@@ -297,7 +297,10 @@ def _errors(app: Flask) -> None:
         if isinstance(
             exc, SecurityError
         ):  # a Host this deployment does not serve: no links to build
-            return "This service is not available at this address.", 400
+            return (
+                "This service is not available at this address: check the web address you used.",
+                400,
+            )
         # our own aborts say what to correct; anything else gets words a person can act on
         said = getattr(exc, "description", None)
         text = said if said and said != BadRequest.description else (

@@ -9,7 +9,6 @@ fit for the demo.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -48,13 +47,11 @@ class Identity:
 
 
 def read_settings(config: Mapping[str, Any]) -> Identity:
-    """The identity from the app config, then the environment, then the demo's defaults."""
+    """The identity from the app config (which `create_app` fills from the environment), else the demo's."""
 
     def setting(key: str) -> str:
         value = config.get(key)
-        if value is None:
-            value = os.environ.get(key, DEFAULTS[key])
-        return str(value).strip() or DEFAULTS[key]
+        return str(value).strip() or DEFAULTS[key] if value is not None else DEFAULTS[key]
 
     email = setting("COMMISSION_CONTACT_EMAIL")
     colour = setting("COMMISSION_BRAND_COLOUR")
