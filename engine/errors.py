@@ -81,3 +81,7 @@ class EmailTaken(EngineError):
 
 class DatabaseError(EngineError):
     """The database cannot be used as it is: busy, read-only, or from another version."""
+
+
+class ConfigError(EngineError):
+    """The deployment's settings are missing or contradict each other (`commission doctor`)."""

@@ -4,38 +4,29 @@ session, and uploaded files.
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 from engine.errors import EmailTaken
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection
 
 
-class AccountTables(SqliteConnection):
+class AccountTables(Connection):
     """Reads and writes of `users`, `password_resets`, `sign_in_failures`, `kept_answers` and `uploads`."""
 
     def create_user(self, email: str, password_hash: str | None, name: str, role: str,
                     organisation_id: str | None, now: str, *, confirmed: bool = True) -> int:  # fmt: skip
         """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
-        try:
-            cur = self.execute(
-                "INSERT INTO users (email, password_hash, name, role, organisation_id, created_at, updated_at, "
-                "confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    email.strip().lower(),
-                    password_hash,
-                    name,
-                    role,
-                    organisation_id,
-                    now,
-                    now,
-                    now if confirmed else None,
-                ),
-            )
-        except sqlite3.IntegrityError:
-            # callers above the store must not need to know which database said no
-            raise EmailTaken("an account already uses this email address") from None
-        return int(cur.lastrowid or 0)
+        # ON CONFLICT rather than catching the clash: PostgreSQL would abandon the whole
+        # transaction on the error, and callers must not need to know which database said no
+        user_id = self._returning_id(
+            "INSERT INTO users (email, password_hash, name, role, organisation_id, created_at, updated_at, "
+            "confirmed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id",
+            (email.strip().lower(), password_hash, name, role, organisation_id, now, now,
+             now if confirmed else None),
+        )  # fmt: skip
+        if user_id is None:
+            raise EmailTaken("an account already uses this email address")
+        return user_id
 
     def has_people(self) -> bool:
         """Whether anyone has an account yet (a demo goes only into an empty database)."""
@@ -197,16 +188,26 @@ class AccountTables(SqliteConnection):
         with self.transaction():
             self.execute("DELETE FROM kept_answers WHERE token = ?", (token,))
 
-    def add_upload(self, row: dict[str, Any]) -> None:
-        """Record an uploaded file: its random id, case, question, name, size, kind and stored name."""
+    def add_upload(self, row: dict[str, Any], content: bytes) -> None:
+        """Keep an uploaded file: its random id, case, question, name, size, kind, and its bytes."""
+        # in the database, not on one host's disk: every web host serves every file
         self.execute(
             "INSERT INTO uploads (id, case_id, form_id, question_id, name, size, kind, stored_as, uploaded_by, "
-            "created_at) VALUES (:id, :case_id, :form_id, :question_id, :name, :size, :kind, :stored_as, "
-            ":uploaded_by, :created_at)",
-            row,
+            "created_at, content) VALUES (:id, :case_id, :form_id, :question_id, :name, :size, :kind, "
+            ":stored_as, :uploaded_by, :created_at, :content)",
+            {**row, "content": content},
         )
 
     def upload(self, upload_id: str) -> dict[str, Any] | None:
-        """One uploaded file's record."""
-        rows = self._rows("SELECT * FROM uploads WHERE id = ?", (upload_id,))
+        """One uploaded file's record (without its bytes)."""
+        rows = self._rows(
+            "SELECT id, case_id, form_id, question_id, name, size, kind, stored_as, uploaded_by, "
+            "created_at FROM uploads WHERE id = ?",
+            (upload_id,),
+        )
         return rows[0] if rows else None
+
+    def upload_content(self, upload_id: str) -> bytes | None:
+        """An uploaded file's bytes (None if they were kept on disk by an older version)."""
+        row = self.execute("SELECT content FROM uploads WHERE id = ?", (upload_id,)).fetchone()
+        return bytes(row[0]) if row and row[0] is not None else None

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection
 
 
-class AssessmentTables(SqliteConnection):
+class AssessmentTables(Connection):
     """Reads and writes of `assessments`, one row per assessor per case."""
 
     def save_assessment(self, row: dict[str, Any]) -> None:

@@ -7,30 +7,29 @@ win: the second is told the case changed.
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from engine.errors import StaleCase
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection, Cursor
 
 
-class CaseTables(SqliteConnection):
+class CaseTables(Connection):
     """Reads and writes of `cases`, `answers`, `record_drafts` and `audit`, one case at a time."""
 
     def insert_case(self, row: dict[str, Any], prefix: str) -> int:
         """Create a case row; returns its id and gives it a reference such as `ABC-000042`."""
-        cur = self.execute(
+        case_id = self._returning_id(
             "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
             "parent_id, flags, entered, revision, created_at, updated_at) VALUES "
             "(:programme_id, :version, :workflow, :state, :organisation_id, :subject, :role, :lot, :parent_id, "
-            ":flags, :entered, 0, :created_at, :created_at)",
+            ":flags, :entered, 0, :created_at, :created_at) RETURNING id",
             {
                 **row,
                 "flags": json.dumps(row.get("flags", {})),
                 "entered": json.dumps(row.get("entered", {})),
             },
         )
-        case_id = int(cur.lastrowid or 0)
+        assert case_id is not None
         self.execute(
             "UPDATE cases SET reference = ? WHERE id = ?", (f"{prefix}-{case_id:06d}", case_id)
         )
@@ -44,7 +43,7 @@ class CaseTables(SqliteConnection):
         """The case with this reference (e.g. `LIV-000042`), as `case`."""
         return self._case_row(self.execute("SELECT * FROM cases WHERE reference = ?", (reference,)))
 
-    def _case_row(self, cur: sqlite3.Cursor) -> dict[str, Any] | None:
+    def _case_row(self, cur: Cursor) -> dict[str, Any] | None:
         row = cur.fetchone()
         if row is None:
             return None

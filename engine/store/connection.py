@@ -1,144 +1,75 @@
-"""One open SQLite file: the connection (WAL, timeouts), its schema version and upgrades, and
-`transaction()` and `execute`, the base every table family builds on.
+"""What every database the store runs on offers the table families: `execute`, `execute_many`,
+`transaction()`, the schema version and upgrades, and rows as dicts.
 
-SQLite's errors leave here as `DatabaseError` sentences a person can act on, except integrity
-errors, which the family that expects one (a taken email address) turns into its own error.
+`SqliteConnection` (engine.store.sqlite) and `PostgresConnection` (engine.store.postgres) fill
+it in. The table families are written against this base alone, in one SQL text with `?` and
+`:name` placeholders, so neither database has its own copy of a query.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
-
-import sqlite_utils
-
-from engine.errors import DatabaseError
-from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION, split_statements
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 
-def _friendly(exc: sqlite3.Error, path: str) -> DatabaseError:
-    """SQLite's error as a sentence naming the file and what to do about it."""
-    text = str(exc).lower()
-    if "locked" in text or "busy" in text:
-        return DatabaseError(
-            f"the database {path} is busy with another action; try again in a moment"
-        )
-    if "readonly" in text or "read-only" in text:
-        return DatabaseError(f"the database {path} is read-only; check its file permissions")
-    if "not a database" in text or "malformed" in text:
-        return DatabaseError(f"{path} is not a database this engine can read")
-    if "unable to open" in text:
-        return DatabaseError(
-            f"cannot open the database {path}; check the folder exists and may be written"
-        )
-    return DatabaseError(f"the database {path} refused the change: {exc}")
+class Cursor(Protocol):
+    """What a statement leaves: its rows, how many it changed, and the names of its columns."""
+
+    rowcount: int
+    description: Any
+
+    def fetchone(self) -> Any:
+        """The next row, or None."""
+
+    def fetchall(self) -> list[Any]:
+        """Every remaining row."""
+
+    def __iter__(self) -> Iterator[Any]:
+        """The rows one by one."""
 
 
-class SqliteConnection:
-    """The database file every table family reads and writes through (mixed into `Store`)."""
+class Connection:
+    """The base every table family builds on; a subclass fills in one database."""
 
-    db: sqlite_utils.Database
-    path: str
+    path: str  # where the database is, fit to print (a URL's password hidden)
+    # appended to a locking sub-select: a second scheduler passes over rows the first holds
+    skip_locked: str = ""
 
-    def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 5.0) -> None:
-        self.path = str(path)
-        self._depth = 0
-        try:
-            conn = sqlite3.connect(
-                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
-            )
-            self.db = sqlite_utils.Database(conn)
-            if self.path != ":memory:":
-                self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA foreign_keys=ON")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            version = self.schema_version()
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
-        if check and version != SCHEMA_VERSION:
-            if version > SCHEMA_VERSION:
-                raise DatabaseError(
-                    f"the database {self.path} was written by a newer version of the engine "
-                    f"(schema {version}, this one knows {SCHEMA_VERSION}); upgrade the engine"
-                )
-            if version == 0 and not self.db.table_names():
-                self.upgrade()  # a brand-new file: create the schema
-            else:
-                raise DatabaseError(
-                    f"the database {self.path} is from an older version (schema {version} of "
-                    f"{SCHEMA_VERSION}); run `commission db upgrade --db {self.path}`"
-                )
+    def execute(self, sql: str, params: tuple | dict = ()) -> Cursor:
+        """Run one statement, turning the driver's errors into sentences."""
+        raise NotImplementedError
+
+    def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> Cursor:
+        """Run one statement for many rows."""
+        raise NotImplementedError
+
+    def transaction(self, *, serial: bool = True) -> AbstractContextManager[None]:
+        """All of an action or none of it; with `serial`, one writer at a time, as on SQLite."""
+        raise NotImplementedError
 
     def schema_version(self) -> int:
-        """The schema version recorded in the file (0 for a new file)."""
-        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        """The schema version recorded in the database (0 for a new one)."""
+        raise NotImplementedError
 
     def upgrade(self) -> list[int]:
-        """Apply every migration the file lacks, each in its own transaction; the versions applied."""
-        applied = []
-        for number in range(self.schema_version() + 1, SCHEMA_VERSION + 1):
-            with self.transaction():
-                for statement in split_statements(MIGRATIONS[number - 1]):
-                    self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {number}")
-            applied.append(number)
-        return applied
+        """Apply every migration the database lacks, each in its own transaction; the versions applied."""
+        raise NotImplementedError
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: all of an action or none of it.
+    def table_names(self) -> list[str]:
+        """The tables in the database, for copying one database into another."""
+        raise NotImplementedError
 
-        Re-entrant: inside another transaction it joins it (the outermost one commits), so the
-        scheduler can take an action and mark its reminder done as one unit.
-        """
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._depth = 0
-            self.db.execute("ROLLBACK")
-            raise
-        self._depth = 0
-        try:
-            self.db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            self.db.execute("ROLLBACK")
-            raise _friendly(exc, self.path) from None
+    def close(self) -> None:
+        """Let go of the database (the process may go on without it)."""
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
-        """Run one statement, turning SQLite's errors into sentences."""
-        try:
-            return self.db.execute(sql, params)
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
-
-    def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> sqlite3.Cursor:
-        """Run one statement for many rows."""
-        try:
-            return self.db.conn.executemany(sql, rows)  # type: ignore[attr-defined]
-        except sqlite3.IntegrityError:
-            raise
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
-
-    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         """A query's rows as dicts keyed by column name."""
         cur = self.execute(sql, params)
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def _returning_id(self, sql: str, params: tuple | dict) -> int | None:
+        """Run an INSERT … RETURNING id: the new row's id, or None if it inserted nothing."""
+        row = self.execute(sql, params).fetchone()
+        return int(row[0]) if row else None

@@ -2,16 +2,15 @@
 `StoreContract`, all of them together.
 
 The runtime, reporting, web and scheduler use a store through these methods and nothing else.
-The SQLite `Store` (engine.store.database) implements `StoreContract`; a PostgreSQL store
-implements the same protocol, so a second database needs no change in any caller.
+`Store` (engine.store.database) implements `StoreContract` on SQLite and on PostgreSQL alike,
+so the choice of database needs no change in any caller.
 tests/test_store_contract.py proves `Store` matches every signature here and has no public method
 the contract leaves out.
 
-Rows are plain dicts keyed by column, shaped as the SQLite store returns them (a PostgreSQL store
-returns the same keys and the same JSON columns decoded or not); times are ISO 8601 strings. A
-store raises the errors of engine.errors (`StaleCase`, `EmailTaken`, `DatabaseError`), never its
-driver's own. `Store.db`, `Store.execute` and `Store.execute_many` are SQLite's own and no part of
-the contract: SQL stays behind these methods.
+Rows are plain dicts keyed by column, the same keys and the same JSON columns decoded or not
+on both databases; times are ISO 8601 strings. A store raises the errors of engine.errors
+(`StaleCase`, `EmailTaken`, `DatabaseError`), never its driver's own. `Store.execute` and
+`Store.execute_many` are no part of the contract: SQL stays behind these methods.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ class TransactionStore(Protocol):
     """The database itself: where it is, its schema version, upgrades and transactions."""
 
     path: str
+    kind: str
 
     def schema_version(self) -> int:
         """The schema version recorded in the database (0 for a new one)."""
@@ -31,8 +31,14 @@ class TransactionStore(Protocol):
     def upgrade(self) -> list[int]:
         """Apply every migration the database lacks, each in its own transaction; the versions applied."""
 
-    def transaction(self) -> AbstractContextManager[None]:
-        """All of an action or none of it; re-entrant: an inner transaction joins the outer one."""
+    def transaction(self, *, serial: bool = True) -> AbstractContextManager[None]:
+        """All of an action or none of it, re-entrant; `serial`: one writer at a time, as on SQLite."""
+
+    def table_names(self) -> list[str]:
+        """The tables in the database, for copying one database into another."""
+
+    def close(self) -> None:
+        """Let go of the database (the process may go on without it)."""
 
 
 class ProgrammeStore(Protocol):
@@ -228,8 +234,8 @@ class ScheduleStore(Protocol):
     def undelivered(self, limit: int, now: str | None = None) -> list[dict[str, Any]]:
         """Messages still to send: not delivered, not given up on, not claimed by another at `now`."""
 
-    def claim_message(self, message_id: int, sender: str, now: str, until: str) -> bool:
-        """Claim a message for one sender until `until`; False if sent, given up or claimed."""
+    def claim_messages(self, message_ids: list[int], sender: str, now: str, until: str) -> set[int]:
+        """Claim messages for one sender until `until`: the ids it won (not sent, given up or claimed)."""
 
     def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
         """Record that a message was handed over."""
@@ -327,11 +333,14 @@ class AccountStore(Protocol):
     def forget_kept(self, token: str) -> None:
         """Drop kept answers once they are saved."""
 
-    def add_upload(self, row: dict[str, Any]) -> None:
-        """Record an uploaded file: its random id, case, question, name, size, kind and stored name."""
+    def add_upload(self, row: dict[str, Any], content: bytes) -> None:
+        """Keep an uploaded file: its random id, case, question, name, size, kind, and its bytes."""
 
     def upload(self, upload_id: str) -> dict[str, Any] | None:
-        """One uploaded file's record."""
+        """One uploaded file's record (without its bytes)."""
+
+    def upload_content(self, upload_id: str) -> bytes | None:
+        """An uploaded file's bytes (None if they were kept on disk by an older version)."""
 
 
 class AssessmentStore(Protocol):

@@ -1,7 +1,10 @@
 """The schema: every migration in order, the version they reach, and how one is split to run.
 
-A migration is SQL text applied once; `connection.SqliteConnection.upgrade` runs the ones a file
-lacks. A PostgreSQL store keeps its own migrations that reach the same tables and version.
+A migration is SQL text applied once; each connection's `upgrade` runs the ones a database lacks.
+Migrations 1 to 14 were written for SQLite alone. PostgreSQL starts from one baseline that
+reaches version 14 with the same tables and columns (engine.store.postgres_schema); every
+migration after 14 is either one text both databases take, or a pair of texts
+(`{"sqlite": …, "postgresql": …}`), so the two schemas never drift (tests/test_store_schema.py).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 
 # Each entry upgrades the schema by one version; never edit one that has shipped, add another.
-MIGRATIONS: list[str] = [
+MIGRATIONS: list[str | dict[str, str]] = [
     """
     CREATE TABLE programme_versions (
         programme_id TEXT NOT NULL,
@@ -266,8 +269,29 @@ MIGRATIONS: list[str] = [
     ALTER TABLE users ADD COLUMN confirmed_at TEXT;
     UPDATE users SET confirmed_at = created_at;
     """,
+    # 14: the order versions were published in, kept in a column both databases have (PostgreSQL
+    # has no rowid), and an uploaded file's bytes kept in the database, where every web host
+    # finds them (files written to one host's disk are missing on the others)
+    """
+    ALTER TABLE programme_versions ADD COLUMN seq INTEGER;
+    UPDATE programme_versions SET seq = rowid;
+    ALTER TABLE uploads ADD COLUMN content BLOB;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+POSTGRES_BASELINE = 14  # the version PostgreSQL's one baseline reaches
+
+
+def sqlite_migration(number: int) -> str:
+    """The text that takes an SQLite database to schema `number`."""
+    step = MIGRATIONS[number - 1]
+    return step if isinstance(step, str) else step["sqlite"]
+
+
+def postgres_migration(number: int) -> str:
+    """The text that takes a PostgreSQL database to schema `number` (after the baseline)."""
+    step = MIGRATIONS[number - 1]
+    return step if isinstance(step, str) else step["postgresql"]
 
 
 def split_statements(script: str) -> Iterator[str]:

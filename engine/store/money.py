@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection
 
 
-class MoneyTables(SqliteConnection):
+class MoneyTables(Connection):
     """Reads and writes of `awards` and `payments`."""
 
     def award_totals(self, programme_id: str) -> dict[str, Any]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection
 
 
-class ProgrammeTables(SqliteConnection):
+class ProgrammeTables(Connection):
     """Reads and writes of `programme_versions` and `organisations`."""
 
     def save_programme_version(
@@ -16,8 +16,9 @@ class ProgrammeTables(SqliteConnection):
     ) -> bool:
         """Register a version; False when it was already registered."""
         cur = self.execute(
-            "INSERT OR IGNORE INTO programme_versions (programme_id, version, data, source, published_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO programme_versions (programme_id, version, data, source, published_at, seq) "
+            "VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM programme_versions)) "
+            "ON CONFLICT DO NOTHING",
             (programme_id, version, json.dumps(data), source, now),
         )
         return cur.rowcount == 1
@@ -33,7 +34,7 @@ class ProgrammeTables(SqliteConnection):
     def latest_version(self, programme_id: str) -> str | None:
         """The most recently published version of a programme."""
         row = self.execute(
-            "SELECT version FROM programme_versions WHERE programme_id = ? ORDER BY published_at DESC, rowid DESC LIMIT 1",
+            "SELECT version FROM programme_versions WHERE programme_id = ? ORDER BY published_at DESC, seq DESC LIMIT 1",
             (programme_id,),
         ).fetchone()
         return row[0] if row else None
@@ -50,7 +51,7 @@ class ProgrammeTables(SqliteConnection):
         rows = self.execute(
             "SELECT v.version, v.published_at, v.source, "
             "(SELECT count(*) FROM cases c WHERE c.programme_id = v.programme_id AND c.version = v.version) "
-            "FROM programme_versions v WHERE v.programme_id = ? ORDER BY v.published_at, v.rowid",
+            "FROM programme_versions v WHERE v.programme_id = ? ORDER BY v.published_at, v.seq",
             (programme_id,),
         ).fetchall()
         return [
@@ -60,7 +61,7 @@ class ProgrammeTables(SqliteConnection):
     def ensure_organisation(self, org_id: str, name: str, now: str) -> None:
         """Record an organisation the first time it is seen."""
         self.execute(
-            "INSERT OR IGNORE INTO organisations (id, name, created_at) VALUES (?, ?, ?)",
+            "INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
             (org_id, name, now),
         )
 

@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection
 
 
-class ReminderTables(SqliteConnection):
+class ReminderTables(Connection):
     """Reads and writes of `reminders`, `pins` and `outbox`."""
 
     def plan_rows(self, rows: list[dict[str, Any]]) -> int:
         """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
         cur = self.execute_many(
-            "INSERT OR IGNORE INTO reminders (key, programme_id, version, kind, rule, case_id, due_at, anchor_at, "
+            "INSERT INTO reminders (key, programme_id, version, kind, rule, case_id, due_at, anchor_at, "
             "payload, created_at) VALUES (:key, :programme_id, :version, :kind, :rule, :case_id, :due_at, "
-            ":anchor_at, :payload, :created_at)",
+            ":anchor_at, :payload, :created_at) ON CONFLICT DO NOTHING",
             [{**r, "payload": json.dumps(r.get("payload", {}))} for r in rows],
         )
         return cur.rowcount
@@ -99,9 +99,10 @@ class ReminderTables(SqliteConnection):
     def queue_message(self, message: dict[str, Any]) -> None:
         """Put a message in the outbox once per reminder and recipient (`failed_at`: never to send)."""
         self.execute(
-            "INSERT OR IGNORE INTO outbox (reminder_id, programme_id, case_id, to_role, organisation_id, to_address, "
+            "INSERT INTO outbox (reminder_id, programme_id, case_id, to_role, organisation_id, to_address, "
             "subject, body, created_at, failed_at, error) VALUES (:reminder_id, :programme_id, :case_id, :to_role, "
-            ":organisation_id, :to_address, :subject, :body, :created_at, :failed_at, :error)",
+            ":organisation_id, :to_address, :subject, :body, :created_at, :failed_at, :error) "
+            "ON CONFLICT DO NOTHING",
             {"failed_at": None, "error": None, **message},
         )
 
@@ -109,12 +110,13 @@ class ReminderTables(SqliteConnection):
                            to_role: str = "applicant", programme_id: str = "",
                            organisation_id: str | None = None) -> int:  # fmt: skip
         """Queue a message that no reminder caused (a password reset link) in the outbox."""
-        cur = self.execute(
+        message_id = self._returning_id(
             "INSERT INTO outbox (programme_id, to_role, organisation_id, to_address, subject, body, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (programme_id, to_role, organisation_id, to_address, subject, body, now),
         )
-        return int(cur.lastrowid or 0)
+        assert message_id is not None
+        return message_id
 
     def undelivered(self, limit: int, now: str | None = None) -> list[dict[str, Any]]:
         """Messages still to send: not delivered, not given up on, not claimed by another at `now`."""
@@ -126,14 +128,22 @@ class ReminderTables(SqliteConnection):
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
-    def claim_message(self, message_id: int, sender: str, now: str, until: str) -> bool:
-        """Claim a message for one sender until `until`; False if sent, given up or claimed."""
-        cur = self.execute(
-            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id = ? AND delivered_at IS NULL "
-            "AND failed_at IS NULL AND (claimed_until IS NULL OR claimed_until < ?)",
-            (sender, until, message_id, now),
-        )
-        return cur.rowcount == 1
+    def claim_messages(self, message_ids: list[int], sender: str, now: str, until: str) -> set[int]:
+        """Claim messages for one sender until `until`: the ids it won (not sent, given up or claimed).
+
+        On PostgreSQL the rows are locked with SKIP LOCKED, so a second scheduler claiming the
+        same messages at the same moment passes over them instead of waiting for the first.
+        """
+        if not message_ids:
+            return set()
+        marks = ",".join("?" * len(message_ids))
+        rows = self.execute(
+            "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN (SELECT id FROM outbox "
+            f"WHERE id IN ({marks}) AND delivered_at IS NULL AND failed_at IS NULL "
+            f"AND (claimed_until IS NULL OR claimed_until < ?){self.skip_locked}) RETURNING id",
+            (sender, until, *message_ids, now),
+        ).fetchall()
+        return {int(r[0]) for r in rows}
 
     def mark_delivered(self, message_id: int, backend: str, now: str) -> None:
         """Record that a message was handed over."""

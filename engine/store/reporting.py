@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.store.connection import SqliteConnection
+from engine.store.connection import Connection
 
 
-class ReportingReads(SqliteConnection):
+class ReportingReads(Connection):
     """Read-only queries over many cases, their answers, audit log and reminders."""
 
     def programme_cases(self, programme_id: str) -> list[dict[str, Any]]:

@@ -23,9 +23,10 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 from werkzeug.exceptions import BadRequest, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from engine.errors import NotFound, NotPermitted
+from engine.errors import ConfigError, NotFound, NotPermitted
 from engine.rules import ExpressionError
 from engine.runtime.assessment import RECOMMENDATIONS, describe_scale
+from engine.store import is_postgres
 from engine.web import (
     access,
     describe,
@@ -60,6 +61,11 @@ def _assets_dir() -> Path:
 
 def _secret_key(db_path: str) -> str:
     """A key kept beside the database, so sessions survive a restart (made once, owner-only)."""
+    if is_postgres(db_path):
+        raise ConfigError(
+            "set COMMISSION_SECRET_KEY: with PostgreSQL the web app may run on several hosts, "
+            "and every one must sign sessions with the same key (`commission doctor` checks it)"
+        )
     if db_path == ":memory:":
         return secrets.token_hex(32)
     path = Path(db_path).with_name(Path(db_path).name + ".secret")
@@ -154,10 +160,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db_path = str(app.config["DATABASE"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("COMMISSION_SECRET_KEY") or _secret_key(db_path)
-    if not app.config["UPLOAD_FOLDER"]:
-        memory = db_path == ":memory:"
+    if not app.config[
+        "UPLOAD_FOLDER"
+    ]:  # files kept on disk by versions before the database kept them
+        on_disk = db_path != ":memory:" and not is_postgres(db_path)
         app.config["UPLOAD_FOLDER"] = str(
-            Path(app.instance_path) / "uploads" if memory else upload_folder(db_path)
+            upload_folder(db_path) if on_disk else Path(app.instance_path) / "uploads"
         )
 
     app.jinja_loader = ChoiceLoader(

@@ -6,7 +6,6 @@ people, which cases with which answers. Demo databases only: the one password is
 
 from __future__ import annotations
 
-import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ _PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pag
 
 
 def upload_folder(db_path: str | Path) -> Path:
-    """Where uploads of a database are kept by default (beside it, outside any web root)."""
+    """Where versions before files went into the database kept an SQLite file's uploads."""
     return Path(db_path).resolve().parent / "uploads"
 
 
@@ -32,17 +31,13 @@ def _moment(text: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _file(store: Store, folder: Path, case_id: int, form: str, question: str, name: str) -> dict[str, Any]:  # fmt: skip
-    folder.mkdir(parents=True, exist_ok=True)
-    stored_as = secrets.token_hex(16)
-    fd = os.open(folder / stored_as, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(_PDF)
+def _file(store: Store, case_id: int, form: str, question: str, name: str) -> dict[str, Any]:
     file_id = secrets.token_urlsafe(16)
     with store.transaction():
         store.add_upload({"id": file_id, "case_id": case_id, "form_id": form, "question_id": question,
                           "name": name, "size": len(_PDF), "kind": name.rsplit(".", 1)[-1].lower(),
-                          "stored_as": stored_as, "uploaded_by": "demo", "created_at": datetime.now(UTC).isoformat()})  # fmt: skip
+                          "stored_as": secrets.token_hex(16), "uploaded_by": "demo",
+                          "created_at": datetime.now(UTC).isoformat()}, _PDF)  # fmt: skip
     return {"name": name, "size": len(_PDF), "id": file_id}
 
 
@@ -93,7 +88,6 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
             store.create_user(person["email"], hashed, person["name"], person["role"], person.get("organisation"), stamp)  # fmt: skip
             users[person["email"]] = person
     references = []
-    folder = upload_folder(db_path)
     for item in _cases(spec.get("cases", [])):
         person = users[item["as"]]
         actor = Actor(person["role"], person["email"], person.get("organisation"))
@@ -113,7 +107,7 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
             # a repeatable form's answers are one record of it
             for form_id, answers in (step.get("answers") or {}).items():
                 answers = {
-                    k: _file(store, folder, target, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
+                    k: _file(store, target, form_id, k, v["file"]) if isinstance(v, dict) and "file" in v else v
                     for k, v in answers.items()
                 }  # fmt: skip
                 engine.save_answers(target, form_id, answers, actor)

@@ -1,18 +1,17 @@
-"""Uploads: checked by size and by what the bytes are (not just the name), stored outside the
-web root under random names, and served only through a case the person may see."""
+"""Uploads: checked by size and by what the bytes are (not just the name), kept in the database
+(where every web host finds them) under random ids, and served only through a case the person
+may see."""
 
 from __future__ import annotations
 
 import io
-import os
 import secrets
 import unicodedata
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from flask import Response, current_app, send_from_directory
+from flask import Response, current_app, send_file, send_from_directory
 from werkzeug.datastructures import FileStorage
 
 from engine.forms.answers import check_value
@@ -129,12 +128,6 @@ def accept_upload(q: Question, upload: FileStorage, view: CaseView, form_id: str
     if ext not in kinds:
         listed = ", ".join(sorted(a.upper() for a in allowed))
         return None, [f"The file's contents are not a {listed}: choose a file of one of those types"]  # fmt: skip
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    stored_as = secrets.token_hex(16)
-    fd = os.open(folder / stored_as, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
     file_id = secrets.token_urlsafe(16)
     st = store()
     with st.transaction():
@@ -147,10 +140,11 @@ def accept_upload(q: Question, upload: FileStorage, view: CaseView, form_id: str
                 "name": name,
                 "size": len(data),
                 "kind": ext,
-                "stored_as": stored_as,
+                "stored_as": secrets.token_hex(16),
                 "uploaded_by": actor.id,
                 "created_at": now().isoformat(),
-            }
+            },
+            data,
         )
     return {"name": name, "size": len(data), "id": file_id}, []
 
@@ -164,9 +158,18 @@ def send_upload(
         return None
     if visible is not None and not visible(row["form_id"], row["question_id"]):
         return None  # an answer this person may not see is not downloadable either
-    return send_from_directory(
-        current_app.config["UPLOAD_FOLDER"],
-        row["stored_as"],
+    content = store().upload_content(file_id)
+    if content is None:  # kept on disk by a version before files went into the database
+        return send_from_directory(
+            current_app.config["UPLOAD_FOLDER"],
+            row["stored_as"],
+            as_attachment=True,
+            download_name=row["name"],
+            mimetype=MIME.get(row["kind"], "application/octet-stream"),
+            max_age=0,
+        )
+    return send_file(
+        io.BytesIO(content),
         as_attachment=True,
         download_name=row["name"],
         mimetype=MIME.get(row["kind"], "application/octet-stream"),

@@ -202,15 +202,12 @@ def anonymised_panel(app: Flask, tmp_path: Path, clock: Clock) -> Engine:
 
 def upload(app: Flask, engine: Engine, case: int, question: str, name: str) -> dict[str, Any]:
     """A file stored for the case's answer to `question`; the answer that refers to it."""
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"stored-{question}").write_bytes(b"%PDF-1.4 test")
     file_id = f"file-{question}"
     with engine.store.transaction():
         engine.store.add_upload({
             "id": file_id, "case_id": case, "form_id": "tiny_eoi", "question_id": question, "name": name,
             "size": 13, "kind": "pdf", "stored_as": f"stored-{question}", "uploaded_by": "ann",
-            "created_at": "2022-01-20T10:00:00+00:00"})  # fmt: skip
+            "created_at": "2022-01-20T10:00:00+00:00"}, b"%PDF-1.4 test")  # fmt: skip
     return {"name": name, "size": 13, "id": file_id}
 
 
