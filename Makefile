@@ -51,11 +51,13 @@ run: setup
 	$(BIN)/commission validate
 	$(BIN)/commission up --db var/demo.db
 
-## make test: lint, the lock and the layers, check the docs are current, run every test.
+## make test: lint, the lock and the layers, check the docs are current, run every test on
+## SQLite; then, when COMMISSION_TEST_DB names a PostgreSQL database, every test again on it.
 test: setup lint layers
 	$(BIN)/python scripts/check_lock.py
 	$(BIN)/commission docs --check
-	$(BIN)/python -m pytest
+	env -u COMMISSION_TEST_DB $(BIN)/python -m pytest
+	@if [ -n "$$COMMISSION_TEST_DB" ]; then echo "Every test again, on PostgreSQL:"; $(BIN)/python -m pytest; fi
 
 ## make e2e: only the browser tests (real headless Chromium: `apt-get install chromium` first).
 e2e: setup

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
+
+from .databases import KIND, ON_POSTGRES, database_in, drop_all, let_go
 
 # The default profile is deterministic (the same examples every run) so CI never flakes;
 # HYPOTHESIS_PROFILE=deep explores thousands of fresh examples when hunting for bugs.
@@ -16,3 +20,41 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAMMES = sorted((ROOT / "programmes").glob("*.yaml"))
 EXAMPLE = ROOT / "docs" / "example"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: makes sense on SQLite alone (a file, its locks)"
+    )
+    config.addinivalue_line("markers", "postgres_only: makes sense on PostgreSQL alone")
+
+
+def pytest_report_header() -> str:
+    return f"database: {KIND}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out, and count, the tests marked for the other database."""
+    other = "sqlite_only" if ON_POSTGRES else "postgres_only"
+    left_out = [item for item in items if item.get_closest_marker(other)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schemas() -> Iterator[None]:
+    yield
+    drop_all()
+
+
+@pytest.fixture(autouse=True)
+def _connections() -> Iterator[None]:
+    yield
+    let_go()
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    """This test's database: an SQLite file, or a PostgreSQL schema of its own."""
+    return database_in(tmp_path)

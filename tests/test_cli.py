@@ -6,11 +6,13 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from engine.cli import main
 
 from .conftest import EXAMPLE, ROOT
+from .databases import database_in
 
 LINE = re.compile(
     r"^(?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): error\[(?P<code>[a-z0-9-]+)\]: .{10,}$"
@@ -106,7 +108,7 @@ def test_inspect_json_shows_dates_with_their_utc_offset(tmp_path: Path) -> None:
 def test_a_case_can_be_driven_from_the_command_line(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("COMMISSION_NOW", "2022-02-01T10:00:00+00:00")
     path = write_programme(tmp_path, (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8"))
-    db = ["--db", str(tmp_path / "cli.db")]
+    db = ["--db", str(database_in(tmp_path, "cli"))]
     ann = ["--as", "applicant:ann@org_a"]
     run = CliRunner().invoke
     assert run(main, ["publish", str(path), *db]).exit_code == 0
@@ -143,7 +145,7 @@ def test_a_case_can_be_driven_from_the_command_line(tmp_path: Path, monkeypatch)
 
 
 def test_db_upgrade_creates_or_reports_up_to_date(tmp_path: Path) -> None:
-    db = ["--db", str(tmp_path / "new.db")]
+    db = ["--db", str(database_in(tmp_path, "new"))]
     first = CliRunner().invoke(main, ["db", "upgrade", *db])
     assert first.exit_code == 0 and "upgraded through schema" in first.output
     again = CliRunner().invoke(main, ["db", "upgrade", *db])
@@ -156,7 +158,7 @@ def test_a_liverpool_expression_of_interest_through_the_command_line(
     """The same journey as tests/scenarios/liverpool_eoi.yaml, typed at a terminal."""
     import yaml
 
-    monkeypatch.setenv("COMMISSION_DB", str(tmp_path / "liverpool.db"))
+    monkeypatch.setenv("COMMISSION_DB", str(database_in(tmp_path, "liverpool")))
     monkeypatch.setenv("COMMISSION_NOW", "2022-01-20T10:00:00+00:00")
     journey = yaml.safe_load(
         (ROOT / "tests" / "scenarios" / "liverpool_eoi.yaml").read_text("utf-8")
@@ -196,16 +198,18 @@ def test_a_liverpool_expression_of_interest_through_the_command_line(
     )
 
 
+@pytest.mark.sqlite_only  # `make run` keeps its demo in an SQLite file
 def test_the_run_command_upgrades_a_demo_database_left_by_an_older_version(tmp_path: Path) -> None:
     import sqlite3
 
     from engine.cli.up import prepare
-    from engine.store import MIGRATIONS, SCHEMA_VERSION, Store
+    from engine.store import SCHEMA_VERSION, Store
+    from engine.store.migrations import sqlite_migration
 
     db = tmp_path / "demo.db"
     with sqlite3.connect(db) as old:  # as the engine one schema back left it
-        for migration in MIGRATIONS[:-1]:
-            old.executescript(migration)
+        for number in range(1, SCHEMA_VERSION):
+            old.executescript(sqlite_migration(number))
         old.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     prepare(db, tmp_path / "demo.db.credentials.txt")
     assert Store(db).schema_version() == SCHEMA_VERSION  # opens without asking for an upgrade

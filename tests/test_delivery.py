@@ -26,6 +26,7 @@ from engine.scheduler.delivery import (
 from engine.scheduler.sweeper import sweep, time_left
 
 from .conftest import EXAMPLE, ROOT
+from .databases import database_in
 from .notify_api import notify_api
 from .smtp_server import certificate, free_port, smtp_server
 from .test_scheduler import Clock, at
@@ -43,7 +44,7 @@ def programme(tmp_path: Path, **replace: str) -> Engine:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "tiny.yaml").write_text(text, "utf-8")
     clock = Clock(at("2022-01-20T10:00"))
-    engine = Engine(folder.parent / "d.db", clock=clock)
+    engine = Engine(database_in(folder.parent, "d"), clock=clock)
     engine.publish(folder / "tiny.yaml", EXAMPLE / "forms")
     return engine
 
@@ -120,7 +121,7 @@ def test_two_schedulers_at_once_deliver_every_message_exactly_once(tmp_path: Pat
     with smtp_server() as (inbox, port):
         both = [
             subprocess.Popen(
-                [sys.executable, "-c", script, str(tmp_path / "d.db"), str(port)],
+                [sys.executable, "-c", script, str(database_in(tmp_path, "d")), str(port)],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -157,7 +158,7 @@ def test_a_scheduler_killed_mid_send_repeats_at_most_the_message_in_flight(tmp_p
     drafts(engine, 30)
     assert queued(engine, "2022-02-14T17:00") == 30
     with smtp_server() as (inbox, port):
-        killed = subprocess.run([sys.executable, "-c", DIE_AFTER, str(tmp_path / "d.db"), str(port), "10"],
+        killed = subprocess.run([sys.executable, "-c", DIE_AFTER, str(database_in(tmp_path, "d")), str(port), "10"],
                                 cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
         assert killed.returncode == 9, killed.stderr
         assert len(inbox.messages) == 10

@@ -22,6 +22,7 @@ from engine.reporting.demographics import (
 from engine.runtime import Engine
 
 from .conftest import EXAMPLE
+from .databases import database_in
 
 TZ = ZoneInfo("Europe/London")
 WHEN = datetime(2022, 6, 1, 10, tzinfo=UTC)
@@ -177,7 +178,7 @@ def publish(tmp_path: Path, reporting: str = PROGRAMME) -> Engine:
     path = tmp_path / "programmes" / "tiny.yaml"
     path.parent.mkdir(parents=True)
     path.write_text(text, "utf-8")
-    engine = Engine(tmp_path / "t.db")
+    engine = Engine(database_in(tmp_path, "t"))
     engine.publish(path, EXAMPLE / "forms")
     return engine
 

@@ -14,6 +14,7 @@ from engine.rules import EvaluationError, Expression, ExpressionError, compile_e
 from engine.runtime import Actor, Engine
 
 from .conftest import EXAMPLE, PROGRAMMES, ROOT
+from .databases import database_in
 
 RULE = "    rule: income < 1000000\n"  # line 21 of the example programme
 NESTED = "lists.range(10000).map(x, lists.range(10000).filter(y, y == x)).size() > 0"
@@ -154,7 +155,7 @@ def test_a_stored_programme_with_a_costly_rule_says_so_instead_of_hanging(
         .replace(RULE, f"    rule: income < 1000000 && {NESTED}\n"),
         "utf-8",
     )
-    engine = Engine(tmp_path / "engine.db")
+    engine = Engine(database_in(tmp_path, "engine"))
     with monkeypatch.context() as before_the_bounds:
         before_the_bounds.setattr(rules, "check_bounds", lambda source: None)
         engine.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")

@@ -13,6 +13,7 @@ from engine.reporting.suppression import suppress
 from engine.runtime import Engine
 
 from .conftest import ROOT
+from .databases import database_in
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -25,7 +26,7 @@ class Data:
     """Cases and answers written straight into a store: fixed data for fixed answers."""
 
     def __init__(self, tmp_path: Path, programme: str) -> None:
-        self.engine = Engine(tmp_path / "kpi.db", clock=lambda: at("2022-01-01T00:00"))
+        self.engine = Engine(database_in(tmp_path, "kpi"), clock=lambda: at("2022-01-01T00:00"))
         self.programme, _ = self.engine.publish(ROOT / "programmes" / programme)
 
     def case(self, workflow: str, state: str, org: str, *, lot: str | None = None, created: str = "2022-04-01T09:00",

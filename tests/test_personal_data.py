@@ -15,6 +15,7 @@ from engine.reporting.export import records_csv
 from engine.runtime import Actor, Engine
 
 from .conftest import EXAMPLE, ROOT
+from .databases import database_in
 
 BRADFORD = "bradford_healthy_minds_wave2"
 AISHA = Actor("caseworker", "aisha", "horton_park")
@@ -115,7 +116,9 @@ def test_special_category_data_cannot_be_marked_not_personal(tmp_path: Path) -> 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    eng = Engine(tmp_path / "personal.db", clock=lambda: datetime(2024, 4, 15, 10, tzinfo=UTC))
+    eng = Engine(
+        database_in(tmp_path, "personal"), clock=lambda: datetime(2024, 4, 15, 10, tzinfo=UTC)
+    )
     eng.publish(ROOT / "programmes" / "bradford.yaml")
     return eng
 

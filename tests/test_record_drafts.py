@@ -11,6 +11,7 @@ from engine.errors import ActionRefused, AnswersInvalid, NotFound
 from engine.runtime import Actor, Engine
 
 from .conftest import ROOT
+from .databases import database_in
 
 BRADFORD = "bradford_healthy_minds_wave2"
 AISHA = Actor("caseworker", "aisha", "horton_park")
@@ -24,7 +25,9 @@ REFERRAL = {
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    eng = Engine(tmp_path / "drafts.db", clock=lambda: datetime(2024, 4, 15, 10, tzinfo=UTC))
+    eng = Engine(
+        database_in(tmp_path, "drafts"), clock=lambda: datetime(2024, 4, 15, 10, tzinfo=UTC)
+    )
     eng.publish(ROOT / "programmes" / "bradford.yaml")
     return eng
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from engine.runtime import Actor, Engine
 from engine.store import SCHEMA_VERSION, Store
 
 from .conftest import EXAMPLE, ROOT
+from .databases import database_in
 
 ANN = Actor("applicant", "ann", "org_a")
 BOB = Actor("applicant", "bob", "org_b")
@@ -50,7 +52,7 @@ def copy_example(tmp_path: Path, edit=None) -> Path:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    e = Engine(tmp_path / "engine.db", clock=lambda: JAN_10)
+    e = Engine(database_in(tmp_path, "engine"), clock=lambda: JAN_10)
     e.publish(copy_example(tmp_path))
     return e
 
@@ -86,7 +88,7 @@ def test_two_people_acting_at_once_one_wins_and_the_other_is_told(
 ) -> None:
     case_id = submitted(engine)
     looked = engine.case(case_id, CORA)
-    other = Engine(tmp_path / "engine.db", clock=lambda: JAN_10)  # a second web worker
+    other = Engine(database_in(tmp_path, "engine"), clock=lambda: JAN_10)  # a second web worker
     other.act(case_id, "reject", CORA, reason="Out of area", expected_revision=looked.revision)
     with pytest.raises(StaleCase, match="changed while you were looking"):
         engine.act(case_id, "award", CORA, amount=10000, expected_revision=looked.revision)
@@ -137,19 +139,51 @@ def test_money_rules_refuse_with_the_rule_and_the_amount(engine: Engine) -> None
         engine.act(submitted(engine), "award", CORA, amount=20000, lot="north")
 
 
+def test_awards_made_at_the_same_moment_by_several_processes_stay_within_the_budget(
+    tmp_path: Path, engine: Engine
+) -> None:
+    # three web workers (each its own connection) award £20,000 from North's £50,000 at once:
+    # writers take turns, so the third sees the first two and is refused
+    cases = [submitted(engine) for _ in range(3)]
+    workers = [Engine(database_in(tmp_path, "engine"), clock=lambda: JAN_10) for _ in cases]
+    start = threading.Barrier(len(cases))
+    outcomes: list[str] = []
+
+    def award(worker: Engine, case_id: int) -> None:
+        start.wait()
+        try:
+            worker.act(case_id, "award", CORA, amount=20000, lot="north")
+            outcomes.append("awarded")
+        except ActionRefused as exc:
+            outcomes.append(str(exc))
+
+    threads = [
+        threading.Thread(target=award, args=pair) for pair in zip(workers, cases, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("awarded") == 2
+    [refused] = [o for o in outcomes if o != "awarded"]
+    assert "£10,000 over its £50,000 budget" in refused
+    assert engine.store.award_totals("tiny_grants")["lots"]["north"]["amount"] == 40000
+
+
 def test_the_audit_log_cannot_be_rewritten(engine: Engine) -> None:
     case_id = submitted(engine)
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        engine.store.db.execute(
+    with pytest.raises(DatabaseError, match="append-only"):
+        engine.store.execute(
             "UPDATE audit SET actor_role = 'commissioner' WHERE case_id = ?", (case_id,)
         )
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-        engine.store.db.execute("DELETE FROM audit")
+    with pytest.raises(DatabaseError, match="append-only"):
+        engine.store.execute("DELETE FROM audit")
     history = engine.history(case_id, ANN)
     assert [(e["action"], e["from"], e["to"]) for e in history] == [
         ("start", None, "draft"), ("answer", "draft", "draft"), ("submit", "draft", "submitted")]  # fmt: skip
 
 
+@pytest.mark.sqlite_only  # another program holding the file's write lock
 def test_a_busy_database_is_a_sentence_not_a_hang(tmp_path: Path, engine: Engine) -> None:
     case_id = submitted(engine)
     blocker = sqlite3.connect(tmp_path / "engine.db", isolation_level=None)
@@ -163,6 +197,7 @@ def test_a_busy_database_is_a_sentence_not_a_hang(tmp_path: Path, engine: Engine
     assert engine.case(case_id, CORA).state == "submitted"
 
 
+@pytest.mark.sqlite_only  # SQLite's own read-only switch
 def test_a_read_only_database_is_named(engine: Engine) -> None:
     case_id = submitted(engine)
     engine.store.db.execute("PRAGMA query_only = ON")
@@ -170,6 +205,7 @@ def test_a_read_only_database_is_named(engine: Engine) -> None:
         engine.act(case_id, "reject", CORA, reason="x")
 
 
+@pytest.mark.sqlite_only  # files from older versions (PostgreSQL's: tests/test_store_schema.py)
 def test_an_older_or_newer_database_is_refused_with_what_to_do(tmp_path: Path) -> None:
     old = tmp_path / "old.db"
     with sqlite3.connect(old) as conn:
@@ -214,10 +250,10 @@ def test_a_process_killed_mid_action_leaves_the_case_fully_before_it(
     case_id = submitted(engine)
     before = engine.case(case_id, CORA)
     events = len(engine.history(case_id, CORA))
-    result = subprocess.run([sys.executable, "-c", CRASH, str(tmp_path / "engine.db"), str(case_id), point],
+    result = subprocess.run([sys.executable, "-c", CRASH, str(database_in(tmp_path, "engine")), str(case_id), point],
                             cwd=ROOT, capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 9, result.stderr
-    again = Engine(tmp_path / "engine.db", clock=lambda: JAN_10)
+    again = Engine(database_in(tmp_path, "engine"), clock=lambda: JAN_10)
     after = again.case(case_id, CORA)
     assert (
         (after.state, after.revision)

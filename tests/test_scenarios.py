@@ -32,6 +32,7 @@ from engine import errors
 from engine.runtime import Actor, Engine
 
 from .conftest import ROOT
+from .databases import database_in
 
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
 
@@ -40,7 +41,7 @@ class Journey:
     def __init__(self, spec: dict[str, Any], tmp_path: Path) -> None:
         self.spec = spec
         self.moment = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
-        self.engine = Engine(tmp_path / "journey.db", clock=lambda: self.moment)
+        self.engine = Engine(database_in(tmp_path, "journey"), clock=lambda: self.moment)
         self.programme, _new = self.engine.publish(ROOT / spec["programme"])
         self.tz = ZoneInfo(self.programme.timezone)
         self.actors = {name: Actor(**a) for name, a in spec["actors"].items()}

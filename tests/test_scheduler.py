@@ -20,6 +20,7 @@ from engine.scheduler.sweeper import sweep
 from engine.timeline.planner import dry_run
 
 from .conftest import EXAMPLE, ROOT
+from .databases import database_in
 
 LONDON = ZoneInfo("Europe/London")
 ANN = Actor("applicant", "ann", "org_a")
@@ -120,7 +121,7 @@ def test_bradford_checks_two_contacts_four_weeks_after_referral() -> None:
 @pytest.fixture
 def engine(tmp_path: Path) -> tuple[Engine, Clock]:
     clock = Clock(at("2022-01-20T10:00"))
-    e = Engine(tmp_path / "s.db", clock=clock)
+    e = Engine(database_in(tmp_path, "s"), clock=clock)
     e.publish(EXAMPLE / "programmes" / "tiny.yaml")
     with e.store.transaction():  # the people the reminders are for
         for org in ("org_a", "org_b"):
@@ -198,7 +199,9 @@ def test_sweeping_twice_or_with_two_sweepers_sends_each_reminder_once(
     e, clock = engine
     many_drafts(e, 20)
     clock.now = at("2022-02-15T09:00")
-    other = Engine(tmp_path / "s.db", clock=clock)  # a second scheduler process on the same file
+    other = Engine(
+        database_in(tmp_path, "s"), clock=clock
+    )  # a second scheduler process on the same file
     rows = e.store.due_reminders(clock.now.astimezone(UTC).isoformat(), 100)
     # interleave: each sweeper handles rows the other may already have done
     from engine.scheduler.sweeper import SweepResult, handle
@@ -241,7 +244,7 @@ def test_a_sweeper_killed_mid_send_loses_nothing_and_repeats_nothing(
 ) -> None:
     e, clock = engine
     many_drafts(e, 10)
-    result = subprocess.run([sys.executable, "-c", KILL, str(tmp_path / "s.db"), "4"], cwd=ROOT,
+    result = subprocess.run([sys.executable, "-c", KILL, str(database_in(tmp_path, "s")), "4"], cwd=ROOT,
                             capture_output=True, text=True)  # fmt: skip
     assert result.returncode == 9, result.stderr
     assert (
@@ -268,7 +271,7 @@ def test_a_clock_jump_across_the_spring_change_skips_nothing_and_repeats_nothing
     )
     (tmp_path / "programmes" / "tiny.yaml").write_text(text, "utf-8")
     clock = Clock(at("2022-03-26T12:00"))
-    e = Engine(tmp_path / "dst.db", clock=clock)
+    e = Engine(database_in(tmp_path, "dst"), clock=clock)
     e.publish(tmp_path / "programmes" / "tiny.yaml")
     many_drafts(e, 3)
     [due] = {r["due_at"] for r in e.store.due_reminders("9999", 10)}
@@ -340,7 +343,7 @@ def test_schedule_calendar_and_a_single_scheduler_run_from_the_command_line(
     ics = run(main, ["calendar", str(ROOT / "programmes" / "bradford.yaml")])
     events = [e for e in Calendar.from_ical(ics.output).walk("VEVENT")]
     assert any(str(e["summary"]).startswith("Deadline for Lead") for e in events)
-    monkeypatch.setenv("COMMISSION_DB", str(tmp_path / "cli.db"))
+    monkeypatch.setenv("COMMISSION_DB", str(database_in(tmp_path, "cli")))
     monkeypatch.setenv("COMMISSION_NOW", "2022-02-15T09:00:00+00:00")
     assert run(main, ["publish", str(EXAMPLE / "programmes" / "tiny.yaml")]).exit_code == 0
     monkeypatch.setenv("COMMISSION_NOW", "2022-01-20T09:00:00+00:00")
@@ -352,7 +355,7 @@ def test_schedule_calendar_and_a_single_scheduler_run_from_the_command_line(
     )
     from engine.store import Store
 
-    people = Store(tmp_path / "cli.db")  # the person the reminder is for
+    people = Store(database_in(tmp_path, "cli"))  # the person the reminder is for
     with people.transaction():
         people.ensure_organisation("org_a", "Org A", "2022-01-20")
         people.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-20")
@@ -373,7 +376,7 @@ def test_a_new_programme_version_replans_new_cases_only(tmp_path: Path) -> None:
     path = tmp_path / "programmes" / "tiny.yaml"
     text = (EXAMPLE / "programmes" / "tiny.yaml").read_text("utf-8")
     path.write_text(text, "utf-8")
-    e = Engine(tmp_path / "v.db", clock=Clock(at("2022-01-20T10:00")))
+    e = Engine(database_in(tmp_path, "v"), clock=Clock(at("2022-01-20T10:00")))
     e.publish(path)
     old = e.start_case("tiny_grants", "application", ANN)
     path.write_text(

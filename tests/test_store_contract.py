@@ -16,10 +16,16 @@ from typing import Any, Protocol
 
 import pytest
 
-from engine.store import Store, StoreContract
+from engine.store import Store, StoreContract, shown
+from engine.store.database import SqliteStore
+from engine.store.postgres import PostgresStore
 
-# SQLite's own: raw SQL and its cursor are what the contract keeps callers away from.
-SQLITE_ONLY = {"execute", "execute_many"}
+from .databases import database_in
+
+# Raw SQL and its cursor are what the contract keeps callers away from; SQLite's online backup
+# is the `commission db backup` command's own (PostgreSQL's is pg_dump).
+NOT_CONTRACT = {"execute", "execute_many", "backup"}
+STORES = [SqliteStore, PostgresStore]
 
 FAMILIES: list[type] = [base for base in StoreContract.__bases__ if base is not Protocol]
 
@@ -67,17 +73,19 @@ def uncovered(store: type) -> set[str]:
     public = {
         name for name in dir(store) if not name.startswith("_") and callable(getattr(store, name))
     }
-    return public - declared - SQLITE_ONLY
+    return public - declared - NOT_CONTRACT
 
 
+@pytest.mark.parametrize("store", STORES, ids=lambda store: store.__name__)
 @pytest.mark.parametrize("family", FAMILIES, ids=lambda family: family.__name__)
-def test_the_sqlite_store_implements_every_method_of_each_family(family: type) -> None:
+def test_both_stores_implement_every_method_of_each_family(store: type, family: type) -> None:
     assert methods_of(family), f"{family.__name__} declares no methods"
-    assert mismatches(Store, family) == []
+    assert mismatches(store, family) == []
 
 
-def test_every_public_method_of_the_store_is_in_the_contract() -> None:
-    assert uncovered(Store) == set()
+@pytest.mark.parametrize("store", STORES, ids=lambda store: store.__name__)
+def test_every_public_method_of_either_store_is_in_the_contract(store: type) -> None:
+    assert uncovered(store) == set()
 
 
 def test_each_method_belongs_to_one_family_and_says_what_it_does() -> None:
@@ -92,11 +100,11 @@ def test_each_method_belongs_to_one_family_and_says_what_it_does() -> None:
 
 
 def test_the_store_has_the_attributes_the_contract_names(tmp_path: Path) -> None:
-    store = Store(tmp_path / "contract.db")
+    store = Store(database_in(tmp_path, "contract"))
     for family in FAMILIES:
         for name in inspect.get_annotations(family):
             assert hasattr(store, name), f"{family.__name__}.{name} is missing"
-    assert store.path == str(tmp_path / "contract.db")
+    assert store.path == shown(database_in(tmp_path, "contract"))  # a URL's password hidden
     with store.transaction():  # the context manager the contract promises
         store.ensure_organisation("org", "Org", "2024-01-01T00:00:00+00:00")
     assert store.organisation_name("org") == "Org"

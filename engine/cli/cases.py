@@ -51,7 +51,7 @@ def _case_text(view, actions=None) -> str:
 @db_option
 @json_option
 def case_start(programme: str, workflow: str, actor_text: str, organisation: str | None,
-               applicant_role: str | None, lot: str | None, subject: str | None, db_path: Path, as_json: bool) -> None:  # fmt: skip
+               applicant_role: str | None, lot: str | None, subject: str | None, db_path: str, as_json: bool) -> None:  # fmt: skip
     """Open a new case of a workflow."""
     try:
         view = open_engine(db_path).start_case(programme, workflow, parse_actor(actor_text), organisation=organisation,
@@ -74,7 +74,7 @@ def case_start(programme: str, workflow: str, actor_text: str, organisation: str
 @db_option
 @json_option
 def case_answer(case_ref: str, form: str, answers_text: str | None, answers_file: Path | None,
-                record: int | None, actor_text: str, db_path: Path, as_json: bool) -> None:  # fmt: skip
+                record: int | None, actor_text: str, db_path: str, as_json: bool) -> None:  # fmt: skip
     """Save answers to one of a case's forms."""
     if answers_file:
         from engine.definition.yaml_source import read_yaml
@@ -111,7 +111,7 @@ def case_answer(case_ref: str, form: str, answers_text: str | None, answers_file
 @db_option
 @json_option
 def case_act(case_ref: str, trigger: str, actor_text: str, amount: int | None, lot: str | None,
-             reason: str | None, expect_state: str | None, db_path: Path, as_json: bool) -> None:  # fmt: skip
+             reason: str | None, expect_state: str | None, db_path: str, as_json: bool) -> None:  # fmt: skip
     """Take an action on a case (every reason is given if it cannot be taken)."""
     try:
         view = open_engine(db_path).act(case_ref, trigger, parse_actor(actor_text), amount=amount, lot=lot,
@@ -126,7 +126,7 @@ def case_act(case_ref: str, trigger: str, actor_text: str, amount: int | None, l
 @as_option
 @db_option
 @json_option
-def case_show(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -> None:
+def case_show(case_ref: str, actor_text: str, db_path: str, as_json: bool) -> None:
     """Show a case, the actions open to you now and its eligibility."""
     engine = open_engine(db_path)
     actor = parse_actor(actor_text)
@@ -155,7 +155,7 @@ def case_show(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -> N
 @as_option
 @db_option
 @json_option
-def case_history(case_ref: str, actor_text: str, db_path: Path, as_json: bool) -> None:
+def case_history(case_ref: str, actor_text: str, db_path: str, as_json: bool) -> None:
     """Show a case's audit log: who did what, when."""
     try:
         events = open_engine(db_path).history(case_ref, parse_actor(actor_text))

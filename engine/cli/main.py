@@ -25,8 +25,8 @@ db_option = click.option(
     envvar="COMMISSION_DB",
     default=DEFAULT_DB,
     show_default=True,
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="The SQLite database (or set COMMISSION_DB).",
+    help="The database: an SQLite file, or a postgresql://user:password@host/name URL "
+    "(or set COMMISSION_DB).",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 as_option = click.option(
@@ -48,12 +48,24 @@ def main() -> None:
     """
 
 
-def open_engine(db_path: Path) -> Engine:
+def is_file(db_path: str) -> bool:
+    """Whether the database is an SQLite file (not `:memory:`, not a PostgreSQL URL)."""
+    from engine.store import is_postgres
+
+    return db_path != ":memory:" and not is_postgres(db_path)
+
+
+def make_room(db_path: str) -> None:
+    """Make the folder an SQLite file goes in (a PostgreSQL database needs nothing made)."""
+    if is_file(db_path):
+        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def open_engine(db_path: str) -> Engine:
     """The engine on a database, acting as if it were COMMISSION_NOW when that is set."""
     from engine.runtime import Engine
 
-    if str(db_path) != ":memory:":
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+    make_room(db_path)
     clock = frozen_clock()
     return Engine(db_path, clock=clock) if clock else Engine(db_path)
 

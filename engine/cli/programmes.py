@@ -148,7 +148,7 @@ def docs(check: bool, output: Path) -> None:
 )
 @db_option
 @json_option
-def publish(file: Path, forms_dir: Path | None, db_path: Path, as_json: bool) -> None:
+def publish(file: Path, forms_dir: Path | None, db_path: str, as_json: bool) -> None:
     """Validate a programme and register its new version; new cases use it, open cases keep theirs."""
     try:
         programme, new = open_engine(db_path).publish(file, forms_dir)
@@ -163,7 +163,7 @@ def publish(file: Path, forms_dir: Path | None, db_path: Path, as_json: bool) ->
 @click.argument("programme")
 @db_option
 @json_option
-def versions(programme: str, db_path: Path, as_json: bool) -> None:
+def versions(programme: str, db_path: str, as_json: bool) -> None:
     """List a programme's published versions and how many cases each has."""
     rows = open_engine(db_path).store.versions(programme)
     if not rows:
@@ -172,26 +172,3 @@ def versions(programme: str, db_path: Path, as_json: bool) -> None:
         f"{r['version']}  published {r['published_at'][:16]}  {r['cases']} case(s)" for r in rows
     ]
     show(rows, as_json, "\n".join(lines))
-
-
-@main.group()
-def db() -> None:
-    """Look after the database."""
-
-
-@db.command()
-@db_option
-def upgrade(db_path: Path) -> None:
-    """Bring an existing database up to this engine's schema, in place."""
-    from engine.store import Store
-
-    try:
-        store = Store(db_path, check=False)
-        applied = store.upgrade()
-    except EngineError as exc:
-        fail(exc)
-    click.echo(
-        f"{db_path}: upgraded through schema {applied[-1]}"
-        if applied
-        else f"{db_path}: already up to date"
-    )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -31,7 +30,7 @@ from engine.errors import EngineError
 @db_option
 @json_option
 def kpis(
-    programme: str, start: str, end: str, period: str | None, by: str, db_path: Path, as_json: bool
+    programme: str, start: str, end: str, period: str | None, by: str, db_path: str, as_json: bool
 ) -> None:
     """The programme's KPIs from the database, per period, with red/amber/green against targets."""
     from engine.dates import DateError, parse_when
@@ -88,7 +87,7 @@ def export(
     workflow: str | None,
     form_id: str | None,
     anonymised: bool,
-    db_path: Path,
+    db_path: str,
 ) -> None:
     """Export awards as 360Giving JSON, or applications, awards or returns as CSV."""
     from engine.reporting.export import awards_csv, cases_csv, grants_360, records_csv
@@ -118,7 +117,7 @@ def export(
 @db_option
 @click.option("--csv", "as_csv", is_flag=True, help="Print the pack as CSV.")
 def meeting_pack_command(
-    programme: str, meeting: str, number: int, db_path: Path, as_csv: bool
+    programme: str, meeting: str, number: int, db_path: str, as_csv: bool
 ) -> None:
     """The pack for meeting NUMBER (1 for the first) of a meeting cadence: returns in and missing,
     KPIs with red/amber/green, the KPIs to discuss, and spend against budget."""

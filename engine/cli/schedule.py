@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine.cli.main import db_option, fail, json_option, main, open_engine
+from engine.cli.main import db_option, fail, is_file, json_option, main, open_engine
 from engine.errors import EngineError, ProgrammeInvalid
 from engine.model import Programme
 
 
-def _programme(ref: str, db_path: Path) -> Programme:
+def _programme(ref: str, db_path: str) -> Programme:
     """A programme from a file path, or a published one by id."""
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
@@ -47,7 +47,7 @@ def _moment(text: str, tz: ZoneInfo, end: bool = False) -> datetime:
 @click.option("--to", "end", required=True, help="End of the window: a date, month or year.")
 @db_option
 @json_option
-def schedule(programme: str, start: str, end: str, db_path: Path, as_json: bool) -> None:
+def schedule(programme: str, start: str, end: str, db_path: str, as_json: bool) -> None:
     """Dry run: every reminder, timed action and check that would fire, in time order.
 
     PROGRAMME is a programme file or a published programme's id. Things relative to a case
@@ -58,7 +58,7 @@ def schedule(programme: str, start: str, end: str, db_path: Path, as_json: bool)
     p = _programme(programme, db_path)
     tz = ZoneInfo(p.timezone)
     pins = {}
-    if Path(db_path).exists() and not Path(programme).exists():
+    if (not is_file(db_path) or Path(db_path).exists()) and not Path(programme).exists():
         pins = pins_of(open_engine(db_path).store, p.id)
     items = dry_run(p, _moment(start, tz), _moment(end, tz, end=True), pins)
     rows = [
@@ -84,7 +84,7 @@ def schedule(programme: str, start: str, end: str, db_path: Path, as_json: bool)
 @main.command()
 @click.argument("programme")
 @db_option
-def calendar(programme: str, db_path: Path) -> None:
+def calendar(programme: str, db_path: str) -> None:
     """Write the programme's timeline and fixed meetings as iCalendar (e.g. > round.ics)."""
     from engine.timeline.ical import programme_calendar
 
@@ -96,7 +96,7 @@ def calendar(programme: str, db_path: Path) -> None:
 @click.argument("target")
 @click.argument("at")
 @db_option
-def pin(programme: str, target: str, at: str, db_path: Path) -> None:
+def pin(programme: str, target: str, at: str, db_path: str) -> None:
     """Pin a vague date to a moment, e.g. `pin ID review:quarterly_meeting:0 2022-05-18T10:00`.
 
     TARGET is `milestone:<id>` or `review:<cadence id>:<occasion number from 0>`. Reminders hang
@@ -139,7 +139,7 @@ def pin(programme: str, target: str, at: str, db_path: Path) -> None:
 @click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=Path("var/outbox"),
               show_default=True, help="Where the file backend writes messages.")  # fmt: skip
 @click.option("--once", is_flag=True, help="Sweep and deliver once, then stop.")
-def scheduler(db_path: Path, interval: float, outbox: Path, once: bool) -> None:
+def scheduler(db_path: str, interval: float, outbox: Path, once: bool) -> None:
     """Run the scheduler: send what is due, take timed actions, check service levels.
 
     Catches up at start on anything missed while it was down. Messages go to the outbox

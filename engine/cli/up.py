@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
-from engine.cli.main import db_option, fail, frozen_clock, main
+from engine.cli.main import db_option, fail, frozen_clock, main, make_room
 from engine.errors import EngineError
+from engine.store.dialect import shown
 
 DEMO_NOW = "2022-01-20T10:00"  # the demo data's rehearsal date, when its first round is open
 
@@ -53,7 +54,7 @@ def up(db_path: Path, host: str, port: int, outbox: Path) -> None:
         ],
     )
     try:
-        serve.callback(db_path=db_path, host=host, port=port, debug=False)  # type: ignore[misc]
+        serve.callback(db_path=str(db_path), host=host, port=port, debug=False)  # type: ignore[misc]
     finally:
         scheduler.terminate()
         scheduler.wait(timeout=10)
@@ -90,7 +91,7 @@ def prepare(db_path: Path, credentials: Path) -> None:
     is_flag=True,
     help="Reload on code changes and show tracebacks (never in production).",
 )
-def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
+def serve(db_path: str, host: str, port: int, debug: bool) -> None:
     """Serve the web app on a database (with COMMISSION_NOW, as if it were that moment).
 
     This is Werkzeug's server, for one machine; in production run `engine.web:create_app()`
@@ -98,7 +99,7 @@ def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
     """
     from engine.web import create_app
 
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    make_room(db_path)
     config: dict = {"DATABASE": str(db_path), "CLOCK": frozen_clock()}
     if not os.environ.get("COMMISSION_BASE_URL"):  # links in emails point at this server
         config["BASE_URL"] = f"http://{host}:{port}"
@@ -108,7 +109,7 @@ def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
         app = create_app(config)
     except EngineError as exc:
         fail(exc)
-    click.echo(f"Serving {db_path} on http://{host}:{port}/ (Ctrl+C to stop)")
+    click.echo(f"Serving {shown(db_path)} on http://{host}:{port}/ (Ctrl+C to stop)")
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
 
 
@@ -117,7 +118,7 @@ def serve(db_path: Path, host: str, port: int, debug: bool) -> None:
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=Path("demo/seed.yaml"), show_default=True, help="The demo data file.")  # fmt: skip
 @click.option("--password", envvar="COMMISSION_DEMO_PASSWORD", help="The demo password (default: a new random one).")  # fmt: skip
-def demo(db_path: Path, data_file: Path, password: str | None) -> None:
+def demo(db_path: str, data_file: Path, password: str | None) -> None:
     """Create a demo database: the programmes, demo people and cases from a data file.
 
     For demonstrations only: every demo person has the one password printed here.
@@ -127,12 +128,12 @@ def demo(db_path: Path, data_file: Path, password: str | None) -> None:
     from engine.web.demo import seed
 
     password = password or f"demo-{secrets.token_urlsafe(9)}"
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    make_room(db_path)
     try:
         done = seed(db_path, data_file, password)
     except (EngineError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{db_path}: published {', '.join(done['programmes'])}")
+    click.echo(f"{shown(db_path)}: published {', '.join(done['programmes'])}")
     click.echo(f"cases: {', '.join(done['cases'])}")
     click.echo("demo people (sign in at /auth/sign-in):")
     for email in done["users"]:

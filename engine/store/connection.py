@@ -63,6 +63,9 @@ class Connection:
     def close(self) -> None:
         """Let go of the database (the process may go on without it)."""
 
+    def _after_copy(self, table: str) -> None:
+        """Bring anything the database counts for itself (PostgreSQL's identities) past copied rows."""
+
     def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         """A query's rows as dicts keyed by column name."""
         cur = self.execute(sql, params)

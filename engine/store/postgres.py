@@ -15,7 +15,7 @@ import atexit
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -32,7 +32,7 @@ _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 
 
-def _pool(url: str) -> ConnectionPool:
+def _pool_for(url: str) -> ConnectionPool:
     """This process's pool for a database (a forked worker makes its own)."""
     key = (os.getpid(), url)
     with _POOLS_LOCK:
@@ -99,7 +99,7 @@ class PostgresConnection(Connection):
     def __init__(self, url: str, *, check: bool = True, timeout: float = 5.0) -> None:
         self.url = url
         self.path = shown(url)
-        self._pool = _pool(url)
+        _pool_for(url)  # reachable, or told now in words
         self._conn: psycopg.Connection | None = None
         self._depth = 0
         self._locked = False
@@ -122,6 +122,11 @@ class PostgresConnection(Connection):
                     f"the database {self.path} is from an older version (schema {version} of "
                     f"{SCHEMA_VERSION}); run `commission db upgrade`"
                 )
+
+    @property
+    def _pool(self) -> ConnectionPool:
+        # looked up each time, not kept: a pool closed (at a fork, or by a test) is made again
+        return _pool_for(self.url)
 
     def _friendly(self, exc: psycopg.Error) -> DatabaseError:
         """The server's refusal as a sentence naming the database and what to do about it."""
@@ -161,17 +166,29 @@ class PostgresConnection(Connection):
 
     def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> _Rows:
         """Run one statement for many rows; `rowcount` is how many rows they changed in all."""
-        changed = 0
+        if not rows:
+            return _Rows([], [], 0)
         with self.transaction(serial=False):
             assert self._conn is not None
             try:
-                with self._conn.cursor() as cur:
-                    for row in rows:  # one round trip each, but one transaction for them all
-                        cur.execute(to_pyformat(sql), row)
-                        changed += max(cur.rowcount, 0)
+                with self._conn.cursor() as cur:  # psycopg pipelines the rows: no round trip each
+                    cur.executemany(to_pyformat(sql), rows)
+                    return _Rows([], [], max(cur.rowcount, 0))
             except psycopg.Error as exc:
                 raise self._friendly(exc) from None
-        return _Rows([], [], changed)
+
+    def _after_copy(self, table: str) -> None:
+        """Start a table's identity after the highest id copied in, so new rows never clash."""
+        has_id = self.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? AND column_name = 'id' AND is_identity = 'YES'",
+            (table,),
+        ).fetchone()
+        if has_id:
+            self.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
+            )
 
     @contextmanager
     def transaction(self, *, serial: bool = True) -> Iterator[None]:
@@ -190,8 +207,9 @@ class PostgresConnection(Connection):
             finally:
                 self._depth -= 1
             return
+        pool = self._pool
         try:
-            conn = self._pool.getconn()
+            conn = pool.getconn()
         except PoolTimeout as exc:
             raise self._friendly(exc) from None
         try:
@@ -203,12 +221,13 @@ class PostgresConnection(Connection):
             try:
                 yield
             except BaseException:
-                conn.execute("ROLLBACK") if not conn.closed else None
+                with suppress(psycopg.Error):  # a lost connection is rolled back by the server
+                    conn.execute("ROLLBACK")
                 raise
             self._run(conn, "COMMIT", ())
         finally:
             self._conn, self._depth, self._locked = None, 0, False
-            self._pool.putconn(conn)
+            pool.putconn(conn)
 
     def schema_version(self) -> int:
         """The version in the `schema_version` table (0 when the engine has never been here)."""

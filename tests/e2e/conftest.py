@@ -29,6 +29,7 @@ from flask import Flask, has_request_context, request, template_rendered
 from engine.web import create_app
 
 from ..conftest import ROOT
+from ..databases import database_in
 
 PASSWORD = "demo-browser-tests"
 NOW = "2022-01-20T10:00"  # as `commission up`: Liverpool's expression of interest window is open
@@ -107,7 +108,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     from engine.web.demo import seed
 
     folder = tmp_path_factory.mktemp("e2e")
-    db = folder / "demo.db"
+    db = database_in(folder, "demo")
     seed(db, ROOT / "demo" / "seed.yaml", PASSWORD)
     moment = datetime.fromisoformat(NOW).replace(tzinfo=UTC)
     app = create_app(

@@ -17,6 +17,7 @@ from engine.web import create_app
 from engine.web.services import store
 
 from ..conftest import ROOT
+from ..databases import database_in
 
 LIVERPOOL = "liverpool_life_rooms_2022"
 EOI = "liverpool_expression_of_interest"
@@ -45,9 +46,9 @@ def clock() -> Clock:
 
 def make_app(tmp_path: Path, clock: Clock, **config: Any) -> Flask:
     """An app on a fresh database with the three programmes published."""
-    db = tmp_path / "web.db"
-    if not db.exists():
-        engine = Engine(db, clock=clock)
+    db = database_in(tmp_path, "web")
+    engine = Engine(db, clock=clock)
+    if not engine.store.programme_ids():  # a second app on the same database publishes nothing
         for name in ("liverpool", "bradford", "llr_hubs"):
             engine.publish(ROOT / "programmes" / f"{name}.yaml")
     settings = {

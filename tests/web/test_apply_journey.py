@@ -100,7 +100,10 @@ def test_an_applicant_completes_the_liverpool_eoi_from_sign_up_to_confirmation(
              "has_charitable_objectives": "yes", "governing_document_upload": pdf("constitution.pdf")})  # fmt: skip
     assert r.status_code == 302, text(r)
     html = ann.get(page_url(ref, "type_and_governance")).data.decode()
-    file_url = f"/apply/cases/{ref}/files/" + html.split(f'href="/apply/cases/{ref}/files/')[1].split('"')[0]
+    file_url = (
+        f"/apply/cases/{ref}/files/"
+        + html.split(f'href="/apply/cases/{ref}/files/')[1].split('"')[0]
+    )
     download = ann.get(file_url)
     assert download.data == PDF and "constitution.pdf" in download.headers["Content-Disposition"]
     assert not uploads.exists()  # kept in the database, where every web host finds it

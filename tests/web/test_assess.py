@@ -15,6 +15,7 @@ from engine.errors import ActionRefused, NotPermitted
 from engine.runtime import Actor, Engine
 from engine.runtime.assessment import assessment_states, criteria_for
 
+from ..databases import database_in
 from .conftest import Clock
 from .conftest import text as page_text
 from .panel import person, seed_engine, submitted_case
@@ -178,7 +179,7 @@ def test_the_demo_assessor_has_a_proposal_to_assess_and_the_commissioner_every_d
 
     from ..conftest import ROOT
 
-    db = tmp_path / "demo.db"
+    db = database_in(tmp_path, "demo")
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:

@@ -13,12 +13,13 @@ from engine.cli import main
 from engine.web import create_app
 
 from ..conftest import ROOT
+from ..databases import database_in
 from ..test_export import validator
 from .conftest import LIVERPOOL, Clock, text
 
 
 def test_demo_database_people_sign_in_and_see_their_cases(tmp_path: Path) -> None:
-    db = tmp_path / "demo.db"
+    db = database_in(tmp_path, "demo")
     cwd = os.getcwd()
     os.chdir(ROOT)
     try:

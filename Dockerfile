@@ -1,0 +1,28 @@
+# The engine as a container image: the web app under gunicorn by default, the scheduler with
+# `commission scheduler`. Everything is installed from the project's own lock files.
+# docs/deploy.md shows it with PostgreSQL (compose.yaml) and behind a reverse proxy.
+
+# GOV.UK Frontend and Mermaid, exactly as package-lock.json pins them (no dev packages)
+FROM node:20-bookworm-slim AS assets
+WORKDIR /build
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM python:3.11-slim-bookworm
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    COMMISSION_ASSETS=/app/node_modules/govuk-frontend/dist/govuk
+WORKDIR /app
+COPY requirements.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
+COPY pyproject.toml README.md ./
+COPY engine ./engine
+COPY programmes ./programmes
+COPY demo ./demo
+RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
+    && useradd --system --home-dir /app --shell /usr/sbin/nologin commission
+COPY --from=assets /build/node_modules ./node_modules
+USER commission
+EXPOSE 8000
+# one process per core is a good start; each holds at most COMMISSION_DB_POOL connections
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--forwarded-allow-ips", "*", \
+     "--access-logfile", "-", "engine.web:create_app()"]

@@ -1,0 +1,93 @@
+"""`commission db …`: upgrade a database in place, copy one into another, back one up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from engine.cli.main import db_option, fail, is_file, main, make_room
+from engine.errors import DatabaseError, EngineError
+
+
+@main.group()
+def db() -> None:
+    """Look after the database."""
+
+
+@db.command()
+@db_option
+def upgrade(db_path: str) -> None:
+    """Bring an existing database up to this engine's schema, in place."""
+    from engine.store import Store
+
+    try:
+        store = Store(db_path, check=False)
+        applied = store.upgrade()
+    except EngineError as exc:
+        fail(exc)
+    click.echo(
+        f"{store.path}: upgraded through schema {applied[-1]}"
+        if applied
+        else f"{store.path}: already up to date"
+    )
+
+
+@db.command()
+@click.argument("source")
+@click.argument("target")
+def copy(source: str, target: str) -> None:
+    """Copy every row of SOURCE into the empty TARGET, then prove it table by table.
+
+    SOURCE and TARGET are an SQLite file or a postgresql:// URL; the usual move is an SQLite
+    deployment onto PostgreSQL. TARGET must hold no data (its tables are made if missing).
+    Each table is compared afterwards by its count of rows and a SHA-256 over them.
+    """
+    from engine.store import Store
+    from engine.store.copying import copy_database
+
+    if is_file(source) and not Path(source).exists():
+        fail(DatabaseError(f"there is no database at {source}; check the path"))
+    make_room(target)
+    try:
+        report = copy_database(Store(source), Store(target))
+    except EngineError as exc:
+        fail(exc)
+    width = max(len(t.table) for t in report)
+    for t in report:
+        verdict = (
+            "same" if t.same else f"DIFFERENT: {t.copied} rows, sha256 {t.copied_checksum[:16]}"
+        )
+        click.echo(f"{t.table:<{width}}  {t.rows:>9} rows  sha256 {t.checksum[:16]}  {verdict}")
+    total = sum(t.rows for t in report)
+    if all(t.same for t in report):
+        click.echo(f"Copied {total} rows in {len(report)} tables; every table has the same rows and checksum.")  # fmt: skip
+        return
+    fail(DatabaseError("the copy differs from the source in the tables marked DIFFERENT; do not switch over to it"))  # fmt: skip
+
+
+@db.command()
+@db_option
+@click.argument("to", type=click.Path(dir_okay=False, path_type=Path))
+def backup(db_path: str, to: Path) -> None:
+    """Copy an SQLite database to the file TO while the service runs (SQLite's online backup).
+
+    For PostgreSQL use its own tools, e.g. `pg_dump --format=custom` (docs/deploy.md).
+    """
+    from engine.store import Store
+
+    if not is_file(db_path):
+        fail(DatabaseError(
+            "`commission db backup` copies an SQLite file; back up PostgreSQL with "
+            "`pg_dump --format=custom --file=commission.dump DATABASE_URL` (docs/deploy.md)"
+        ))  # fmt: skip
+    if not Path(db_path).exists():
+        fail(DatabaseError(f"there is no database at {db_path}; check the path"))
+    if to.exists():
+        fail(DatabaseError(f"{to} already exists; give the backup a new file name"))
+    to.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        Store(db_path).backup(to)  # type: ignore[attr-defined]
+    except EngineError as exc:
+        fail(exc)
+    click.echo(f"Backed up {db_path} to {to} (schema {Store(to).schema_version()}).")
