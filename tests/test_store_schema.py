@@ -120,3 +120,14 @@ def test_a_scheduler_passes_over_rows_another_is_claiming_instead_of_waiting(dat
             assert second.claim_messages(ids, "second", NOW, "2022-02-15T09:05:00+00:00") == {
                 ids[2]
             }
+
+
+@pytest.mark.postgres_only
+def test_a_writer_kept_waiting_is_told_the_database_is_busy_not_left_hanging(database: str) -> None:
+    holder, quick = Store(database), Store(database, timeout=0.05)
+    with holder.transaction():  # holds the writer lock
+        busy = pytest.raises(DatabaseError, match="busy with another action; try again in a moment")
+        with busy, quick.transaction():
+            quick.ensure_organisation("org_b", "B", NOW)
+        holder.ensure_organisation("org_a", "A", NOW)
+    assert holder.organisation_names() == {"org_a": "A"}

@@ -144,6 +144,9 @@ def scheduler(db_path: str, interval: float, outbox: Path, once: bool) -> None:
 
     Catches up at start on anything missed while it was down. Messages go to the outbox
     folder and the console (COMMISSION_NOTIFY=smtp or notify to send them for real).
+    COMMISSION_NOW says what is due; claims on messages and delivery times use the real clock,
+    so a claim left by a scheduler that died lapses after five minutes whatever it says.
+    Several schedulers may run against one PostgreSQL database: none sends a message twice.
     """
     from engine.scheduler.delivery import backend_from_env, deliver
     from engine.scheduler.sweeper import run_forever, sweep

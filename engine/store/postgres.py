@@ -28,6 +28,8 @@ from engine.store.dialect import shown, to_pyformat
 from engine.store.migrations import POSTGRES_BASELINE, SCHEMA_VERSION, postgres_migration
 from engine.store.postgres_schema import BASELINE, WRITER_LOCK
 
+_WRITER = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
+DEFAULT_TIMEOUT = 5.0  # seconds a writer waits for another before it is told the database is busy
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
 
@@ -47,9 +49,14 @@ def _pool_for(url: str) -> ConnectionPool:
                 ) from None
             size = int(os.environ.get("COMMISSION_DB_POOL", "8"))
             pool = ConnectionPool(url, min_size=1, max_size=size, kwargs={"autocommit": True},
-                                  timeout=30, open=True, name="commission")  # fmt: skip
+                                  configure=_configure, timeout=30, open=True, name="commission")  # fmt: skip
             _POOLS[key] = pool
         return pool
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    """A new connection waits for a lock (the writer lock) at most as long as SQLite would."""
+    conn.execute(f"SET lock_timeout = '{int(DEFAULT_TIMEOUT * 1000)}ms'")
 
 
 @atexit.register
@@ -96,8 +103,9 @@ class PostgresConnection(Connection):
 
     skip_locked = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, *, check: bool = True, timeout: float = 5.0) -> None:
+    def __init__(self, url: str, *, check: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url
+        self._timeout = timeout
         self.path = shown(url)
         _pool_for(url)  # reachable, or told now in words
         self._conn: psycopg.Connection | None = None
@@ -131,13 +139,14 @@ class PostgresConnection(Connection):
     def _friendly(self, exc: psycopg.Error) -> DatabaseError:
         """The server's refusal as a sentence naming the database and what to do about it."""
         reason = _first_line(exc)
-        if isinstance(exc, psycopg.OperationalError | PoolTimeout):
-            return DatabaseError(
-                f"cannot reach the database {self.path}: {reason}; check the server is running"
-            )
+        # before OperationalError: psycopg counts a lock timeout as one
         if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.QueryCanceled):
             return DatabaseError(
                 f"the database {self.path} is busy with another action; try again in a moment"
+            )
+        if isinstance(exc, psycopg.OperationalError | PoolTimeout):
+            return DatabaseError(
+                f"cannot reach the database {self.path}: {reason}; check the server is running"
             )
         if isinstance(exc, pg_errors.ReadOnlySqlTransaction | pg_errors.InsufficientPrivilege):
             return DatabaseError(
@@ -199,7 +208,7 @@ class PostgresConnection(Connection):
         """
         if self._conn is not None:
             if serial and not self._locked:
-                self._run(self._conn, "SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
+                self._run(self._conn, _WRITER, (WRITER_LOCK,))
                 self._locked = True
             self._depth += 1
             try:
@@ -214,11 +223,13 @@ class PostgresConnection(Connection):
             raise self._friendly(exc) from None
         try:
             self._conn, self._depth = conn, 1
-            self._run(conn, "BEGIN", ())
-            if serial:
-                self._run(conn, "SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
-            self._locked = serial
             try:
+                self._run(conn, "BEGIN", ())
+                if self._timeout != DEFAULT_TIMEOUT:
+                    self._run(conn, f"SET LOCAL lock_timeout = '{int(self._timeout * 1000)}ms'", ())
+                if serial:
+                    self._run(conn, _WRITER, (WRITER_LOCK,))
+                self._locked = serial
                 yield
             except BaseException:
                 with suppress(psycopg.Error):  # a lost connection is rolled back by the server

@@ -8,7 +8,8 @@ and every row a caller sees is the same on both. Ids are identities "by default"
 
 from __future__ import annotations
 
-# One writer at a time, as SQLite has: a transaction-scoped advisory lock under this key
+# One writer at a time, as SQLite has: a transaction-scoped advisory lock under this key and the
+# schema's name (deployments in two schemas of one database do not wait for each other)
 WRITER_LOCK = 7_461_311
 
 BASELINE = """
