@@ -80,6 +80,7 @@ bench: setup
 	$(BIN)/python scripts/bench_scheduler.py
 	$(BIN)/python scripts/bench_delivery.py
 	$(BIN)/python scripts/bench_web.py
+	$(BIN)/python scripts/bench_rush.py
 	$(BIN)/python scripts/bench_kpis.py
 
 clean:

@@ -190,7 +190,7 @@ class CaseService(EngineCore):
                     )
                 self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
                 detail = {"form": form_id, "questions": sorted(answers)}
-            self.store.touch_case(row["id"], row["revision"], now)
+            revision = self.store.touch_case(row["id"], row["revision"], now)
             self.store.audit(
                 row["id"],
                 now,
@@ -202,7 +202,8 @@ class CaseService(EngineCore):
                 row["version"],
                 detail,
             )
-            self._replan(row["id"], programme)  # a record may keep a promise or end a reminder
+            # a record may keep a promise or end a reminder; the row is as just written
+            self._replan(row["id"], programme, {**row, "revision": revision, "updated_at": now})
         return self.case(row["id"], actor)
 
     def _may_fill(

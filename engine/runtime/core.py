@@ -209,8 +209,13 @@ class EngineCore:
         return own is not None and own["conflict"] is not None
 
     # -- reminders -------------------------------------------------------------------------
-    def _replan(self, case_id: int, programme: Programme) -> None:
-        """Bring the case's reminder rows in line with its facts (inside the caller's transaction)."""
-        row = self.store.case(case_id)
+    def _replan(
+        self, case_id: int, programme: Programme, row: dict[str, Any] | None = None
+    ) -> None:
+        """Bring the case's reminder rows in line with its facts (inside the caller's transaction).
+
+        `row` is the case as the caller has just written it, when it has it (one read fewer).
+        """
+        row = row or self.store.case(case_id)
         assert row is not None
         replan_case(self.store, programme, row, self.now())

@@ -76,9 +76,16 @@ class CaseTables(Connection):
 
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
-        row = self.case(case_id)
-        assert row is not None
-        return self.move_case(case_id, revision, row["state"], row["flags"], row["entered"], now)
+        cur = self.execute(
+            "UPDATE cases SET revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ?",
+            (now, case_id, revision),
+        )
+        if cur.rowcount != 1:
+            raise StaleCase(
+                "this case changed while you were looking at it, so your action was not taken; "
+                "look at it again and decide"
+            )
+        return revision + 1
 
     def open_case_ids(self, programme_id: str) -> list[int]:
         """Every case of a programme (for re-planning after a date is pinned)."""

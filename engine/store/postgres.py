@@ -157,9 +157,10 @@ class PostgresConnection(Connection):
     def _run(self, conn: psycopg.Connection, sql: str, params: tuple | dict) -> _Rows:
         try:
             cur = conn.execute(to_pyformat(sql), params)  # type: ignore[arg-type]
-            if cur.description is None:
+            columns = cur.description  # psycopg builds this list anew each time it is asked
+            if columns is None:
                 return _Rows([], [], cur.rowcount)
-            return _Rows(cur.fetchall(), [c.name for c in cur.description], cur.rowcount)
+            return _Rows(cur.fetchall(), [c.name for c in columns], cur.rowcount)
         except (psycopg.Error, PoolTimeout) as exc:
             raise self._friendly(exc) from None
 

@@ -8,6 +8,7 @@ scheduler process (`make layers` checks).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Callable, Mapping
@@ -70,10 +71,16 @@ def _secret_key(db_path: str) -> str:
         return secrets.token_hex(32)
     path = Path(db_path).with_name(Path(db_path).name + ".secret")
     if not path.exists():
+        # written whole under another name, then linked into place: two workers starting at
+        # once on a new file both read the one key that won, never an empty or half-written one
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f"{path.name}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
             fh.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, path)
+        draft.unlink()
     return path.read_text().strip()
 
 

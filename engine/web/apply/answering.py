@@ -101,8 +101,8 @@ def bind_page(view: CaseView, programme: Programme, form: Form, questions: list[
 
 
 def save_post(view: CaseView, programme: Programme, form: Form, questions: list[Question], *,
-              complete: bool, remove: str | None = None) -> tuple[AnswersForm, bool]:  # fmt: skip
-    """Bind the POST, store uploads, check like the engine, save; (form, whether it saved)."""
+              complete: bool, remove: str | None = None) -> tuple[AnswersForm, CaseView | None]:  # fmt: skip
+    """Bind the POST, store uploads, check like the engine, save; (form, the case as saved or None)."""
     actor = current_actor()
     saved = view.answers.get(form.id, {})
     fo, uploaded = bind_page(
@@ -112,15 +112,15 @@ def save_post(view: CaseView, programme: Programme, form: Form, questions: list[
         if uploaded:  # a good upload is kept even while another answer needs correcting
             with contextlib.suppress(EngineError):
                 engine().save_answers(view.id, form.id, uploaded, actor)
-        return fo, False
+        return fo, None
     try:
-        engine().save_answers(view.id, form.id, fo.answers(), actor)
+        saved_view = engine().save_answers(view.id, form.id, fo.answers(), actor)
     except AnswersInvalid as exc:
         fo.add_errors(exc.errors)
         mine = set(fo.field_names)
         fo.page_errors.extend(m for q, ms in exc.errors.items() if q not in mine for m in ms)
-        return fo, False
+        return fo, None
     except ActionRefused as exc:
         fo.page_errors.extend([exc.message, *exc.reasons])
-        return fo, False
-    return fo, True
+        return fo, None
+    return fo, saved_view

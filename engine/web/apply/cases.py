@@ -93,8 +93,8 @@ def eligibility(ref: str) -> Any:
     if form is not None:
         saved = view.answers.get(form.id, {})
         if request.method == "POST":
-            fo, ok = save_post(view, programme, form, questions, complete=False)
-            if ok:
+            fo, saved_view = save_post(view, programme, form, questions, complete=False)
+            if saved_view is not None:
                 return redirect(url_for("apply.eligibility", ref=view.reference) + "#results")
         else:
             fo = blank_form(programme, form, questions, saved)

@@ -86,11 +86,11 @@ def page(ref: str, form_id: str, page_id: str) -> Any:
     else:
         action = request.form.get("_action", "continue")
         add, remove = request.form.get("_add"), request.form.get("_remove")
-        fo, ok = save_post(view, programme, form, questions, remove=remove,
-                           complete=action == "continue" and not (add or remove))  # fmt: skip
-        if ok:
+        fo, saved_view = save_post(view, programme, form, questions, remove=remove,
+                                   complete=action == "continue" and not (add or remove))  # fmt: skip
+        if saved_view is not None:
             forget_kept()
-            return _after_save(ref, form, page_id, questions, action, add, remove)
+            return _after_save(saved_view, form, page_id, questions, action, add, remove)
     return render_template("apply/page.html", view=view, programme=programme, form=form, page_id=page_id,
                            title=title, spec=_page_spec(form, page_id), fo=fo, file_url=file_url(view))  # fmt: skip
 
@@ -99,15 +99,16 @@ def _page_spec(form: Form, page_id: str) -> dict[str, Any]:
     return next(p for p in form.spec["pages"] if p["id"] == page_id)
 
 
-def _after_save(ref: str, form: Form, page_id: str, shown: list[Question], action: str,
+def _after_save(view: CaseView, form: Form, page_id: str, shown: list[Question], action: str,
                 add: str | None, remove: str | None) -> Any:  # fmt: skip
+    """Where a saved page leads: a question it revealed, the task list, or the next page."""
+    ref = view.reference
     here = url_for("apply.page", ref=ref, form_id=form.id, page_id=page_id)
     if add:
         return redirect(f"{here}?add={add}#{add}")
     if remove:
         return redirect(f"{here}#{remove.partition(':')[0]}")
-    view, _programme = load(ref)
-    saved = view.answers.get(form.id, {})
+    saved = view.answers.get(form.id, {})  # as the engine saved them, from the save itself
     pages = _pages(form, saved)
     now_shown = next((qs for pid, _t, qs in pages if pid == page_id), [])
     revealed = [q for q in now_shown if q.id not in {s.id for s in shown}]
