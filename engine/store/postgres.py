@@ -225,11 +225,7 @@ class PostgresConnection(Connection):
         try:
             self._conn, self._depth = conn, 1
             try:
-                self._run(conn, "BEGIN", ())
-                if self._timeout != DEFAULT_TIMEOUT:
-                    self._run(conn, f"SET LOCAL lock_timeout = '{int(self._timeout * 1000)}ms'", ())
-                if serial:
-                    self._run(conn, _WRITER, (WRITER_LOCK,))
+                self._begin(conn, serial)
                 self._locked = serial
                 yield
             except BaseException:
@@ -240,6 +236,20 @@ class PostgresConnection(Connection):
         finally:
             self._conn, self._depth, self._locked = None, 0, False
             pool.putconn(conn)
+
+    def _begin(self, conn: psycopg.Connection, serial: bool) -> None:
+        """BEGIN, the lock timeout if not the default, and the writer lock: one round trip."""
+        script = ["BEGIN"]
+        if self._timeout != DEFAULT_TIMEOUT:
+            script.append(f"SET LOCAL lock_timeout = '{int(self._timeout * 1000)}ms'")
+        if serial:
+            script.append(
+                f"SELECT pg_advisory_xact_lock({WRITER_LOCK}, hashtext(current_schema()))"
+            )
+        try:  # no parameters, so several statements go as one message
+            conn.execute("; ".join(script).encode())
+        except psycopg.Error as exc:
+            raise self._friendly(exc) from None
 
     def schema_version(self) -> int:
         """The version in the `schema_version` table (0 when the engine has never been here)."""
