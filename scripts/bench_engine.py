@@ -10,27 +10,21 @@ dropped afterwards; without a reachable server only SQLite is measured, and the 
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from engine.runtime import Actor, Engine  # noqa: E402
 
-POSTGRES = os.environ.get(
-    "COMMISSION_BENCH_DB",
-    "postgresql://commission_test:commission_test@127.0.0.1:5432/commission_test",
-)
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_common import postgres_schema  # noqa: E402
+
 CASES = 100_000
 SAMPLES = 300
 NOW = datetime(2022, 1, 10, 12, tzinfo=UTC)
@@ -53,30 +47,6 @@ def timed(fn, n: int = SAMPLES) -> float:
     return statistics.median(times)
 
 
-@contextmanager
-def postgres_schema() -> Iterator[str | None]:
-    """A URL for a fresh schema on the PostgreSQL server (None if there is none), dropped after."""
-    try:
-        import psycopg
-
-        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
-    except Exception as exc:  # a benchmark without a server measures SQLite alone
-        print(f"PostgreSQL not measured: {str(exc).splitlines()[0]}")
-        yield None
-        return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE SCHEMA {schema}")
-    try:
-        joiner = "&" if "?" in POSTGRES else "?"
-        yield f"{POSTGRES}{joiner}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        from engine.store.postgres import close_pools
-
-        close_pools()
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
-
-
 def measure(db: str) -> dict[str, float]:
     """Fill one database with 100,000 cases, then time the everyday operations on it."""
     engine = Engine(db, clock=lambda: NOW)
@@ -91,7 +61,9 @@ def measure(db: str) -> dict[str, float]:
             [{"reference": f"BULK-{i}", "programme_id": programme.id, "version": programme.version,
               "state": states[i % 4], "organisation_id": f"org_{i % 5000}", "now": now} for i in range(CASES)],
         )  # fmt: skip
-    if engine.store.kind == "PostgreSQL":  # statistics and visibility, as autovacuum keeps them live
+    if (
+        engine.store.kind == "PostgreSQL"
+    ):  # statistics and visibility, as autovacuum keeps them live
         engine.store.execute("VACUUM ANALYZE")
     applicant = Actor("applicant", "ann", "org_bench")
     started: list[int] = []
