@@ -109,17 +109,17 @@ def _after_save(view: CaseView, form: Form, page_id: str, shown: list[Question],
     if remove:
         return redirect(f"{here}#{remove.partition(':')[0]}")
     saved = view.answers.get(form.id, {})  # as the engine saved them, from the save itself
-    pages = _pages(form, saved)
-    now_shown = next((qs for pid, _t, qs in pages if pid == page_id), [])
-    revealed = [q for q in now_shown if q.id not in {s.id for s in shown}]
+    before = {q.id for q in shown}
+    revealed = [q for q in visible_questions(form, page_id, saved) if q.id not in before]
     if revealed:  # an answer made another question on this page relevant: ask it
         return redirect(f"{here}#{revealed[0].id}")
     if action == "save":
         return redirect(url_for("apply.task_list", ref=ref, form_id=form.id, saved=1))
-    ids = [pid for pid, _t, _q in pages]
-    later = ids[ids.index(page_id) + 1 :] if page_id in ids else []
-    if later:
-        return redirect(url_for("apply.page", ref=ref, form_id=form.id, page_id=later[0]))
+    ids = [pid for pid, _t, _q in form.pages]
+    # the next page asked given the answers: pages are looked at only until one is found
+    for later in ids[ids.index(page_id) + 1 :]:
+        if visible_questions(form, later, saved):
+            return redirect(url_for("apply.page", ref=ref, form_id=form.id, page_id=later))
     return redirect(url_for("apply.check", ref=ref, form_id=form.id))
 
 
