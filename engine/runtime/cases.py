@@ -4,6 +4,7 @@ forms (who may fill which form, when), and checking its eligibility criteria.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -108,13 +109,17 @@ class CaseService(EngineCore):
     def case(self, case_id: int | str, actor: Actor) -> CaseView:
         """One case, if this actor may see it."""
         row = self._row(case_id, actor)
+        return self._view(row, self.store.answers(row["id"]), actor)
+
+    def _view(self, row: dict[str, Any], rows: list[dict[str, Any]], actor: Actor) -> CaseView:
+        """The case as this actor sees it, from its row and its answer rows."""
         programme = self.programme(row["programme_id"], row["version"])
         wf = programme.workflows[row["workflow"]]
         answers: dict[str, dict[str, Any]] = {}
         records: dict[str, list[dict[str, Any]]] = {}
         submitted: dict[str, str | None] = {}
         withheld: list[str] = []
-        for a in self.store.answers(row["id"]):
+        for a in rows:
             form = programme.forms.get(a["form"])
             # personal answers the file keeps from this role never leave the engine in its view
             data = visible_answers(programme, form, a["data"], actor.role) if form else a["data"]
@@ -176,9 +181,8 @@ class CaseService(EngineCore):
                 self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
                 detail = {"form": form_id, "record": number}
             else:
-                existing = next(
-                    (a for a in self.store.answers(row["id"]) if a["form"] == form_id), None
-                )
+                rows = self.store.answers(row["id"])
+                existing = next((a for a in rows if a["form"] == form_id), None)
                 merged = {**(existing["data"] if existing else {}), **answers}
                 merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
                 clean, errors = check_form(
@@ -190,6 +194,12 @@ class CaseService(EngineCore):
                     )
                 self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
                 detail = {"form": form_id, "questions": sorted(answers)}
+                # as the store gives it back (JSON round trip: a tuple comes back a list)
+                data = json.loads(json.dumps(clean))
+                saved = {"form": form_id, "record": 0, "data": data, "submitted_at": None, "updated_at": now}  # fmt: skip
+                # the rows as they now stand, for the view returned (no second read of them)
+                rows = sorted([*(a for a in rows if a["form"] != form_id), saved],
+                              key=lambda a: (a["form"], a["record"]))  # fmt: skip
             revision = self.store.touch_case(row["id"], row["revision"], now)
             self.store.audit(
                 row["id"],
@@ -203,8 +213,11 @@ class CaseService(EngineCore):
                 detail,
             )
             # a record may keep a promise or end a reminder; the row is as just written
-            self._replan(row["id"], programme, {**row, "revision": revision, "updated_at": now})
-        return self.case(row["id"], actor)
+            written = {**row, "revision": revision, "updated_at": now}
+            self._replan(row["id"], programme, written)
+        if entry.get("repeatable"):
+            return self.case(row["id"], actor)
+        return self._view(written, rows, actor)
 
     def _may_fill(
         self, entry: dict[str, Any], form: Form, wf: Workflow, row: dict[str, Any], actor: Actor
