@@ -142,7 +142,7 @@ class ActionService(CaseService, MoneyService):
                 self.store.mark_submitted(row["id"], form_id, now)
             flags = {**row["flags"], **detail.pop("flags", {})}
             entered = {**row["entered"], dest: now}
-            self.store.move_case(row["id"], row["revision"], dest, flags, entered, now)
+            revision = self.store.move_case(row["id"], row["revision"], dest, flags, entered, now)
             self.store.audit(
                 row["id"],
                 now,
@@ -154,7 +154,9 @@ class ActionService(CaseService, MoneyService):
                 row["version"],
                 detail,
             )
-            self._replan(row["id"], programme)
+            moved = {**row, "state": dest, "flags": flags, "entered": entered,
+                     "revision": revision, "updated_at": now}  # fmt: skip
+            self._replan(row["id"], programme, moved)  # the row as just written: no read back
             if "started" in detail:
                 self._replan(detail["started"], programme)
         return self.case(row["id"], actor)
