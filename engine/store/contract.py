@@ -191,8 +191,11 @@ class ScheduleStore(Protocol):
     def plan_rows(self, rows: list[dict[str, Any]]) -> int:
         """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
 
-    def cancel_other_rows(self, case_id: int, keep: set[str], now: str) -> int:
-        """Cancel a case's pending rows that its current facts no longer call for."""
+    def plan_facts(self, case_id: int, programme_id: str) -> dict[str, Any]:
+        """What re-planning a case reads, in one query: fired actions, pinned dates, pending keys."""
+
+    def cancel_rows(self, keys: set[str], now: str) -> int:
+        """Cancel pending rows by key (their case's facts no longer call for them)."""
 
     def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
         """Pending rows due by `now`, oldest first."""

@@ -25,21 +25,32 @@ class ReminderTables(Connection):
         )
         return cur.rowcount
 
-    def cancel_other_rows(self, case_id: int, keep: set[str], now: str) -> int:
-        """Cancel a case's pending rows that its current facts no longer call for."""
-        pending = [
-            r[0]
-            for r in self.execute(
-                "SELECT key FROM reminders WHERE case_id = ? AND status = 'pending'", (case_id,)
-            )
-        ]
-        gone = [k for k in pending if k not in keep]
-        for key in gone:
-            self.execute(
-                "UPDATE reminders SET status = 'cancelled', done_at = ?, note = 'no longer applies' WHERE key = ? AND status = 'pending'",
-                (now, key),
-            )
-        return len(gone)
+    def plan_facts(self, case_id: int, programme_id: str) -> dict[str, Any]:
+        """What re-planning a case reads, in one query: when each action was last taken on it
+        (`fired`), the programme's pinned dates (`pins`) and its pending rows' keys (`pending`)."""
+        facts: dict[str, Any] = {"fired": {}, "pins": {}, "pending": set()}
+        for kind, key, value in self.execute(
+            "SELECT 'fired', action, max(at) FROM audit WHERE case_id = ? GROUP BY action "
+            "UNION ALL SELECT 'pins', target, at FROM pins WHERE programme_id = ? "
+            "UNION ALL SELECT 'pending', key, NULL FROM reminders WHERE case_id = ? AND status = 'pending'",
+            (case_id, programme_id, case_id),
+        ).fetchall():
+            if kind == "pending":
+                facts["pending"].add(key)
+            else:
+                facts[kind][key] = value
+        return facts
+
+    def cancel_rows(self, keys: set[str], now: str) -> int:
+        """Cancel pending rows by key (their case's facts no longer call for them)."""
+        if not keys:
+            return 0
+        marks = ",".join("?" * len(keys))
+        return self.execute(
+            "UPDATE reminders SET status = 'cancelled', done_at = ?, note = 'no longer applies' "
+            f"WHERE status = 'pending' AND key IN ({marks})",
+            (now, *sorted(keys)),
+        ).rowcount
 
     def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
         """Pending rows due by `now`, oldest first."""

@@ -225,12 +225,16 @@ def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: d
     reminders never disagree.
     """
     until = now + timedelta(days=HORIZON_DAYS)
-    events = case_events(row, store.fired_all(row["id"]))
+    facts = store.plan_facts(row["id"], programme.id)  # one read: every save re-plans
+    pins = {k: datetime.fromisoformat(v) for k, v in facts["pins"].items()}
+    events = case_events(row, facts["fired"])
     items = plan(programme, workflow=row["workflow"], state=row["state"], events=events,
-                 pins=pins_of(store, programme.id), until=until)  # fmt: skip
+                 pins=pins, until=until)  # fmt: skip
     rows = _rows(programme, items, row["id"], now)
-    store.plan_rows(rows)
-    store.cancel_other_rows(row["id"], {r["key"] for r in rows}, now.astimezone(UTC).isoformat())
+    new = [r for r in rows if r["key"] not in facts["pending"]]
+    if new:  # a row already pending stays as it is (its key makes planning idempotent)
+        store.plan_rows(new)
+    store.cancel_rows(facts["pending"] - {r["key"] for r in rows}, now.astimezone(UTC).isoformat())
 
 
 def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
