@@ -165,3 +165,50 @@ def parse_week_of(text: object, tz: ZoneInfo) -> Span:
 def iso(moment: datetime) -> str:
     """ISO 8601 with the UTC offset, e.g. `2022-01-31T17:00:00+00:00`."""
     return moment.isoformat()
+
+
+def moment_in_words(moment: datetime, tz: ZoneInfo) -> str:
+    """5pm on Monday 31 January 2022, on the programme's wall clock (a day alone at midnight)."""
+    local = moment.astimezone(tz)
+    day = f"{local:%A} {local.day} {local:%B %Y}"
+    if (local.hour, local.minute) in ((0, 0), (23, 59)):
+        return day
+    if (local.hour, local.minute) == (12, 0):
+        return f"midday on {day}"
+    minutes = "" if local.minute == 0 else f":{local.minute:02d}"
+    return f"{local.hour % 12 or 12}{minutes}{'am' if local.hour < 12 else 'pm'} on {day}"
+
+
+def span_in_words(span: Span, tz: ZoneInfo, *, end: bool = False) -> str:
+    """A span as precisely as it is known: `5pm on Monday 31 January 2022`, `March 2024`, `2017`.
+
+    `end` picks the last moment for an exact span's words (a window that closes at its end).
+    """
+    local = (span.end if end else span.start).astimezone(tz)
+    if span.precision == "minute":
+        return moment_in_words(span.end if end else span.start, tz)
+    if span.precision == "day":
+        return f"{local:%A} {local.day} {local:%B %Y}"
+    if span.precision == "week":
+        first = span.start.astimezone(tz)
+        return f"the week of Monday {first.day} {first:%B %Y}"
+    if span.precision == "month":
+        return f"{local:%B %Y}"
+    if span.precision == "year":
+        return f"{local.year}"
+    first, last = span.start.astimezone(tz), span.end.astimezone(tz)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%B %Y}"
+    if first.month == 1 and last.month == 12:
+        return f"{first.year}" if first.year == last.year else f"{first.year} to {last.year}"
+    return f"{first:%B %Y} to {last:%B %Y}"
+
+
+def span_phrase(span: Span, tz: ZoneInfo, *, end: bool = False) -> str:
+    """`at 5pm on Monday 31 January 2022`, `on Friday 26 January 2024`, `at the end of 2017`."""
+    words = span_in_words(span, tz, end=end)
+    if span.precision == "minute":
+        return f"at {words}"
+    if span.precision == "day":
+        return f"at the end of {words}" if end else f"on {words}"
+    return f"at the end of {words}" if end else f"in {words}"

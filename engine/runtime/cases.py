@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from engine.dates import span_phrase
 from engine.definition.schema_check import did_you_mean
 from engine.errors import ActionRefused, AnswersInvalid, NotPermitted, StaleCase
 from engine.forms.answers import check_form
@@ -15,6 +17,7 @@ from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.core import EngineCore
 from engine.runtime.views import Actor, CaseView, CriterionResult
+from engine.timeline.windows import CLOSED, OPENING, window
 
 
 class CaseService(EngineCore):
@@ -56,6 +59,7 @@ class CaseService(EngineCore):
         lots = {lot_["id"] for lot_ in programme.data["funding"].get("lots", [])}
         if lot is not None and lot not in lots:
             raise ActionRefused(f'there is no lot "{lot}"{did_you_mean(lot, lots)}')
+        self._within_window(programme, wf)
         now = self._stamp()
         with self.store.transaction():
             if org:
@@ -66,6 +70,18 @@ class CaseService(EngineCore):
             )
             self._replan(case_id, programme)
         return self.case(case_id, actor)
+
+    def _within_window(self, programme: Programme, wf: Workflow) -> None:
+        """Refuse a new case before the workflow's window opens or after it closes, in words."""
+        win = window(programme, wf)
+        status = win.status(self.now())
+        tz = ZoneInfo(programme.timezone)
+        if status == OPENING and win.opens is not None:
+            when = span_phrase(win.opens.span, tz)
+            raise ActionRefused(f"you cannot start this yet: it opens {when}")
+        if status == CLOSED and win.closes is not None:
+            when = span_phrase(win.closes.span, tz, end=True)
+            raise ActionRefused(f"you can no longer start this: it closed {when}")
 
     def _insert_case(self, programme: Programme, wf: Workflow, org: str | None, role: str | None,
                      subject: str | None, lot: str | None, parent: int | None, now: str) -> int:  # fmt: skip

@@ -240,6 +240,7 @@ def _template_globals(app: Flask) -> None:
         show_answer=describe.show_answer,
         money=describe.money,
         when=describe.when,
+        span_words=describe.span_words,
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,
     )

@@ -9,9 +9,11 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
+from engine.dates import Span, moment_in_words, span_in_words
 from engine.model import Programme, Question, Transition, Workflow
 from engine.rules import names_of
 from engine.runtime import CaseView, Engine
+from engine.timeline.windows import CLOSED, OPEN, OPENING, window
 
 
 def money(n: Any) -> str:
@@ -21,17 +23,30 @@ def money(n: Any) -> str:
 
 def when(moment: datetime | None, tz: str = "Europe/London") -> str:
     """5pm on Monday 31 January 2022 (midnight-ending days as the day alone)."""
-    if moment is None:
-        return ""
-    local = moment.astimezone(ZoneInfo(tz))
-    day = f"{local:%A} {local.day} {local:%B %Y}"
-    if (local.hour, local.minute) in ((0, 0), (23, 59)):
-        return day
-    hour = local.hour % 12 or 12
-    clock = f"{hour}{'' if local.minute == 0 else f':{local.minute:02d}'}{'am' if local.hour < 12 else 'pm'}"  # fmt: skip
-    if (local.hour, local.minute) == (12, 0):
-        clock = "midday"
-    return f"{clock} on {day}"
+    return "" if moment is None else moment_in_words(moment, ZoneInfo(tz))
+
+
+def span_words(span: Span, tz: str = "Europe/London", end: bool = False) -> str:
+    """A milestone's date as precisely as it is known: `5pm on 31 January 2022`, `March 2024`."""
+    return span_in_words(span, ZoneInfo(tz), end=end)
+
+
+def round_window(programme: Programme, workflows: list[Workflow], at: datetime) -> dict[str, Any]:
+    """Whether a round is open, opening soon or closed at `at`, and when it opens and closes.
+
+    A round with several kinds of application is open while any of them is.
+    """
+    windows = [window(programme, wf) for wf in workflows]
+    statuses = {w.status(at) for w in windows}
+    status = next((s for s in (OPEN, OPENING) if s in statuses), CLOSED) if windows else CLOSED
+    opening = [w.opens for w in windows if w.opens is not None and w.status(at) == OPENING]
+    closing = [w.closes for w in windows if w.closes is not None]
+    return {
+        "status": status,
+        "open": status == OPEN,
+        "opens": min(opening, key=lambda m: m.span.start) if opening else None,
+        "closes": max(closing, key=lambda m: m.span.end) if closing else None,
+    }
 
 
 def starters(engine: Engine, programme: Programme, wf: Workflow) -> tuple[str, ...]:

@@ -27,7 +27,10 @@ EOI_ANSWERS = {
 }  # fmt: skip
 
 
-def test_a_workflow_with_roles_asks_which_role(applicant: Callable[..., FlaskClient]) -> None:
+def test_a_workflow_with_roles_asks_which_role(applicant: Callable[..., FlaskClient], clock: Clock) -> None:  # fmt: skip
+    clock.set(
+        "2024-02-05T10:00"
+    )  # the round is open: after its briefing, before the Leads' deadline
     ann = applicant()
     url = "/apply/rounds/bradford_healthy_minds_wave2/start"
     assert "Which role are you applying for?" in text(ann.get(url))

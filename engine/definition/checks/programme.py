@@ -43,6 +43,7 @@ class ProgrammeChecker(
         self._index()
         self._typed_values()
         self._timeline()
+        self._windows()
         self._funding()
         self._workflows()
         self._forms()

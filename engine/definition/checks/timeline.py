@@ -81,6 +81,25 @@ class TimelineChecks(ProgrammeIndex):
             pass
         return None
 
+    def _windows(self) -> None:
+        """A workflow's `opens` and `closes` name milestones, and it closes after it opens."""
+        for wid, wf in _d(_d(self.data).get("workflows")).items():
+            wf = _d(wf)
+            for key in ("opens", "closes"):
+                if key in wf:
+                    self.milestone(("workflows", wid, key), wf[key])
+            opens, closes = (
+                self.spans.get(n) if isinstance(n := wf.get(k), str) else None
+                for k in ("opens", "closes")
+            )
+            if opens is not None and closes is not None and closes.end <= opens.start:
+                self.err(
+                    ("workflows", wid, "closes"),
+                    "bad-window",
+                    f'workflow "{wid}" closes ({_show(closes)}) before it opens ({_show(opens)}); '
+                    "name a `closes` milestone that comes after its `opens` milestone",
+                )
+
     def _reviews(self) -> None:
         for i, r in enumerate(_l(_d(self.data).get("reviews"))):
             r = _d(r)

@@ -24,7 +24,6 @@ def round_summary(programme: Programme) -> dict[str, Any]:
     eng = engine()
     data = programme.data
     workflows = describe.applicant_workflows(eng, programme)
-    closes = next((d for wf in workflows if (d := describe.deadline(programme, wf))), None)
     first = next(iter(programme.workflows))
     starting = {wf.id for wf in workflows}
     criteria = [c for c in data["eligibility"] if c.get("workflow", first) in starting]
@@ -36,8 +35,7 @@ def round_summary(programme: Programme) -> dict[str, Any]:
         "criteria": criteria,
         "milestones": sorted(programme.milestones.values(), key=lambda m: m.span.start),
         "workflows": workflows,
-        "closes": closes,
-        "open": bool(workflows) and (closes is None or now() <= closes[1]),
+        **describe.round_window(programme, workflows, now()),
     }
 
 
@@ -48,7 +46,8 @@ def rounds() -> str:
     eng = engine()
     found = [round_summary(eng.programme(pid)) for pid in eng.store.programme_ids()]
     found = [r for r in found if r["workflows"]]
-    found.sort(key=lambda r: (not r["open"], r["programme"].name))
+    order = {"open": 0, "opening": 1, "closed": 2}
+    found.sort(key=lambda r: (order[r["status"]], r["programme"].name))
     return render_template("apply/rounds.html", rounds=found)
 
 
@@ -89,6 +88,9 @@ def start(programme_id: str) -> Any:
     workflows = describe.applicant_workflows(engine(), programme)
     if not workflows:
         abort(404)
+    summary = round_summary(programme)
+    if not summary["open"]:  # the round's page says when it opens or that it has closed
+        return redirect(url_for("apply.round_page", programme_id=programme.id))
     form = _start_form(programme)()
     problems: list[str] = []
     if form.validate_on_submit():
@@ -108,7 +110,7 @@ def start(programme_id: str) -> Any:
             problems = [str(exc)]
         else:
             return redirect(url_for("apply.case", ref=view.reference))
-    return render_template("apply/start.html", r=round_summary(programme), form=form, problems=problems)  # fmt: skip
+    return render_template("apply/start.html", r=summary, form=form, problems=problems)
 
 
 @bp.get("/applications")
