@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,8 @@ def test_a_stored_programme_with_a_costly_rule_says_so_instead_of_hanging(
         .replace(RULE, f"    rule: income < 1000000 && {NESTED}\n"),
         "utf-8",
     )
-    engine = Engine(database_in(tmp_path, "engine"))
+    while_open = datetime(2022, 1, 10, 12, 0, tzinfo=UTC)
+    engine = Engine(database_in(tmp_path, "engine"), clock=lambda: while_open)
     with monkeypatch.context() as before_the_bounds:
         before_the_bounds.setattr(rules, "check_bounds", lambda source: None)
         engine.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")

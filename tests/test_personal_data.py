@@ -79,7 +79,7 @@ def test_visible_to_must_name_the_people_who_fill_in_the_form(tmp_path: Path) ->
         "        visible_to: [commissioner]\n",
     )
     assert len(problems) == 1
-    assert "tiny.yaml:66:9: error[hidden-from-filler]:" in problems[0]
+    assert "tiny.yaml:67:9: error[hidden-from-filler]:" in problems[0]
     assert 'question "faith" would be hidden from them' in problems[0]
     assert "add applicant to the question's visible_to" in problems[0]
 

@@ -17,7 +17,7 @@ from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of
 from engine.store import StoreContract
-from engine.timeline.occasions import Occasion, occasions, shift
+from engine.timeline.occasions import Occasion, occasions, shift, working_calendar
 from engine.timeline.planner import pins_of
 
 
@@ -86,7 +86,7 @@ def meeting_pack(
     if review_id not in reviews:
         raise NotFound(f'programme "{programme.id}" has no cadence "{review_id}"')
     review = reviews[review_id]
-    tz = ZoneInfo(programme.timezone)
+    tz, days = ZoneInfo(programme.timezone), working_calendar(programme)
     found = meeting_occasions(store, programme, review, now.replace(year=now.year + 5))
     if index >= len(found):
         raise NotFound(
@@ -109,7 +109,7 @@ def meeting_pack(
         else set()
     )
     for due in review.get("due", []):
-        deadline = shift(moment, parse_duration(due["before"]), -1, tz) if when else None
+        deadline = shift(moment, parse_duration(due["before"]), -1, tz, days) if when else None
         for case in cases:
             if case["state"] in final:
                 continue

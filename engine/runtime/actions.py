@@ -24,10 +24,11 @@ from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResu
 _NOT_YOURS = "this action is not for"
 
 
-def _shift(moment: datetime, duration: str, sign: int, tz: ZoneInfo) -> datetime:
-    from engine.timeline.occasions import shift
+def _shift(moment: datetime, duration: str, sign: int, programme: Programme) -> datetime:
+    from engine.timeline.occasions import shift, working_calendar
 
-    return shift(moment, parse_duration(duration), sign, tz)
+    tz = ZoneInfo(programme.timezone)
+    return shift(moment, parse_duration(duration), sign, tz, working_calendar(programme))
 
 
 def _when(moment: datetime, tz: ZoneInfo) -> str:
@@ -245,13 +246,9 @@ class ActionService(CaseService, MoneyService):
             base = datetime.fromisoformat(at)
         else:
             return None
-        from engine.timeline.occasions import shift  # dates arithmetic lives with the scheduler's
+        from engine.timeline.occasions import offset, working_calendar  # the scheduler's arithmetic
 
-        if "after" in anchor:
-            return shift(base, parse_duration(anchor["after"]), +1, ZoneInfo(programme.timezone))
-        if "before" in anchor:
-            return shift(base, parse_duration(anchor["before"]), -1, ZoneInfo(programme.timezone))
-        return base
+        return offset(base, anchor, ZoneInfo(programme.timezone), working_calendar(programme))
 
     def _incomplete(
         self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str
@@ -318,7 +315,6 @@ class ActionService(CaseService, MoneyService):
             row = self._row(case_id, actor)
             programme = self.programme(row["programme_id"], row["version"])
             context = self._context(row, programme)
-            tz = ZoneInfo(programme.timezone)
             now = self.now()
             results: list[ServiceLevelResult] = []
             newly_missed: list[str] = []
@@ -335,7 +331,7 @@ class ActionService(CaseService, MoneyService):
                     status = "missed"
                     if not row["flags"].get(sl["id"]):
                         newly_missed.append(sl["id"])
-                elif "warn" in sl and now >= _shift(due, sl["warn"], -1, tz):
+                elif "warn" in sl and now >= _shift(due, sl["warn"], -1, programme):
                     status = "at_risk"
                 else:
                     status = "pending"

@@ -1,7 +1,8 @@
 """Dates arithmetic as programmes speak of it: months, years and working days.
 
-"5 working days before" skips weekends and England & Wales bank holidays (the `holidays`
-package, maintained upstream, so new bank holidays arrive with an upgrade, not a code change).
+"5 working days before" skips weekends and the bank holidays of the UK calendar the programme
+names in `bank_holidays` (England and Wales by default), from the `holidays` package, maintained
+upstream, so new bank holidays arrive with an upgrade, not a code change.
 """
 
 from __future__ import annotations
@@ -19,15 +20,24 @@ import holidays
 from engine.dates import Duration
 from engine.model import Programme
 
+#: The UK's bank holiday calendars as programmes name them, and the `holidays` package's names.
+CALENDARS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
+DEFAULT_CALENDAR = "england-and-wales"
+
 
 @lru_cache(maxsize=64)
-def _bank_holidays(year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+def _bank_holidays(year: int, division: str) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("GB", subdiv=CALENDARS[division], years=year))
 
 
-def is_working_day(day: date) -> bool:
-    """Monday to Friday and not an England & Wales bank holiday."""
-    return day.weekday() < 5 and day not in _bank_holidays(day.year)
+def is_working_day(day: date, division: str = DEFAULT_CALENDAR) -> bool:
+    """Monday to Friday and not a bank holiday in the named UK calendar (`CALENDARS`)."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year, division)
+
+
+def working_calendar(programme: Programme) -> str:
+    """The bank holiday calendar the programme's working days follow."""
+    return programme.data.get("bank_holidays", DEFAULT_CALENDAR)
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
@@ -37,7 +47,9 @@ def _add_months(moment: datetime, months: int) -> datetime:
     return moment.replace(year=year, month=month, day=day)
 
 
-def shift(moment: datetime, duration: Duration, sign: int, tz: ZoneInfo) -> datetime:
+def shift(
+    moment: datetime, duration: Duration, sign: int, tz: ZoneInfo, days: str = DEFAULT_CALENDAR
+) -> datetime:
     """`moment` moved `duration` forward (sign +1) or back (-1), on the programme's wall clock.
 
     Days, weeks, months and years keep the local time of day across a clock change (a
@@ -62,7 +74,7 @@ def shift(moment: datetime, duration: Duration, sign: int, tz: ZoneInfo) -> date
         remaining = abs(n)
         while remaining:
             out += timedelta(days=step)
-            if is_working_day(out.date()):
+            if is_working_day(out.date(), days):
                 remaining -= 1
     return out.replace(tzinfo=tz)
 
@@ -112,14 +124,16 @@ def anchor_time(
     return None, ""
 
 
-def offset(moment: datetime, anchor: Mapping[str, Any], tz: ZoneInfo) -> datetime:
+def offset(
+    moment: datetime, anchor: Mapping[str, Any], tz: ZoneInfo, days: str = DEFAULT_CALENDAR
+) -> datetime:
     """Apply an anchor's `before`/`after` to the moment it counts from."""
     from engine.dates import parse_duration
 
     if "after" in anchor:
-        return shift(moment, parse_duration(anchor["after"]), +1, tz)
+        return shift(moment, parse_duration(anchor["after"]), +1, tz, days)
     if "before" in anchor:
-        return shift(moment, parse_duration(anchor["before"]), -1, tz)
+        return shift(moment, parse_duration(anchor["before"]), -1, tz, days)
     return moment
 
 
@@ -154,10 +168,11 @@ def occasions(
     base, _what = anchor_time(programme, review["start"], events, pins)
     if base is None:
         return out
-    base = offset(base, review["start"], tz)
+    days = working_calendar(programme)
+    base = offset(base, review["start"], tz, days)
     step = parse_duration(review["every"])
     for i in range(1, limit + 1):
-        at = shift(base, Duration(step.amount * i, step.unit), +1, tz)
+        at = shift(base, Duration(step.amount * i, step.unit), +1, tz, days)
         if at > until:
             break
         out.append(Occasion(review["id"], i - 1, at, at, at, f"{review['title']} {i}"))

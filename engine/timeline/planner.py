@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 
 from engine.dates import parse_duration
 from engine.model import Programme
-from engine.timeline.occasions import CaseEvents, anchor_time, occasions, offset, shift
+from engine.timeline.occasions import (
+    CaseEvents,
+    anchor_time,
+    occasions,
+    offset,
+    shift,
+    working_calendar,
+)
 
 
 @dataclass(frozen=True)
@@ -50,14 +57,14 @@ def _moments(
     until: datetime,
 ) -> list[tuple[datetime | None, datetime | None, str]]:
     """Each (due, anchor moment, what it is relative to) an anchor gives, cadence occasions included."""
-    tz = ZoneInfo(programme.timezone)
+    tz, days = ZoneInfo(programme.timezone), working_calendar(programme)
     if "review" in anchor:
         out = []
         for o in occasions(programme, review_of[anchor["review"]], events, pins, until):
             if o.at is None:
                 out.append((None, o.earliest, f"{o.label} (date not pinned yet)"))
             else:
-                out.append((offset(o.at, anchor, tz), o.at, o.label))
+                out.append((offset(o.at, anchor, tz, days), o.at, o.label))
         return out
     base, what = anchor_time(programme, anchor, events, pins)
     if base is None:
@@ -65,7 +72,7 @@ def _moments(
             span = programme.milestones[anchor["milestone"]].span
             return [(None, span.start, f"{what} (date not pinned yet)")]
         return []
-    return [(offset(base, anchor, tz), base, what)]
+    return [(offset(base, anchor, tz, days), base, what)]
 
 
 def _relation(anchor: Mapping[str, Any]) -> str:
@@ -134,7 +141,9 @@ def plan(
                 continue
             notify = sl.get("notify", {})
             if "warn" in sl:
-                warn_at = shift(due, parse_duration(sl["warn"]), -1, tz)
+                warn_at = shift(
+                    due, parse_duration(sl["warn"]), -1, tz, working_calendar(programme)
+                )
                 out.append(Planned("service_level_warn", sl["id"], warn_at, at,
                                    f"service level {sl['id']}: warning {sl['warn']} before it falls due, {_relation(sl['within'])} {what}",
                                    workflow, tuple(notify.get("before", []))))  # fmt: skip

@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 from engine.errors import NotFound
 from engine.model import Programme
 from engine.runtime import CaseView
-from engine.timeline.occasions import occasions, offset
+from engine.timeline.occasions import occasions, offset, working_calendar
 from engine.timeline.planner import HORIZON_DAYS, case_events, pins_of
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
@@ -56,7 +56,7 @@ def due_dates(view: CaseView, programme: Programme, form_id: str, limit: int = 3
         return []
     moment = now()
     began = datetime.fromisoformat(row["created_at"])
-    tz = ZoneInfo(programme.timezone)
+    tz, days = ZoneInfo(programme.timezone), working_calendar(programme)
     events = case_events(row, store.fired_all(view.id))
     pins = pins_of(store, programme.id)
     out: list[dict[str, Any]] = []
@@ -70,10 +70,10 @@ def due_dates(view: CaseView, programme: Programme, form_id: str, limit: int = 3
         until = moment + timedelta(days=HORIZON_DAYS)
         for o in occasions(programme, review, events, pins, until):
             for d in dues or [{}]:
-                at = offset(o.at, d, tz) if o.at else None
-                if offset(o.latest, d, tz) < began:
+                at = offset(o.at, d, tz, days) if o.at else None
+                if offset(o.latest, d, tz, days) < began:
                     continue  # before the case existed: not asked of it
-                out.append({"at": at, "earliest": offset(o.earliest, d, tz), "occasion": o.label,
+                out.append({"at": at, "earliest": offset(o.earliest, d, tz, days), "occasion": o.label,
                             "title": review["title"], "occasion_at": o.at,
                             "relation": _relation(d) if d else "",
                             "overdue": at is not None and at < moment})  # fmt: skip
