@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from engine.cli.main import db_option, fail, is_file, json_option, main, open_engine
+from engine.cli.main import (
+    db_option,
+    fail,
+    frozen_clock,
+    is_file,
+    json_option,
+    main,
+    open_engine,
+)
 from engine.errors import EngineError, ProgrammeInvalid
 from engine.model import Programme
 
@@ -85,10 +93,17 @@ def schedule(programme: str, start: str, end: str, db_path: str, as_json: bool) 
 @click.argument("programme")
 @db_option
 def calendar(programme: str, db_path: str) -> None:
-    """Write the programme's timeline and fixed meetings as iCalendar (e.g. > round.ics)."""
+    """Write the programme's timeline and fixed meetings as iCalendar (e.g. > round.ics).
+
+    Times are on the programme's wall clock, its timezone defined in the file; each event is
+    stamped with the current time (COMMISSION_NOW when set).
+    """
     from engine.timeline.ical import programme_calendar
 
-    click.echo(programme_calendar(_programme(programme, db_path)), nl=False)
+    p = _programme(programme, db_path)
+    clock = frozen_clock(timezones=[p.timezone])
+    now = clock() if clock else datetime.now(UTC)
+    click.echo(programme_calendar(p, now=now), nl=False)
 
 
 @main.command()

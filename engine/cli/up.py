@@ -100,7 +100,7 @@ def serve(db_path: str, host: str, port: int, debug: bool) -> None:
     from engine.web import create_app
 
     make_room(db_path)
-    config: dict = {"DATABASE": str(db_path), "CLOCK": frozen_clock()}
+    config: dict = {"DATABASE": str(db_path), "CLOCK": frozen_clock(str(db_path))}
     if not os.environ.get("COMMISSION_BASE_URL"):  # links in emails point at this server
         config["BASE_URL"] = f"http://{host}:{port}"
     if host in ("127.0.0.1", "localhost", "::1"):
