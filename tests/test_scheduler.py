@@ -386,3 +386,41 @@ def test_a_new_programme_version_replans_new_cases_only(tmp_path: Path) -> None:
     new = e.start_case("tiny_grants", "application", Actor("applicant", "bob", "org_b"))
     due = {r["case_id"]: r["due_at"] for r in e.store.due_reminders("9999", 10)}
     assert due == {old.id: "2022-02-14T17:00:00+00:00", new.id: "2022-02-18T17:00:00+00:00"}
+
+
+def test_one_reminder_is_worded_for_each_audience(tmp_path: Path) -> None:
+    # the applicant is asked to act; the commissioner is told which application is still a draft
+    text = (EXAMPLE / "programmes" / "tiny.yaml").read_text()
+    text = text.replace(
+        "    to: [applicant]\n",
+        "    to: [applicant, commissioner]\n",
+    ).replace(
+        "      body: Submit your application before {{ deadline }}.\n",
+        "      body: Submit your application before {{ deadline }}.\n"
+        "      for:\n"
+        "        commissioner:\n"
+        "          subject: \"{{ case.reference }} is still a draft\"\n"
+        "          body: It has not been submitted; the round closes {{ deadline }}.\n",
+    )
+    (tmp_path / "tiny.yaml").write_text(text)
+    clock = Clock(at("2022-01-20T10:00"))
+    e = Engine(database_in(tmp_path, "s"), clock=clock)
+    e.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")
+    with e.store.transaction():
+        e.store.ensure_organisation("org_a", "Org A", "2022-01-01")
+        e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
+        e.store.create_user("cora@council.example", None, "Cora", "commissioner", None, "2022-01-01")  # fmt: skip
+    draft = e.start_case("tiny_grants", "application", ANN)
+    clock.now = at("2022-02-14T17:00")
+    assert sweep(e).sent == 1
+    sent = {m["to_address"]: (m["subject"], m["body"].split("\n\n")[0]) for m in e.store.undelivered(10)}  # fmt: skip
+    assert sent == {
+        "ann@org-a.example": (
+            "Applications close in 7 days",
+            "Submit your application before 21 February 2022 at 17:00 GMT.",
+        ),
+        "cora@council.example": (
+            f"{draft.reference} is still a draft",
+            "It has not been submitted; the round closes 21 February 2022 at 17:00 GMT.",
+        ),
+    }

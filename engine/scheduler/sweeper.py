@@ -135,7 +135,7 @@ def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
         else:
             body = f"Case {reference}: {sl['title']}. It must be met by {_local(_due_of(engine, row), tz)}."
         payload = json.loads(row["payload"])
-        _queue(engine, row, case, payload.get("to", []), subject, body)
+        _queue(engine, row, case, dict.fromkeys(payload.get("to", []), (subject, body)))
         return "sent", "flagged" if missed else "warned"
     # a reminder
     rule = next((r for r in programme.data["reminders"] if r["id"] == row["rule"]), None)
@@ -175,9 +175,9 @@ def _work(engine: Engine, row: dict[str, Any]) -> tuple[str, str]:
         "when": _local(row["anchor_at"], tz),
         "due": _local(row["due_at"], tz),
     }
-    subject = _render(rule["message"]["subject"], context)
-    body = _render(rule["message"]["body"], context)
-    _queue(engine, row, case, rule["to"], subject, body)
+    _queue(
+        engine, row, case, {role: wording(rule["message"], role, context) for role in rule["to"]}
+    )
     return "sent", "sent late, after the scheduler was down" if late else "sent"
 
 
@@ -209,18 +209,23 @@ def time_left(moment: str | None, now: datetime) -> str:
     return f"{hours} hour{'s' if hours != 1 else ''}"
 
 
+def wording(message: dict[str, Any], role: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The (subject, body) `role` is sent: its own wording where the message has one."""
+    own = message.get("for", {}).get(role, {})
+    subject = own.get("subject", message["subject"])
+    return _render(subject, context), _render(own.get("body", message["body"]), context)
+
+
 def _queue(
     engine: Engine,
     row: dict[str, Any],
     case: dict[str, Any] | None,
-    roles: list[str],
-    subject: str,
-    body: str,
+    worded: dict[str, tuple[str, str]],
 ) -> None:
     """One outbox message per person the roles mean now, each with the case and its page."""
     stamp = engine.now().astimezone(UTC).isoformat()
     base_url = os.environ.get("COMMISSION_BASE_URL", "http://127.0.0.1:5000")
-    for role in roles:
+    for role, (subject, body) in worded.items():
         found, why = addresses(engine.store, role, case)
         text = body
         if case is not None:

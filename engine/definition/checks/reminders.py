@@ -20,6 +20,17 @@ class ReminderChecks(ProgrammeIndex):
             if "when" in r:
                 self.anchor((*path, "when"), r["when"], wid, f'reminder "{r.get("id")}"')
             self.state_refs((*path, "states"), r.get("states"), wid)
+            told = set(_l(r.get("to")))
+            for role in _d(_d(r.get("message")).get("for")):
+                if role not in told:
+                    self.err(
+                        (*path, "message", "for", role),
+                        "wording-for-nobody",
+                        f'reminder "{r.get("id")}" words its message for {role}s, but they are '
+                        f"not in its `to` ({', '.join(sorted(map(str, told)))}), so nobody would "
+                        f"read it; add {role} to `to`, or remove this wording",
+                        key=True,
+                    )
 
     def _service_levels(self) -> None:
         for i, s in enumerate(_l(_d(self.data).get("service_levels"))):
