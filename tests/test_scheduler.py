@@ -399,7 +399,7 @@ def test_one_reminder_is_worded_for_each_audience(tmp_path: Path) -> None:
         "      body: Submit your application before {{ deadline }}.\n"
         "      for:\n"
         "        commissioner:\n"
-        "          subject: \"{{ case.reference }} is still a draft\"\n"
+        '          subject: "{{ case.reference }} is still a draft"\n'
         "          body: It has not been submitted; the round closes {{ deadline }}.\n",
     )
     (tmp_path / "tiny.yaml").write_text(text)
@@ -424,3 +424,45 @@ def test_one_reminder_is_worded_for_each_audience(tmp_path: Path) -> None:
             "It has not been submitted; the round closes 21 February 2022 at 17:00 GMT.",
         ),
     }
+
+
+def test_a_report_due_once_after_a_case_event_is_reminded_once_and_never_recurs(tmp_path: Path) -> None:  # fmt: skip
+    text = (
+        (EXAMPLE / "programmes" / "tiny.yaml")
+        .read_text()
+        .replace(
+            "reminders:\n",
+            "  - id: six_month_report\n"
+            "    title: Six-month report\n"
+            "    kind: report\n"
+            "    workflow: application\n"
+            "    at: {trigger: submit, after: 6 months}\n"
+            "reminders:\n"
+            "  - id: report_due\n"
+            "    to: [applicant]\n"
+            "    workflow: application\n"
+            "    when: {review: six_month_report, before: 7 days}\n"
+            '    message: {subject: Your six-month report, body: "It is due on {{ when }}."}\n',
+        )
+    )
+    (tmp_path / "tiny.yaml").write_text(text)
+    clock = Clock(at("2022-01-20T10:00"))
+    e = Engine(database_in(tmp_path, "s"), clock=clock)
+    e.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")
+    with e.store.transaction():
+        e.store.ensure_organisation("org_a", "Org A", "2022-01-01")
+        e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
+    case = e.start_case("tiny_grants", "application", ANN)
+    e.save_answers(case.id, "tiny_eoi", GOOD, ANN)
+    clock.now = at("2022-02-01T10:00")  # (the example's awarded state is final: no reports)
+    e.act(case.id, "submit", ANN)
+    clock.now = at("2022-07-25T09:59")  # 6 months on is 10am BST on 1 August; 7 days before
+    sweep(e)
+    assert [m["subject"] for m in e.store.undelivered(10)] == []
+    clock.now = at("2022-07-25T10:00")
+    sweep(e)
+    [message] = e.store.undelivered(10)
+    assert message["body"].startswith("It is due on 1 August 2022 at 10:00 BST.")
+    clock.now = at("2024-01-01T00:00")  # the report never came: nothing recurs
+    assert sweep(e).sent == 0
+    assert len(e.store.undelivered(10)) == 1

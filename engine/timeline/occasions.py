@@ -145,7 +145,7 @@ def occasions(
     until: datetime,
     limit: int = 500,
 ) -> list[Occasion]:
-    """Every occasion of a cadence up to `until` (fixed dates, or every N from a start)."""
+    """Every occasion of a cadence up to `until` (fixed dates, every N from a start, or once)."""
     from engine.dates import parse_duration, parse_when
 
     tz = ZoneInfo(programme.timezone)
@@ -163,12 +163,18 @@ def occasions(
                 Occasion(review["id"], i, at, span.start, span.end, f"{review['title']}, {label}")
             )
         return [o for o in out if o.earliest <= until]
+    days = working_calendar(programme)
+    if "at" in review:  # once, relative to the case: never again, even if nothing arrives
+        base, _what = anchor_time(programme, review["at"], events, pins)
+        if base is None:
+            return out
+        at = offset(base, review["at"], tz, days)
+        return [Occasion(review["id"], 0, at, at, at, review["title"])] if at <= until else out
     if "every" not in review or "start" not in review:
         return out  # to be agreed: nothing is scheduled yet
     base, _what = anchor_time(programme, review["start"], events, pins)
     if base is None:
         return out
-    days = working_calendar(programme)
     base = offset(base, review["start"], tz, days)
     step = parse_duration(review["every"])
     for i in range(1, limit + 1):

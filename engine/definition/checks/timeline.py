@@ -108,14 +108,26 @@ class TimelineChecks(ProgrammeIndex):
             wid = r.get("workflow")
             if "workflow" in r:
                 self.workflow_ref((*path, "workflow"), wid)
-            if r.get("to_be_agreed") is True and "dates" not in r and "every" not in r:
+            timings = [k for k in ("dates", "every", "at") if k in r]
+            if r.get("to_be_agreed") is True and not timings:
                 pass  # timing to be pinned later: nothing to check yet
-            elif ("dates" in r) == ("every" in r):
+            elif len(timings) != 1:
                 self.err(
                     path,
                     "bad-cadence",
-                    f"{label} needs either fixed `dates` or `every` (with `start`), not {'both' if 'dates' in r else 'neither'}",
+                    f"{label} needs one timing: fixed `dates`, `every` (with `start`) or once `at` "
+                    f"a moment, not {' and '.join(f'`{k}`' for k in timings) if timings else 'none'}",
                 )
+            if "at" in r:
+                self.anchor((*path, "at"), r["at"], wid, label)
+                if "start" in r:
+                    self.err(
+                        (*path, "start"),
+                        "bad-cadence",
+                        f"{label} happens once `at` a moment, so it has no `start` to recur from; "
+                        "remove `start`, or use `every` for a cadence that recurs",
+                        key=True,
+                    )
             if "every" in r and "start" not in r:
                 self.err(
                     path,
