@@ -31,6 +31,7 @@ from engine.errors import EngineError  # noqa: E402
 #: Names the engine supplies to every expression, besides the answers themselves.
 RESERVED_NAMES: dict[str, str] = {
     "answers": "every answer given so far, keyed by question id (use `has(answers.x)`)",
+    "assessment": "the assessors' verdict: `assessment.count`, `assessment.mean`, `assessment.scores`, `assessment.pass_mark`, `assessment.passed`, `assessment.recommendations.do_not_recommend`",
     "case": "the case: `case.state`, `case.flags`, `case.records`, `case.entered`",
     "role": "the role the applicant applies in, e.g. `lead` or `partner`",
     "now": "the current time",

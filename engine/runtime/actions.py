@@ -16,7 +16,7 @@ from engine.definition.schema_check import did_you_mean
 from engine.errors import ActionRefused, NotFound, NotPermitted, StaleCase
 from engine.forms.answers import check_form
 from engine.model import Programme, Transition, Workflow
-from engine.runtime import machines
+from engine.runtime import assessment, machines
 from engine.runtime.cases import CaseService
 from engine.runtime.money import MoneyService
 from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResult
@@ -216,6 +216,10 @@ class ActionService(CaseService, MoneyService):
                 reasons.append(
                     f"{spec.get('guard_message', 'the condition cannot be checked yet')}: {why}"
                 )
+        if spec.get("pass_mark"):
+            settings = programme.data.get("assessment", {})
+            if why := assessment.below_pass_mark(context["assessment"], settings):
+                reasons.append(why)
         if spec.get("reason") and not (reason and reason.strip()):
             reasons.append("give a reason")
         for eff in spec.get("effects", []):

@@ -116,6 +116,77 @@ def weighted_score(criteria: list[dict[str, Any]], scores: dict[str, Any]) -> fl
     return round(got / total * 100, 1)
 
 
+def shared_scale(criteria: list[dict[str, Any]]) -> tuple[int, int] | None:
+    """The (min, max) every scored criterion shares, or None when they differ or none is scored."""
+    scales = {
+        (c.get("scale", {}).get("min", 0), c.get("scale", {}).get("max", 10))
+        for c in criteria
+        if c["kind"] == "scored"
+    }
+    return next(iter(scales)) if len(scales) == 1 else None
+
+
+def outcome(criteria: list[dict[str, Any]], rows: list[dict[str, Any]],
+            settings: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """What rules read as `assessment`: completed sheets, each weighted score and the mean.
+
+    Scores are on the criteria's own scale (`3.4` out of 5) when they share one, and also as a
+    percentage of the most a proposal could get. With no sheet yet, the means are 0 and `count`
+    is 0, so a rule reads `assessment.count` first.
+    """
+    percents = [
+        p
+        for r in rows
+        if r["conflict"] is None and r["scores"]
+        if (p := weighted_score(criteria, r["scores"])) is not None
+    ]
+    sheets = [r for r in rows if r["conflict"] is None and r["scores"]]
+    scale = shared_scale(criteria)
+    low, high = scale or (0, 100)
+    on_scale = [round(low + p / 100 * (high - low), 2) for p in percents]
+    recommendations = dict.fromkeys(RECOMMENDATIONS, 0)
+    for r in sheets:
+        if r["recommendation"] in recommendations:
+            recommendations[r["recommendation"]] += 1
+    mean_score = round(mean(on_scale), 2) if on_scale else 0.0
+    pass_mark = settings.get("pass_mark")
+    needed = int(settings.get("minimum_assessments", 1))
+    return {
+        "count": len(sheets),
+        "scores": on_scale,
+        "mean": mean_score,
+        "percent": round(mean(percents), 1) if percents else 0.0,
+        "out_of": float(high),
+        "pass_mark": float(pass_mark) if pass_mark is not None else 0.0,
+        "passed": bool(on_scale)
+        and len(sheets) >= needed
+        and (pass_mark is None or mean_score >= pass_mark),
+        "recommendations": recommendations,
+    }
+
+
+def below_pass_mark(facts: dict[str, Any], settings: dict[str, Any]) -> str | None:
+    """Why a decision that needs the pass mark cannot be made yet, in words (None: it can)."""
+    needed = int(settings.get("minimum_assessments", 1))
+    if facts["count"] < needed:
+        done = (
+            "no assessment has" if not facts["count"] else f"only {facts['count']} assessment has"
+        )
+        if facts["count"] > 1:
+            done = f"only {facts['count']} assessments have"
+        return (
+            f"{done} been completed; this decision needs "
+            f"{'an assessment' if needed == 1 else f'{needed} assessments'} first"
+        )
+    mark = settings.get("pass_mark")
+    if mark is not None and facts["mean"] < mark:
+        return (
+            f"the assessors' weighted mean score is {facts['mean']:g} out of {facts['out_of']:g}, "
+            f"below the pass mark of {mark:g}"
+        )
+    return None
+
+
 def moderate(criteria: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The moderated view of one application: each assessor's sheet, and the totals across them."""
     sheets = []

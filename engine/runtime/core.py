@@ -20,6 +20,7 @@ from engine.errors import NotFound, NotPermitted
 from engine.forms.answers import cel_value
 from engine.model import Programme, Workflow
 from engine.rules import EvaluationError, ExpressionError, compile_expression
+from engine.runtime import assessment
 from engine.runtime.views import Actor
 from engine.store import Store
 from engine.timeline.planner import plan_programme, replan_case
@@ -142,7 +143,13 @@ class EngineCore:
                 answers.update(converted)
                 records.setdefault(a["form"], []).append(converted)
         entered = {k: datetime.fromisoformat(v) for k, v in row["entered"].items()}
+        criteria = assessment.criteria_for(programme, row["workflow"], row["role"])
         return {
+            "assessment": assessment.outcome(
+                criteria,
+                self.store.assessments(row["id"]) if criteria else [],
+                programme.data.get("assessment", {}),
+            ),
             **answers,
             "answers": answers,
             "case": {

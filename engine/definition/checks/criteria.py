@@ -40,6 +40,7 @@ class CriteriaChecks(ProgrammeIndex):
                     "bad-range",
                     f'the scale of criterion "{c.get("id")}" runs from {scale["min"]} to {scale["max"]}; min must be below max',
                 )
+        self._pass_mark(d)
         weights = [_d(c).get("weight") for c in _l(d.get("criteria"))]
         weights = [w for w in weights if _num(w)]
         if weights and sum(weights) > 100:
@@ -48,3 +49,23 @@ class CriteriaChecks(ProgrammeIndex):
                 "out-of-range",
                 f"the criteria's weights add up to {sum(weights)}%, more than 100%",
             )
+
+    def _pass_mark(self, d: dict) -> None:
+        """A pass mark is on the criteria's one shared scale, within it."""
+        mark = _d(d.get("assessment")).get("pass_mark")
+        if not _num(mark):
+            return
+        scored = [_d(c) for c in _l(d.get("criteria")) if _d(c).get("kind") == "scored"]
+        scales = {(_d(c.get("scale")).get("min"), _d(c.get("scale")).get("max")) for c in scored}
+        path: Path = ("assessment", "pass_mark")
+        if len(scales) != 1:
+            why = (
+                "no criterion is scored"
+                if not scales
+                else "the criteria are scored on different scales"
+            )
+            self.err(path, "bad-pass-mark", f"a pass mark is a weighted mean score on the criteria's scale, but {why}; score every criterion on one scale, or remove the pass mark")  # fmt: skip
+            return
+        [(low, high)] = scales
+        if _num(low) and _num(high) and not low <= mark <= high:
+            self.err(path, "bad-pass-mark", f"the pass mark {mark:g} is outside the criteria's scale of {low} to {high}; give a mark within it")  # fmt: skip
