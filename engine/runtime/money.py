@@ -130,6 +130,23 @@ class MoneyService(EngineCore):
                 )
         return {"amount": amount}, problems
 
+    def funding_of(self, case_id: int | str, actor: Any) -> dict[str, Any] | None:
+        """The award on this case (or the case it came from) and what has been paid, or None."""
+        row = self._row(case_id, actor)
+        award = self.store.award_for(self._lineage(row))
+        if award is None:
+            return None
+        paid = sum(p["amount"] for p in self.store.payments(row["id"]))
+        programme = self.programme(row["programme_id"], row["version"])
+        lots = {x["id"]: x.get("name", x["id"]) for x in programme.data["funding"].get("lots", [])}
+        return {
+            "amount": award["amount"],
+            "lot": lots.get(award["lot"]) if award["lot"] else None,
+            "awarded_at": datetime.fromisoformat(award["awarded_at"]),
+            "paid": paid,
+            "left": award["amount"] - paid,
+        }
+
     def _lineage(self, row: dict[str, Any]) -> list[int]:
         """This case and the cases it was started from (a contract's application)."""
         out = [row["id"]]

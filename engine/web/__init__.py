@@ -241,6 +241,7 @@ def _template_globals(app: Flask) -> None:
         money=describe.money,
         when=describe.when,
         span_words=describe.span_words,
+        history_line=describe.history_line,
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,
     )

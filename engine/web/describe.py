@@ -49,6 +49,30 @@ def round_window(programme: Programme, workflows: list[Workflow], at: datetime) 
     }
 
 
+# What the engine itself records on a case, in words (a workflow's own actions use their labels).
+_ENGINE_ACTIONS = {
+    "start": "Started",
+    "answer": "Answers saved",
+    "assessment": "Assessment recorded",
+    "conflict_declared": "Conflict of interest declared",
+    "service_level_missed": "A promise was not kept in time",
+}
+
+
+def history_line(programme: Programme, workflow: str, entry: dict[str, Any]) -> str:
+    """One audit entry as people read it: the action's label and the state it led to."""
+    wf = programme.workflows.get(workflow)
+    labels = {t.trigger: t.spec.get("label") for t in wf.transitions} if wf else {}
+    states = {s.id: s.label for s in wf.states} if wf else {}
+    action = entry["action"]
+    text = (
+        labels.get(action) or _ENGINE_ACTIONS.get(action) or action.replace("_", " ").capitalize()
+    )
+    if entry.get("to") and entry["to"] != entry.get("from"):
+        text += f" ({states.get(entry['to'], entry['to'].replace('_', ' '))})"
+    return text
+
+
 def starters(engine: Engine, programme: Programme, wf: Workflow) -> tuple[str, ...]:
     """Who may start a case of this workflow (the engine's own rule)."""
     return engine.starters(programme, wf)

@@ -124,7 +124,7 @@ def test_a_bradford_caseworker_records_a_referral_and_two_contacts(
     record_contact(aisha, ref, "25")
     page = text(aisha.get(f"/casework/cases/{ref}"))
     assert "Contact record (2)" in page and "Contact record 2 , recorded" in page
-    assert "Accept referral (contacting)" in page  # the history
+    assert "Accept the referral (Accepted — making contact)" in page  # the history, in words
 
     record = text(aisha.get(f"/casework/cases/{ref}/records/{CONTACT}/2"))
     assert "25 April 2024" in record and "Yes" in record

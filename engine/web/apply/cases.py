@@ -45,6 +45,7 @@ def case(ref: str) -> str:
         forms=describe.form_entries(programme, view),
         actions=actions,
         criteria=criteria,
+        funding=eng.funding_of(view.id, actor),
         history=eng.history(view.id, actor),
     )
 
