@@ -3,7 +3,8 @@
 `base` reports a problem at its position and checks names and expressions; `forms` checks one
 form file; `index` collects what a programme declares and checks references into it;
 `typed_values`, `timeline`, `money`, `workflows`, `attached_forms`, `criteria`, `reminders` and
-`reporting` each check one topic of a programme; `programme` composes them into `ProgrammeChecker`.
+`reporting` each check one topic of a programme; `declarations` folds the uses of a misspelt
+declaration into one problem; `programme` composes them into `ProgrammeChecker`.
 """
 
 from __future__ import annotations

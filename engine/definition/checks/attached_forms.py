@@ -8,11 +8,13 @@ anonymised programme, must not hide an answer from the person who gives it).
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from engine.definition.checks.base import _d, _l
 from engine.definition.checks.forms import FormInfo
-from engine.definition.checks.index import ProgrammeIndex
+from engine.definition.checks.index import ACTORS, ProgrammeIndex
+from engine.definition.schema_check import load_schema
 from engine.definition.yaml_source import Path
 from engine.model import PERSONAL_DATA_ROLES
 
@@ -46,7 +48,8 @@ class AttachedFormChecks(ProgrammeIndex):
         """Whoever fills in a form must be able to read back every answer they give on it."""
         by = entry.get("by")
         if isinstance(by, list):
-            fillers = [r for r in by if isinstance(r, str) and r != "scheduler"]
+            # a name that is no one (reported by the schema check) is not asked what it can see
+            fillers = [r for r in by if isinstance(r, str) and r in ACTORS and r != "scheduler"]
         else:  # the engine's default: the case's own side, and the commissioner
             subject = _d(self.workflows.get(str(entry.get("workflow")))).get("subject")
             fillers = ["caseworker" if subject == "person" else "applicant", "commissioner"]
@@ -72,13 +75,26 @@ class AttachedFormChecks(ProgrammeIndex):
                     f"{who} to the question's visible_to",
                 )
 
+    def _misspelt_list(self, src: str) -> bool:
+        """Whether the list `src` may be there under a key the schema check calls unknown.
+
+        `funding: {lot: [...]}` is one mistake, reported at the key; the questions that take their
+        choices from `lots` are not each told that the programme has none.
+        """
+        schema = load_schema("programme")["properties"]
+        parent, known = _d(self.data), schema
+        if src == "lots":
+            parent, known = _d(parent.get("funding")), _d(schema["funding"].get("properties"))
+        strays = [k for k in parent if isinstance(k, str) and k not in known]
+        return bool(difflib.get_close_matches(src, strays, n=1, cutoff=0.6))
+
     def _options_from(self, info: FormInfo) -> None:
         d = _d(self.data)
         for q in info.questions.values():
             src = q.get("options_from")
             if isinstance(src, str):
                 items = _l(_d(d.get("funding")).get("lots")) if src == "lots" else _l(d.get(src))
-                if not items:
+                if not items and not self._misspelt_list(src):
                     where = "funding › lots" if src == "lots" else src
                     self.err(
                         ("forms",),

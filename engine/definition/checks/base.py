@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.definition.checks.expression_types import Answer, place, type_problems
 from engine.definition.schema_check import did_you_mean
 from engine.definition.yaml_source import Path, Positions
 from engine.errors import Problem
@@ -45,8 +46,16 @@ class BaseChecker:
         pos = self.positions.key(path) if key else self.positions.value(path)
         self.problems.append(Problem(self.fname, pos.line, pos.col, code, message))
 
-    def check_expression(self, path: Path, source: Any, names: set[str], what: str) -> None:
-        """Parse an expression and check every name and function it reads."""
+    #: Question id → its answer's type, for the type check of expressions (None: no type check).
+    answer_types: dict[str, Answer] | None = None
+
+    def check_expression(
+        self, path: Path, source: Any, names: set[str], what: str, *, own: Any = None
+    ) -> None:
+        """Parse an expression and check every name and function it reads, and their types.
+
+        `own` is the question whose `validate` rule this is: `value` has its type.
+        """
         if not isinstance(source, str) or not source.strip():
             return
         try:
@@ -76,6 +85,12 @@ class BaseChecker:
                 f'{what} calls "{fn}", which the expression language does not have'
                 f"{did_you_mean(fn, KNOWN_FUNCTIONS)}",
             )
+        if self.answer_types is not None:
+            pos = self.positions.value(path)
+            lines = self.source_text.splitlines() if self.source_text is not None else []
+            for offset, message in type_problems(source, self.answer_types, own):
+                line, col = place(lines, pos.line, pos.col, source, offset)
+                self.problems.append(Problem(self.fname, line, col, "expression-type", message))
 
     _lines: list[str] | None = None
     source_text: str | None = None

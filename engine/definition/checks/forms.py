@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from engine.definition.checks.base import BaseChecker, _d, _l, _s
+from engine.definition.checks.expression_types import answer_types
 from engine.definition.yaml_source import Path, Positions
 from engine.errors import Problem
 
@@ -63,6 +64,7 @@ class FormChecker(BaseChecker):
         self.info = info
         self.expected_id = expected_id
         self.source_text = source_text
+        self.answer_types = answer_types(info.questions.values())
 
     def run(self) -> list[Problem]:
         """Run every form check; return the problems found."""
@@ -124,6 +126,7 @@ class FormChecker(BaseChecker):
                 _d(v).get("rule"),
                 visible | {"value"},
                 f"a validate rule of {label}",
+                own=q,
             )
         choice = kind in ("radios", "checkboxes", "select")
         if choice and not q.get("options") and not q.get("options_from"):

@@ -3,19 +3,29 @@
 Workflows with their states, triggers and roles, milestones, cadences and the forms attached to
 each workflow are collected before any topic is checked, so every topic can check a name it
 meets against them: a workflow, a state, a role, a form, a milestone or a time anchor.
+
+A mistake is reported once, where it is made, and not again wherever it is felt: a reference into
+a workflow that does not exist is not checked further, and while a listed form cannot be read a
+name that may be one of its questions, or the form under another spelling, is not reported.
 """
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.dates import Span
 from engine.definition.checks.base import BaseChecker, _d, _l
 from engine.definition.checks.forms import FormInfo
+from engine.definition.schema_check import load_schema
 from engine.definition.yaml_source import Path, Positions
+from engine.rules import ExpressionError, compile_expression
 
 UTC_ZONE = ZoneInfo("UTC")
+#: Who may take a transition or fill in a form; any other name in a `by` the schema check reports.
+ACTORS = frozenset(load_schema("programme")["$defs"]["actors"]["items"]["enum"])
 
 
 class ProgrammeIndex(BaseChecker):
@@ -40,6 +50,7 @@ class ProgrammeIndex(BaseChecker):
         self.triggers: dict[str, set[str]] = {}
         self.roles: dict[str, set[str]] = {}
         self.form_workflows: dict[str, set[str]] = {}
+        self.listed_forms: dict[str, list[Any]] = {}  # form → the `workflow` of each entry
         self.reviews: dict[str, dict[str, Any]] = {}
 
     def _index(self) -> None:
@@ -76,6 +87,8 @@ class ProgrammeIndex(BaseChecker):
             }
         for f in _l(d.get("forms")):
             f = _d(f)
+            if isinstance(f.get("form"), str):
+                self.listed_forms.setdefault(f["form"], []).append(f.get("workflow"))
             if isinstance(f.get("form"), str) and isinstance(f.get("workflow"), str):
                 self.form_workflows.setdefault(f["form"], set()).add(f["workflow"])
 
@@ -86,6 +99,54 @@ class ProgrammeIndex(BaseChecker):
         for info in self.forms.values():
             names |= set(info.questions)
         return names
+
+    @property
+    def unread_forms(self) -> set[str]:
+        """Forms listed under `forms:` whose file is missing or unreadable (reported there)."""
+        return set(self.listed_forms) - set(self.forms)
+
+    @property
+    def all_questions_known(self) -> bool:
+        """Whether `question_names` is every question there is: no listed form went unread.
+
+        While a form cannot be read any name may be one of its questions, so an expression is not
+        faulted for reading one: the form is reported, and its questions are checked once it reads.
+        """
+        return not self.unread_forms
+
+    def forms_unknown(self, wid: Any = None) -> bool:
+        """Whether workflow `wid` (None: any workflow) may have forms whose questions are unknown.
+
+        True when a listed form of it could not be read, or an entry under `forms:` names a
+        workflow that does not exist (perhaps this one, misspelt); both are reported where they are.
+        """
+        if wid is None:
+            return bool(self.unread_forms)
+        unread = self.unread_forms
+        return any(
+            (wid in ws and form in unread)
+            or any(not isinstance(w, str) or w not in self.workflows for w in ws)
+            for form, ws in self.listed_forms.items()
+        )
+
+    def check_expression(
+        self, path: Path, source: Any, names: set[str], what: str, **kwargs: Any
+    ) -> None:
+        """As `BaseChecker.check_expression`, but while a form is unread, any name may be its."""
+        if not self.all_questions_known and isinstance(source, str):
+            with contextlib.suppress(ExpressionError):  # reported by the check itself
+                names = names | compile_expression(source).names
+        super().check_expression(path, source, names, what, **kwargs)
+
+    def may_be_unread_form(self, name: Any) -> bool:
+        """Whether `name` may be a listed form that could not be read, spelt as the author meant.
+
+        `form: tiny_eo` under `forms:` is reported there (no such file; did you mean "tiny_eoi"?),
+        so `tiny_eoi` named elsewhere is the consequence of that one mistake, not another.
+        """
+        return isinstance(name, str) and bool(
+            difflib.get_close_matches(name, sorted(self.unread_forms), n=1, cutoff=0.6)
+        )
 
     def milestone(self, path: Path, name: Any, *, exact: bool = False, what: str = "") -> None:
         """Check a reference to a milestone (and that it is an exact time, for deadlines)."""
@@ -177,6 +238,8 @@ class ProgrammeIndex(BaseChecker):
 
     def role_refs(self, path: Path, roles: Any, wid: Any) -> None:
         """Check applicant roles against the workflow that declares them."""
+        if isinstance(wid, str) and wid not in self.workflows:
+            return  # reported where the workflow is named; its roles cannot be known
         known = (
             self.roles.get(wid, set())
             if isinstance(wid, str)
@@ -196,8 +259,10 @@ class ProgrammeIndex(BaseChecker):
 
     def form_ref(self, path: Path, name: Any) -> bool:
         """Check a reference to a form the programme uses."""
+        if self.may_be_unread_form(name) and name not in self.listed_forms:
+            return False  # the listed form it may mean is reported where it is listed
         return self.ref(
-            path, name, set(self.form_workflows), "unknown-form", "form", "under `forms:`"
+            path, name, set(self.listed_forms), "unknown-form", "form", "under `forms:`"
         )
 
 

@@ -10,6 +10,7 @@ from engine.dates import DateError, parse_timezone
 from engine.definition.checks.attached_forms import AttachedFormChecks
 from engine.definition.checks.base import _d
 from engine.definition.checks.criteria import CriteriaChecks
+from engine.definition.checks.declarations import DeclarationChecks
 from engine.definition.checks.money import FundingChecks
 from engine.definition.checks.reminders import ReminderChecks
 from engine.definition.checks.reporting import ReportingChecks
@@ -28,6 +29,7 @@ class ProgrammeChecker(
     CriteriaChecks,
     ReminderChecks,
     ReportingChecks,
+    DeclarationChecks,
 ):
     """Checks across one programme file and the forms it uses."""
 
@@ -53,4 +55,5 @@ class ProgrammeChecker(
         self._service_levels()
         self._kpis()
         self._demographics()
+        self._misspelt_declarations()  # last: it folds what the checks above found
         return self.problems

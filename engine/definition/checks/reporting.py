@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.definition.checks.base import _d, _l, _num
+from engine.definition.checks.expression_types import NUMERIC_QUESTIONS
 from engine.definition.checks.forms import walk_questions
 from engine.definition.checks.index import ProgrammeIndex
 from engine.definition.schema_check import did_you_mean
@@ -57,8 +58,9 @@ class ReportingChecks(ProgrammeIndex):
                 info = self.forms.get(str(form))
                 if info is not None:
                     for fk in ("field", "pre", "post"):
-                        if fk in k:
-                            self.ref(
+                        if (
+                            fk in k
+                            and self.ref(
                                 (*path, fk),
                                 k[fk],
                                 set(info.questions),
@@ -66,6 +68,9 @@ class ReportingChecks(ProgrammeIndex):
                                 "question",
                                 f'in form "{form}"',
                             )
+                            and fk in needs.get(str(measure), [])
+                        ):
+                            self._adds_up((*path, fk), label, measure, info.questions[k[fk]])
             target, rag = _d(k.get("target")), _d(k.get("rag"))
             green, amber = rag.get("green"), rag.get("amber")
             if _num(green) and _num(amber):
@@ -77,6 +82,26 @@ class ReportingChecks(ProgrammeIndex):
                         "bad-rag",
                         f"{label}'s green threshold ({green}) is {word} its amber one ({amber}); green must be the better result",
                     )
+
+    def _adds_up(self, path: Path, label: str, measure: Any, q: dict[str, Any]) -> None:
+        """A KPI adds up (or averages, or takes the change in) only number answers."""
+        qid, kind = q.get("id"), q.get("type")
+        if not isinstance(kind, str) or kind in NUMERIC_QUESTIONS:
+            return
+        does = {"sum": "adds up", "average": "averages"}.get(str(measure), "measures the change in")
+        if kind == "yesno":
+            instead = f"; to count the yes answers, use measure: percentage with numerator: {qid}"
+        elif kind in CHOICE:
+            instead = f'; to count answers of one kind, use measure: count with where: {qid} == "…"'
+        else:
+            instead = ""
+        self.err(
+            path,
+            "kpi-not-numeric",
+            f'{label} {does} question "{qid}", a {kind} question: its answers are not numbers, so '
+            f"none would ever count; only a {_either(sorted(NUMERIC_QUESTIONS))} question's "
+            f"answers can be added up{instead}",
+        )
 
     def _demographics(self) -> None:
         for i, spec in enumerate(_l(_d(_d(self.data).get("reporting")).get("demographics"))):
@@ -93,7 +118,7 @@ class ReportingChecks(ProgrammeIndex):
                 ((info, info.questions[qid]) for info in infos if qid in info.questions), None
             )
             if found is None:
-                if infos or not forms:  # forms that could not be read have been reported already
+                if not self.forms_unknown(wid if known_wf else None):  # else reported there
                     owner = (
                         f'in the forms of workflow "{wid}"'
                         if known_wf
@@ -170,3 +195,8 @@ class ReportingChecks(ProgrammeIndex):
             items = _l(_d(d.get("funding")).get("lots")) if src == "lots" else _l(d.get(src))
             return {str(_d(it).get("id")) for it in items}
         return {str(_d(o).get("value")) for o in _l(q.get("options"))}
+
+
+def _either(words: list[str]) -> str:
+    """`a, b or c`."""
+    return f"{', '.join(words[:-1])} or {words[-1]}" if len(words) > 1 else "".join(words)

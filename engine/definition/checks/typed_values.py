@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.dates import DateError, parse_duration, parse_when
+from engine.definition.checks.expression_types import answer_types
 from engine.definition.checks.index import ProgrammeIndex
 from engine.definition.schema_check import load_schema
 from engine.definition.yaml_source import Path
@@ -48,6 +49,9 @@ class TypedValueChecks(ProgrammeIndex):
     def _typed_values(self) -> None:
         root = load_schema("programme")
         names = self.question_names
+        self.answer_types = answer_types(
+            q for f in self.forms.values() for q in f.questions.values()
+        )
         for path, kind, value in typed_values(self.data, root, root):
             if not isinstance(value, str):
                 continue

@@ -2,14 +2,19 @@
 
 Transitions must join states that exist, with exact deadlines, timed ones left to the scheduler,
 attached forms and well-formed effects; a state that is not final needs a transition out.
+
+One mistake gets one error. A transition whose source or dest is not a state is reported where it
+is written, and stays in the graph joined to the states it may have meant (see `_meant`), so the
+states after it are not also called unreachable, nor the state it leaves a dead end.
 """
 
 from __future__ import annotations
 
+import difflib
 from typing import Any
 
 from engine.definition.checks.base import _d, _l
-from engine.definition.checks.index import ProgrammeIndex
+from engine.definition.checks.index import ACTORS, ProgrammeIndex
 from engine.definition.schema_check import did_you_mean
 from engine.definition.yaml_source import Path
 
@@ -39,47 +44,36 @@ class WorkflowChecks(ProgrammeIndex):
             for ti, t in enumerate(_l(wf.get("transitions"))):
                 t = _d(t)
                 tpath: Path = (*base, "transitions", ti)
+                where = f'in workflow "{wid}"'
                 src = t.get("source")
-                sources: list[str]
+                named: list[tuple[Path, Any]]  # the source states as written, and where
                 if src == "*":
-                    sources = sorted(states - final)
+                    named = []
                 elif isinstance(src, list):
-                    sources = [s for s in src if isinstance(s, str)]
-                    for si, s in enumerate(src):
-                        self.ref(
-                            (*tpath, "source", si),
-                            s,
-                            states,
-                            "unknown-state",
-                            "state",
-                            f'in workflow "{wid}"',
-                        )
-                elif isinstance(src, str):
-                    sources = [src]
-                    self.ref(
-                        (*tpath, "source"),
-                        src,
-                        states,
-                        "unknown-state",
-                        "state",
-                        f'in workflow "{wid}"',
-                    )
+                    named = [((*tpath, "source", si), s) for si, s in enumerate(src)]
                 else:
-                    sources = []
+                    named = [((*tpath, "source"), src)]
+                sources = set(states - final) if src == "*" else set()
+                for spath, s in named:
+                    if self.ref(spath, s, states, "unknown-state", "state", where):
+                        sources.add(s)
+                        if s in final:
+                            self.err(
+                                (*tpath, "source"),
+                                "leaves-final-state",
+                                f'transition "{t.get("trigger")}" leaves "{s}", which is a final '
+                                "state; a case never leaves a final state (remove `final: true` "
+                                "or the transition)",
+                            )
+                    else:
+                        sources |= _meant(s, states)
                 dest = t.get("dest")
-                ok_dest = self.ref(
-                    (*tpath, "dest"), dest, states, "unknown-state", "state", f'in workflow "{wid}"'
-                )
+                if self.ref((*tpath, "dest"), dest, states, "unknown-state", "state", where):
+                    dests = {dest}
+                else:
+                    dests = _meant(dest, states)
                 for s in sources:
-                    if s in final and src != "*":
-                        self.err(
-                            (*tpath, "source"),
-                            "leaves-final-state",
-                            f'transition "{t.get("trigger")}" leaves "{s}", which is a final state; '
-                            "a case never leaves a final state (remove `final: true` or the transition)",
-                        )
-                    if s in edges and ok_dest and isinstance(dest, str):
-                        edges[s].add(dest)
+                    edges[s] |= dests
                 label = f'transition "{t.get("trigger")}"'
                 if "deadline" in t:
                     self.milestone(
@@ -96,7 +90,7 @@ class WorkflowChecks(ProgrammeIndex):
                         what=f"the start of {label}",
                     )
                 for fi, form in enumerate(_l(t.get("forms"))):
-                    if isinstance(form, str) and wid not in self.form_workflows.get(form, set()):
+                    if self._form_not_attached(form, wid):
                         attached = sorted(f for f, ws in self.form_workflows.items() if wid in ws)
                         self.err(
                             (*tpath, "forms", fi),
@@ -107,7 +101,12 @@ class WorkflowChecks(ProgrammeIndex):
                 if "at" in t:
                     self.anchor((*tpath, "at"), t["at"], wid, label)
                     by = t.get("by")
-                    if isinstance(by, list) and by != ["scheduler"]:
+                    # `by: [schedulr]` is one mistake, which the schema check reports
+                    if (
+                        isinstance(by, list)
+                        and by != ["scheduler"]
+                        and all(isinstance(r, str) and r in ACTORS for r in by)
+                    ):
                         self.err(
                             (*tpath, "by"),
                             "timed-by",
@@ -133,7 +132,7 @@ class WorkflowChecks(ProgrammeIndex):
                                 "workflow",
                             )
                     for qk in ("amount", "lot"):
-                        if qk in eff:
+                        if qk in eff and self.all_questions_known:
                             self.ref(
                                 (*epath, qk),
                                 eff[qk],
@@ -149,6 +148,22 @@ class WorkflowChecks(ProgrammeIndex):
                             f'{eff.get("do")} needs "flag": the name of the flag',
                         )
             self._reachability(wid, base, wf, edges, final, initial)
+
+    def _form_not_attached(self, form: Any, wid: str) -> bool:
+        """Whether a transition's form is missing from workflow `wid`, by a mistake of its own.
+
+        Not when the mistake is in the `forms:` entry that attaches it, reported there: an entry
+        with no workflow or one that does not exist (perhaps this one misspelt), or a form whose
+        file could not be found (perhaps this name misspelt).
+        """
+        if not isinstance(form, str) or wid in self.form_workflows.get(form, set()):
+            return False
+        if any(
+            not isinstance(w, str) or w not in self.workflows
+            for w in self.listed_forms.get(form, [])
+        ):
+            return False
+        return form in self.listed_forms or not self.may_be_unread_form(form)
 
     def _reachability(
         self,
@@ -188,3 +203,22 @@ class WorkflowChecks(ProgrammeIndex):
                     f'state "{s}" of workflow "{wid}" has no way out; add a transition from it, '
                     "or mark it `final: true`",
                 )
+
+
+def _meant(name: Any, states: set[str]) -> set[str]:
+    """The states a source or dest that is not a state may stand for, when drawing the graph.
+
+    Leaving the transition out of the graph would turn one typo into a cascade: every state after
+    it unreachable, the state it leaves a dead end. Skipping the graph checks for the whole
+    workflow would hide its real dead ends and unreachable states too. So the transition is kept,
+    joined to every state the author may have meant: the near misses a "did you mean" is drawn
+    from, or, when no state is near (a state not declared yet, or a name quite unlike the one
+    meant), to every state, since then none can be blamed. An extra edge only ever takes an
+    unreachable or dead-end report away, never adds one, and a workflow whose names are all
+    right is drawn exactly as written.
+    """
+    if isinstance(name, str):
+        near = difflib.get_close_matches(name, sorted(states), n=max(len(states), 1), cutoff=0.6)
+        if near:
+            return set(near)
+    return set(states)  # no name at all (the schema check has said so) or none near
