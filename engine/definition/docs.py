@@ -45,8 +45,46 @@ Every mistake comes back as `path:line:col: error[code]: a sentence`, all at onc
   `organisation_type == "cic"`, `words(summary) <= 500`, `established <= date("2020-09-01")`,
   and these names the engine supplies: {reserved}. Every name an expression reads must be a
   question of a form the programme uses.
+- **Expressions are checked against the questions' types.** An answer has the type of its
+  question: text, radios, select, email, phone and postcode answers are text; number, money and
+  scale answers are whole numbers; decimal and percent answers are decimal numbers; a date is a
+  date, a yes/no is `true` or `false`, checkboxes are a list of option values, and a group is a
+  list of items. CEL never turns one kind of value into another, so `income < "250000"`,
+  `established <= "2020-09-01"` (write `date("2020-09-01")`), `has_partners + directors` and
+  `score + 1` for a decimal `score` (write `1.0`) are `expression-type` errors where they stand.
+  Comparing a whole number with a decimal (`income < 250000.0`) is fine. A KPI's `field` (and
+  `pre`/`post`) must be a number, decimal, money, percent or scale question (`kpi-not-numeric`).
+- **One mistake, one error.** A misspelt name is reported once, where it is made, not also
+  wherever its absence is felt (an unreachable state, a form not attached, an unknown question);
+  a name misspelt where it is declared is reported there, not at each place it is used.
 - **YAML is read literally**: `17:00` stays text, `no` stays text (write `false`), dates stay
   text. Anchors and aliases (`&x`, `*x`), tags (`!!…`), tabs and duplicate keys are errors.
+
+## Worth knowing
+
+- **Round windows.** A workflow's `opens` and `closes` name milestones. Nobody can start a case,
+  not even a draft, before it opens (the forms may still change) or after it closes. Without
+  `closes`, it closes at the latest deadline of its applicants' first steps when every one of
+  them has a deadline; a rolling fund names no deadline and stays open.
+- **Cadences.** A recurring cadence's first occasion is one `every` after its `start`: reviews
+  every 6 weeks from a baseline on 1 March fall first on 12 April. It recurs until the case
+  reaches a state in `until` or ends, whether or not anything was sent in. A cadence that
+  happens once (a report due 6 months after the award) uses `at` instead, and never recurs.
+- **`payment.after` and payments made by an action's effects.** `after` names an action that
+  must already have been taken on the case. An action whose own effects record the payment has
+  not happened yet while its payment is checked, so it cannot be the action `after` names:
+  name the step before it (e.g. `sign_contract`, then a separate `pay`).
+- **Lots.** A case's lot is set when the case starts (the applicant may choose one), or by the
+  answer to the question a `record_award` effect names in `lot`, or when the commissioner
+  awards; an answer that contradicts the case's lot is refused at the award. The award's lot is
+  what the dashboard's money per lot counts, and a contract started by the award inherits it.
+  KPIs broken down by lot read the case's lot.
+- **KPIs over cases depend on "now".** A KPI whose `source` is `cases` counts each case as it
+  stood at the end of the period, or now if the period has not ended, so the current period's
+  figure changes as cases move. Returns and records count by when they were sent in.
+- **File answers on the command line.** `commission case answer … --file answers.yaml` gives a
+  file question's answer as a mapping with the file's `name` and its `size` in bytes, e.g.
+  `safeguarding_policy: {{name: policy.pdf, size: 48213}}`; the browser stores the file itself.
 
 ## A worked example
 

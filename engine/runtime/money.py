@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.dates import moment_in_words
 from engine.model import Programme
+from engine.runtime import instalments
 from engine.runtime.core import EngineCore
 
 
@@ -79,6 +81,9 @@ class MoneyService(EngineCore):
                     problems.append(
                         f"{info['name']} already has its {info['lead_providers']} lead provider{'s' if info['lead_providers'] > 1 else ''}"
                     )
+        specs = funding.get("payment", {}).get("instalments")
+        if specs and (why := instalments.award_mismatch(specs, amount)):
+            problems.append(why)
         return {"amount": amount, "lot": lot}, problems
 
     def _payment_problems(self, row: dict[str, Any], programme: Programme, eff: dict[str, Any],
@@ -87,15 +92,7 @@ class MoneyService(EngineCore):
         problems: list[str] = []
         after = payment.get("after")
         if after and self.store.fired(row["id"], after) is None:
-            label = next(
-                (
-                    t.spec.get("label", after)
-                    for w in programme.workflows.values()
-                    for t in w.transitions
-                    if t.trigger == after
-                ),
-                after,
-            )
+            label = self._action_label(programme, after)
             problems.append(f'no payment can be made before "{label}"')
         if payment.get("condition"):
             ok, why = self._check(payment["condition"], context, programme)
@@ -107,6 +104,11 @@ class MoneyService(EngineCore):
             elif ok is None:
                 problems.append(why)
         made = self.store.payments(row["id"])
+        if payment.get("instalments"):
+            due, more = self._instalment_problems(
+                row, programme, payment["instalments"], made, amount
+            )
+            return {"amount": due}, problems + more
         if payment.get("schedule") == "single" and made:
             paid = datetime.fromisoformat(made[0]["paid_at"]).astimezone(
                 ZoneInfo(programme.timezone)
@@ -130,6 +132,39 @@ class MoneyService(EngineCore):
                 )
         return {"amount": amount}, problems
 
+    def _instalment_problems(self, row: dict[str, Any], programme: Programme, specs: list[dict[str, Any]],
+                             made: list[dict[str, Any]], typed: int | None) -> tuple[int | None, list[str]]:  # fmt: skip
+        """The next instalment's amount, and why it cannot be paid now (or not as typed)."""
+        lineage = self._lineage(row)
+        award = self.store.award_for(lineage)
+        if award is None:
+            return None, ["no award has been recorded, so there is no instalment to pay"]
+        planned = instalments.plan(specs, award["amount"], made)
+        following = next((i for i in planned if i.paid_at is None), None)
+        if following is None:
+            return None, instalments.next_problems(None, typed, None, None, self.now(), "")
+        spec = specs[following.index]
+        waiting = None
+        if spec.get("after") and not any(self.store.fired(c, spec["after"]) for c in lineage):
+            waiting = self._action_label(programme, spec["after"])
+        payable_from = self._due(row, programme, spec["from"]) if "from" in spec else None  # type: ignore[attr-defined]
+        if "from" in spec and payable_from is None:  # counts from an action not yet taken
+            ref = spec["from"].get("trigger") or spec["from"].get("entered") or ""
+            waiting = waiting or self._action_label(programme, ref)
+        words = moment_in_words(payable_from, ZoneInfo(programme.timezone)) if payable_from else ""
+        return following.amount, instalments.next_problems(
+            following, typed, waiting, payable_from, self.now(), words
+        )
+
+    @staticmethod
+    def _action_label(programme: Programme, trigger: str) -> str:
+        """An action's label as people see it (its trigger only if it has none)."""
+        return next(
+            (t.spec.get("label", trigger) for w in programme.workflows.values()
+             for t in w.transitions if t.trigger == trigger),
+            trigger,
+        )  # fmt: skip
+
     def funding_of(self, case_id: int | str, actor: Any) -> dict[str, Any] | None:
         """The award on this case (or the case it came from) and what has been paid, or None."""
         row = self._row(case_id, actor)
@@ -139,7 +174,10 @@ class MoneyService(EngineCore):
         paid = sum(p["amount"] for p in self.store.payments(row["id"]))
         programme = self.programme(row["programme_id"], row["version"])
         lots = {x["id"]: x.get("name", x["id"]) for x in programme.data["funding"].get("lots", [])}
+        specs = programme.data["funding"].get("payment", {}).get("instalments", [])
+        made = self.store.payments(row["id"])
         return {
+            "instalments": instalments.plan(specs, award["amount"], made) if specs else [],
             "amount": award["amount"],
             "lot": lots.get(award["lot"]) if award["lot"] else None,
             "awarded_at": datetime.fromisoformat(award["awarded_at"]),

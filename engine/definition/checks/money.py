@@ -72,3 +72,42 @@ class FundingChecks(ProgrammeIndex):
         after = payment.get("after")
         every = set().union(*self.triggers.values()) if self.triggers else set()
         self.ref(("funding", "payment", "after"), after, every, "unknown-trigger", "transition")
+        self._instalments(payment, every)
+
+    def _instalments(self, payment: dict, triggers: set[str]) -> None:
+        """Instalments: each a percent or an amount, after a known action; percents add to 100."""
+        parts = [_d(p) for p in _l(payment.get("instalments"))]
+        if not parts:
+            return
+        base = ("funding", "payment", "instalments")
+        if "schedule" in payment:
+            self.err(("funding", "payment", "schedule"), "instalments-and-schedule",
+                     "the payment has both `instalments` and a `schedule`; instalments say when "
+                     "each part is paid, so remove the schedule", key=True)  # fmt: skip
+        for i, p in enumerate(parts):
+            if ("percent" in p) == ("amount" in p):
+                self.err((*base, i), "bad-instalment",
+                         f'instalment "{p.get("label")}" needs either a `percent` of the award or '
+                         f"a fixed `amount`, not {'both' if 'percent' in p else 'neither'}")  # fmt: skip
+            if "after" in p:
+                self.ref((*base, i, "after"), p["after"], triggers, "unknown-trigger", "transition")
+            if "from" in p:
+                self._payable_from((*base, i, "from"), _d(p["from"]), triggers, p.get("label"))
+        shares = [p["percent"] for p in parts if _num(p.get("percent")) and "amount" not in p]
+        fixed = any("amount" in p for p in parts)
+        if shares and (sum(shares) > 100 or (not fixed and sum(shares) != 100)):
+            self.err(base, "instalments-total",
+                     f"the instalments' percentages add up to {sum(shares):g}%; "
+                     + ("they must come to 100% of the award" if not fixed else "they cannot pass 100%"))  # fmt: skip
+
+    def _payable_from(self, path: tuple, a: dict, triggers: set[str], label: object) -> None:
+        """An instalment's `from`: a milestone, or an action or state of the case it pays."""
+        what = f'instalment "{label}"'
+        ref = self.exactly_one(path, a, ("milestone", "entered", "trigger"), "bad-anchor", f"the time of {what}")  # fmt: skip
+        if ref == "milestone":
+            self.milestone((*path, "milestone"), a["milestone"])
+        elif ref == "trigger":
+            self.ref((*path, "trigger"), a["trigger"], triggers, "unknown-trigger", "transition")
+        elif ref == "entered":
+            states = set().union(*self.states.values()) if self.states else set()
+            self.ref((*path, "entered"), a["entered"], states, "unknown-state", "state")

@@ -12,6 +12,7 @@ from engine.forms.classes import visible_questions
 from engine.forms.visibility import hidden_questions
 from engine.model import Programme
 from engine.runtime import ActionOption, CaseView
+from engine.web import describe
 from engine.web.access import allow, current_actor
 from engine.web.casework import sheets
 from engine.web.commission import bp
@@ -47,7 +48,8 @@ def answered_forms(view: CaseView, programme: Programme, role: str) -> list[dict
     return out
 
 
-def action_fields(view: CaseView, programme: Programme, option: ActionOption) -> dict[str, Any]:
+def action_fields(view: CaseView, programme: Programme, option: ActionOption,
+                  funding: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """What a commissioner is asked as they take an action: an amount, a lot, a reason."""
     wf = programme.workflows[view.workflow]
     effects = [
@@ -59,9 +61,19 @@ def action_fields(view: CaseView, programme: Programme, option: ActionOption) ->
     money = [e for e in effects if e["do"] in ("record_award", "record_payment")]
     award = [e for e in effects if e["do"] == "record_award"]
     lots = programme.data["funding"].get("lots", [])
+    asked = next((e["amount"] for e in money if e.get("amount")), None)
+    hint = None
+    if asked:
+        question = programme.questions().get(asked)
+        hint = f"Leave blank to use the answer to “{question.label if question else asked}”"
+    instalments = (funding or {}).get("instalments") or []
+    upcoming = next((i for i in instalments if i.paid_at is None), None)
+    if any(e["do"] == "record_payment" for e in money) and upcoming is not None:
+        hint = (f"Leave blank to pay instalment {upcoming.index + 1}, “{upcoming.label}”: "
+                f"{describe.money(upcoming.amount)} ({upcoming.share})")  # fmt: skip
     return {
         "amount": bool(money),
-        "amount_from": next((e["amount"] for e in money if e.get("amount")), None),
+        "amount_hint": hint,
         "lots": lots if award and lots and not view.lot and not any(e.get("lot") for e in award) else [],
         "reason": option.needs_reason,
     }  # fmt: skip
@@ -79,7 +91,7 @@ def case(ref: str) -> str:
         "commission/case.html", view=view, programme=programme,
         workflow=programme.workflows[view.workflow], forms=answered_forms(view, programme, actor.role),
         eligibility=eng.eligibility(view.id, actor),
-        actions=[(a, action_fields(view, programme, a)) for a in options],
+        actions=[(a, action_fields(view, programme, a, eng.funding_of(view.id, actor))) for a in options],
         criteria=criteria, moderation=eng.moderation(view.id, actor) if criteria else None,
         history=eng.history(view.id, actor), staff_forms=staff_forms(view, programme, "commissioner"),
         organisation=store().organisation_name(view.organisation) if view.organisation else None,
