@@ -74,11 +74,11 @@ Every mistake comes back as `path:line:col: error[code]: a sentence`, all at onc
   must already have been taken on the case. An action whose own effects record the payment has
   not happened yet while its payment is checked, so it cannot be the action `after` names:
   name the step before it (e.g. `sign_contract`, then a separate `pay`).
-- **Lots.** A case's lot is set when the case starts (the applicant may choose one), or by the
-  answer to the question a `record_award` effect names in `lot`, or when the commissioner
-  awards; an answer that contradicts the case's lot is refused at the award. The award's lot is
-  what the dashboard's money per lot counts, and a contract started by the award inherits it.
-  KPIs broken down by lot read the case's lot.
+- **Lots.** A case has one lot. The answer to a question with `options_from: lots` is the
+  case's lot (changing the answer in a draft moves the case), so the start page asks for a lot
+  only when no form does. An award puts the case in the award's lot, and a case the award starts
+  (a contract) keeps it: its forms' lot questions show that lot as answered, and a different one
+  is refused. The dashboard's money per lot, KPIs broken down by lot and awards all read it.
 - **KPIs over cases depend on "now".** A KPI whose `source` is `cases` counts each case as it
   stood at the end of the period, or now if the period has not ended, so the current period's
   figure changes as cases move. Returns and records count by when they were sent in.

@@ -9,7 +9,8 @@ in one transaction. May import the store, forms, timeline, definition and the ba
 never web, CLI, scheduler or reporting.
 """
 
+from engine.runtime.cases import lot_questions
 from engine.runtime.engine import Engine
 from engine.runtime.views import SCHEDULER, ActionOption, Actor, CaseView
 
-__all__ = ["SCHEDULER", "ActionOption", "Actor", "CaseView", "Engine"]
+__all__ = ["SCHEDULER", "ActionOption", "Actor", "CaseView", "Engine", "lot_questions"]

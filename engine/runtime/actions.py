@@ -290,6 +290,8 @@ class ActionService(CaseService, MoneyService):
                 money, problems = self._award_problems(row, programme, eff, context, amount, lot)
                 assert not problems
                 self.store.insert_award(row["id"], programme.id, money["lot"], money["amount"], now)
+                if money["lot"] != row["lot"]:  # the award's lot is the case's lot: one lot
+                    self.store.set_case_lot(row["id"], money["lot"])
                 detail["award"] = money
             elif do == "record_payment":
                 money, problems = self._payment_problems(row, programme, eff, context, amount)

@@ -20,6 +20,11 @@ from engine.runtime.views import Actor, CaseView, CriterionResult
 from engine.timeline.windows import CLOSED, OPENING, window
 
 
+def lot_questions(form: Form) -> list[str]:
+    """The form's questions whose answer is a lot (`options_from: lots`), outside groups."""
+    return [q.id for _pid, _t, qs in form.pages for q in qs if q.spec.get("options_from") == "lots"]
+
+
 class CaseService(EngineCore):
     """Open cases, show them, save their answers and check them against the eligibility criteria."""
 
@@ -146,6 +151,13 @@ class CaseService(EngineCore):
             else:
                 answers[a["form"]] = data
                 submitted[a["form"]] = a["submitted_at"]
+        if row["lot"] and row["parent_id"] is not None:  # its lot is settled: shown as answered
+            for entry in programme.data["forms"]:
+                form = programme.forms.get(entry["form"])
+                asked = lot_questions(form) if form and entry["workflow"] == wf.id else []
+                if asked and not entry.get("repeatable"):
+                    settled = dict.fromkeys(asked, row["lot"])
+                    answers[entry["form"]] = {**settled, **answers.get(entry["form"], {})}
         label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
         return CaseView(
             id=row["id"], reference=row["reference"], programme_id=row["programme_id"], version=row["version"],
@@ -184,6 +196,7 @@ class CaseService(EngineCore):
                     "this case changed while you were filling in the form; your answers were not saved over "
                     "the newer ones: look at the case again"
                 )
+            answers = self._lot_answers(row, form, answers)
             now = self._stamp()
             if entry.get("repeatable"):
                 clean, errors = check_form(
@@ -210,6 +223,12 @@ class CaseService(EngineCore):
                     )
                 self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
                 detail = {"form": form_id, "questions": sorted(answers)}
+                chosen = next((clean[q] for q in lot_questions(form) if clean.get(q)), None)
+                if (
+                    chosen and chosen != row["lot"]
+                ):  # the answer is the case's lot, not a second one
+                    self.store.set_case_lot(row["id"], chosen)
+                    row = {**row, "lot": chosen}
                 # as the store gives it back (JSON round trip: a tuple comes back a list)
                 data = json.loads(json.dumps(clean))
                 saved = {"form": form_id, "record": 0, "data": data, "submitted_at": None, "updated_at": now}  # fmt: skip
@@ -234,6 +253,23 @@ class CaseService(EngineCore):
         if entry.get("repeatable"):
             return self.case(row["id"], actor)
         return self._view(written, rows, actor)
+
+    def _lot_answers(
+        self, row: dict[str, Any], form: Form, answers: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A case started from an award keeps the award's lot: its lot questions take it as said."""
+        fixed = row["lot"] if row["parent_id"] is not None else None
+        asked = lot_questions(form)
+        if not fixed or not asked:
+            return answers
+        for q in asked:
+            if answers.get(q) not in (None, "", fixed):
+                raise AnswersInvalid(
+                    form.title,
+                    {q: ["Leave the lot as it is: it was settled when the award was made"]},
+                    {q: form.questions()[q].label},
+                )
+        return {**answers, **dict.fromkeys(asked, fixed)}
 
     def _may_fill(
         self, entry: dict[str, Any], form: Form, wf: Workflow, row: dict[str, Any], actor: Actor

@@ -74,6 +74,10 @@ class CaseTables(Connection):
             )
         return revision + 1
 
+    def set_case_lot(self, case_id: int, lot: str | None) -> None:
+        """Put a case in a lot (its one lot: the start, its answers and its award agree)."""
+        self.execute("UPDATE cases SET lot = ? WHERE id = ?", (lot, case_id))
+
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
         cur = self.execute(

@@ -94,6 +94,9 @@ class CaseStore(Protocol):
     ) -> int:
         """Compare-and-set the case's state; raises StaleCase if someone else moved it first."""
 
+    def set_case_lot(self, case_id: int, lot: str | None) -> None:
+        """Put a case in a lot (its one lot: the start, its answers and its award agree)."""
+
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
 

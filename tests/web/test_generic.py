@@ -33,7 +33,9 @@ def test_a_workflow_with_roles_asks_which_role(applicant: Callable[..., FlaskCli
     )  # the round is open: after its briefing, before the Leads' deadline
     ann = applicant()
     url = "/apply/rounds/bradford_healthy_minds_wave2/start"
-    assert "Which role are you applying for?" in text(ann.get(url))
+    start = text(ann.get(url))
+    assert "Which role are you applying for?" in start
+    assert "Which lot" not in start  # the expression of interest asks it: asked once
     r = ann.post(url, data={})
     assert r.status_code == 200 and "Select the role you are applying for" in text(r)
     r = ann.post(url, data={"role": "lead"})

@@ -13,6 +13,7 @@ from wtforms.validators import InputRequired, Optional
 
 from engine.errors import ActionRefused, EngineError, NotFound
 from engine.model import Programme
+from engine.runtime import lot_questions
 from engine.web import describe
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
@@ -69,7 +70,13 @@ def _start_form(programme: Programme) -> type[FlaskForm]:
         fields["role"] = RadioField("Which role are you applying for?", choices=[SelectChoice(r, r.replace("_", " ").capitalize()) for r in roles],
                                     validators=[InputRequired("Select the role you are applying for")], widget=GovRadioInput())  # fmt: skip
     lots = programme.data["funding"].get("lots", [])
-    if lots:
+    starting = {wf.id for wf in workflows}
+    asked_in_a_form = any(
+        lot_questions(programme.forms[e["form"]])
+        for e in programme.data["forms"]
+        if e["workflow"] in starting and e["form"] in programme.forms
+    )
+    if lots and not asked_in_a_form:  # a form asks it: the answer is the case's lot, asked once
         fields["lot"] = RadioField(
             "Which lot are you applying for? (optional)",
             choices=[SelectChoice(x["id"], x["name"]) for x in lots],
