@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -65,6 +66,35 @@ def test_the_worked_example_is_a_valid_programme() -> None:
     programme, by_file = Linter().programme(EXAMPLE / "programmes" / "tiny.yaml")
     assert not any(by_file.values()), by_file
     assert programme is not None and programme.id == "tiny_grants"
+
+
+@pytest.mark.parametrize(
+    "path", sorted((EXAMPLE / "programmes").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_every_example_programme_validates_clean(path) -> None:
+    _programme, by_file = Linter().programme(path)
+    assert not any(by_file.values()), by_file
+
+
+def test_every_yaml_block_in_the_docs_is_a_valid_programme_or_form(tmp_path) -> None:
+    blocks = [
+        block
+        for doc in sorted((ROOT / "docs").glob("*.md"))
+        for block in re.findall(r"```yaml\n(.*?)```", doc.read_text("utf-8"), re.S)
+    ]
+    assert blocks, "the docs show no YAML"
+    for n, block in enumerate(blocks):
+        named = re.search(r"^id: (\w+)$", block, re.M)  # a form's file is named for its id
+        path = tmp_path / str(n) / f"{named.group(1) if named else 'block'}.yaml"
+        path.parent.mkdir()
+        path.write_text(block, "utf-8")
+        if "\npages:" in block:
+            problems = Linter().form(path)[2]
+        else:
+            problems = [
+                p for ps in Linter().programme(path, EXAMPLE / "forms")[1].values() for p in ps
+            ]
+        assert not problems, (n, [str(p) for p in problems])
 
 
 def test_every_command_has_help() -> None:
