@@ -213,3 +213,28 @@ def test_the_run_command_upgrades_a_demo_database_left_by_an_older_version(tmp_p
         old.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     prepare(db, tmp_path / "demo.db.credentials.txt")
     assert Store(db).schema_version() == SCHEMA_VERSION  # opens without asking for an upgrade
+
+
+def test_the_rolling_fund_from_the_command_line(tmp_path: Path, monkeypatch) -> None:
+    # a naive COMMISSION_NOW is the programme's wall clock: 8:59 BST is before 9am on 1 April
+    db = ["--db", str(database_in(tmp_path, "fund"))]
+    group = ["--as", "applicant:gita@lark_lane"]
+    run = CliRunner().invoke
+    programme = EXAMPLE / "programmes" / "rolling_fund.yaml"
+    assert run(main, ["publish", str(programme), *db]).exit_code == 0
+    monkeypatch.setenv("COMMISSION_NOW", "2025-04-01T08:59")
+    early = run(main, ["case", "start", "neighbourhood_rolling_fund", "application", *group, *db])
+    assert early.exit_code == 1
+    assert "you cannot start this yet: it opens at 9am on Tuesday 1 April 2025" in early.stderr
+    monkeypatch.setenv("COMMISSION_NOW", "2025-04-01T09:00")
+    started = run(main, ["case", "start", "neighbourhood_rolling_fund", "application", *group, *db, "--json"])  # fmt: skip
+    assert started.exit_code == 0, started.output
+    ref = json.loads(started.stdout)["reference"]
+    answers = json.dumps({"group_name": "Lark Lane", "annual_income": 40000, "works_in_borough": True,
+                          "project_summary": "Lunches.", "amount_requested": 5000})  # fmt: skip
+    assert run(main, ["case", "answer", ref, "rolling_application", "--answers", answers, *group, *db]).exit_code == 0  # fmt: skip
+    assert run(main, ["case", "act", ref, "submit", *group, *db]).exit_code == 0
+    assert run(main, ["case", "act", ref, "complete_assessment", "--as", "assessor:asa", *db]).exit_code == 0  # fmt: skip
+    refused = run(main, ["case", "act", ref, "fund", "--as", "commissioner:cora", *db])
+    assert refused.exit_code == 1
+    assert "no assessment has been completed; this decision needs 2 assessments first" in refused.stderr  # fmt: skip
