@@ -81,7 +81,7 @@ def test_a_project_below_the_pass_mark_is_not_funded(fund: tuple[Engine, Clock])
 
 
 def test_the_grant_is_paid_in_two_instalments_the_engine_works_out(fund: tuple[Engine, Clock]) -> None:  # fmt: skip
-    engine, clock = fund
+    engine, _ = fund
     application = assessed(engine, (4, 4, 3), (4, 3, 4))
     engine.act(application, "fund", CORA)  # the amount asked for: £7,777
     [grant] = engine.store.children(application)

@@ -61,7 +61,9 @@ def programme_with(tmp_path: Path, bank_holidays: str | None):
 )
 def test_a_reminder_in_working_days_follows_the_programmes_calendar(tmp_path: Path, bank_holidays: str | None, sent: datetime) -> None:  # fmt: skip
     programme = programme_with(tmp_path, bank_holidays)
-    planned = dry_run(programme, datetime(2022, 12, 1, tzinfo=UTC), datetime(2023, 1, 5, tzinfo=UTC))
+    planned = dry_run(
+        programme, datetime(2022, 12, 1, tzinfo=UTC), datetime(2023, 1, 5, tzinfo=UTC)
+    )
     reminders = [p for p in planned if p.rule == "closing_soon"]
     assert [p.due for p in reminders] == [sent]
 

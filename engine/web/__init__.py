@@ -242,6 +242,7 @@ def _template_globals(app: Flask) -> None:
         when=describe.when,
         span_words=describe.span_words,
         history_line=describe.history_line,
+        action_words=describe.action_words,
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,
     )

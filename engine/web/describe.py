@@ -59,15 +59,20 @@ _ENGINE_ACTIONS = {
 }
 
 
+def action_words(programme: Programme, workflow: str, action: str) -> str:
+    """An action as people read it: the workflow's label for it, or the engine's own words."""
+    wf = programme.workflows.get(workflow)
+    labels = {t.trigger: t.spec.get("label") for t in wf.transitions} if wf else {}
+    return (
+        labels.get(action) or _ENGINE_ACTIONS.get(action) or action.replace("_", " ").capitalize()
+    )
+
+
 def history_line(programme: Programme, workflow: str, entry: dict[str, Any]) -> str:
     """One audit entry as people read it: the action's label and the state it led to."""
     wf = programme.workflows.get(workflow)
-    labels = {t.trigger: t.spec.get("label") for t in wf.transitions} if wf else {}
     states = {s.id: s.label for s in wf.states} if wf else {}
-    action = entry["action"]
-    text = (
-        labels.get(action) or _ENGINE_ACTIONS.get(action) or action.replace("_", " ").capitalize()
-    )
+    text = action_words(programme, workflow, entry["action"])
     if entry.get("to") and entry["to"] != entry.get("from"):
         text += f" ({states.get(entry['to'], entry['to'].replace('_', ' '))})"
     return text

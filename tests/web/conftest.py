@@ -121,3 +121,12 @@ def text(response: Any) -> str:
 def uploads(tmp_path: Path) -> Iterator[Path]:
     """Where the app stores uploads in these tests."""
     yield tmp_path / "uploads"
+
+
+def act_confirming(browser: FlaskClient, url: str, data: dict[str, Any]) -> Any:
+    """Post an action as its button does; if it asks "Are you sure…?", answer yes, as a person would."""
+    first = browser.post(url, data=data)
+    if first.status_code == 200 and b'name="confirmed" value="yes"' in first.data:
+        assert b"This cannot be undone." in first.data
+        return browser.post(url, data={**data, "confirmed": "yes"}, follow_redirects=True)
+    return browser.get(first.headers["Location"]) if first.status_code == 302 else first

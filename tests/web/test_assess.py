@@ -16,7 +16,7 @@ from engine.runtime import Actor, Engine
 from engine.runtime.assessment import assessment_states, criteria_for
 
 from ..databases import database_in
-from .conftest import Clock
+from .conftest import Clock, act_confirming
 from .conftest import text as page_text
 from .panel import person, seed_engine, submitted_case
 
@@ -80,8 +80,11 @@ def test_an_assessor_scores_an_application_against_the_criteria(engine: Engine, 
     # the workflow's assessor step, from the same page
     html = asa.get(f"/assess/cases/{ref}").data.decode()
     revision = html.split('name="revision" value="')[1].split('"')[0]
-    r = asa.post(f"/assess/cases/{ref}/actions/assess", data={"revision": revision}, follow_redirects=True)  # fmt: skip
-    assert f"Done. {ref} is now: Assessed by the panel." in text(r)
+    r = act_confirming(asa, f"/assess/cases/{ref}/actions/assess", {"revision": revision})
+    assert (
+        f"Complete the assessment: done. The status of {ref} is now: Assessed by the panel."
+        in text(r)
+    )
     assert "No application is waiting for you" in text(r)
 
 
@@ -115,7 +118,7 @@ def test_a_declared_conflict_removes_the_application_from_the_assessor(
     cora = person(app, "cora@council.example", "commissioner")
     page = text(cora.get(f"/commission/cases/{ref}"))
     assert "asa@panel.example: I am a trustee of Org A" in page
-    assert "Conflict declared" in page  # in the history
+    assert "Conflict of interest declared" in page  # in the history
 
 
 def test_the_commissioner_sees_each_assessors_scores_and_the_moderated_total(

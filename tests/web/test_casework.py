@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from .conftest import PASSWORD, Clock, text
+from .conftest import PASSWORD, Clock, act_confirming, text
 
 BRADFORD = "bradford_healthy_minds_wave2"
 REFERRAL = "bradford_referral"
@@ -148,7 +148,7 @@ def test_a_fifteen_year_old_referral_is_refused_with_the_criterions_words(
     assert "the person was under 16 on the referral date" in page
     assert "Referred" in page  # not accepted
     # a refusal needs a reason, and then the referral is closed with it
-    aisha.post(f"/casework/cases/{ref}/actions/refuse_referral", data={"state": "referred", "reason": "Aged 15: back to the GP for CAMHS."})  # fmt: skip
+    act_confirming(aisha, f"/casework/cases/{ref}/actions/refuse_referral", {"state": "referred", "reason": "Aged 15: back to the GP for CAMHS."})  # fmt: skip
     page = text(aisha.get(f"/casework/cases/{ref}"))
     assert "Referral not accepted" in page and "Aged 15: back to the GP for CAMHS." in page
 

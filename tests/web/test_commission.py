@@ -15,7 +15,7 @@ from werkzeug.test import TestResponse
 
 from engine.runtime import Actor, Engine
 
-from .conftest import EOI, LIVERPOOL, Clock, start_application
+from .conftest import EOI, LIVERPOOL, Clock, act_confirming, start_application
 from .conftest import text as page_text
 from .panel import PANEL, person, seed_engine, submitted_case
 
@@ -50,8 +50,9 @@ def decide(browser: FlaskClient, ref: str, trigger: str, **fields: str):
     """Post a decision as the case page's form does (with the revision the page showed)."""
     html = browser.get(f"/commission/cases/{ref}").data.decode()
     revision = html.split('name="revision" value="')[1].split('"')[0]
-    return browser.post(f"/commission/cases/{ref}/actions/{trigger}",
-                        data={"revision": revision, **fields}, follow_redirects=True)  # fmt: skip
+    return act_confirming(
+        browser, f"/commission/cases/{ref}/actions/{trigger}", {"revision": revision, **fields}
+    )
 
 
 def test_the_dashboard_shows_cases_by_state_money_awards_deadlines_and_overdue(
@@ -98,10 +99,15 @@ def test_a_commissioner_awards_an_amount_and_the_history_records_it(
     assert 'name="amount"' in html and 'name="lot"' in html and 'value="north"' in html
 
     done = text(decide(cora, ref, "award", amount="£12,500", lot="north"))
-    assert f"Done. {ref} is now: Awarded." in done
-    assert "Award £12,500 (north)" in done  # the audit history
-    assert "cora@council.example (commissioner) Award: Assessed by the panel → Awarded" in done
-    assert "asa@panel.example (assessor) Assess: Submitted → Assessed by the panel" in done
+    assert f"Make an award: done. The status of {ref} is now: Awarded." in done
+    assert "Award £12,500 (North)" in done  # the audit history, the lot by its name
+    assert (
+        "cora@council.example (commissioner) Make an award: Assessed by the panel → Awarded" in done
+    )
+    assert (
+        "asa@panel.example (assessor) Complete the assessment: Submitted → Assessed by the panel"
+        in done
+    )
     assert "No action leads on from here" in done
 
 
@@ -133,8 +139,9 @@ def test_two_commissioners_deciding_at_once_the_second_is_told_the_case_changed(
     seen = cal.get(f"/commission/cases/{ref}").data.decode()  # Cal looks at the case…
     revision = seen.split('name="revision" value="')[1].split('"')[0]
     decide(cora, ref, "award", amount="10000", lot="north")  # …Cora awards it meanwhile
-    r = cal.post(f"/commission/cases/{ref}/actions/reject",
-                 data={"revision": revision, "reason": "Weak"}, follow_redirects=True)  # fmt: skip
+    r = act_confirming(
+        cal, f"/commission/cases/{ref}/actions/reject", {"revision": revision, "reason": "Weak"}
+    )
     page = text(r)
     assert "this case changed while you were looking at it, so your action was not taken" in page
     assert "State Awarded" in page
@@ -278,7 +285,7 @@ def test_bradford_due_diligence_and_the_panels_appointment_through_the_forms_the
     r = cora.post(f"{form}/pages/outcome", data={"due_diligence_outcome": "passed", "_action": "continue"})  # fmt: skip
     assert r.status_code == 302
     page = text(decide(cora, ref, "invite_to_panel"))
-    assert f"Done. {ref} is now: Invited to the procurement event." in page
+    assert f"The status of {ref} is now: Invited to the procurement event." in page
 
     # the panel: the application is in the assessor's queue with the panel's own form
     clock.set("2024-03-05T14:00")
@@ -307,9 +314,8 @@ def test_bradford_due_diligence_and_the_panels_appointment_through_the_forms_the
     html = panel.get(f"/assess/cases/{ref}").data.decode()
     assert "Appoint as Lead Service Provider" in html
     revision = html.split('name="revision" value="')[1].split('"')[0]
-    r = panel.post(f"/assess/cases/{ref}/actions/appoint_lead", data={"revision": revision},
-                   follow_redirects=True)  # fmt: skip
-    assert f"Done. {ref} is now: Appointed as Lead Service Provider." in text(r)
+    r = act_confirming(panel, f"/assess/cases/{ref}/actions/appoint_lead", {"revision": revision})
+    assert f"The status of {ref} is now: Appointed as Lead Service Provider." in text(r)
     dashboard = text(cora.get("/commission/bradford_healthy_minds_wave2"))
     assert "£260,000" in dashboard and "Awards made 1" in dashboard
 

@@ -12,7 +12,7 @@ from engine.forms.classes import visible_questions
 from engine.model import Form, Programme, Question
 from engine.rules import names_of
 from engine.runtime import CaseView
-from engine.web import describe
+from engine.web import confirming, describe
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
 from engine.web.apply.answering import blank_form, file_url, save_post
@@ -52,17 +52,23 @@ def case(ref: str) -> str:
 
 @bp.post("/cases/<ref>/actions/<trigger>")
 @allow("applicant")
-def act(ref: str, trigger: str) -> Response:
+def act(ref: str, trigger: str) -> Response | str:
     """Take an action that needs no form (withdraw, start the next stage…)."""
-    view, _programme = load(ref)
+    view, programme = load(ref)
+    if (
+        page := confirming.ask_first(view, programme, trigger, "apply.act", "apply.case")
+    ) is not None:
+        return page
     try:
-        engine().act(view.id, trigger, current_actor(), expected_state=request.form.get("state"),
-                     reason=request.form.get("reason") or None)  # fmt: skip
+        done = engine().act(view.id, trigger, current_actor(), expected_state=request.form.get("state"),
+                            reason=request.form.get("reason") or None)  # fmt: skip
     except ActionRefused as exc:
         for line in [exc.message, *exc.reasons]:
             flash(line, "error")
     except EngineError as exc:
         flash(str(exc), "error")
+    else:
+        confirming.flash_done(programme, done, trigger)
     return redirect(url_for("apply.case", ref=view.reference))
 
 

@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from engine.errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
+from engine.web import confirming
 from engine.web.access import allow, current_actor
 from engine.web.casework import sheets
 from engine.web.commission.cases import answered_forms, staff_forms
@@ -92,9 +93,11 @@ def conflict(ref: str) -> Any:
 
 @bp.post("/cases/<ref>/actions/<trigger>")
 @allow("assessor")
-def act(ref: str, trigger: str) -> Response:
+def act(ref: str, trigger: str) -> Response | str:
     """Take an assessor's action the workflow allows (complete the assessment, appoint…)."""
-    view, _programme = _load(ref)
+    view, programme = _load(ref)
+    if (page := confirming.ask_first(view, programme, trigger, "assess.act", "assess.case")) is not None:  # fmt: skip
+        return page
     revision = request.form.get("revision", "")
     try:
         done = engine().act(view.id, trigger, current_actor(),
@@ -108,7 +111,7 @@ def act(ref: str, trigger: str) -> Response:
     except EngineError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"Done. {done.reference} is now: {done.state_label}.", "message")
+        confirming.flash_done(programme, done, trigger)
         return redirect(url_for("assess.queue"))
     return redirect(url_for("assess.case", ref=view.reference))
 

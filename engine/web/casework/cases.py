@@ -11,6 +11,7 @@ from engine.errors import ActionRefused, EngineError
 from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.runtime import CaseView
+from engine.web import confirming
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp, sheets
 from engine.web.services import engine
@@ -119,9 +120,11 @@ def case(ref: str) -> str:
 
 @bp.post("/cases/<ref>/actions/<trigger>")
 @allow("caseworker")
-def act(ref: str, trigger: str) -> Response:
+def act(ref: str, trigger: str) -> Response | str:
     """Take one of the workflow's actions; a refusal shows the engine's every reason."""
-    view, _programme = load(ref)
+    view, programme = load(ref)
+    if (page := confirming.ask_first(view, programme, trigger, "casework.act", "casework.case")) is not None:  # fmt: skip
+        return page
     try:
         after = engine().act(view.id, trigger, current_actor(), expected_state=request.form.get("state"),
                              reason=request.form.get("reason") or None)  # fmt: skip
@@ -131,7 +134,7 @@ def act(ref: str, trigger: str) -> Response:
     except EngineError as exc:
         flash(str(exc), "error")
     else:
-        flash(f"{after.reference} is now: {after.state_label}", "message")
+        confirming.flash_done(programme, after, trigger)
     return redirect(url_for("casework.case", ref=view.reference))
 
 

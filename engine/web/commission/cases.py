@@ -12,7 +12,7 @@ from engine.forms.classes import visible_questions
 from engine.forms.visibility import hidden_questions
 from engine.model import Programme
 from engine.runtime import ActionOption, CaseView
-from engine.web import describe
+from engine.web import confirming, describe
 from engine.web.access import allow, current_actor
 from engine.web.casework import sheets
 from engine.web.commission import bp
@@ -95,6 +95,7 @@ def case(ref: str) -> str:
         criteria=criteria, moderation=eng.moderation(view.id, actor) if criteria else None,
         history=eng.history(view.id, actor), staff_forms=staff_forms(view, programme, "commissioner"),
         organisation=store().organisation_name(view.organisation) if view.organisation else None,
+        lot_names={x["id"]: x.get("name", x["id"]) for x in programme.data["funding"].get("lots", [])},
         file_url=lambda value: url_for("commission.file", ref=view.reference, file_id=value.get("id", "-")),
     )  # fmt: skip
 
@@ -113,9 +114,11 @@ def _amount(text: str | None) -> int | None:
 
 @bp.post("/cases/<ref>/actions/<trigger>")
 @allow("commissioner")
-def act(ref: str, trigger: str) -> Response:
+def act(ref: str, trigger: str) -> Response | str:
     """Take a decision; the engine refuses with its reasons, or because the case changed meanwhile."""
-    view, _programme = load(ref)
+    view, programme = load(ref)
+    if (page := confirming.ask_first(view, programme, trigger, "commission.act", "commission.case")) is not None:  # fmt: skip
+        return page
     revision = request.form.get("revision", "")
     try:
         if not revision.isdigit():
@@ -125,7 +128,7 @@ def act(ref: str, trigger: str) -> Response:
             amount=_amount(request.form.get("amount")), lot=request.form.get("lot") or None,
             reason=request.form.get("reason", "").strip() or None,
         )  # fmt: skip
-        flash(f"Done. {done.reference} is now: {done.state_label}.", "message")
+        confirming.flash_done(programme, done, trigger)
     except StaleCase as exc:
         flash(f"Not done: {exc}", "error")
     except ActionRefused as exc:
