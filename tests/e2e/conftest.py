@@ -17,7 +17,8 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Any
 import pytest
 from flask import Flask, has_request_context, request, template_rendered
 
+from engine.runtime import Engine
 from engine.web import create_app
 
 from ..conftest import ROOT
@@ -136,6 +138,78 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+class Clock:
+    """A clock the test moves (ISO times, UTC): a served app reads it on every request."""
+
+    def __init__(self, at: str) -> None:
+        self.set(at)
+
+    def set(self, at: str) -> None:
+        self.moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+
+@contextmanager
+def serving(app: Flask, folder: Path) -> Iterator[Site]:
+    """Serve `app` on a free localhost port (as the `site` fixture does) until the block ends."""
+    from werkzeug.serving import make_server
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    site = Site(f"http://127.0.0.1:{server.server_port}", app, folder)
+    app.config["BASE_URL"] = site.url
+
+    def shown(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
+        if has_request_context() and request.method != "HEAD" and template.name:
+            site.templates[request.path] = template.name
+
+    template_rendered.connect(shown, app, weak=False)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[[Path, Clock], Site]]:
+    """Serves an app on a fresh database with one programme file published (its forms found as
+    `commission publish` finds them), at a clock the test moves; the servers stop after the test."""
+    with ExitStack() as stack:
+
+        def start(programme: Path, clock: Clock) -> Site:
+            folder = Path(tempfile.mkdtemp(prefix="site", dir=tmp_path))
+            db = database_in(folder, "e2e")
+            Engine(db, clock=clock).publish(programme)
+            app = create_app(
+                {"DATABASE": db, "CLOCK": clock, "SECRET_KEY": "browser-tests",
+                 "SESSION_COOKIE_SECURE": False}
+            )  # fmt: skip
+            return stack.enter_context(serving(app, folder))
+
+        yield start
+
+
+def add_person(
+    site: Site, email: str, name: str, role: str, organisation: str | None = None
+) -> None:
+    """An account that signs in with PASSWORD, made as an operator would (not through the pages);
+    an applicant's organisation (its name) is made the first time it is named."""
+    from werkzeug.security import generate_password_hash
+
+    engine = Engine(site.app.config["DATABASE"], clock=site.app.config["CLOCK"])
+    org_id = re.sub(r"\W+", "_", organisation.lower()).strip("_") if organisation else None
+    at = engine.now().isoformat()
+    with engine.store.transaction():
+        if organisation:
+            engine.store.ensure_organisation(org_id, organisation, at)
+        engine.store.create_user(email, generate_password_hash(PASSWORD), name, role, org_id, at)
 
 
 @pytest.fixture(scope="session")
