@@ -143,6 +143,20 @@ def _in_words(wait: timedelta) -> str:
     return f"{minutes} minutes" if minutes > 1 else "1 minute"
 
 
+# Where each kind of person lands after signing in: their own work, not the start page.
+HOMES = {
+    "applicant": "apply.applications",
+    "assessor": "assess.queue",
+    "commissioner": "commission.index",
+    "caseworker": "casework.home",
+}
+
+
+def home_of(role: str) -> str:
+    """The endpoint a person of this role starts from."""
+    return HOMES.get(role, "index")
+
+
 @bp.route("/sign-in", methods=["GET", "POST"], endpoint="sign_in")
 @allow("public")
 def sign_in_page() -> Any:
@@ -175,8 +189,7 @@ def sign_in_page() -> Any:
                 send_confirm_link(user)
                 return render_template("auth/check_email.html", email=email, again=True)
             sign_in(user)
-            home = "apply.applications" if user["role"] == "applicant" else "index"
-            return redirect(safe_next(request.args.get("next")) or url_for(home))
+            return redirect(safe_next(request.args.get("next")) or url_for(home_of(user["role"])))
         with st.transaction():
             st.record_sign_in_failure(email, address, moment.isoformat())
         form.email.errors = ["Enter the email address and password of your account"]
@@ -246,7 +259,7 @@ def reset(token: str) -> Any:
         assert user is not None
         sign_in(user)
         flash("Your password has been changed.")
-        return redirect(url_for("apply.applications" if user["role"] == "applicant" else "index"))
+        return redirect(url_for(home_of(user["role"])))
     return render_template("auth/reset.html", form=form)
 
 
