@@ -14,6 +14,7 @@ from engine.runtime.instalments import award_mismatch, next_problems, plan
 from engine.scheduler.sweeper import sweep
 from engine.timeline.planner import dry_run
 
+from .clock import Clock
 from .conftest import EXAMPLE
 from .databases import database_in
 
@@ -25,17 +26,6 @@ APPLICATION = {
     "group_name": "Lark Lane Lunch Club", "annual_income": 40_000, "works_in_borough": True,
     "project_summary": "A weekly lunch and a lift there.", "amount_requested": 7_777,
 }  # fmt: skip
-
-
-class Clock:
-    def __init__(self, at: str) -> None:
-        self.set(at)
-
-    def set(self, at: str) -> None:
-        self.moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture

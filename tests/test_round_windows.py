@@ -12,18 +12,11 @@ from engine.errors import ActionRefused
 from engine.runtime import Actor, Engine
 from engine.timeline.windows import CLOSED, OPEN, OPENING, window
 
+from .clock import Clock
 from .conftest import EXAMPLE, ROOT
 from .databases import database_in
 
 ANN = Actor("applicant", "ann", "org_a")
-
-
-class Clock:
-    def __init__(self, at: str) -> None:
-        self.moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 def engine_at(tmp_path: Path, clock: Clock) -> Engine:

@@ -388,6 +388,19 @@ def test_a_new_programme_version_replans_new_cases_only(tmp_path: Path) -> None:
     assert due == {old.id: "2022-02-14T17:00:00+00:00", new.id: "2022-02-18T17:00:00+00:00"}
 
 
+def example_engine(tmp_path: Path, text: str) -> tuple[Engine, Clock]:
+    """The example programme as `text` says, with Ann (applicant) and Cora (commissioner)."""
+    (tmp_path / "tiny.yaml").write_text(text)
+    clock = Clock(at("2022-01-20T10:00"))
+    e = Engine(database_in(tmp_path, "s"), clock=clock)
+    e.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")
+    with e.store.transaction():
+        e.store.ensure_organisation("org_a", "Org A", "2022-01-01")
+        e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
+        e.store.create_user("cora@council.example", None, "Cora", "commissioner", None, "2022-01-01")  # fmt: skip
+    return e, clock
+
+
 def test_one_reminder_is_worded_for_each_audience(tmp_path: Path) -> None:
     # the applicant is asked to act; the commissioner is told which application is still a draft
     text = (EXAMPLE / "programmes" / "tiny.yaml").read_text()
@@ -402,14 +415,7 @@ def test_one_reminder_is_worded_for_each_audience(tmp_path: Path) -> None:
         '          subject: "{{ case.reference }} is still a draft"\n'
         "          body: It has not been submitted; the round closes {{ deadline }}.\n",
     )
-    (tmp_path / "tiny.yaml").write_text(text)
-    clock = Clock(at("2022-01-20T10:00"))
-    e = Engine(database_in(tmp_path, "s"), clock=clock)
-    e.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")
-    with e.store.transaction():
-        e.store.ensure_organisation("org_a", "Org A", "2022-01-01")
-        e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
-        e.store.create_user("cora@council.example", None, "Cora", "commissioner", None, "2022-01-01")  # fmt: skip
+    e, clock = example_engine(tmp_path, text)
     draft = e.start_case("tiny_grants", "application", ANN)
     clock.now = at("2022-02-14T17:00")
     assert sweep(e).sent == 1
@@ -445,13 +451,7 @@ def test_a_report_due_once_after_a_case_event_is_reminded_once_and_never_recurs(
             '    message: {subject: Your six-month report, body: "It is due on {{ when }}."}\n',
         )
     )
-    (tmp_path / "tiny.yaml").write_text(text)
-    clock = Clock(at("2022-01-20T10:00"))
-    e = Engine(database_in(tmp_path, "s"), clock=clock)
-    e.publish(tmp_path / "tiny.yaml", EXAMPLE / "forms")
-    with e.store.transaction():
-        e.store.ensure_organisation("org_a", "Org A", "2022-01-01")
-        e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
+    e, clock = example_engine(tmp_path, text)
     case = e.start_case("tiny_grants", "application", ANN)
     e.save_answers(case.id, "tiny_eoi", GOOD, ANN)
     clock.now = at("2022-02-01T10:00")  # (the example's awarded state is final: no reports)

@@ -30,6 +30,7 @@ from flask import Flask, has_request_context, request, template_rendered
 from engine.runtime import Engine
 from engine.web import create_app
 
+from ..clock import Clock
 from ..conftest import ROOT
 from ..databases import database_in
 
@@ -138,19 +139,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     finally:
         server.shutdown()
         thread.join(timeout=10)
-
-
-class Clock:
-    """A clock the test moves (ISO times, UTC): a served app reads it on every request."""
-
-    def __init__(self, at: str) -> None:
-        self.set(at)
-
-    def set(self, at: str) -> None:
-        self.moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 @contextmanager

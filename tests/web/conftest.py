@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,26 +15,13 @@ from engine.runtime import Engine
 from engine.web import create_app
 from engine.web.services import store
 
+from ..clock import Clock
 from ..conftest import ROOT
 from ..databases import database_in
 
 LIVERPOOL = "liverpool_life_rooms_2022"
 EOI = "liverpool_expression_of_interest"
 PASSWORD = "correct horse battery staple"
-
-
-class Clock:
-    """A clock the test moves: the app reads it on every request."""
-
-    def __init__(self, at: str) -> None:
-        self.set(at)
-
-    def set(self, at: str) -> None:
-        """Move to an ISO time (UTC)."""
-        self.moment = datetime.fromisoformat(at).replace(tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.moment
 
 
 @pytest.fixture
