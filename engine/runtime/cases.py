@@ -222,7 +222,8 @@ class CaseService(EngineCore):
                         form.title, errors, {k: q.label for k, q in form.questions().items()}
                     )
                 self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
-                detail = {"form": form_id, "questions": sorted(answers)}
+                # the questions this save answered: a blank sent with the page is not an answer
+                detail = {"form": form_id, "questions": sorted(q for q in answers if q in clean)}
                 chosen = next((clean[q] for q in lot_questions(form) if clean.get(q)), None)
                 if (
                     chosen and chosen != row["lot"]

@@ -68,16 +68,6 @@ def action_words(programme: Programme, workflow: str, action: str) -> str:
     )
 
 
-def history_line(programme: Programme, workflow: str, entry: dict[str, Any]) -> str:
-    """One audit entry as people read it: the action's label and the state it led to."""
-    wf = programme.workflows.get(workflow)
-    states = {s.id: s.label for s in wf.states} if wf else {}
-    text = action_words(programme, workflow, entry["action"])
-    if entry.get("to") and entry["to"] != entry.get("from"):
-        text += f" ({states.get(entry['to'], entry['to'].replace('_', ' '))})"
-    return text
-
-
 def starters(engine: Engine, programme: Programme, wf: Workflow) -> tuple[str, ...]:
     """Who may start a case of this workflow (the engine's own rule)."""
     return engine.starters(programme, wf)
