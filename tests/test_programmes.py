@@ -127,3 +127,27 @@ def test_llr_carries_its_facts(programmes: dict[str, dict]) -> None:
     targets = sorted(k["target"]["value"] for k in kpi.values() if "target" in k)
     assert 90 in targets
     assert len(llr["kpis"]) >= 15
+
+
+def test_what_people_read_in_the_shipped_files_cites_no_source_document() -> None:
+    """References to the source documents ("(seed §4.1)") are for the file's authors: comments."""
+    import re
+
+    import yaml
+
+    cited = re.compile(r"\bseed\b", re.IGNORECASE)
+    found = []
+
+    def walk(node: object, where: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{where}.{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, f"{where}[{i}]")
+        elif isinstance(node, str) and cited.search(node):
+            found.append(f"{where}: {node[:80]}")
+
+    for path in [*PROGRAMMES, *sorted((ROOT / "forms").glob("*.yaml"))]:
+        walk(yaml.safe_load(path.read_text("utf-8")), path.name)
+    assert not found, "\n".join(found)
