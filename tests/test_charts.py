@@ -87,3 +87,40 @@ def test_a_share_chart_shows_each_share_the_population_and_hidden_counts() -> No
     assert len(root.findall(f"{SVG}rect")) == 2  # no bar for a hidden count
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert "fewer than 5" in texts and "population share" in texts and "60%" in texts
+
+
+def _axis(svg: str) -> list[str]:
+    """The value axis's labels, bottom to top (the text just left of the plot)."""
+    root = ET.fromstring(svg)
+    return [
+        t.text
+        for t in root.iter(f"{SVG}text")
+        if t.get("text-anchor") == "end" and t.get("x") == "50"
+    ]
+
+
+def test_a_count_axis_goes_up_in_whole_numbers_and_a_share_keeps_its_steps() -> None:
+    assert _axis(bar_chart("Returns", [Point("Q1", 1), Point("Q2", 2)])) == ["0", "1", "2"]
+    assert _axis(line_chart("Returns", ["Q1", "Q2"], [Series("A", (0, 3))], whole=True)) == [
+        "0", "1", "2", "3"]  # fmt: skip
+    # a percentage, and an average, may fall between whole numbers
+    assert _axis(bar_chart("Share", [Point("Q1", 2)], unit="%")) == ["0", "0.5", "1", "1.5", "2"]
+    assert _axis(bar_chart("Average", [Point("Q1", 1.5)])) == ["0", "0.5", "1", "1.5"]
+    assert _axis(bar_chart("Spend", [Point("Q1", 30000)])) == ["0", "10,000", "20,000", "30,000"]
+
+
+def test_charts_use_the_services_font_not_the_svg_default() -> None:
+    for svg in (bar_chart("A", [Point("Q1", 1)]), line_chart("A", ["Q1"], [Series("A", (1,))]),
+                share_chart("A", [Share("F", 50.0)])):  # fmt: skip
+        assert "GDS Transport" in ET.fromstring(svg).get("font-family", "")
+
+
+def test_a_period_not_reported_is_a_marked_gap_not_a_zero() -> None:
+    svg = bar_chart("People", [Point("Q1", None, "not reported"), Point("Q2", 0)])
+    root = ET.fromstring(svg)
+    assert root.find(f"{SVG}desc").text == "Q1: not reported; Q2: 0"
+    assert "not reported" in [t.text for t in root.iter(f"{SVG}text")]
+    line = line_chart("People", ["Q1", "Q2"], [Series("A", (None, 5), ("not reported", ""))])
+    assert ET.fromstring(line).find(f"{SVG}desc").text == "Q1: not reported; Q2: 5"
+    nothing = line_chart("People", ["Q1"], [Series("A", (None,), ("not reported",))])
+    assert "nothing reported yet" in [t.text for t in ET.fromstring(nothing).iter(f"{SVG}text")]

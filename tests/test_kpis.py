@@ -78,7 +78,7 @@ def test_liverpool_returns_are_summed_and_averaged_per_quarter_and_organisation(
         "org_b": 80.0,
     }
     assert value(calc, "people_accessing", "2022-08-01") == {"programme": 150.0}
-    assert value(calc, "people_accessing", "2022-11-01") == {"programme": 0.0}
+    assert value(calc, "people_accessing", "2022-11-01") == {"programme": None}  # no returns
     assert value(calc, "grassroots_partners_engaged", "2022-05-01", by="organisation") == {
         "org_a": 3.0,
         "org_b": 2.0,
@@ -88,6 +88,30 @@ def test_liverpool_returns_are_summed_and_averaged_per_quarter_and_organisation(
         "org_a": 2.0,
         "org_b": 1.0,
     }
+
+
+def test_a_quarter_without_returns_is_not_reported_but_a_reported_zero_is_zero(
+    tmp_path: Path,
+) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    d.case("contract", "delivering", "org_a", forms={RETURN: [
+        ("2022-05-10T09:00", {"people_accessing": 0, "surveys_completed": 0})]})  # fmt: skip
+    d.case("contract", "delivering", "org_b")  # sends nothing
+    calc = d.kpis("2023-03-01T00:00")
+    rows = {}
+    for kpi_id, start in [("people_accessing", "2022-05-01"), ("people_accessing", "2022-08-01"),
+                          ("quarterly_returns_received", "2022-08-01")]:  # fmt: skip
+        kpi = next(k for k in calc.programme.data["kpis"] if k["id"] == kpi_id)
+        [row] = calc.value(kpi, period_of("quarter", at(start), LONDON))
+        rows[(kpi_id, start)] = (row.value, row.reported)
+    assert rows == {
+        ("people_accessing", "2022-05-01"): (0.0, True),  # org_a reported none: a real 0
+        ("people_accessing", "2022-08-01"): (None, False),  # nobody sent a return
+        ("quarterly_returns_received", "2022-08-01"): (None, False),  # a count too: not 0
+    }
+    kpi = next(k for k in calc.programme.data["kpis"] if k["id"] == "people_accessing")
+    by_org = calc.value(kpi, period_of("quarter", at("2022-05-01"), LONDON), "organisation")
+    assert {v.group: v.value for v in by_org} == {"org_a": 0.0}  # org_b is not a 0 either
 
 
 def test_liverpool_projects_commissioned_against_its_maximum(tmp_path: Path) -> None:
@@ -225,12 +249,12 @@ def test_filters_see_exactly_what_each_return_and_case_holds(
     # a filter reading one answer and the case's state
     assert counts(
         "organisation", where='has(answers.spend_evidence_upload) && case.state == "delivering"'
-    ) == {"org_a": 1.0, "org_c": 1.0}
+    ) == {"org_a": 1.0, "org_b": 0.0, "org_c": 1.0}  # org_b reported, and none of its returns count
     assert counts(where="size(answers) > 1") == {"programme": 2.0}  # reads every answer
     assert counts(where="case.flags.size() == 0 && size(case.entered) == 0") == {"programme": 4.0}
     # the case's other records: org_a has sent two returns, so both of its returns count
     records = f"size(case.records.{RETURN}) > 1"
-    assert counts("organisation", where=records) == {"org_a": 2.0}
+    assert counts("organisation", where=records) == {"org_a": 2.0, "org_b": 0.0, "org_c": 0.0}
     assert counts(where=f'size(case.records["{RETURN}"]) == 1') == {"programme": 2.0}
     # a percentage: 3 of the 4 returns come from contracts being delivered
     assert counts(measure="percentage", numerator='case.state == "delivering"') == {

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from engine.errors import NotFound
-from engine.reporting.meetings import meeting_pack, pack_csv
+from engine.reporting.meetings import held_on, meeting_occasions, meeting_pack, pack_csv
 
-from .test_kpis import Data, at
+from .test_kpis import Data, _moved, at
 
 RETURN = "liverpool_quarterly_monitoring_return"
 
@@ -45,9 +46,12 @@ def test_the_may_meeting_pack_shows_who_sent_a_return_and_spend_against_budget(
     spend = {s["organisation"]: (s["awarded"], s["spent"], s["left"]) for s in pack.spend}
     assert spend == {"org_a": (100000, 30000.0, 70000.0), "org_b": (60000, 0.0, 60000.0)}
     people = [k for k in pack.kpis if k.kpi == "people_accessing"]
-    assert {k.group: k.value for k in people} == {"org_a": 120.0}
+    # org_b sent nothing: not reported, not a 0 beside org_a's 120
+    assert {k.group: (k.value, k.reported) for k in people} == {
+        "org_a": (120.0, True), "org_b": (None, False)}  # fmt: skip
     text = pack_csv(pack)
     assert "MISSING" in text and "people" in text.lower()
+    assert "Numbers accessing,org_b,not reported" in text
 
 
 def test_an_occasion_that_does_not_exist_is_named(tmp_path: Path) -> None:
@@ -56,3 +60,54 @@ def test_an_occasion_that_does_not_exist_is_named(tmp_path: Path) -> None:
         meeting_pack(
             d.engine.store, d.programme, "quarterly_monitoring_meeting", 8, at("2022-05-19T09:00")
         )
+
+
+RECORD = "liverpool_monitoring_meeting_record"
+
+
+def test_a_pack_agrees_with_the_record_of_its_meeting_not_with_today(tmp_path: Path) -> None:
+    """No date pinned: the May meeting's record says when it was held; the pack for May shows
+    that day, the returns due a week before it, and May's decisions only, even read in October
+    after the contract has ended and August's meeting has been recorded too."""
+    d = Data(tmp_path, "liverpool.yaml")
+    a = d.case("contract", "completed", "org_a", created="2022-03-01T09:00", forms={
+        RETURN: [("2022-04-25T10:00", {"people_accessing": 38, "spend_this_quarter": 12000}),
+                 ("2022-07-25T10:00", {"people_accessing": 71, "spend_this_quarter": 26000})],
+        RECORD: [("2022-05-16T14:00", {"meeting_date": "2022-05-16", "kpis_met": False,
+                                       "spend_reviewed": "Spend of £12,000 is behind profile."}),
+                 ("2022-08-18T14:00", {"meeting_date": "2022-08-17", "kpis_met": True,
+                                       "spend_reviewed": "Back on profile."})]})  # fmt: skip
+    _moved(d, a, [("2022-03-07T10:00", None, "delivering"),
+                  ("2022-09-30T10:00", "delivering", "completed")])  # fmt: skip
+    store = d.engine.store
+    with store.transaction():
+        store.insert_award(a, d.programme.id, None, 100000, at("2022-03-01T12:00").isoformat())
+    october = at("2022-10-20T09:00")
+    may = meeting_pack(store, d.programme, "quarterly_monitoring_meeting", 0, october)
+    assert may.when == may.held[0] and may.held[0].date().isoformat() == "2022-05-16"
+    assert may.period == "16 February 2022 to 16 May 2022"  # up to the day it was held
+    [status] = may.returns  # ended since, but it owed May's return: still listed
+    assert status.due is not None and status.due.date().isoformat() == "2022-05-09"
+    assert status.received == datetime.fromisoformat(at("2022-04-25T10:00").isoformat())
+    assert [dec.get("spend_reviewed") for dec in may.decisions] == [
+        "Spend of £12,000 is behind profile."
+    ]
+    assert [s["spent"] for s in may.spend] == [12000.0]  # what the minutes say was spent
+    august = meeting_pack(store, d.programme, "quarterly_monitoring_meeting", 1, october)
+    assert august.held[0].date().isoformat() == "2022-08-17"
+    assert [dec.get("spend_reviewed") for dec in august.decisions] == ["Back on profile."]
+    assert [s["spent"] for s in august.spend] == [38000.0]
+    assert [r.received is not None for r in august.returns] == [True]  # July's, since May's meeting
+
+
+def test_the_meetings_say_the_day_their_records_give(tmp_path: Path) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    d.case("contract", "delivering", "org_a", created="2022-03-01T09:00", forms={
+        RECORD: [("2022-05-16T14:00", {"meeting_date": "2022-05-16"})]})  # fmt: skip
+    review = next(
+        r for r in d.programme.data["reviews"] if r["id"] == "quarterly_monitoring_meeting"
+    )
+    store = d.engine.store
+    found = meeting_occasions(store, d.programme, review, at("2023-06-01T00:00"))
+    days = held_on(store, d.programme, review, found)
+    assert [x.date().isoformat() if x else None for x in days] == ["2022-05-16", None, None, None]

@@ -6,6 +6,7 @@ target drawn as a line, and colours that do not carry meaning on their own (each
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from html import escape
 
@@ -13,6 +14,8 @@ WIDTH, HEIGHT = 640, 280
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 24, 56
 BAR = "#1d70b8"  # GOV.UK blue
 TARGET = "#d4351c"  # GOV.UK red, dashed as well, so it does not rely on colour
+# GOV.UK Frontend's font stack, as the site's CSS gives its text: an SVG's own default is a serif
+FONT = "'GDS Transport', arial, sans-serif"
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,32 @@ class Point:
 
     label: str
     value: float | None
+    note: str = ""  # said instead of the value when there is none, e.g. "not reported"
+
+
+def _ticks(low: float, high: float, whole: bool) -> list[float]:
+    """Axis values from `low` (0 or below) to at least `high`, in about four even, round steps;
+    whole numbers only when `whole` (counts: never half a person)."""
+    span = high - low if high > low else 1.0
+    raw = span / 4
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = 10 * magnitude
+    for m in (1, 2, 2.5, 5, 10):
+        candidate = m * magnitude
+        if whole and (candidate < 1 or not float(candidate).is_integer()):
+            continue
+        if candidate >= raw:
+            step = candidate
+            break
+    step = max(step, 1.0) if whole else step
+    bottom = math.floor(low / step + 1e-9) * step
+    top = max(math.ceil(high / step - 1e-9) * step, bottom + step)
+    return [bottom + step * i for i in range(round((top - bottom) / step) + 1)]
+
+
+def _whole(values: list[float], unit: str) -> bool:
+    """Whether an axis should count in whole numbers: every value is one, and none is a share."""
+    return unit != "%" and all(float(v).is_integer() for v in values)
 
 
 def _nice_max(value: float) -> float:
@@ -44,29 +73,28 @@ def bar_chart(
     target: float | None = None,
     unit: str = "",
     ident: str = "chart",
+    whole: bool | None = None,
 ) -> str:
-    """A bar chart as SVG; missing values are shown as gaps labelled 'no data'.
+    """A bar chart as SVG; a missing value is a gap labelled with its note ('no data' without one).
 
-    `ident` keeps the title's and description's ids unique when a page has several charts.
+    `ident` keeps the title's and description's ids unique when a page has several charts;
+    `whole` makes the axis count in whole numbers (None: when every value is a whole number).
     """
     values = [p.value for p in points if p.value is not None]
-    top = _nice_max(max([*values, target or 0, 0]))
+    shown = [*values, *([target] if target is not None else [])]
+    ticks = _ticks(0, max([*shown, 0]), _whole(shown, unit) if whole is None else whole)
+    top = ticks[-1]
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(points), 1)
     summary = "; ".join(
-        f"{p.label}: {'no data' if p.value is None else _fmt(p.value) + unit}" for p in points
+        f"{p.label}: {(p.note or 'no data') if p.value is None else _fmt(p.value) + unit}"
+        for p in points
     )
     if target is not None:
         summary += f"; target {_fmt(target)}{unit}"
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-        f'aria-labelledby="{ident}-title {ident}-desc" class="app-chart">',
-        f'<title id="{ident}-title">{escape(title)}</title>',
-        f'<desc id="{ident}-desc">{escape(summary)}</desc>',
-    ]
-    for i in range(5):  # gridlines and the value axis
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    parts = _svg_open(ident, title, summary, HEIGHT)
+    for value in ticks:  # gridlines and the value axis
+        y = TOP + plot_h - plot_h * value / top
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b1b4b6" stroke-width="1"/>'
         )
@@ -79,7 +107,7 @@ def bar_chart(
         label_x = LEFT + step * i + step / 2
         if p.value is None:
             parts.append(
-                f'<text x="{label_x:.1f}" y="{TOP + plot_h - 4:.1f}" text-anchor="middle" font-size="11">no data</text>'
+                f'<text x="{label_x:.1f}" y="{TOP + plot_h - 4:.1f}" text-anchor="middle" font-size="11">{escape(p.note or "no data")}</text>'
             )
         else:
             h = plot_h * max(p.value, 0) / top
@@ -117,6 +145,11 @@ class Series:
 
     name: str
     values: tuple[float | None, ...]
+    notes: tuple[str, ...] = ()  # what each gap is ("not reported"); "no data" where not given
+
+    def note(self, i: int) -> str:
+        """What the gap at period `i` is."""
+        return (self.notes[i] if i < len(self.notes) else "") or "no data"
 
 
 def _marker(shape: str, x: float, y: float, colour: str) -> str:
@@ -132,7 +165,7 @@ def _marker(shape: str, x: float, y: float, colour: str) -> str:
 def _svg_open(ident: str, title: str, summary: str, height: int) -> list[str]:
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="{ident}-title {ident}-desc" class="app-chart">',
+        f'aria-labelledby="{ident}-title {ident}-desc" class="app-chart" font-family="{FONT}">',
         f'<title id="{ident}-title">{escape(title)}</title>',
         f'<desc id="{ident}-desc">{escape(summary)}</desc>',
     ]
@@ -146,16 +179,20 @@ def line_chart(
     target: float | None = None,
     unit: str = "",
     ident: str = "chart",
+    whole: bool | None = None,
 ) -> str:
-    """A line chart as SVG, one line per series over the labelled periods; gaps where no data.
+    """A line chart as SVG, one line per series over the labelled periods; gaps where no data
+    (each said as its series' note: "not reported"), a whole-number axis as `bar_chart`'s.
 
     Every value is in the description; with one series each point is labelled with its value,
     with several a legend names each line by its colour, dash and marker.
     """
     values = [v for s in series for v in s.values if v is not None]
-    top = _nice_max(max([*values, target or 0, 0]))
-    low = min([*values, 0])
-    bottom = -_nice_max(-low) if low < 0 else 0.0
+    shown = [*values, *([target] if target is not None else [])]
+    ticks = _ticks(
+        min([*values, 0]), max([*shown, 0]), _whole(shown, unit) if whole is None else whole
+    )
+    bottom, top = ticks[0], ticks[-1]
     legend_h = 0 if len(series) < 2 else 20 * ((len(series) + 2) // 3)
     height = HEIGHT + legend_h
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
@@ -164,26 +201,21 @@ def line_chart(
     def y_of(value: float) -> float:
         return TOP + plot_h - plot_h * (value - bottom) / (top - bottom)
 
-    def show(value: float | None) -> str:
-        return "no data" if value is None else _fmt(value) + unit
+    def show(s: Series, i: int) -> str:
+        value = s.values[i] if i < len(s.values) else None
+        return s.note(i) if value is None else _fmt(value) + unit
 
     if len(series) == 1:
-        summary = "; ".join(
-            f"{lab}: {show(v)}" for lab, v in zip(labels, series[0].values, strict=False)
-        )
+        summary = "; ".join(f"{lab}: {show(series[0], i)}" for i, lab in enumerate(labels))
     else:
         summary = "; ".join(
-            f"{lab}: "
-            + ", ".join(
-                f"{s.name} {show(s.values[i] if i < len(s.values) else None)}" for s in series
-            )
+            f"{lab}: " + ", ".join(f"{s.name} {show(s, i)}" for s in series)
             for i, lab in enumerate(labels)
         )
     if target is not None:
         summary += f"; target {_fmt(target)}{unit}"
     parts = _svg_open(ident, title, summary, height)
-    for i in range(5):  # gridlines and the value axis
-        value = bottom + (top - bottom) * i / 4
+    for value in ticks:  # gridlines and the value axis
         y = y_of(value)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" stroke="#b1b4b6" stroke-width="1"/>'
@@ -226,11 +258,11 @@ def line_chart(
                         f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" stroke-width="2"{dashed}/>'
                     )
                 run = []
-        for x, v in points:
+        for i, (x, v) in enumerate(points):
             if v is None:
                 if len(series) == 1 and values:
                     parts.append(
-                        f'<text x="{x:.1f}" y="{y_of(bottom) - 4:.1f}" text-anchor="middle" font-size="11">no data</text>'
+                        f'<text x="{x:.1f}" y="{y_of(bottom) - 4:.1f}" text-anchor="middle" font-size="11">{escape(s.note(i))}</text>'
                     )
                 continue
             parts.append(_marker(shape, x, y_of(v), colour))
@@ -249,8 +281,10 @@ def line_chart(
                 f'<text x="{lx + 30:.1f}" y="{ly + 4:.1f}" font-size="12">{escape(s.name[:28])}</text>'
             )
     if not values:
+        gaps = {s.note(i) for s in series for i in range(len(labels))}
+        said = "nothing reported yet" if gaps == {"not reported"} else "no data yet"
         parts.append(
-            f'<text x="{LEFT + plot_w / 2:.1f}" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="14">no data yet</text>'
+            f'<text x="{LEFT + plot_w / 2:.1f}" y="{TOP + plot_h / 2:.1f}" text-anchor="middle" font-size="14">{said}</text>'
         )
     parts.append("</svg>")
     return "".join(parts)

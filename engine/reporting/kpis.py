@@ -91,6 +91,7 @@ class KpiValue:
     count: int  # how many items it is computed from
     target: float | None
     rag: str | None  # green, amber, red, or None without a target
+    reported: bool = True  # False: nothing came in for the period (not reported, never 0)
 
 
 def _moment(text: str) -> datetime:
@@ -254,6 +255,7 @@ class KpiCalculator:
         self._filters: dict[str, Filter] = {}
         self._records: dict[int, dict[str, list[dict[str, Any]]]] | None = None
         self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
+        self._begun_cases: dict[str | None, list[tuple[datetime, str | None, str | None]]] = {}
         # the states each workflow's cases are read in by any KPI (empty: every state), so
         # KPIs over the same cases share one read
         self._case_states: dict[str | None, set[str]] = {}
@@ -355,11 +357,16 @@ class KpiCalculator:
 
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down by organisation or lot."""
-        at = min(period.end, self.now)
+        # a period wholly after now (a rehearsal's clock behind its data): as at its end, as if past
+        at = period.end if period.start > self.now else min(period.end, self.now)
         source = self._source(kpi)  # in time order, so the period is a slice
         # cases are counted as they stood at the end of the period; returns and records by when sent
         first = 0 if kpi["source"] == "cases" else bisect_left(source.whens, period.start)
         items = source.slice(first, bisect_left(source.whens, period.end))
+        # what came in (for cases: any of the workflow, in any state), whatever the KPI then picks
+        begun = self._begun(kpi.get("workflow")) if kpi["source"] == "cases" else None
+        held = [(i.organisation, i.lot) for i in items] if begun is None else [
+            (o, lot) for _w, o, lot in begun[: bisect_left(begun, period.end, key=lambda r: r[0])]]  # fmt: skip
         if kpi["source"] == "cases":
             items = self._as_at(items, at, set(kpi.get("states") or ()))
         if "where" in kpi:
@@ -367,13 +374,29 @@ class KpiCalculator:
             data = self.programme.data
             items = [i for i in items if where.holds(i, at, data)]
         groups: dict[str, list[_Item]] = {}
-        if by in ("organisation", "lot"):
+        if by in ("organisation", "lot"):  # a group whose items all fail the filter has 0
+            groups = {((o if by == "organisation" else lot) or "(none)"): [] for o, lot in held}
             for i in items:
                 key = (i.organisation if by == "organisation" else i.lot) or "(none)"
                 groups.setdefault(key, []).append(i)
-        elif items or by == "programme":
+        elif held or by == "programme":
             groups["programme"] = items  # any other breakdown is the programme as a whole
-        return [self._result(kpi, period, g, groups[g], at) for g in sorted(groups)]
+        return [self._result(kpi, period, g, groups[g], at, bool(held)) for g in sorted(groups)]
+
+    def _begun(self, workflow: str | None) -> list[tuple[datetime, str | None, str | None]]:
+        """When each case of the workflow started, in order, with its organisation and lot."""
+        if workflow not in self._begun_cases:
+            rows = self.store.programme_cases(self.programme.id)
+            self._begun_cases[workflow] = sorted(
+                [(datetime.fromisoformat(r["created_at"]), r["organisation_id"], r["lot"])
+                 for r in rows if workflow in (None, r["workflow"])], key=lambda r: r[0])  # fmt: skip
+        return self._begun_cases[workflow]
+
+    def span(self, kpi: dict[str, Any]) -> tuple[datetime, datetime] | None:
+        """When the first and the last of the KPI's returns, records or cases came in (None: none)."""
+        begun = self._begun(kpi.get("workflow")) if kpi["source"] == "cases" else None
+        whens = self._source(kpi).whens if begun is None else [b[0] for b in begun]
+        return (whens[0], whens[-1]) if whens else None
 
     def _as_at(self, items: list[_Item], at: datetime, states: set[str]) -> list[_Item]:
         """The cases as they stood at `at`: their state and when they entered each, from the audit
@@ -406,11 +429,14 @@ class KpiCalculator:
         return out
 
     def _result(
-        self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item], at: datetime
-    ) -> KpiValue:
+        self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item], at: datetime,
+        reported: bool,
+    ) -> KpiValue:  # fmt: skip
         measure = kpi["measure"]
         value: float | None
-        if measure == "count":
+        if not reported:
+            value = None
+        elif measure == "count":
             value = float(len(items))
         elif measure in ("sum", "average"):
             field = kpi["field"]
@@ -432,9 +458,8 @@ class KpiCalculator:
             changes = [post - pre for pre, post in pairs if pre is not None and post is not None]
             value = sum(changes) / len(changes) if changes else None
         target = kpi.get("target", {}).get("value")
-        return KpiValue(
-            kpi["id"], kpi["title"], period.label, group, value, len(items), target, rag(kpi, value)
-        )
+        return KpiValue(kpi["id"], kpi["title"], period.label, group, value, len(items), target,
+                        rag(kpi, value), reported)  # fmt: skip
 
     def table(
         self, period_kind: str | None, start: datetime, end: datetime, by: str = "programme"

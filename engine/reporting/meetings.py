@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.dates import parse_duration
+from engine.dates import DateError, parse_duration, parse_when
 from engine.errors import EngineError, NotFound
 from engine.forms.visibility import visible_answers
 from engine.model import Programme
@@ -29,12 +29,12 @@ class ReturnStatus:
     organisation: str
     form: str
     due: datetime | None
-    received: str | None
+    received: datetime | None
 
 
 @dataclass
 class MeetingPack:
-    """Everything the meeting needs, gathered from the database."""
+    """Everything the meeting needs, gathered from the database as it stood at the meeting."""
 
     programme: str
     meeting: str
@@ -46,11 +46,98 @@ class MeetingPack:
     spend: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     decision_form: str | None = None  # the form the meeting's decisions are recorded on
+    # the days the meeting's own records say it was held, when no date was pinned for it (each
+    # provider's meeting can be on its own day)
+    held: list[datetime] = field(default_factory=list)
+    targets: bool = False  # whether any of its KPIs has a target to be off
 
     @property
     def missing(self) -> list[ReturnStatus]:
         """The returns not received by their due date."""
         return [r for r in self.returns if r.received is None]
+
+
+def _moment(text: str) -> datetime:
+    """A stored timestamp (UTC if it names no zone): compared as times, never as text."""
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _day(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The start of the moment's day on the programme's clock."""
+    return moment.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass
+class _Held:
+    """One occasion as its records tell it: the records sent for it, and the day each says the
+    meeting was held (for an occasion whose date is not pinned)."""
+
+    occasion: Occasion
+    records: list[tuple[dict[str, Any], dict[str, Any]]]  # (case, answer row)
+    days: dict[int, datetime]  # case id → the last moment of the day it was held
+
+    @property
+    def when(self) -> datetime | None:
+        """The meeting's date: pinned, or the one day its records agree on."""
+        if self.occasion.at is not None:
+            return self.occasion.at
+        days = set(self.days.values())
+        return days.pop() if len(days) == 1 else None
+
+    @property
+    def moment(self) -> datetime:
+        """Up to when the meeting looked: its date, the last day it was held, or its last moment."""
+        return self.occasion.at or max(self.days.values(), default=self.occasion.latest)
+
+
+def _held(
+    programme: Programme,
+    review: dict[str, Any],
+    found: list[Occasion],
+    index: int,
+    cases: list[dict[str, Any]],
+    answers: dict[int, list[dict[str, Any]]],
+) -> _Held:
+    """Occasion `index` with its records: those sent from its day (for the first, from the start)
+    until the next occasion's.
+
+    A record's date answer that falls within an unpinned occasion (a month) is the day it was held.
+    """
+    tz = ZoneInfo(programme.timezone)
+    occasion = found[index]
+    # anything sent before the first meeting is for the first meeting
+    opens = _day(occasion.at or occasion.earliest, tz) if index else None
+    later = found[index + 1] if index + 1 < len(found) else None
+    closes = _day(later.at or later.earliest, tz) if later else None
+    form = programme.forms.get(review.get("form") or "")
+    dates = [q.id for q in form.questions().values() if q.type == "date"] if form else []
+    out = _Held(occasion, [], {})
+    for case in cases:
+        for a in answers[case["id"]]:
+            if form is None or a["form"] != form.id or not a["submitted_at"]:
+                continue
+            sent = _moment(a["submitted_at"])
+            if (opens is not None and sent < opens) or (closes is not None and sent >= closes):
+                continue
+            out.records.append((case, a))
+            for q in dates if occasion.at is None else []:
+                try:
+                    span = parse_when(a["data"].get(q), tz, allow_time=False)
+                except DateError:
+                    continue
+                if occasion.earliest <= span.start <= occasion.latest:
+                    out.days.setdefault(case["id"], span.end)
+                    break
+    return out
+
+
+def _state_at(case: dict[str, Any], moves: list[tuple[str, str]], moment: datetime) -> str | None:
+    """The state a case was in at `moment`, from its moves (its state now if none are logged)."""
+    if not moves:
+        return str(case["state"])
+    before = [state for when, state in moves if _moment(when) <= moment]
+    return before[-1] if before else None
 
 
 def meeting_occasions(
@@ -72,6 +159,20 @@ def meeting_occasions(
     return occasions(programme, review, events, pins_of(store, programme.id), until)
 
 
+def held_on(
+    store: StoreContract, programme: Programme, review: dict[str, Any], found: list[Occasion]
+) -> list[datetime | None]:
+    """Each occasion's date: pinned, or the day its records say it was held (None: not known)."""
+    cases = [
+        r for r in store.programme_cases(programme.id) if r["workflow"] == review.get("workflow")
+    ]
+    answers = {c["id"]: store.answers(c["id"]) for c in cases} if review.get("form") else {}
+    return [
+        o.at if o.at is not None or not answers else _held(programme, review, found, i, cases, answers).when
+        for i, o in enumerate(found)
+    ]  # fmt: skip
+
+
 def meeting_pack(
     store: StoreContract,
     programme: Programme,
@@ -81,7 +182,12 @@ def meeting_pack(
     *,
     role: str = "commissioner",
 ) -> MeetingPack:
-    """The pack for occasion `index` (from 0) of the meeting cadence `review_id`, as `role` sees it."""
+    """The pack for occasion `index` (from 0) of the meeting cadence `review_id`, as `role` sees it.
+
+    It shows what the meeting had before it: the returns sent up to the meeting (the day its own
+    record says it was held, when no date was pinned), the cases as they stood then, and the
+    decisions recorded for it, not those of a later meeting.
+    """
     reviews = {r["id"]: r for r in programme.data["reviews"]}
     if review_id not in reviews:
         raise NotFound(f'programme "{programme.id}" has no cadence "{review_id}"')
@@ -92,41 +198,50 @@ def meeting_pack(
         raise NotFound(
             f'"{review["title"]}" has {len(found)} occasion(s) so far; there is no number {index + 1}'
         )
-    occasion = found[index]
-    when = occasion.at
-    moment = when or occasion.latest
-    previous = found[index - 1].at or found[index - 1].latest if index else None
+    every = [
+        r for r in store.programme_cases(programme.id) if r["workflow"] == review.get("workflow")
+    ]
+    answers = {c["id"]: store.answers(c["id"]) for c in every}
+    this = _held(programme, review, found, index, every, answers)
+    when, moment = this.when, this.moment
+    previous = _held(programme, review, found, index - 1, every, answers).moment if index else None
     # the meeting reviews what came in since the last one (or the three months before the first)
     window = Period("meeting", previous or shift_back(moment, tz), moment)
     label = f"{window.start:%-d %B %Y} to {window.end:%-d %B %Y}"
-    pack = MeetingPack(programme.id, occasion.label, when, label, decision_form=review.get("form"))
+    pack = MeetingPack(programme.id, this.occasion.label, when, label, decision_form=review.get("form"),
+                       held=sorted(set(this.days.values())) if this.occasion.at is None else [])  # fmt: skip
 
-    cases = [r for r in store.programme_cases(programme.id)
-             if r["workflow"] == review.get("workflow") and datetime.fromisoformat(r["created_at"]) <= moment]  # fmt: skip
+    cases = [r for r in every if _moment(r["created_at"]) <= moment]
     final = (
         {s.id for s in programme.workflows[review["workflow"]].states if s.final}
         if review.get("workflow")
         else set()
     )
+    moves = store.state_changes([c["id"] for c in cases]) if cases else {}
+    # a case that has ended since still owed its returns to this meeting
+    cases = [c for c in cases if _state_at(c, moves.get(c["id"], []), moment) not in final]
     for due in review.get("due", []):
-        deadline = shift(moment, parse_duration(due["before"]), -1, tz, days) if when else None
         for case in cases:
-            if case["state"] in final:
-                continue
-            sent = [a["submitted_at"] for a in store.answers(case["id"])
-                    if a["form"] == due["form"] and a["submitted_at"]
-                    and (previous is None or a["submitted_at"] > previous.isoformat())
-                    and a["submitted_at"] <= moment.isoformat()]  # fmt: skip
+            on = this.days.get(case["id"], when)  # the day this case's meeting was held
+            deadline = shift(on, parse_duration(due["before"]), -1, tz, days) if on else None
+            times = [_moment(a["submitted_at"]) for a in answers[case["id"]]
+                     if a["form"] == due["form"] and a["submitted_at"]]  # fmt: skip
+            sent = [t for t in times if (previous is None or t > previous) and t <= moment]
             pack.returns.append(ReturnStatus(case["reference"], case["organisation_id"] or "", due["form"],
                                              deadline, max(sent) if sent else None))  # fmt: skip
     calc = KpiCalculator(store, programme, now)
+    expected = {c["organisation_id"] or "(none)" for c in cases}
     for kpi in programme.data["kpis"]:
         if kpi.get("period", "quarter") in ("quarter", "month"):
-            rows = calc.value(
-                kpi, window, "organisation" if "organisation" in kpi.get("by", []) else "programme"
-            )
+            by = "organisation" if "organisation" in kpi.get("by", []) else "programme"
+            rows = calc.value(kpi, window, by)
+            if by == "organisation":  # a provider that sent nothing is shown as not reported
+                rows += [KpiValue(kpi["id"], kpi["title"], window.label, o, None, 0,
+                                  kpi.get("target", {}).get("value"), None, reported=False)
+                         for o in sorted(expected - {r.group for r in rows})]  # fmt: skip
             pack.kpis.extend(rows)
             pack.agenda.extend(r for r in rows if r.rag in ("red", "amber"))
+            pack.targets = pack.targets or "target" in kpi or "rag" in kpi
     awards = {a["case_id"]: a for a in store.awards(programme.id)}
     money = [
         k for k in programme.data["kpis"] if k.get("unit") == "money" and k["measure"] == "sum"
@@ -146,15 +261,9 @@ def meeting_pack(
                            "awarded": award["amount"], "spent": spent, "left": award["amount"] - spent})  # fmt: skip
     decision_form = programme.forms.get(review.get("form") or "")
     if decision_form is not None:
-        for case in cases:
-            for a in store.answers(case["id"]):
-                if (
-                    a["form"] == review["form"]
-                    and a["submitted_at"]
-                    and (previous is None or a["submitted_at"] > previous.isoformat())
-                ):
-                    shown = visible_answers(programme, decision_form, a["data"], role)
-                    pack.decisions.append({"reference": case["reference"], **shown})
+        for case, a in this.records:  # the records sent for this meeting, not for a later one
+            shown = visible_answers(programme, decision_form, a["data"], role)
+            pack.decisions.append({"reference": case["reference"], **shown})
     return pack
 
 
@@ -177,7 +286,7 @@ def pack_csv(pack: MeetingPack) -> str:
                 r.reference,
                 r.organisation,
                 r.due.isoformat() if r.due else "not pinned",
-                r.received or "MISSING",
+                r.received.isoformat() if r.received else "MISSING",
             ]
         )
     w.writerow([])
@@ -187,7 +296,7 @@ def pack_csv(pack: MeetingPack) -> str:
             [
                 k.title,
                 k.group,
-                "" if k.value is None else f"{k.value:g}",
+                "not reported" if not k.reported else "" if k.value is None else f"{k.value:g}",
                 "" if k.target is None else k.target,
                 k.rag or "",
             ]

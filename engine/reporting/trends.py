@@ -1,17 +1,17 @@
 """A KPI over a run of periods, for the programme, each organisation, each lot or just one:
 the series a trend chart draws and the table beside it reads.
 
-Built on KpiCalculator's public API only. A group with nothing in a period counts 0 for a KPI
-that counts, and has no value ("no data") for one that sums, averages or compares.
+Built on KpiCalculator's public API only. A group with nothing in a period (no return, record or
+case) is "not reported" there, whatever the KPI measures: a 0 is only ever a real one.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from engine.reporting.kpis import KpiCalculator, KpiValue, Period, periods, rag
+from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of, periods
 from engine.reporting.suppression import suppress
 
 SCOPES = ("programme", "organisation", "lot")
@@ -25,6 +25,7 @@ class Cell:
     count: int
     rag: str | None
     suppressed: bool = False
+    reported: bool = True  # False: nothing came in for the period
 
 
 @dataclass
@@ -41,6 +42,15 @@ class Trend:
         return tuple(
             self.cells[(group, p)].value if (group, p) in self.cells else None for p in self.periods
         )
+
+    def notes(self, group: str, below: int | None = None) -> tuple[str, ...]:
+        """What a chart says at each of the group's gaps: not reported, or hidden as too few."""
+        return tuple(
+            "" if c is None or c.value is not None
+            else "not reported" if not c.reported
+            else f"fewer than {below}" if c.suppressed and below else "no data"
+            for c in (self.cells.get((group, p)) for p in self.periods)
+        )  # fmt: skip
 
     def cell(self, group: str, period: str) -> Cell | None:
         """The group's cell in a period."""
@@ -75,14 +85,13 @@ def trend(
         for label in labels:
             v = found.get(group, {}).get(label)
             if v is None:
-                value = 0.0 if kpi["measure"] == "count" else None
-                out.cells[(group, label)] = Cell(value, 0, rag(kpi, value))
+                out.cells[(group, label)] = Cell(None, 0, None, reported=False)
                 continue
             if suppress_below is not None:
                 row = suppress([v], suppress_below)[0]
-                out.cells[(group, label)] = Cell(row["value"], v.count, None if row["suppressed"] else v.rag, row["suppressed"])  # fmt: skip
+                out.cells[(group, label)] = Cell(row["value"], v.count, None if row["suppressed"] else v.rag, row["suppressed"], v.reported)  # fmt: skip
             else:
-                out.cells[(group, label)] = Cell(v.value, v.count, v.rag)
+                out.cells[(group, label)] = Cell(v.value, v.count, v.rag, reported=v.reported)
     return out
 
 
@@ -90,3 +99,17 @@ def window_periods(kind: str, start: datetime, end: datetime, now: datetime, tz:
                    limit: int = 36) -> list[Period]:  # fmt: skip
     """The periods from start to end that have begun by now (the latest `limit` of them)."""
     return [p for p in periods(kind, start, end, tz) if p.start <= now][-limit:]
+
+
+def covering(
+    calc: KpiCalculator, kpis: list[dict[str, Any]], kind: str, tz: Any, most: int = 12
+) -> tuple[datetime, datetime] | None:
+    """From the start of the first period of `kind` holding any of these KPIs' data to the end of
+    the last (at most the latest `most` periods); None when nothing has come in yet."""
+    spans = [s for k in kpis if (s := calc.span(k)) is not None]
+    if not spans:
+        return None
+    last = period_of(kind, max(s[1] for s in spans), tz)
+    first = period_of(kind, min(s[0] for s in spans), tz)
+    shown = periods(kind, first.start, last.end, tz)[-most:]
+    return shown[0].start, last.end - timedelta(seconds=1)  # its last moment, as a `to` month's

@@ -116,14 +116,25 @@ def test_a_kpi_trend_shows_each_quarter_for_every_organisation_or_one(
     )  # one point: markers only
     assert 'aria-labelledby="trend-people_accessing-title trend-people_accessing-desc"' in html
     rows = table_rows(html, "Numbers accessing: the numbers")
-    # no contract start: the two years up to now, so Q2 2020/21 to Q2 2022/23
-    assert rows[0][0] == "Q2 2020/21" and rows[-1][0] == "Q2 2022/23" and len(rows) == 9
-    assert ["Q1 2022/23", "120", "no data"] in rows  # org_a sent its May return, org_b did not
+    # from the first figures (May's return) up to now: not two years of empty quarters
+    assert [r[0] for r in rows] == ["Q1 2022/23", "Q2 2022/23"]
+    assert "Each period from Sunday 1 May 2022, when the first figures came in" in page_text(r)
+    assert ["Q1 2022/23", "120", "Not reported"] in rows  # org_a sent its May return, org_b did not
     one = cora.get(
         f"/commission/{LIVERPOOL}/trends?kpi=people_accessing&show=organisation:org_a&period=month"
     )
     months = table_rows(one.data.decode(), "Numbers accessing: the numbers")
-    assert ["May 2022", "120", "1", ""] in months and ["June 2022", "no data", "0", ""] in months
+    assert ["May 2022", "120", "1", ""] in months and [
+        "June 2022",
+        "Not reported",
+        "",
+        "",
+    ] in months
+    chart = one.data.decode()
+    assert "June 2022: not reported" in chart and "June 2022: 0" not in chart
+    asked = cora.get(f"/commission/{LIVERPOOL}/trends?kpi=people_accessing&from=2022-02&to=2022-06")
+    assert [r[0] for r in table_rows(asked.data.decode(), "Numbers accessing: the numbers")] == [
+        "Q4 2021/22", "Q1 2022/23"]  # fmt: skip
     assert "KPI trends" in page_text(one) and "People reached" in page_text(one)  # the nav
     assert cora.get(f"/commission/{LIVERPOOL}/trends?show=organisation:nobody").status_code == 404
     assert cora.get(f"/commission/{LIVERPOOL}/trends?period=fortnight").status_code == 400
@@ -232,11 +243,75 @@ def test_a_month_the_kpi_and_people_pages_cannot_read_gets_a_page_saying_what_to
     app: Flask,
 ) -> None:
     cora = person(app, "cora@council.example", "commissioner")
-    for path in (f"/commission/{LIVERPOOL}/kpis?from=April", f"/commission/{LLR}/people?to=soon"):
-        r = cora.get(path)
-        assert r.status_code == 400
-        words = page_text(r)
-        assert "Enter the months as a year and month, like 2022-04, then try again." in words
-        assert "Bad Request" not in words and "could not understand" not in words
+    r = cora.get(f"/commission/{LIVERPOOL}/kpis?from=April&to=2022-06")
+    assert r.status_code == 400
+    words = page_text(r)
+    # the KPI page itself, saying what to type beside the field, keeping what was typed
+    assert "There is a problem" in words and "Key performance indicators" in words
+    assert "Error: Enter the from month as a year and month, like 2022-04" in words
+    assert 'href="#from"' in r.data.decode() and 'value="April"' in r.data.decode()
+    assert "Bad Request" not in words and "could not understand" not in words
+    backwards = page_text(cora.get(f"/commission/{LIVERPOOL}/kpis?from=2022-06&to=2022-04"))
+    assert "Enter a to month that is the same as or after the from month" in backwards
+    r = cora.get(f"/commission/{LLR}/people?to=soon")
+    assert r.status_code == 400
+    words = page_text(r)
+    assert "Enter the months as a year and month, like 2022-04, then try again." in words
+    assert "Bad Request" not in words and "could not understand" not in words
     r = cora.get(f"/commission/{LIVERPOOL}/kpis?by=everything")
     assert "Choose what to show and the periods from the page's own options" in page_text(r)
+
+
+def test_the_kpi_page_opens_on_the_quarters_with_figures_and_says_not_reported(
+    app: Flask, clock: Clock
+) -> None:
+    clock.set("2022-09-01T09:00")
+    seed_returns(app, clock)
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    with engine.store.transaction():
+        engine.store.ensure_organisation("org_a", "Alder Trust", "2022-01-01")
+    cora = person(app, "cora@council.example", "commissioner")
+    r = cora.get(f"/commission/{LIVERPOOL}/kpis")
+    assert "Showing Q1 2022/23: the quarters that have figures." in page_text(r)
+    assert table_rows(r.data.decode(), "Numbers accessing: the numbers") == [
+        ["Q1 2022/23", "120", "1", ""]]  # fmt: skip
+    months = cora.get(f"/commission/{LIVERPOOL}/kpis?period=month&from=2022-04&to=2022-06")
+    html = months.data.decode()
+    assert "Showing April 2022 to June 2022" in page_text(months)
+    assert table_rows(html, "Numbers accessing: the numbers") == [
+        ["April 2022", "Not reported", "", ""], ["May 2022", "120", "1", ""],
+        ["June 2022", "Not reported", "", ""]]  # fmt: skip
+    assert "April 2022: not reported; May 2022: 120; June 2022: not reported" in html
+    by_org = cora.get(
+        f"/commission/{LIVERPOOL}/kpis?period=month&from=2022-04&to=2022-05&by=organisation"
+    )
+    assert table_rows(by_org.data.decode(), "Numbers accessing: the numbers") == [
+        ["April 2022", "Any organisation", "Not reported", "", ""],
+        ["May 2022", "Alder Trust", "120", "1", ""]]  # fmt: skip
+    assert "org_a" not in page_text(by_org)
+
+
+def test_a_meeting_pack_shows_the_day_its_record_gives_and_its_decisions(
+    app: Flask, clock: Clock
+) -> None:
+    clock.set("2022-09-01T09:00")
+    seed_returns(app, clock)
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    store = engine.store
+    [case] = [c for c in store.programme_cases(LIVERPOOL) if c["organisation_id"] == "org_a"]
+    with store.transaction():
+        store.save_answers(case["id"], "liverpool_monitoring_meeting_record", 1,
+                           {"meeting_date": "2022-05-16", "kpis_met": False},
+                           "2022-05-16T13:00:00+00:00", submitted=True)  # fmt: skip
+        store.execute("DELETE FROM pins")  # the May meeting's date was never pinned
+    cora = person(app, "cora@council.example", "commissioner")
+    listing = page_text(cora.get(f"/commission/{LIVERPOOL}/meetings"))
+    assert "May 2022 (held on Monday 16 May 2022, as its record says)" in listing
+    words = page_text(cora.get(f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/1"))
+    assert "Held on Monday 16 May 2022, as its record says." in words
+    assert "Monday 9 May 2022" in words  # the return was due a week before
+    assert "10am on Tuesday 10 May 2022" in words and "2022-05-10" not in words
+    assert "None of these KPIs has a target" in words and "No KPI is off target" not in words
+    assert "Were the KPIs met? No" in words
+    august = page_text(cora.get(f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/2"))
+    assert "Nothing has been recorded for this meeting yet." in august

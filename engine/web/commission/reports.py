@@ -15,38 +15,74 @@ from engine.errors import NotFound
 from engine.model import Programme
 from engine.reporting.charts import Point, Series, bar_chart, line_chart
 from engine.reporting.kpis import KpiCalculator, periods
-from engine.reporting.meetings import meeting_occasions, meeting_pack, pack_csv
+from engine.reporting.meetings import held_on, meeting_occasions, meeting_pack, pack_csv
 from engine.reporting.suppression import anonymised, people_threshold
-from engine.reporting.trends import trend, window_periods
+from engine.reporting.trends import covering, trend, window_periods
 from engine.web.access import allow
 from engine.web.commission import bp
 from engine.web.services import engine, now, store
 
+_TYPE_MONTH = "Enter the {} month as a year and month, like 2022-04"
 
-def _window(tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """The reporting window from ?from=YYYY-MM&to=YYYY-MM, or the twelve months up to now."""
+
+def _typed(tz: ZoneInfo) -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    """?from=YYYY-MM and ?to=YYYY-MM as typed (each optional), and what to say about any not read."""
     from engine.dates import DateError, parse_when
 
-    try:
-        start = (
-            parse_when(request.args["from"], tz, allow_time=False).start
-            if request.args.get("from")
-            else None
-        )
-        end = (
-            parse_when(request.args["to"], tz, allow_time=False).end
-            if request.args.get("to")
-            else None
-        )
-    except DateError:
+    found: dict[str, datetime | None] = {"from": None, "to": None}
+    problems: dict[str, str] = {}
+    for key in found:
+        if request.args.get(key):
+            try:
+                span = parse_when(request.args[key].strip(), tz, allow_time=False)
+            except DateError:
+                problems[key] = _TYPE_MONTH.format(key)
+            else:
+                found[key] = span.start if key == "from" else span.end
+    start, end = found["from"], found["to"]
+    if start and end and end < start:
+        problems["to"] = "Enter a to month that is the same as or after the from month"
+    return start, end, problems
+
+
+def _window(tz: ZoneInfo) -> tuple[datetime, datetime]:
+    """The window from ?from and ?to, or the twelve months up to now; a page saying what to type
+    when a month cannot be read (for pages without the fields to show it beside)."""
+    start, end, problems = _typed(tz)
+    if problems:
         abort(400, "Enter the months as a year and month, like 2022-04, then try again.")
     end = end or now()
     return start or end - timedelta(days=365), end
 
 
+def _names(programme: Programme, by: str) -> dict[str, str]:
+    """What people call each group of a breakdown: organisations and lots by name."""
+    if by == "organisation":
+        return {
+            "(none)": "No organisation",
+            "(any)": "Any organisation",
+            **store().organisation_names(),
+        }
+    if by == "lot":
+        lots = programme.data.get("funding", {}).get("lots", [])
+        return {
+            "(none)": "No lot",
+            "(any)": "Any lot",
+            **{lot["id"]: lot.get("name", lot["id"]) for lot in lots},
+        }
+    return {"programme": programme.name}
+
+
+def _gap(row: dict[str, Any], below: int) -> str:
+    """What a chart says where a row has no value."""
+    if not row.get("reported", True):
+        return "not reported"
+    return f"fewer than {below}" if row.get("suppressed") else ""
+
+
 @bp.get("/<pid>/kpis")
 @allow("commissioner")
-def kpis(pid: str) -> str:
+def kpis(pid: str) -> tuple[str, int] | str:
     """Every KPI per period, for the programme or by organisation or lot, with a chart of each."""
     programme = engine().programme(pid)
     tz = ZoneInfo(programme.timezone)
@@ -56,14 +92,29 @@ def kpis(pid: str) -> str:
         abort(
             400, "Choose what to show and the periods from the page's own options, then try again."
         )
-    start, end = _window(tz)
+    start, end, problems = _typed(tz)
+    page = {"programme": programme, "by": by, "period": period, "names": _names(programme, by)}
+    if problems:  # the page again, saying what to type beside the month it could not read
+        return render_template("commission/kpis.html", **page, problems=problems, blocks=[]), 400
     calc = KpiCalculator(store(), programme, now())
+    chosen = "typed" if start or end else "covering"
+    if not (start or end):
+        covered = covering(calc, programme.data["kpis"], period, tz)
+        start, end = covered or (None, None)
+        chosen = "covering" if covered else "nothing"
+    end = end or now()
+    start = start or end - timedelta(days=365)
+    shown = periods(period, start, end, tz)
     reporting = programme.data.get("reporting", {})
+    below = programme.suppress_below()
     blocks: list[dict[str, Any]] = []
     for kpi in programme.data["kpis"]:
         rows: list[dict[str, Any]] = []
-        for p in periods(period, start, end, tz):
+        for p in shown:
             values = calc.value(kpi, p, by)
+            if not values:  # a breakdown with nobody reporting: the period still has its row
+                rows.append({"period": p.label, "group": "(any)", "value": None, "count": 0,
+                             "rag": None, "reported": False, "suppressed": False})  # fmt: skip
             rows.extend(
                 anonymised(values, programme)
                 if reporting.get("anonymised")
@@ -72,31 +123,31 @@ def kpis(pid: str) -> str:
         chart = None
         if by == "programme" and rows:
             target = kpi.get("target", {}).get("value")
-            unit = _unit(kpi)
-            chart = Markup(
-                bar_chart(
-                    kpi["title"],
-                    [Point(r["period"], r["value"]) for r in rows],
-                    target=target,
-                    unit=unit,
-                    ident=f"kpi-{kpi['id']}",
-                )
-            )
+            chart = Markup(bar_chart(kpi["title"], [Point(r["period"], r["value"], _gap(r, below)) for r in rows],
+                                     target=target, unit=_unit(kpi), ident=f"kpi-{kpi['id']}",
+                                     whole=True if kpi["measure"] == "count" else None))  # fmt: skip
         blocks.append({"kpi": kpi, "rows": rows, "chart": chart})
-    return render_template("commission/kpis.html", programme=programme, blocks=blocks, by=by, period=period,
-                           start=start, end=end)  # fmt: skip
+    return render_template("commission/kpis.html", **page, blocks=blocks, problems={}, start=start,
+                           end=end, shown=shown, chosen=chosen)  # fmt: skip
 
 
 def _unit(kpi: dict[str, Any]) -> str:
     return "%" if kpi.get("unit") == "percent" or kpi["measure"] == "percentage" else ""
 
 
-def _trend_window(programme: Programme, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    """?from and ?to, or from the contract's start (two years back without one) up to now."""
+def _trend_window(
+    programme: Programme, tz: ZoneInfo, calc: KpiCalculator, kpis: list[dict[str, Any]]
+) -> tuple[datetime, datetime, bool]:
+    """?from and ?to; or from the first month with figures up to now (or the last figures, if
+    later); without any, from the contract's start (two years back without one). True when the
+    start is the first figures'."""
     from engine.dates import DateError, parse_when
 
     if request.args.get("from") or request.args.get("to"):
-        return _window(tz)
+        return (*_window(tz), False)
+    covered = covering(calc, kpis, "month", tz, most=10_000)
+    if covered:
+        return covered[0], max(covered[1], now()), True
     starts = programme.data.get("contract", {}).get("starts")
     try:  # the loader gives the start as a span; a date as written is read the same way
         start = (datetime.fromisoformat(starts["start"]) if isinstance(starts, dict)
@@ -104,7 +155,7 @@ def _trend_window(programme: Programme, tz: ZoneInfo) -> tuple[datetime, datetim
     except (DateError, KeyError, ValueError):
         start = None
     end = now()
-    return start or end - timedelta(days=730), end
+    return start or end - timedelta(days=730), end, False
 
 
 def _scopes(programme: Programme) -> list[tuple[str, str]]:
@@ -140,39 +191,41 @@ def trends(pid: str) -> str:
         abort(404 if show.startswith(("organisation:", "lot:")) else 400)
     by, _, only = show.partition(":")
     by = {"organisations": "organisation", "lots": "lot"}.get(by, by)
-    start, end = _trend_window(programme, tz)
     calc = KpiCalculator(store(), programme, now())
+    shown_kpis = [k for k in kpis if not chosen or k["id"] == chosen]
+    start, end, from_figures = _trend_window(programme, tz, calc, shown_kpis)
     reporting = programme.data.get("reporting", {})
     below = programme.suppress_below() if reporting.get("anonymised") else None
-    lots = programme.data.get("funding", {}).get("lots", [])
-    names = {"programme": {"programme": programme.name}, "organisation": store().organisation_names(),
-             "lot": {lot["id"]: lot.get("name", lot["id"]) for lot in lots}}[by]  # fmt: skip
+    names = _names(programme, by)
     blocks: list[dict[str, Any]] = []
-    for kpi in kpis:
-        if chosen and kpi["id"] != chosen:
-            continue
-        over = window_periods(period or kpi.get("period", "quarter"), start, end, now(), tz)
+    for kpi in shown_kpis:
+        # periods that have begun, or that already hold figures (a rehearsal's clock can be earlier)
+        begun = max(now(), end) if from_figures else now()
+        over = window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)
         everyone = [v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]
         hide = None if below is None else people_threshold(programme, kpi)
         t = trend(calc, kpi, over, by, only or None, hide, everyone)
-        lines = [Series(names.get(g, g), t.values(g)) for g in t.groups[:8]]
+        lines = [Series(names.get(g, g), t.values(g), t.notes(g, hide)) for g in t.groups[:8]]
         chart = Markup(line_chart(f"{kpi['title']}: {dict(scopes)[show]}", t.periods, lines,
                                   target=kpi.get("target", {}).get("value"), unit=_unit(kpi),
-                                  ident=f"trend-{kpi['id']}")) if t.periods and lines else None  # fmt: skip
+                                  ident=f"trend-{kpi['id']}",
+                                  whole=True if kpi["measure"] == "count" else None)) if t.periods and lines else None  # fmt: skip
         blocks.append({"kpi": kpi, "trend": t, "chart": chart, "unit": _unit(kpi)})
     return render_template("commission/trends.html", programme=programme, blocks=blocks, scopes=scopes,
                            show=show, period=period, chosen=chosen, start=start, end=end, names=names,
-                           below=below)  # fmt: skip
+                           below=below, from_figures=from_figures)  # fmt: skip
 
 
 def _meetings(programme: Any) -> list[dict[str, Any]]:
     """The programme's meeting cadences and their occasions so far."""
     until = now() + timedelta(days=400)
-    return [
-        {"review": review, "occasions": meeting_occasions(store(), programme, review, until)}
-        for review in programme.data["reviews"]
-        if review.get("kind") == "meeting"
-    ]
+    out = []
+    for review in programme.data["reviews"]:
+        if review.get("kind") == "meeting":
+            found = meeting_occasions(store(), programme, review, until)
+            days = held_on(store(), programme, review, found)
+            out.append({"review": review, "occasions": list(zip(found, days, strict=True))})
+    return out
 
 
 @bp.get("/<pid>/meetings")
