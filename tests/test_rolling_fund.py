@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ActionRefused
+from engine.errors import ActionRefused, NotFound
 from engine.runtime import Actor, Engine
 from engine.runtime.instalments import award_mismatch, next_problems, plan
 from engine.scheduler.sweeper import sweep
@@ -140,3 +140,22 @@ def test_the_dry_run_shows_one_mid_point_report(fund: tuple[Engine, Clock]) -> N
     start, end = datetime(2025, 5, 1, tzinfo=UTC), datetime(2027, 5, 1, tzinfo=UTC)
     due = [p for p in dry_run(programme, start, end) if p.rule == "midpoint_report_due"]
     assert len(due) == 1
+
+
+def test_the_application_and_the_grant_it_started_name_each_other_for_those_who_may_see_them(
+    fund: tuple[Engine, Clock],
+) -> None:
+    engine, _ = fund
+    application = assessed(engine, (4, 4, 3), (4, 3, 4))
+    assert engine.related(application, CORA) == (None, [])
+    engine.act(application, "fund", CORA)
+    [grant] = engine.store.children(application)
+    parent, children = engine.related(application, GROUP)
+    assert parent is None and [c.id for c in children] == [grant]
+    assert children[0].state_label == "Waiting for the grant agreement"
+    parent, children = engine.related(grant, CORA)
+    assert parent is not None and parent.id == application and children == []
+    with engine.store.transaction():
+        engine.store.ensure_organisation("other", "Another Group", "2025-01-01")
+    with pytest.raises(NotFound):  # another organisation learns nothing of either
+        engine.related(grant, Actor("applicant", "olu@other.example", "other"))

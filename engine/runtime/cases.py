@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from engine.dates import span_phrase
 from engine.definition.schema_check import did_you_mean
-from engine.errors import ActionRefused, AnswersInvalid, NotPermitted, StaleCase
+from engine.errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
 from engine.forms.answers import check_form
 from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
@@ -166,6 +166,20 @@ class CaseService(EngineCore):
             flags=row["flags"], answers=answers, records=records, submitted=submitted,
             withheld=tuple(withheld),
         )  # fmt: skip
+
+    def related(self, case_id: int | str, actor: Actor) -> tuple[CaseView | None, list[CaseView]]:
+        """The case this one was started from, and the cases started from it, that the actor may see."""
+        row = self._row(case_id, actor)
+
+        def seen(other: int) -> CaseView | None:
+            try:
+                return self.case(other, actor)
+            except (NotFound, NotPermitted):  # another organisation's, or not this role's
+                return None
+
+        parent = seen(row["parent_id"]) if row["parent_id"] is not None else None
+        children = [v for c in self.store.children(row["id"]) if (v := seen(c)) is not None]
+        return parent, children
 
     def history(self, case_id: int | str, actor: Actor) -> list[dict[str, Any]]:
         """The case's audit log: who did what, when, from which state to which."""

@@ -248,6 +248,8 @@ def _template_globals(app: Flask) -> None:
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,
     )
+    # labels inside sentences keep acronyms and proper nouns ("VCSE partners"), unlike `lower`
+    app.jinja_env.filters["mid_sentence"] = describe.mid_sentence
 
 
 def _check_csrf(app: Flask) -> None:

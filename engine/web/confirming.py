@@ -59,7 +59,7 @@ def ask_first(view: CaseView, programme: Programme, trigger: str, action_endpoin
         shown.append({"key": {"text": "Reason"}, "value": {"text": carried["reason"]}})
     return render_template(
         "confirm.html", view=view, programme=programme, label=label, dest=dest,
-        question=f"Are you sure you want to {label[:1].lower()}{label[1:]}?", carried=carried,
+        question=f"Are you sure you want to {describe.mid_sentence(label)}?", carried=carried,
         shown=shown, action=url_for(action_endpoint, ref=view.reference, trigger=trigger),
         back=url_for(back, ref=view.reference),
     )  # fmt: skip

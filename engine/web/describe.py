@@ -21,6 +21,45 @@ def money(n: Any) -> str:
     return f"£{n:,.0f}" if isinstance(n, int | float) and not isinstance(n, bool) else str(n)
 
 
+_KEEPS_CAPITAL = frozenset(
+    [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "I",
+    ]
+)
+
+
+def mid_sentence(text: Any) -> str:
+    """A label as it reads inside a sentence: 'Expression of interest' -> 'expression of interest'.
+
+    Only the first letter is lowered, and not for an acronym ('VCSE partners', 'KPIs not met'),
+    a month or a day; capitals later in the label are the author's (proper nouns) and are kept.
+    """
+    words = str(text or "")
+    first = words.split(" ", 1)[0]
+    if not first or first in _KEEPS_CAPITAL or sum(c.isupper() for c in first) > 1:
+        return words
+    return words[:1].lower() + words[1:]
+
+
 def when(moment: datetime | None, tz: str = "Europe/London") -> str:
     """5pm on Monday 31 January 2022 (midnight-ending days as the day alone)."""
     return "" if moment is None else moment_in_words(moment, ZoneInfo(tz))

@@ -176,13 +176,18 @@ def timeline(programme: Programme, workflow: str, entries: list[dict[str, Any]])
     for entry in entries:
         detail = entry.get("detail") or {}
         last = lines[-1] if lines else None
+        if entry["action"] == "answer" and detail.get("record"):  # one record sent, whole
+            form = programme.forms.get(detail["form"])
+            lines.append({**entry, "text": f"{form.title if form else 'A record'} recorded"})
+            run = set()
+            continue
         if entry["action"] == "answer" and detail.get("form"):
             same = (
                 last is not None
                 and last["action"] == "answer"
                 and (last.get("detail") or {}).get("form") == detail["form"]
                 and (last.get("actor"), last.get("role")) == (entry.get("actor"), entry.get("role"))
-                and not detail.get("record")
+                and not (last.get("detail") or {}).get("record")
             )
             run = (run if same else set()) | set(detail.get("questions") or ())
             form = programme.forms.get(detail["form"])

@@ -58,6 +58,8 @@ def test_saves_to_one_form_by_one_person_are_one_line_counting_each_question_onc
         {"action": "submit_eoi", "actor": "ann@example.org", "role": "applicant",
          "from": "eoi_draft", "to": "eoi_submitted"},
         save("income"),
+        {"action": "answer", "actor": "ann@example.org", "role": "applicant",
+         "detail": {"form": EOI, "record": 2}},
     ])  # fmt: skip
     title = liverpool.forms[EOI].title
     assert [line["text"] for line in lines][1:] == [
@@ -65,6 +67,7 @@ def test_saves_to_one_form_by_one_person_are_one_line_counting_each_question_onc
         f"Answered 1 question in {title}",
         "Expression of interest submitted",
         f"Answered 1 question in {title}",
+        f"{title} recorded",
     ]
     assert who(lines[2]) == "bob@example.org (applicant)"
     assert who({"role": "scheduler", "actor": "scheduler"}) == "The service, on time"
@@ -83,3 +86,19 @@ def test_the_applicant_reads_one_line_for_a_page_of_answers_and_no_ids(
     page = text(ann.get(f"/apply/cases/{ref}"))
     assert page.count("Answered 3 questions in") == 1, page[page.find("What has happened") :]
     assert "Answers saved" not in page and "organisation_name" not in page
+
+
+@pytest.mark.parametrize(
+    ("label", "inside"),
+    [
+        ("Expression of interest", "expression of interest"),
+        ("VCSE partners", "VCSE partners"),
+        ("KPIs not met — decision needed", "KPIs not met — decision needed"),
+        ("April return", "April return"),
+        ("Offered to the Lead Service Provider", "offered to the Lead Service Provider"),
+    ],
+)
+def test_a_label_inside_a_sentence_keeps_acronyms_and_proper_nouns(label: str, inside: str) -> None:
+    from engine.web.describe import mid_sentence
+
+    assert mid_sentence(label) == inside

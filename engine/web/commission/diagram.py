@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from engine.model import Programme, Transition, Workflow
+from engine.web.describe import mid_sentence
 
 _UNSAFE = re.compile(r"[\"';#{}<>`\\\n\r:]+")
 
@@ -35,9 +36,9 @@ def conditions(programme: Programme, t: Transition) -> list[str]:
     spec = t.spec
     out = []
     if "deadline" in spec:
-        out.append(f"before the {programme.milestones[spec['deadline']].label.lower()}")
+        out.append(f"before the {mid_sentence(programme.milestones[spec['deadline']].label)}")
     if "not_before" in spec:
-        out.append(f"not before the {programme.milestones[spec['not_before']].label.lower()}")
+        out.append(f"not before the {mid_sentence(programme.milestones[spec['not_before']].label)}")
     if "at" in spec:
         out.append("happens automatically when its time comes")
     for form_id in spec.get("forms", []):
@@ -56,7 +57,7 @@ def conditions(programme: Programme, t: Transition) -> list[str]:
             out.append("records a payment")
         elif eff["do"] == "start_case":
             wf = programme.workflows.get(eff["workflow"])
-            out.append(f"starts a {(wf.title if wf else eff['workflow']).lower()}")
+            out.append(f"starts a {mid_sentence(wf.title if wf else eff['workflow'])}")
     return out
 
 
