@@ -20,19 +20,20 @@ def test_only_the_first_characters_of_a_minimised_postcode_are_kept() -> None:
 
 def test_a_pasted_essay_is_refused_with_the_count_not_truncated() -> None:
     essay = "word " * 5000
-    value, errors = check_value(q("textarea", word_limit=500), essay)
-    assert errors == ["Use 500 words or fewer; you have used 5000"]
+    summary = Question("summary", "textarea", "Summarise your project", True, {"word_limit": 500})
+    value, errors = check_value(summary, essay)
+    assert errors == ["Summarise your project in 500 words or fewer; you have used 5,000"]
     assert len(value.split()) == 5000  # nothing is lost: the person can cut it down themselves
 
 
 def test_money_numbers_dates_and_choices_are_read_as_people_type_them() -> None:
     assert check_value(q("money", min=0), "£750,000") == (750000, [])
-    assert check_value(q("money", max=100000), 150000)[1] == ["Enter an amount of £100,000 or less"]
+    assert check_value(q("money", max=100000), 150000)[1] == ["The amount must be £100,000 or less"]
     assert check_value(q("number"), "twelve")[1] == ["Enter a whole number, like 12"]
-    assert check_value(q("date"), "2022-02-30")[1] == ["Enter a real date"]
+    assert check_value(q("date"), "2022-02-30")[1] == ["The date must be a real date"]
     assert check_value(q("yesno"), "yes") == (True, [])
     radios = q("radios", options=[{"value": "a", "label": "A"}])
-    assert check_value(radios, "b")[1] == ["Select one of the options"]
+    assert check_value(radios, "b")[1] == ["Select an answer to 'The question?'"]
 
 
 def test_form_rules_reading_answers_are_checked() -> None:
@@ -59,7 +60,9 @@ def test_a_hidden_question_is_neither_required_nor_kept() -> None:
     form = Form("f", "F", (("p", "P", (kind, directors)),), {})
     clean, errors = check_form(form, {"kind": "charity", "directors": 2}, complete=True)
     assert errors == {} and "directors" not in clean
-    assert check_form(form, {"kind": "cic"}, complete=True)[1] == {"directors": ["Enter an answer"]}
+    assert check_form(form, {"kind": "cic"}, complete=True)[1] == {
+        "directors": ["Enter an answer to 'Directors?'"]
+    }
 
 
 def test_questions_on_a_page_that_is_not_shown_are_not_required() -> None:
@@ -79,5 +82,5 @@ def test_questions_on_a_page_that_is_not_shown_are_not_required() -> None:
         {},
     )
     assert check_form(form, {"kind": "partner"}, complete=True)[1] == {
-        "lead_of": ["Enter an answer"]
+        "lead_of": ["Enter who your lead is"]
     }

@@ -88,7 +88,7 @@ def test_messages_are_the_engines() -> None:
     email = EOI.questions()["contact_email"]
     assert errors["contact_email"] == check_value(email, "not-an-email")[1]
     assert form.contact_email.errors == errors["contact_email"]
-    assert errors["contact_name"] == ["Enter an answer"]  # required on leaving the page
+    assert errors["contact_name"] == ["Enter the full name"]  # required on leaving the page
     draft = build_form(page)(MultiDict({"contact_name": "Ann"}))
     assert check_page(draft, EOI, {}, complete=False) == {}  # a draft may be partial
 
@@ -97,7 +97,9 @@ def test_a_date_that_is_not_one_gets_the_engines_message_and_keeps_what_was_type
     page = visible_questions(EOI, "established", {})
     form = build_form(page)(MultiDict([("date_established", "31"), ("date_established", "2"), ("date_established", "2020")]))  # fmt: skip
     errors = check_page(form, EOI, {}, complete=False)
-    assert errors == {"date_established": ["Enter a real date"]}
+    assert errors == {
+        "date_established": ["The date your organisation was established must be a real date"]
+    }
     assert form.date_established.raw_data == ["31", "2", "2020"]
 
 

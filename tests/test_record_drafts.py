@@ -26,7 +26,7 @@ REFERRAL = {
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     eng = Engine(
-        database_in(tmp_path, "drafts"), clock=lambda: datetime(2024, 4, 15, 10, tzinfo=UTC)
+        database_in(tmp_path, "drafts"), clock=lambda: datetime(2024, 4, 16, 10, tzinfo=UTC)
     )
     eng.publish(ROOT / "programmes" / "bradford.yaml")
     return eng

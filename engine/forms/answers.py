@@ -11,6 +11,7 @@ import re
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine.forms import messages
 from engine.model import Form, Question
 from engine.rules import ExpressionError, compile_expression
 
@@ -18,6 +19,7 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
 _POSTCODE = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9]?\s*[0-9][A-Za-z]{2}$")
 _POSTCODE_PART = re.compile(r"^[A-Za-z]{1,2}[0-9][A-Za-z0-9 ]{0,2}$")
+_DATE_PARTS = re.compile(r"^\s*(\S*?)\s*/\s*(\S*?)\s*/\s*(\S*?)\s*$")  # day/month/year as typed
 MAX_TEXT = 100_000  # characters: a pasted book is refused with a message, not stored
 MAX_DIGITS = 15  # a whole number past this is a mistake (and past 4,300 Python refuses it)
 _LARGEST = 10**MAX_DIGITS
@@ -55,14 +57,12 @@ def check_value(
             return value, [
                 f"The answer is {len(value):,} characters long; it can be at most {MAX_TEXT:,}"
             ]
-        if kind == "text" and "max_length" in spec and len(value) > spec["max_length"]:
-            errors.append(f"Enter {spec['max_length']} characters or fewer")
+        if kind in ("text", "textarea") and len(value) > spec.get("max_length", len(value)):
+            errors.append(messages.too_long(q, spec["max_length"], len(value), "characters"))
         if kind == "textarea":
             words = len(value.split())
             if "word_limit" in spec and words > spec["word_limit"]:
-                errors.append(f"Use {spec['word_limit']} words or fewer; you have used {words}")
-            if "max_length" in spec and len(value) > spec["max_length"]:
-                errors.append(f"Enter {spec['max_length']} characters or fewer")
+                errors.append(messages.too_long(q, spec["word_limit"], words, "words"))
         if kind == "email" and not _EMAIL.match(value):
             errors.append("Enter an email address in the correct format, like name@example.org")
         if kind == "phone" and not _PHONE.match(value):
@@ -79,7 +79,7 @@ def check_value(
         elif keep := spec.get("keep_characters"):
             value = value[:keep]
         if kind in ("radios", "select") and value not in _options(q):
-            errors.append("Select one of the options")
+            errors.append(messages.not_valid(q))
         return value, errors
     if kind in ("number", "money", "scale"):
         if isinstance(value, str) and re.fullmatch(r"-?[0-9][0-9,]*", value.strip().lstrip("£")):
@@ -92,61 +92,60 @@ def check_value(
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _LARGEST:
             return value, [f"Enter a number of {MAX_DIGITS} digits or fewer"]
         if isinstance(value, bool) or not isinstance(value, int):
-            word = (
-                "an amount in whole pounds, like 750000"
-                if kind == "money"
-                else "a whole number, like 12"
-            )
-            return value, [f"Enter {word}"]
-        if kind == "money" and value < 0:
-            errors.append("Enter an amount of £0 or more")
+            return value, [messages.not_valid(q)]
+        if kind == "money" and value < 0 and spec.get("min") is None:
+            errors.append(messages.out_of_range(q, too_high=False))
     elif kind in ("decimal", "percent"):
         if isinstance(value, str):
             try:
                 value = float(value.strip().rstrip("%").replace(",", ""))
             except ValueError:
-                return value, ["Enter a number, like 4.5"]
+                return value, [messages.not_valid(q)]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return value, ["Enter a number, like 4.5"]
+            return value, [messages.not_valid(q)]
         value = float(value)
         if not math.isfinite(value) or abs(value) >= _LARGEST:
             return value, [f"Enter a number, like 4.5, of {MAX_DIGITS} digits or fewer"]
         if kind == "percent" and not 0 <= value <= 100:
-            errors.append("Enter a percentage from 0 to 100")
+            errors.append(messages.out_of_range(q, too_high=value > 100))
+            return value, errors
     elif kind == "date":
         if isinstance(value, date | datetime):
             value = value.strftime("%Y-%m-%d")
         try:
             date.fromisoformat(str(value))
         except ValueError:
-            return value, ["Enter a real date"]
+            parts = _DATE_PARTS.match(str(value))
+            if parts and not all(parts.groups()):  # "12//2024": a part left out
+                return value, [messages.date_incomplete(q, list(parts.groups()))]
+            return value, [messages.not_valid(q)]
         return value, errors
     elif kind == "yesno":
         if value in ("yes", "no"):
             value = value == "yes"
         if not isinstance(value, bool):
-            return value, ["Select yes or no"]
+            return value, [messages.not_valid(q)]
         return value, errors
     elif kind == "checkboxes":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            return value, ["Select the options that apply"]
+            return value, [messages.missing(q)]
         unknown = [v for v in value if v not in _options(q)]
         if unknown:
             errors.append(f"{', '.join(unknown)} is not one of the options")
         if "min_selected" in spec and len(value) < spec["min_selected"]:
-            errors.append(f"Select at least {spec['min_selected']}")
+            errors.append(messages.selections(q, spec["min_selected"], too_many=False))
         if "max_selected" in spec and len(value) > spec["max_selected"]:
-            errors.append(f"Select at most {spec['max_selected']}")
+            errors.append(messages.selections(q, spec["max_selected"], too_many=True))
         return value, errors
     elif kind == "file":
         if not isinstance(value, dict) or not {"name", "size"} <= set(value):
-            return value, ["Upload a file"]
+            return value, [messages.missing(q)]
         ext = str(value["name"]).rsplit(".", 1)[-1].lower()
         if "accept" in spec and ext not in spec["accept"]:
-            errors.append(f"The file must be a {', '.join(spec['accept']).upper()}")
+            errors.append(messages.file_type(q, spec["accept"]))
         limit = spec.get("max_size_mb")
         if limit and value["size"] > limit * 1024 * 1024:
-            errors.append(f"The file must be smaller than {limit:g} MB")
+            errors.append(messages.file_size(q, limit))
         return value, errors
     elif kind == "group":
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -165,17 +164,9 @@ def check_value(
     # numbers, decimals, percentages and scales share their bounds
     lo, hi = spec.get("min"), spec.get("max")
     if lo is not None and value < lo:
-        errors.append(
-            f"Enter a number of {lo:g} or more"
-            if kind != "money"
-            else f"Enter an amount of £{lo:,.0f} or more"
-        )
+        errors.append(messages.out_of_range(q, too_high=False))
     if hi is not None and value > hi:
-        errors.append(
-            f"Enter a number of {hi:g} or less"
-            if kind != "money"
-            else f"Enter an amount of £{hi:,.0f} or less"
-        )
+        errors.append(messages.out_of_range(q, too_high=True))
     return value, errors
 
 
@@ -274,17 +265,7 @@ def check_answers(
 
 
 def _missing(q: Question) -> str:
-    if q.type == "yesno":
-        return "Select yes or no"
-    if q.type in ("radios", "select"):
-        return "Select an option"
-    if q.type == "checkboxes":
-        return "Select at least one option"
-    if q.type == "file":
-        return "Upload a file"
-    if q.type == "group":
-        return f"Add at least one {q.spec.get('item_label', 'item')}"
-    return "Enter an answer"
+    return messages.missing(q)  # made from the question: "Enter your organisation's name"
 
 
 def form_questions(form: Form) -> tuple[Question, ...]:
@@ -309,6 +290,9 @@ def check_form(
     clean, errors = check_answers(
         questions, answers, complete=complete, context=context, page_rules=page_rules
     )
+    from engine.forms.computed import with_computed  # it reads this module's checks: import late
+
+    clean, errors = with_computed(form, clean, errors, context)
     if complete and not errors:
         by_id = {q.id: q for q in questions}
         variables = {**(context or {}), **{k: cel_value(by_id.get(k), v) for k, v in clean.items()}}

@@ -296,7 +296,7 @@ def build_form(
     widgets: Widgets | None = None,
 ) -> type[AnswersForm]:
     """A WTForms class asking these questions; its fields are named by question id."""
-    questions = tuple(questions)
+    questions = tuple(q for q in questions if not q.spec.get("compute"))  # worked out, not typed
     bases: tuple[type, ...] = (AnswersForm,) if base is None else (base, AnswersForm)
     reserved = set().union(*(dir(b) for b in bases))
     attrs: dict[str, Any] = {"questions": questions, "field_names": {}}

@@ -104,9 +104,9 @@ def test_sign_in_still_returns_to_a_page_on_this_site(
     ("field", "typed", "message"),
     [
         ("income", "5" * 5000, "Enter a number of 15 digits or fewer"),
-        ("income", "²", "Enter an amount in whole pounds, like 750000"),
-        ("date_established", ["1" + "0" * 20, "2", "2015"], "Enter a real date"),
-        ("date_established", ["²", "2", "2015"], "Enter a real date"),
+        ("income", "²", "income in its last accounts must be in whole pounds, like 25000"),
+        ("date_established", ["1" + "0" * 20, "2", "2015"], "established must be a real date"),
+        ("date_established", ["²", "2", "2015"], "established must be a real date"),
     ],
 )
 def test_absurd_numbers_and_dates_get_a_field_message_not_an_error_page(

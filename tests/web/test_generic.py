@@ -78,7 +78,7 @@ def test_repeating_groups_are_added_to_and_removed_from(
     assert "Budget line 2" in check and "Sessions" in check and "£40,000" in check
     # an item missing an answer is named in the engine's words
     r = ann.post(page, data={**two, "budget_lines-1-budget_category": ""})
-    assert r.status_code == 200 and "budget line 2: Select an option" in text(r)
+    assert r.status_code == 200 and "budget line 2: Select an answer to 'Type of cost'" in text(r)
     r = ann.post(page, data={**two, "_remove": "budget_lines:0"})
     assert r.status_code == 302
     check = text(ann.get(f"/apply/cases/{ref}/forms/{FULL}/check"))

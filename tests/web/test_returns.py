@@ -79,7 +79,9 @@ def test_a_liverpool_provider_submits_a_quarterly_return_and_sees_what_is_due_ne
     assert "You have completed 0 of" in text(ann.get(base))
     r = ann.post(f"{base}/pages/period", data={"_action": "continue"})
     assert (
-        r.status_code == 200 and "There is a problem" in text(r) and "Select an option" in text(r)
+        r.status_code == 200
+        and "There is a problem" in text(r)
+        and "Select which contract monitoring meeting this report is for" in text(r)
     )
     r = ann.post(f"{base}/pages/period", data={"reporting_quarter": "may_2022", "_action": "save"})
     assert r.headers["Location"].endswith(f"{base}?saved=1")

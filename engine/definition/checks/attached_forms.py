@@ -43,6 +43,29 @@ class AttachedFormChecks(ProgrammeIndex):
             if info is not None:
                 self._options_from(info)
                 self._seen_by_fillers(path, f, info)
+                self._record_date(path, f, info)
+
+    def _record_date(self, path: Path, entry: dict[str, Any], info: FormInfo) -> None:
+        """A record's own date is a date question of the form itself, and only records have one."""
+        for key in ("record_date", "future_dates"):
+            if key in entry and entry.get("repeatable") is not True:
+                self.err(
+                    (*path, key),
+                    "key-not-for-form",
+                    f'form "{info.id}" is filled in once per case, so "{key}" does nothing; it is '
+                    "for repeatable forms (repeatable: true)",
+                    key=True,
+                )
+        qid = entry.get("record_date")
+        if not isinstance(qid, str):
+            return
+        dates = {
+            str(_d(q).get("id"))
+            for page in _l(_d(info.data).get("pages"))
+            for q in _l(_d(page).get("questions"))
+            if _d(q).get("type") == "date"
+        }
+        self.ref((*path, "record_date"), qid, dates, "unknown-question", "date question", f'in form "{info.id}"')  # fmt: skip
 
     def _seen_by_fillers(self, path: Path, entry: dict[str, Any], info: FormInfo) -> None:
         """Whoever fills in a form must be able to read back every answer they give on it."""

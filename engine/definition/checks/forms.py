@@ -10,6 +10,7 @@ from engine.definition.checks.base import BaseChecker, _d, _l, _s
 from engine.definition.checks.expression_types import answer_types
 from engine.definition.yaml_source import Path, Positions
 from engine.errors import Problem
+from engine.rules import ExpressionError, compile_expression
 
 
 @dataclass
@@ -82,6 +83,7 @@ class FormChecker(BaseChecker):
         top_names = {q for q in self.info.questions}
         for pi, page in enumerate(_l(data.get("pages"))):
             ppath: Path = ("pages", pi)
+            self._computed_only(ppath, _d(page))
             self.check_expression(
                 (*ppath, "show_if"), _d(page).get("show_if"), top_names, "the page's show_if"
             )
@@ -168,6 +170,7 @@ class FormChecker(BaseChecker):
             "labels": ("scale",),
             "min": ("number", "decimal", "money", "percent", "scale"),
             "max": ("number", "decimal", "money", "percent", "scale"),
+            "compute": ("number", "decimal", "money", "percent"),
         }
         for k, kinds in type_keys.items():
             if k in q and isinstance(kind, str) and kind not in kinds:
@@ -197,3 +200,54 @@ class FormChecker(BaseChecker):
             )
         if kind == "scale" and ("min" not in q or "max" not in q):
             self.err(path, "missing-key", f'{label} is a scale and needs "min" and "max"')
+        if "compute" in q:
+            self._computed(path, q, names, groups)
+
+    def _computed(self, path: Path, q: dict[str, Any], names: set[str], groups: list[str]) -> None:
+        """A computed question: what it reads, and nothing that only a typed answer needs."""
+        label = f'question "{q.get("id")}"'
+        if groups:
+            self.err(
+                (*path, "compute"),
+                "compute-in-group",
+                f"{label} is inside a group, and only a form's own questions can be computed; "
+                "move it out of the group",
+                key=True,
+            )
+            return
+        self.check_expression(
+            (*path, "compute"), q.get("compute"), names, f"the compute of {label}"
+        )
+        try:
+            read = compile_expression(str(q.get("compute"))).names
+        except ExpressionError:
+            read = frozenset()  # reported by check_expression already
+        for name in sorted(read & self._computed_ids()):
+            self.err(
+                (*path, "compute"),
+                "compute-reads-computed",
+                f'the compute of {label} reads "{name}", which is itself computed; write out what '
+                f'"{name}" is worked out from instead',
+            )
+        for key in ("required", "validate", "min", "max"):
+            if key in q:
+                self.err(
+                    (*path, key),
+                    "key-not-for-type",
+                    f'{label} is computed, never typed, so "{key}" does nothing; remove it',
+                    key=True,
+                )
+
+    def _computed_ids(self) -> set[str]:
+        return {qid for qid, q in self.info.questions.items() if "compute" in q}
+
+    def _computed_only(self, path: Path, page: dict[str, Any]) -> None:
+        """A page of computed questions only would ask nothing: its answers belong on another."""
+        qs = [_d(q) for q in _l(page.get("questions"))]
+        if qs and all("compute" in q for q in qs):
+            self.err(
+                (*path, "questions"),
+                "nothing-asked",
+                f'page "{page.get("id")}" has only computed questions, so it asks nothing; move '
+                "them onto the page whose answers they are worked out from",
+            )
