@@ -81,7 +81,10 @@ def fill_referral(browser: FlaskClient, ref: str, date_of_birth: list[str], post
 
 
 def record_contact(browser: FlaskClient, ref: str, day: str, meaningful: str = "yes") -> None:
-    assert "Contact record: a new record" in text(browser.get(f"/casework/cases/{ref}/forms/{CONTACT}"))  # fmt: skip
+    # a one-page record needs no task list: its page comes straight away
+    r = browser.get(f"/casework/cases/{ref}/forms/{CONTACT}")
+    assert r.headers["Location"].endswith(page_url(ref, CONTACT, "contact"))
+    assert "New contact record" in text(browser.get(r.headers["Location"]))
     r = browser.post(page_url(ref, CONTACT, "contact"),
                      data={"contact_date": [day, "4", "2024"], "meaningful_contact": meaningful,
                            "contact_kind": "community_location", "contact_interventions": ["one_to_one"],
@@ -118,16 +121,20 @@ def test_a_bradford_caseworker_records_a_referral_and_two_contacts(
     assert "Accepted — making contact" in page
     assert "Record a new contact record" in page
 
-    record_contact(aisha, ref, "18")
-    page = text(aisha.get(f"/casework/cases/{ref}"))
-    assert "Contact record 1 recorded" in page
+    bradford_clock.set("2024-04-26T10:00")
     record_contact(aisha, ref, "25")
     page = text(aisha.get(f"/casework/cases/{ref}"))
-    assert "Contact record (2)" in page and "Contact record 2 , recorded" in page
-    assert "Accept the referral (Accepted — making contact)" in page  # the history, in words
+    assert "Contact record 1 recorded" in page
+    record_contact(aisha, ref, "18")  # typed in after the contact of the 25th
+    page = text(aisha.get(f"/casework/cases/{ref}"))
+    assert "Contact record (2)" in page
+    # listed by the date of each contact, newest first, not by when it was typed in
+    newest = page.index("Contact record 1 , Thursday 25 April 2024")
+    assert newest < page.index("Contact record 2 , Thursday 18 April 2024")
+    assert "Accepted the referral" in page  # the history, in words
 
     record = text(aisha.get(f"/casework/cases/{ref}/records/{CONTACT}/2"))
-    assert "25 April 2024" in record and "Yes" in record
+    assert "18 April 2024" in record and "Yes" in record
     assert ref in text(aisha.get("/casework/"))
     contacts = [a for a in stored_answers(app, ref) if a["form"] == CONTACT]
     assert [a["record"] for a in contacts] == [1, 2]
@@ -176,6 +183,7 @@ def test_another_organisations_caseworker_gets_404_on_the_case_and_its_records(
     ref = start_referral(aisha)
     fill_referral(aisha, ref, ["20", "11", "1993"])
     aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    bradford_clock.set("2024-04-18T16:00")
     record_contact(aisha, ref, "18")
     ben = caseworker("ben@shipley.example", "shipley_minds")
     for url in (
@@ -282,7 +290,10 @@ def test_an_outcome_tool_baseline_is_recorded_page_by_page_and_then_support_star
     ref = view.reference
     page = text(sam.get(f"/casework/cases/{ref}"))
     assert "Record a new baseline assessment (outcome tool)" in page
-    assert "record Baseline assessment (outcome tool) first" in page  # why support cannot start yet
+    # why support cannot start yet, instead of a button that could only be refused
+    assert ("Baseline assessment done — start support is not available yet. Record Baseline assessment (outcome tool) first. "
+            "Complete the outcome tool as a baseline assessment for this referral first.") in page  # the guard's own words  # fmt: skip
+    assert f"/casework/cases/{ref}/actions/record_baseline" not in sam.get(f"/casework/cases/{ref}").data.decode()  # fmt: skip
 
     def post(page_id: str, data: dict, action: str = "continue"):
         form = {k: ("yes" if v is True else "no" if v is False else v) for k, v in data.items()}
@@ -301,21 +312,22 @@ def test_an_outcome_tool_baseline_is_recorded_page_by_page_and_then_support_star
             assert r.headers["Location"].endswith(f"/pages/{page_id}#employment")
             r = post(page_id, baseline)
         assert "#" not in r.headers["Location"]
-    assert post("total", {**baseline, "baseline_total": 21}).status_code == 302
+    # the total is worked out from the scores, never typed: the outcome tool page does not ask it
+    tool = sam.get(page_url(ref, BASELINE, "outcome_tool")).data.decode()
+    assert 'name="baseline_total"' not in tool and "Total outcome tool score" not in tool
+    post("outcome_tool", {**baseline, "baseline_total": 99})  # whatever is sent for it is set aside
     r = post("recovery_needs", baseline)
     assert r.headers["Location"].endswith(f"/forms/{BASELINE}/check"), text(r)
-    # the form's own rule over the whole record: the total is the sum of the scores
-    check = sam.post(f"/casework/cases/{ref}/forms/{BASELINE}/check")
-    assert check.status_code == 200 and "There is a problem" in text(check)
-    assert "The total must be the sum of the outcome tool scores" in text(check)
+    check = sam.get(r.headers["Location"]).data.decode()
+    row = check[check.index("Total outcome tool score") :][:600]
+    assert "22" in row and "Worked out from your answers" in row and "Change" not in row
     with app.app_context():
         assert not engine().case(ref, actor).records.get(BASELINE)  # a draft is not a record
-    assert post("total", baseline).status_code == 302
     r = sam.post(f"/casework/cases/{ref}/forms/{BASELINE}/check")
     assert r.headers["Location"].endswith(f"/casework/cases/{ref}")
     sam.post(f"/casework/cases/{ref}/actions/record_baseline", data={"state": "awaiting_baseline"})
     page = text(sam.get(f"/casework/cases/{ref}"))
-    assert "Baseline assessment (outcome tool) 1 , recorded" in page
+    assert "Baseline assessment (outcome tool) 1 , Monday 11 September 2017" in page  # its own date
     assert "Baseline assessment (outcome tool) (1)" in page
     with app.app_context():
         assert engine().case(ref, actor).records[BASELINE][0]["baseline_total"] == 22
@@ -324,3 +336,72 @@ def test_an_outcome_tool_baseline_is_recorded_page_by_page_and_then_support_star
     clock.set("2017-10-18T09:00")
     due = text(sam.get("/casework/due"))
     assert f"3pm on Monday 23 October 2017 {ref} 6-weekly review of agreed outcomes 1: due" in due
+
+
+def test_a_contact_dated_after_today_is_refused_with_what_to_do(
+    app: Flask, caseworker: Callable[..., FlaskClient], bradford_clock: Clock
+) -> None:
+    aisha = caseworker()
+    ref = start_referral(aisha)
+    fill_referral(aisha, ref, ["20", "11", "1993"])
+    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    r = aisha.post(page_url(ref, CONTACT, "contact"),
+                   data={"contact_date": ["16", "4", "2024"], "meaningful_contact": "yes",
+                         "contact_kind": "community_location", "contact_interventions": ["one_to_one"],
+                         "_action": "continue"}, content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 200  # tomorrow, on the programme's clock: asked again, not kept
+    page = text(r)
+    assert "There is a problem" in page
+    assert "The date of the contact must be today or in the past" in page
+    assert not [a for a in stored_answers(app, ref) if a["form"] == CONTACT]
+    record_contact(aisha, ref, "15")  # today is fine
+    assert "Contact record (1)" in text(aisha.get(f"/casework/cases/{ref}"))
+
+
+def test_a_one_page_record_saved_for_later_goes_back_to_the_case(
+    caseworker: Callable[..., FlaskClient], bradford_clock: Clock
+) -> None:
+    aisha = caseworker()
+    ref = start_referral(aisha)
+    fill_referral(aisha, ref, ["20", "11", "1993"])
+    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    page = aisha.get(page_url(ref, CONTACT, "contact")).data.decode()
+    # no task list to go back to
+    assert f'href="/casework/cases/{ref}" class="govuk-back-link"' in page
+    r = aisha.post(page_url(ref, CONTACT, "contact"), data={"contact_date": ["15", "4", "2024"], "_action": "save"},
+                   content_type="multipart/form-data")  # fmt: skip
+    assert r.headers["Location"].endswith(f"/casework/cases/{ref}")
+    case = text(aisha.get(r.headers["Location"]))
+    assert "Your answers have been saved. You can come back to them at any time." in case
+    assert "Continue the new contact record" in case
+    # a form of several pages still has its task list
+    assert "You have completed" in text(
+        aisha.get(f"/casework/cases/{ref}/forms/bradford_initial_interview")
+    )
+
+
+def test_an_action_that_cannot_succeed_is_explained_not_offered(
+    caseworker: Callable[..., FlaskClient], bradford_clock: Clock
+) -> None:
+    aisha = caseworker()
+    ref = start_referral(aisha)
+    fill_referral(aisha, ref, ["2", "9", "2008"])  # aged 15: the criteria are not met
+    for url in (f"/casework/cases/{ref}", f"/casework/cases/{ref}/forms/{REFERRAL}/check"):
+        html = aisha.get(url).data.decode()
+        assert "/actions/accept_referral" not in html, url  # no button that could only be refused
+        assert "Accept the referral is not available yet. The service is for people aged 16 and over." in text(aisha.get(url))  # fmt: skip
+    # what can be done is still offered
+    assert "/actions/refuse_referral" in aisha.get(f"/casework/cases/{ref}").data.decode()
+
+
+def test_a_guard_without_its_own_message_is_said_in_plain_words(app: Flask) -> None:
+    from engine.web.casework.offers import plain, sentence
+
+    spec = {"guard": 'exit_route == "step_down"'}
+    said = sentence(plain('the condition is not met: exit_route == "step_down"', [spec]))
+    assert said == "What has been recorded on this case does not allow it yet."
+    spec = {"guard": "x > 1", "guard_message": "Record the interview first"}
+    assert (
+        sentence(plain("Record the interview first: no such key x", [spec]))
+        == "Record the interview first."
+    )

@@ -25,6 +25,7 @@ from engine.runtime import Actor, CaseView
 from engine.web import describe
 from engine.web.access import allow, current_actor
 from engine.web.apply.answering import bind_page, blank_form
+from engine.web.casework.offers import explained
 from engine.web.kept import forget_kept, keeps_answers
 from engine.web.services import engine, now
 from engine.web.uploads import send_upload
@@ -155,9 +156,18 @@ def file_url(flow: Flow, view: CaseView) -> Any:
     return lambda value: url_for(flow.file_endpoint, ref=view.reference, file_id=value.get("id", "-"))  # fmt: skip
 
 
-def task_list(flow: Flow, view: CaseView, programme: Programme, form_id: str) -> str:
-    """The form's pages and whether each is done."""
+def one_page(form: Form) -> bool:
+    """Whether the form has a single page: then it needs no task list, only the page and a check."""
+    return len(form.pages) == 1
+
+
+def task_list(flow: Flow, view: CaseView, programme: Programme, form_id: str) -> str | Response:
+    """The form's pages and whether each is done (a one-page form goes straight to its page)."""
     sheet = open_sheet(view, programme, form_id, current_actor())
+    if one_page(sheet.form):
+        if not sheet.editable:
+            return redirect(flow.url("check", ref=view.reference, form_id=form_id))
+        return redirect(flow.url("page", ref=view.reference, form_id=form_id, page_id=sheet.form.pages[0][0]))  # fmt: skip
     errors = problems_of(sheet.form, sheet.saved)
     tasks = [
         {"id": pid, "title": title, "status": describe.page_status(shown, sheet.saved, errors)}
@@ -182,7 +192,7 @@ def page(flow: Flow, view: CaseView, programme: Programme, form_id: str, page_id
     here = next((p for p in pages(form, sheet.saved) if p[0] == page_id), None)
     if here is None:  # not asked given the answers so far
         return redirect(flow.url("task_list", ref=ref, form_id=form_id))
-    questions = here[2]
+    questions = here[2]  # computed ones too: the page's fields leave them out, nothing is typed
     if request.method == "GET":
         fo = blank_form(programme, form, questions, sheet.saved, add=request.args.get("add"))
     else:
@@ -213,6 +223,9 @@ def _after_save(flow: Flow, sheet: Sheet, page_id: str, shown: list[Question], a
     revealed = [q for q in now_shown if q.id not in {s.id for s in shown}]
     if revealed:  # an answer made another question on this page relevant: ask it
         return redirect(f"{here}#{revealed[0].id}")
+    if action == "save" and one_page(form):  # no task list to come back to: the case page says
+        flash("Your answers have been saved. You can come back to them at any time.", "message")
+        return redirect(url_for(flow.case_endpoint, ref=ref))
     if action == "save":
         return redirect(flow.url("task_list", ref=ref, form_id=form.id, saved=1))
     ids = [pid for pid, _t, _q in now_pages]
@@ -248,7 +261,9 @@ def check(flow: Flow, view: CaseView, programme: Programme, form_id: str,
     if not sheet.repeatable and flow.role == "caseworker":  # the actions this form is for, here
         wf = programme.workflows[view.workflow]
         needing = {t.trigger for t in wf.transitions if form_id in t.spec.get("forms", [])}
-        actions = [a for a in engine().actions(view.id, actor) if a.trigger in needing]
+        actions = explained(
+            wf, [a for a in engine().actions(view.id, actor) if a.trigger in needing]
+        )
     return render_template(
         "casework/sheet_check.html", flow=flow, sheet=sheet, view=view, programme=programme,
         form=sheet.form, pages=pages(sheet.form, sheet.saved), saved=sheet.saved, errors=errors,
@@ -292,7 +307,7 @@ def add_case_routes(
         return response
 
     @allow(flow.role)
-    def sheet_task_list(ref: str, form_id: str) -> str:
+    def sheet_task_list(ref: str, form_id: str) -> str | Response:
         """A form's pages (for a record: the record being made) and whether each is done."""
         view, programme = load(ref)
         return task_list(flow, view, programme, form_id)
