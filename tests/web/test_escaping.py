@@ -23,9 +23,9 @@ def test_the_confirmation_panel_shows_the_reference_in_bold(app: Flask) -> None:
     with app.test_request_context("/"):
         html = render_template(
             "apply/confirmation.html",
-            form=SimpleNamespace(title="Expression of interest"),
+            form=SimpleNamespace(title="Expression of interest", id="eoi"),
             view=SimpleNamespace(reference="LIV-<1>", state_label="Submitted"),
-            programme=SimpleNamespace(name="A programme"),
+            programme=SimpleNamespace(name="A programme", data={}),
         )
     assert "Your reference number<br><strong>LIV-&lt;1&gt;</strong>" in html
     assert "&lt;strong&gt;" not in html

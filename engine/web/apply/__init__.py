@@ -15,4 +15,4 @@ def to_datetime(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-from engine.web.apply import cases, pages, returns, rounds  # noqa: E402, F401 - the views register themselves on bp
+from engine.web.apply import cases, pages, returns, rounds, submitted  # noqa: E402, F401 - the views register themselves on bp

@@ -16,6 +16,7 @@ from engine.web import confirming, describe
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
 from engine.web.apply.answering import blank_form, file_url, save_post
+from engine.web.apply.outcome import decision, shared_answers, state_description
 from engine.web.services import engine
 from engine.web.uploads import send_upload
 
@@ -47,6 +48,10 @@ def case(ref: str) -> str:
         criteria=criteria,
         funding=eng.funding_of(view.id, actor),
         history=eng.history(view.id, actor),
+        decision=decision(view, programme),
+        shared=shared_answers(view, programme),
+        now_means=state_description(programme, view.workflow, view.state),
+        related=eng.related(view.id, actor),
     )
 
 

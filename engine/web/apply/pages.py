@@ -16,6 +16,7 @@ from engine.web.access import allow, current_actor
 from engine.web.apply import bp
 from engine.web.apply.answering import blank_form, file_url, save_post
 from engine.web.apply.cases import eligibility_form, load
+from engine.web.apply.submitted import queue_submitted_email
 from engine.web.kept import forget_kept, keeps_answers
 from engine.web.services import engine, now
 
@@ -134,9 +135,18 @@ def check(ref: str, form_id: str) -> Any:
     problems: list[str] = []
     if request.method == "POST":
         if transition is None:
+            if view.submitted.get(form_id):  # sent twice (a double click, a retry): it went once
+                return redirect(url_for("apply.confirmation", ref=ref, form_id=form_id))
             abort(400)
+        eng = engine()
         try:
-            engine().act(view.id, transition.trigger, current_actor(), expected_state=view.state)
+            # the email is queued in the submission's own transaction: both happen, or neither; a
+            # retried POST finds the case no longer in the state it was submitted from and is refused
+            with eng.store.transaction():
+                after = eng.act(
+                    view.id, transition.trigger, current_actor(), expected_state=view.state
+                )
+                queue_submitted_email(after, programme, form)
         except ActionRefused as exc:
             problems = [exc.message, *exc.reasons]
         except EngineError as exc:
