@@ -139,6 +139,17 @@ def test_dates_say_which_part_is_missing_or_that_the_date_is_not_real() -> None:
     assert check_value(q, "2020-02-29") == ("2020-02-29", [])
 
 
+def test_a_year_typed_short_is_refused_not_read_as_the_year_20() -> None:
+    eoi = PROGRAMMES["liverpool"].forms["liverpool_expression_of_interest"]
+    typed = MultiDict([("date_established", "12"), ("date_established", "3"), ("date_established", "20")])  # fmt: skip
+    form = build_form(visible_questions(eoi, "established", {}))(typed)
+    assert check_page(form, eoi, {}, complete=False) == {
+        "date_established": [
+            "The date your organisation was established must include the year in full, like 2024"
+        ]
+    }
+
+
 def test_a_typed_date_missing_its_month_is_named_on_the_page() -> None:
     eoi = PROGRAMMES["liverpool"].forms["liverpool_expression_of_interest"]
     typed = MultiDict([("date_established", "12"), ("date_established", ""), ("date_established", "2020")])  # fmt: skip

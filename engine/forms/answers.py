@@ -113,12 +113,14 @@ def check_value(
         if isinstance(value, date | datetime):
             value = value.strftime("%Y-%m-%d")
         try:
-            date.fromisoformat(str(value))
+            typed = date.fromisoformat(str(value))
         except ValueError:
             parts = _DATE_PARTS.match(str(value))
             if parts and not all(parts.groups()):  # "12//2024": a part left out
                 return value, [messages.date_incomplete(q, list(parts.groups()))]
             return value, [messages.not_valid(q)]
+        if typed.year < 1000:  # "20" is 2020 to the person typing it, and the year 20 to Python
+            return value, [messages.year_in_full(q)]
         return value, errors
     elif kind == "yesno":
         if value in ("yes", "no"):

@@ -405,6 +405,13 @@ def _example_pounds(q: Question) -> int:
     return like
 
 
+def year_in_full(q: Question) -> str:
+    """The message for a year typed short ("20" for 2020), which would be read as the year 20."""
+    if own := _own(q, "format"):
+        return own
+    return f"{_subject(q, 'The date')} must include the year in full, like 2024"
+
+
 def date_incomplete(q: Question, parts: list[str]) -> str:
     """The message for a date missing a day, month or year ("must include a month")."""
     if own := _own(q, "format"):
