@@ -17,6 +17,7 @@ from engine.web.apply import bp
 from engine.web.apply.answering import blank_form, file_url, save_post
 from engine.web.apply.cases import eligibility_form, load
 from engine.web.apply.submitted import queue_submitted_email
+from engine.web.changing import changing, unanswered_page
 from engine.web.kept import forget_kept, keeps_answers
 from engine.web.services import engine, now
 
@@ -113,10 +114,18 @@ def _after_save(view: CaseView, form: Form, page_id: str, shown: list[Question],
     before = {q.id for q in shown}
     revealed = [q for q in visible_questions(form, page_id, saved) if q.id not in before]
     if revealed:  # an answer made another question on this page relevant: ask it
-        return redirect(f"{here}#{revealed[0].id}")
+        return redirect(f"{here}{'?change=1' if changing() else ''}#{revealed[0].id}")
     if action == "save":
         return redirect(url_for("apply.task_list", ref=ref, form_id=form.id, saved=1))
     ids = [pid for pid, _t, _q in form.pages]
+    if changing():  # back to "Check your answers", by way of anything the change now asks
+        later = ids[ids.index(page_id) + 1 :]
+        asked = unanswered_page(later, lambda pid: visible_questions(form, pid, saved), saved)
+        if asked:
+            return redirect(
+                url_for("apply.page", ref=ref, form_id=form.id, page_id=asked, change=1)
+            )
+        return redirect(url_for("apply.check", ref=ref, form_id=form.id))
     # the next page asked given the answers: pages are looked at only until one is found
     for later in ids[ids.index(page_id) + 1 :]:
         if visible_questions(form, later, saved):

@@ -26,6 +26,7 @@ from engine.web import describe
 from engine.web.access import allow, current_actor
 from engine.web.apply.answering import bind_page, blank_form
 from engine.web.casework.offers import explained
+from engine.web.changing import changing, unanswered_page
 from engine.web.kept import forget_kept, keeps_answers
 from engine.web.services import engine, now
 from engine.web.uploads import send_upload
@@ -222,7 +223,7 @@ def _after_save(flow: Flow, sheet: Sheet, page_id: str, shown: list[Question], a
     now_shown = next((qs for pid, _t, qs in now_pages if pid == page_id), [])
     revealed = [q for q in now_shown if q.id not in {s.id for s in shown}]
     if revealed:  # an answer made another question on this page relevant: ask it
-        return redirect(f"{here}#{revealed[0].id}")
+        return redirect(f"{here}{'?change=1' if changing() else ''}#{revealed[0].id}")
     if action == "save" and one_page(form):  # no task list to come back to: the case page says
         flash("Your answers have been saved. You can come back to them at any time.", "message")
         return redirect(url_for(flow.case_endpoint, ref=ref))
@@ -230,6 +231,12 @@ def _after_save(flow: Flow, sheet: Sheet, page_id: str, shown: list[Question], a
         return redirect(flow.url("task_list", ref=ref, form_id=form.id, saved=1))
     ids = [pid for pid, _t, _q in now_pages]
     later = ids[ids.index(page_id) + 1 :] if page_id in ids else []
+    if changing() and action != "save":  # back to "Check your answers", by way of what it asks
+        shown_on = {pid: qs for pid, _t, qs in now_pages}
+        asked = unanswered_page(later, lambda pid: shown_on[pid], fresh.saved)
+        if asked:
+            return redirect(flow.url("page", ref=ref, form_id=form.id, page_id=asked, change=1))
+        return redirect(flow.url("check", ref=ref, form_id=form.id))
     if later:
         return redirect(flow.url("page", ref=ref, form_id=form.id, page_id=later[0]))
     return redirect(flow.url("check", ref=ref, form_id=form.id))
