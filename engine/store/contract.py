@@ -418,6 +418,34 @@ class ReportingStore(Protocol):
         """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""
 
 
+class ListingStore(Protocol):
+    """Lists of cases a page at a time, searched, filtered and sorted by the database.
+
+    `scope`: (programme, workflow or None, state or None) triples a case must match one of;
+    `search`: part of a reference, organisation name or label, in any case of letters;
+    `labels`: (programme, workflow, form, question) naming the answer that labels its cases;
+    `not_conflicted`: an assessor whose declared conflicts are left out; `sort`: one of
+    `engine.store.listing.SORTS` (newest, oldest, reference, changed, organisation, due).
+    """
+
+    def find_cases(
+        self,
+        *,
+        scope: list[tuple[str, str | None, str | None]] | None = None,
+        organisation_id: str | None = None,
+        about_people: bool | None = None,
+        workflow: str | None = None,
+        state: str | None = None,
+        search: str = "",
+        labels: list[tuple[str, str, str, str]] | None = None,
+        not_conflicted: str | None = None,
+        sort: str = "newest",
+        limit: int = 25,
+        offset: int = 0,
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """How many cases match, and one page of them with their organisation, label, next due and opener."""
+
+
 class StoreContract(
     TransactionStore,
     ProgrammeStore,
@@ -427,6 +455,7 @@ class StoreContract(
     AccountStore,
     AssessmentStore,
     ReportingStore,
+    ListingStore,
     Protocol,
 ):
     """Everything a store offers: what SQLite's `Store` and a PostgreSQL store both implement."""

@@ -18,6 +18,7 @@ from engine.store.accounts import AccountTables
 from engine.store.assessments import AssessmentTables
 from engine.store.cases import CaseTables
 from engine.store.dialect import is_postgres
+from engine.store.listing import CaseListing
 from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from engine.store.money import MoneyTables
 from engine.store.programmes import ProgrammeTables
@@ -36,6 +37,7 @@ class Store(
     AccountTables,
     AssessmentTables,
     ReportingReads,
+    CaseListing,
 ):
     """`Store(target, *, check=True, timeout=5.0)`: the database a path or URL names, opened."""
 

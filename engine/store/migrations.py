@@ -277,6 +277,13 @@ MIGRATIONS: list[str | dict[str, str]] = [
     UPDATE programme_versions SET seq = rowid;
     ALTER TABLE uploads ADD COLUMN content BLOB;
     """,
+    # 15: lists of cases paged in the database: a programme's or an organisation's cases by when
+    # they last changed read from an index, and each case's next pending reminder from another
+    """
+    CREATE INDEX cases_by_programme_changed ON cases (programme_id, updated_at, id);
+    CREATE INDEX cases_by_organisation_changed ON cases (organisation_id, updated_at, id);
+    CREATE INDEX reminders_next_by_case ON reminders (case_id, status, due_at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 POSTGRES_BASELINE = 14  # the version PostgreSQL's one baseline reaches

@@ -194,18 +194,19 @@ def test_a_rolling_fund_from_opening_soon_to_the_first_instalment(
     history = page.get_by_role("table", name=re.compile("Everything that happened"))
     expect(history).to_contain_text("Award £7,777")
 
-    # the grant the award started, found from the programme's cases
-    go(page, page.get_by_role("link", name="Cases: funded"))
-    page.get_by_label("Kind of case").select_option(label="Grant")
-    page.get_by_label("State").select_option(label="All")
-    go(page, page.get_by_role("button", name="Show cases"))
-    grants = page.locator("main table tbody tr")
-    expect(grants).to_have_count(1)
-    expect(grants).to_contain_text(GROUP)
-    expect(grants).to_contain_text("Waiting for the grant agreement")
-    grant = grants.get_by_role("link").inner_text().strip()
-    go(page, grants.get_by_role("link", name=grant))
+    # the grant the award started, linked from the application (and the application from it)
+    related = page.locator("#related + ul li")
+    expect(related).to_have_count(1)
+    expect(related).to_contain_text(
+        re.compile(r"Led to the grant \S+ \(waiting for the grant agreement\)")
+    )
+    grant = related.get_by_role("link").inner_text().strip()
+    go(page, related.get_by_role("link", name=grant))
     expect(heading(page)).to_have_text(f"Grant {grant}")
+    expect(page.locator("#related + ul")).to_contain_text(
+        f"Started from the application {reference}"
+    )
+    expect(page.locator("main")).to_contain_text(GROUP)
     go(page, page.get_by_role("button", name="Record the grant agreement signed"))
     expect(success(page)).to_contain_text(f"The status of {grant} is now: Grant agreement signed.")
     pay = page.locator(

@@ -201,7 +201,9 @@ def test_the_demo_assessor_has_a_proposal_to_assess_and_the_commissioner_every_d
 
     asa = signed_in("assessor@example.org")
     queue = text(asa.get("/assess/"))
-    ref = re.search(r"(LLR-\d{6}) Mental Health Resilience and Recovery Hubs", queue).group(1)
+    ref = re.search(
+        r"(LLR-\d{6}) Programme Mental Health Resilience and Recovery Hubs", queue
+    ).group(1)
     sheet = text(asa.get(f"/assess/cases/{ref}"))
     assert "Person centred values" in sheet and "Riverside Wellbeing CIO" in sheet
     cora = signed_in("commissioner@example.org")

@@ -22,6 +22,16 @@ from engine.definition.yaml_source import Path
 class WorkflowChecks(ProgrammeIndex):
     """States, transitions, reachability and dead ends of each workflow."""
 
+    def _label_question(self, wid: str, wf: dict[str, Any]) -> None:
+        """A workflow's `label_question` is asked once per case, on a form attached to it."""
+        if "label_question" not in wf:
+            return
+        once = [str(_d(e).get("form")) for e in _l(_d(self.data).get("forms"))
+                if _d(e).get("workflow") == wid and _d(e).get("repeatable") is not True]  # fmt: skip
+        asked = {q for f in once if f in self.forms for q in self.forms[f].questions}
+        where = f'asked once per case in workflow "{wid}"'
+        self.ref(("workflows", wid, "label_question"), wf["label_question"], asked, "unknown-question", "question", where)  # fmt: skip
+
     def _workflows(self) -> None:
         for wid, wf in self.workflows.items():
             base: Path = ("workflows", wid)
@@ -40,6 +50,7 @@ class WorkflowChecks(ProgrammeIndex):
                 "state",
                 f'in workflow "{wid}"',
             )
+            self._label_question(wid, wf)
             edges: dict[str, set[str]] = {s: set() for s in states}
             for ti, t in enumerate(_l(wf.get("transitions"))):
                 t = _d(t)

@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, g, redirect, render_template, url_for
+from flask import abort, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional
 
-from engine.errors import ActionRefused, EngineError, NotFound
+from engine.errors import ActionRefused, EngineError
 from engine.model import Programme
 from engine.runtime import lot_questions
-from engine.web import describe
+from engine.web import describe, listing
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
+from engine.web.apply.outcome import started_already
 from engine.web.services import engine, now, store
 
 
@@ -98,7 +99,13 @@ def start(programme_id: str) -> Any:
     summary = round_summary(programme)
     if not summary["open"]:  # the round's page says when it opens or that it has closed
         return redirect(url_for("apply.round_page", programme_id=programme.id))
+    if request.method == "GET" and (existing := started_already(programme, workflows)):
+        return render_template("apply/already_started.html", r=summary, existing=existing)
     form = _start_form(programme)()
+    if request.form.get("another") == "yes" and any(f.name != "csrf_token" for f in form):
+        # "Start another anyway" from the warning: ask the start questions, none answered yet
+        form = _start_form(programme)(formdata=None)
+        return render_template("apply/start.html", r=summary, form=form, problems=[])
     problems: list[str] = []
     if form.validate_on_submit():
         wf_id = form.workflow.data if "workflow" in form else workflows[0].id
@@ -123,15 +130,15 @@ def start(programme_id: str) -> Any:
 @bp.get("/applications")
 @allow("applicant")
 def applications() -> str:
-    """The organisation's applications (and contracts), newest first."""
-    eng = engine()
-    actor = current_actor()
-    rows = []
-    for row in store().cases_for_organisation(g.user["organisation_id"]):
-        try:
-            view = eng.case(row["id"], actor)
-        except NotFound:  # a referral about a person: not the applicant's to see
-            continue
-        programme = eng.programme(view.programme_id, view.version)
-        rows.append({"view": view, "programme": programme, "workflow": programme.workflows[view.workflow]})  # fmt: skip
-    return render_template("apply/applications.html", rows=rows)
+    """The organisation's applications (and contracts), searched, filtered and paged, newest first."""
+    found = listing.programmes()
+    # a referral is about someone the organisation supports: its caseworkers' business, never listed here
+    scope = sorted(listing.workflows_about(found, person=False))
+    page = listing.list_page(
+        noun="application", organisation_id=g.user["organisation_id"],
+        scope=[(pid, wf, None) for pid, wf in scope],
+        states=listing.state_choices(found, set(scope)),
+        sorts=("newest", "oldest", "reference", "changed"),
+    )  # fmt: skip
+    listing.describe_rows(page.rows)
+    return render_template("apply/applications.html", listing=page)

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from werkzeug.wrappers import Response
 
 from engine.errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
-from engine.web import confirming
+from engine.runtime.assessment import assessment_states
+from engine.web import confirming, listing
 from engine.web.access import allow, current_actor
 from engine.web.casework import sheets
 from engine.web.commission.cases import answered_forms, staff_forms
@@ -21,12 +22,26 @@ bp = Blueprint("assess", __name__, url_prefix="/assess")
 @bp.get("/")
 @allow("assessor")
 def queue() -> str:
-    """Applications waiting for assessment (less any this assessor declared a conflict on)."""
-    rows = engine().assessment_queue(current_actor())
-    names = store().organisation_names()
-    for row in rows:
-        row["organisation_name"] = names.get(row["organisation_id"] or "", row["organisation_id"])
-    return render_template("assess/queue.html", rows=rows)
+    """Applications waiting for assessment (less any this assessor declared a conflict on), paged."""
+    eng, actor = engine(), current_actor()
+    scope: set[tuple[str, str, str]] = set()
+    for pid in store().programme_ids():  # every version: a case waits in its own version's states
+        for version in {v["version"] for v in store().versions(pid)}:
+            for wf in eng.programme(pid, version).workflows.values():
+                scope |= {(pid, wf.id, state) for state in assessment_states(wf)}
+    found = listing.programmes()
+    waiting = {(pid, wf) for pid, wf, _state in scope}
+    states = [(None, [c for _g, group in listing.state_choices(found, waiting) for c in group
+                      if any(c.value == s for _p, _w, s in scope)])]  # fmt: skip
+    page = listing.list_page(
+        noun="application", scope=sorted(scope), not_conflicted=actor.id, states=states,
+        sorts=("oldest", "newest", "reference", "organisation", "changed"),
+    )  # fmt: skip
+    listing.describe_rows(page.rows)
+    mine = store().assessments_by(actor.id)
+    for row in page.rows:
+        row["scored"] = bool(mine.get(row["id"], {}).get("scores"))
+    return render_template("assess/queue.html", listing=page)
 
 
 def _load(ref: str) -> tuple[Any, Any]:

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from engine.dates import moment_in_words, parse_when, span_in_words
 from engine.errors import ActionRefused, EngineError
 from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.runtime import CaseView
-from engine.web import confirming
+from engine.runtime.records import record_day
+from engine.web import confirming, listing
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp, sheets
-from engine.web.services import engine
+from engine.web.casework.offers import explained
+from engine.web.services import engine, now
 
 FLOW = sheets.Flow("casework", "caseworker", "casework.case", "casework.file")
 
@@ -52,21 +57,47 @@ def missed(programme: Programme, flags: dict[str, Any]) -> list[str]:
     return [titles[f] for f, on in flags.items() if on and f in titles]
 
 
+def newest_first(programme: Programme, entry: dict[str, Any], found: list[dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
+    """A form's records by their own date (a contact's date), newest first, that date in words.
+
+    A record whose form asks no date goes by when it was recorded.
+    """
+    form = programme.forms[entry["form"]]
+    tz = ZoneInfo(programme.timezone)
+    out = []
+    for r in found:
+        day = record_day(form, entry, r["data"])
+        recorded = datetime.fromisoformat(r["at"]).astimezone(tz).date()
+        words = span_in_words(parse_when(day.isoformat(), tz), tz) if day else None
+        out.append({**r, "day": day or recorded, "day_words": words})
+    return sorted(out, key=lambda r: (r["day"], r["number"]), reverse=True)
+
+
 @bp.get("/")
 @allow("caseworker")
 def home() -> str:
-    """The organisation's people (their cases), and referrals to start."""
-    eng = engine()
-    rows = []
-    for row in eng.store.organisation_cases(g.user["organisation_id"]):
-        if row["subject"] is None:
-            continue
-        programme = eng.programme(row["programme_id"], row["version"])
-        wf = programme.workflows[row["workflow"]]
-        label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
-        rows.append({"row": row, "programme": programme, "workflow": wf, "state": label,
-                     "missed": missed(programme, row["flags"])})  # fmt: skip
-    return render_template("casework/home.html", rows=rows, startable=startable())
+    """The organisation's people (their cases), searched, filtered and paged, and referrals to start."""
+    found = listing.programmes()
+    scope = sorted(listing.workflows_about(found, person=True))
+    labels = listing.label_questions(found)
+    page = listing.list_page(
+        noun="person", organisation_id=g.user["organisation_id"], about_people=True,
+        scope=[(pid, wf, None) for pid, wf in scope], labels=labels,
+        states=listing.state_choices(found, set(scope)),
+        sorts=("newest", "oldest", "due", "reference", "changed"),
+    )  # fmt: skip
+    listing.describe_rows(page.rows)
+    moment = now()
+    for row in page.rows:
+        tz = ZoneInfo(row["programme"].timezone)
+        opened = datetime.fromisoformat(row["created_at"]).astimezone(tz)
+        row["referred"] = moment_in_words(opened.replace(hour=0, minute=0), tz)  # the day alone
+        due = datetime.fromisoformat(row["next_due"]) if row["next_due"] else None
+        row["due"] = moment_in_words(due, tz) if due else None
+        row["overdue"] = due is not None and due < moment
+        row["missed"] = missed(row["programme"], row["flags"])
+    return render_template("casework/home.html", listing=page, startable=startable(),
+                           labelled=bool(labels))  # fmt: skip
 
 
 @bp.post("/start/<programme_id>/<workflow>")
@@ -106,14 +137,14 @@ def case(ref: str) -> str:
             "editable": sheets.editable(entry, programme, view, "caseworker"),
             "answered": form.id in view.answers,
             "complete": form.id in view.answers and not sheets.problems_of(form, view.answers[form.id]),
-            "records": sheets.records(view, form.id) if entry.get("repeatable") else [],
+            "records": newest_first(programme, entry, sheets.records(view, form.id)) if entry.get("repeatable") else [],
             "draft": bool(entry.get("repeatable")) and bool(eng.store.record_draft(view.id, form.id)),
         })  # fmt: skip
     actions = [a for a in eng.actions(view.id, actor) if not any(r.startswith("this action is not for") for r in a.reasons)]  # fmt: skip
     state = next(s for s in wf.states if s.id == view.state)
     return render_template(
         "casework/case.html", view=view, programme=programme, workflow=wf, state=state,
-        forms=forms, actions=actions, missed=missed(programme, view.flags),
+        forms=forms, actions=explained(wf, actions), missed=missed(programme, view.flags),
         criteria=eng.eligibility(view.id, actor), history=eng.history(view.id, actor),
     )  # fmt: skip
 

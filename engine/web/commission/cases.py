@@ -87,6 +87,9 @@ def case(ref: str) -> str:
     eng, actor = engine(), current_actor()
     options = eng.actions(view.id, actor)
     criteria = eng.assessment_criteria(view.id, actor)
+    parent, children = eng.related(view.id, actor)
+    roles = programme.data["workflows"][view.workflow].get("roles", [])
+    levels = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
     return render_template(
         "commission/case.html", view=view, programme=programme,
         workflow=programme.workflows[view.workflow], forms=answered_forms(view, programme, actor.role),
@@ -97,6 +100,9 @@ def case(ref: str) -> str:
         organisation=store().organisation_name(view.organisation) if view.organisation else None,
         lot_names={x["id"]: x.get("name", x["id"]) for x in programme.data["funding"].get("lots", [])},
         file_url=lambda value: url_for("commission.file", ref=view.reference, file_id=value.get("id", "-")),
+        parent=parent, children=children,
+        applies_as=next((r["label"] for r in roles if r["id"] == view.role), None),
+        missed=[levels[f] for f, on in view.flags.items() if on and f in levels],
     )  # fmt: skip
 
 

@@ -13,6 +13,7 @@ from engine.web import headers
 from engine.web.access import allow, current_actor
 from engine.web.apply.answering import blank_form
 from engine.web.commission import bp, diagram
+from engine.web.listing import Choice, list_page, state_choices
 from engine.web.services import engine, store
 
 
@@ -41,20 +42,29 @@ def dashboard(pid: str) -> str:
 @bp.get("/<pid>/cases")
 @allow("commissioner")
 def cases(pid: str) -> str:
-    """The programme's cases, filtered by workflow and state."""
+    """The programme's cases, searched, filtered by kind and state, sorted, 25 to a page."""
     programme = _programme(pid)
-    workflow = request.args.get("workflow") or None
-    state = request.args.get("state") or None
-    if workflow is not None and workflow not in programme.workflows:
-        abort(404)
-    rows = store().list_cases(pid, workflow=workflow, state=state, limit=1000)
+    listing = list_page(
+        noun="case", scope=[(pid, None, None)],
+        workflows=[Choice(wf.id, wf.title) for wf in programme.workflows.values()],
+        states=state_choices([programme], grouped=len(programme.workflows) > 1),
+        sorts=("newest", "oldest", "reference", "changed", "organisation"),
+    )  # fmt: skip
     labels = {(wf.id, s.id): s.label for wf in programme.workflows.values() for s in wf.states}
-    names = store().organisation_names()
-    for row in rows:
-        row["state_label"] = labels.get((row["workflow"], row["state"]), row["state"])
-        row["organisation_name"] = names.get(row["organisation_id"] or "", row["organisation_id"])
-    return render_template("commission/cases.html", programme=programme, rows=rows,
-                           workflow=workflow, state=state, labels=labels)  # fmt: skip
+    lots = {
+        lot["id"]: lot.get("name", lot["id"]) for lot in programme.data["funding"].get("lots", [])
+    }
+    for row in listing.rows:
+        row["state_label"] = labels.get((row["workflow"], row["state"]), "Unknown")
+        row["kind"] = (
+            programme.workflows[row["workflow"]].title
+            if row["workflow"] in programme.workflows
+            else ""
+        )
+        row["lot_name"] = lots.get(row["lot"] or "")
+    return render_template("commission/cases.html", programme=programme, listing=listing,
+                           heading=labels.get((listing.workflow or "", listing.state or "")),
+                           lots=bool(lots))  # fmt: skip
 
 
 @bp.get("/<pid>/export.csv")

@@ -1,0 +1,86 @@
+"""The store pages through cases in the database, the same on SQLite and PostgreSQL: one count and
+one page, searched in any case of letters, filtered, sorted, with each row's label and next due."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.store import Store
+
+NOW = "2024-01-01T09:00:00+00:00"
+
+
+@pytest.fixture
+def store(database: str) -> Store:
+    """A store with 30 cases of two organisations in two workflows, one labelled by an answer."""
+    s = Store(database)
+    with s.transaction():
+        s.ensure_organisation("acorn", "Acorn Trust", NOW)
+        s.ensure_organisation("birch", "BIRCH 100% Hall", NOW)
+        s.create_user("aisha@horton.example", None, "Aisha Khan", "caseworker", "acorn", NOW)
+        for i in range(30):
+            org = "acorn" if i % 3 else "birch"
+            case_id = s.insert_case(
+                {"programme_id": "p", "version": "1", "workflow": "referral" if i < 20 else "contract",
+                 "state": "open" if i % 2 else "closed", "organisation_id": org,
+                 "subject": "pseudonymous" if i < 20 else None, "role": None, "lot": None,
+                 "parent_id": None, "created_at": f"2024-01-{i + 1:02d}T09:00:00+00:00"},
+                "CASE",
+            )  # fmt: skip
+            s.audit(
+                case_id, NOW, "caseworker", "aisha@horton.example", "start", None, "open", "1", {}
+            )
+            s.save_answers(case_id, "referral_form", 0, {"local_ref": f"Ward-{i:02d}x"}, NOW, False)
+        s.plan_rows([{"key": "r1", "programme_id": "p", "version": "1", "kind": "reminder", "rule": "call",
+                      "case_id": 6, "due_at": "2024-02-01T09:00:00+00:00", "anchor_at": None,
+                      "payload": {}, "created_at": NOW}])  # fmt: skip
+    return s
+
+
+LABELS = [("p", "referral", "referral_form", "local_ref")]
+
+
+def test_one_page_and_the_count_of_every_match(store: Store) -> None:
+    total, rows = store.find_cases(scope=[("p", None, None)], limit=25, offset=0)
+    assert total == 30 and len(rows) == 25
+    assert [r["reference"] for r in rows[:2]] == ["CASE-000030", "CASE-000029"]  # newest first
+    total, rows = store.find_cases(scope=[("p", None, None)], limit=25, offset=25)
+    assert total == 30 and [r["id"] for r in rows] == [5, 4, 3, 2, 1]
+
+
+def test_search_is_case_insensitive_and_takes_wildcards_literally(store: Store) -> None:
+    assert store.find_cases(search="birch 100%")[0] == 10
+    assert store.find_cases(search="100%")[0] == 10
+    assert store.find_cases(search="1_0")[0] == 0  # "_" is a character, not any one character
+    assert store.find_cases(search="case-00001")[0] == 10  # CASE-000010 to CASE-000019
+    total, rows = store.find_cases(search="WARD-07X", labels=LABELS)
+    assert total == 1 and rows[0]["label"] == "Ward-07x" and rows[0]["id"] == 8
+    assert store.find_cases(search="ward-07x")[0] == 0  # without the label question, no label
+
+
+def test_filters_sort_and_the_facts_beside_each_row(store: Store) -> None:
+    total, rows = store.find_cases(organisation_id="acorn", about_people=True, state="open",
+                                   sort="due", labels=LABELS)  # fmt: skip
+    assert total == len([i for i in range(20) if i % 3 and i % 2])
+    first = rows[0]
+    assert first["id"] == 6 and first["next_due"] == "2024-02-01T09:00:00+00:00"
+    assert first["opened_by"] == "Aisha Khan" and first["organisation_name"] == "Acorn Trust"
+    assert first["label"] == "Ward-05x" and first["flags"] == {}
+    assert all(r["next_due"] is None for r in rows[1:])
+    total, rows = store.find_cases(scope=[("p", "contract", "closed")], sort="reference")
+    assert total == 5 and [r["reference"] for r in rows] == sorted(r["reference"] for r in rows)
+    total, _ = store.find_cases(scope=[("p", "referral", None)], workflow="contract")
+    assert total == 0
+    total, rows = store.find_cases(sort="organisation", limit=30)
+    assert (
+        rows[0]["organisation_name"] == "Acorn Trust"
+        and rows[-1]["organisation_name"] == "BIRCH 100% Hall"
+    )
+
+
+def test_an_assessors_declared_conflicts_are_left_out(store: Store) -> None:
+    store.save_assessment({"case_id": 1, "assessor": "asa@panel.example", "scores": {}, "notes": {},
+                           "comment": None, "recommendation": None, "conflict": "My cousin runs it",
+                           "version": "1", "now": NOW})  # fmt: skip
+    assert store.find_cases(not_conflicted="asa@panel.example")[0] == 29
+    assert store.find_cases(not_conflicted="bo@panel.example")[0] == 30
