@@ -245,6 +245,7 @@ def _template_globals(app: Flask) -> None:
         timeline=history.timeline,
         who=history.who,
         action_words=describe.action_words,
+        due_words=describe.due_words,
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,
     )

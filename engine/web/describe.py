@@ -107,6 +107,38 @@ def action_words(programme: Programme, workflow: str, action: str) -> str:
     )
 
 
+_TOLD = {"applicant": "applicants", "caseworker": "caseworkers", "commissioner": "commissioners",
+         "assessor": "assessors"}  # fmt: skip
+
+
+def due_words(programme: Programme, row: dict[str, Any]) -> str:
+    """A planned reminder, timed action or check as people read it, from the programme's words.
+
+    The planner's own `reason` names rule ids and an ISO-like time: it is for the dry run.
+    """
+    kind, rule = row.get("kind"), row.get("rule")
+    if kind == "reminder":
+        spec = next((r for r in programme.data.get("reminders", []) if r["id"] == rule), {})
+        to = [_TOLD.get(t, "") for t in spec.get("to", [])]
+        subject = (spec.get("message") or {}).get("subject") or "a reminder"
+        subject = re.sub(r"\{\{.*?\}\}", "…", subject)  # filled in per case when it is sent
+        told = " and ".join(t for t in to if t)
+        return f"Reminder to {told}: {subject}" if told else f"Reminder: {subject}"
+    if kind in ("service_level", "service_level_warn"):
+        spec = next((s for s in programme.data.get("service_levels", []) if s["id"] == rule), {})
+        verb = "Warning before the check" if kind == "service_level_warn" else "Check"
+        return f"{verb}: {spec.get('title', 'a promise')}"
+    if kind == "transition":
+        owner = row.get("workflow") or next(
+            (w.id for w in programme.workflows.values() if any(t.trigger == rule for t in w.transitions)),
+            None,
+        )  # fmt: skip
+        return (
+            f"Taken on time: {action_words(programme, owner, str(rule)) if owner else 'an action'}"
+        )
+    return "Something planned"
+
+
 def starters(engine: Engine, programme: Programme, wf: Workflow) -> tuple[str, ...]:
     """Who may start a case of this workflow (the engine's own rule)."""
     return engine.starters(programme, wf)

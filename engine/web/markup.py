@@ -308,6 +308,9 @@ def page_chrome(role: str | None) -> Chrome:
         script = url_for("app_static", filename="init.js")
         chrome = memo[key] = Chrome(
             head=Markup('<link rel="stylesheet" href="{}">').format(css)
+            + Markup('<link rel="stylesheet" href="{}">').format(
+                url_for("app_static", filename="app.css")
+            )
             + (
                 Markup('<link rel="stylesheet" href="{}">').format(url_for("brand_css"))
                 if who.brand_colour

@@ -35,6 +35,36 @@ TAG_AS_TEXT = re.compile(r"</?(a|br|strong|p|span|div|ul|li|h[1-6]|table|td|tr)\
 TEMPLATES = ROOT / "engine" / "web" / "templates"
 # folders of templates whose every page (not the `_partials`) the walk must have checked
 EVERY_TEMPLATE_IN = ("about", "assess", "auth", "casework")
+NARROW = 375  # px: a small phone; no page may need sideways scrolling at this width
+
+
+def shipped_ids() -> re.Pattern[str]:
+    """The identifiers a person must never read: every id of a shipped programme and its forms
+    (workflows, states, lots, forms, questions, roles, criteria) and of the demo's organisations.
+    Only ids no sentence would contain are looked for: those with an underscore or a digit
+    (`eoi_draft`, `lot_1`, `lodge_lane_trust`); `income` or `eligible` are also plain words."""
+    import yaml
+
+    ids: set[str] = set()
+
+    def collect(node: Any) -> None:
+        if isinstance(node, dict):
+            for key in ("id", "trigger", "initial"):
+                if isinstance(node.get(key), str):
+                    ids.add(node[key])
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    for path in [*ROOT.glob("programmes/*.yaml"), *ROOT.glob("forms/*.yaml"), ROOT / "demo" / "seed.yaml"]:  # fmt: skip
+        collect(yaml.safe_load(path.read_text("utf-8")))
+    odd = sorted((i for i in ids if "_" in i or re.search(r"\d", i)), key=len, reverse=True)
+    return re.compile(r"(?<![\w/.@-])(" + "|".join(map(re.escape, odd)) + r")(?![\w/.@-])")
+
+
+IDS = shipped_ids()
 
 
 @dataclass
@@ -68,6 +98,10 @@ class Audit:
         shown = page.locator("body").inner_text()
         if TAG_AS_TEXT.search(shown):  # HTML escaped twice: a person would read the tags
             found.append(f"{where}\n  HTML shown as text: {TAG_AS_TEXT.search(shown).group(0)!r}")
+        ids = sorted(set(IDS.findall(shown)))
+        if ids:
+            found.append(f"{where}\n  internal ids shown: {', '.join(ids[:8])}")
+        found.extend(f"{where}\n  {w}" for w in too_wide(page))
         for v in results:
             if v["impact"] in BAD_IMPACTS:
                 nodes = "\n      ".join(v["nodes"])
@@ -81,9 +115,30 @@ class Audit:
 
     def report(self) -> str:
         return (
-            f"{len(self.problems)} serious or critical accessibility problems (axe) or HTML shown as text:\n\n"
+            f"{len(self.problems)} problems: serious or critical ones axe found, HTML shown as text, "
+            f"internal ids shown, or pages wider than a {NARROW} px screen:\n\n"
             + "\n\n".join(self.problems)
         )
+
+
+def too_wide(page: Any) -> list[str]:
+    """Whether the page, shown on a 375 px screen, needs sideways scrolling; it is put back after."""
+    size = page.viewport_size
+    page.set_viewport_size({"width": NARROW, "height": 800})
+    try:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width <= NARROW:
+            return []
+        widest = page.evaluate(
+            """(narrow) => { let w = null; for (const e of document.querySelectorAll("main *")) {
+                 const r = e.getBoundingClientRect(); if (r.right > narrow + 1 && (!w || r.width > w.width))
+                 w = {tag: e.tagName.toLowerCase(), cls: e.className, width: Math.round(r.width)}; }
+               return w; }""",
+            NARROW,
+        )
+        return [f"{width} px wide on a {NARROW} px screen (widest: {widest})"]
+    finally:
+        page.set_viewport_size(size)
 
 
 def limit(endpoint: str) -> int:
@@ -149,7 +204,8 @@ def submit_empty(page: Any, audit: Audit, label: str, endpoint: str, button: str
                 f"{url}: the error link to {link.get_attribute('href')} left the focus on a {focused}"
             )
         return
-    raise AssertionError(f"no {endpoint} page the walk checked has a {button!r} button")
+    seen = ", ".join(dict.fromkeys(audit.seen.get(endpoint, []))) or "none"
+    raise AssertionError(f"no {endpoint} page the walk checked has a {button!r} button (checked: {seen})")
 
 
 def tour(page: Any, audit: Audit) -> None:
@@ -236,6 +292,7 @@ def tour(page: Any, audit: Audit) -> None:
             submit_empty(page, audit, label, "assess.case", "Save your assessment")
             submit_empty(page, audit, label, "assess.sheet_page", "Save and continue")
         if label == "caseworker":  # a page of a record, and recording it with answers missing
+            _new_record(page, audit, label)
             submit_empty(page, audit, label, "casework.sheet_page", "Save and continue")
             record = re.compile(r"^Record ")  # its errors link to this button, not to answers
             submit_empty(
@@ -326,11 +383,27 @@ def _page_templates(folders: tuple[str, ...] | None) -> set[str]:
     return found
 
 
+def _new_record(page: Any, audit: Audit, label: str) -> None:
+    """Start a new record from a case page, as its button does, and check its page and its
+    "Check your answers" (a one-page record skips its task list, so no link leads there)."""
+    for url in dict.fromkeys(audit.seen.get("casework.case", [])):
+        page.goto(url)
+        start = page.locator("main a", has_text=re.compile(r"^\s*Record a new "))
+        if not start.count():
+            continue
+        go(page, start.first)
+        audit.check(page, label + " (new record)")
+        if "/pages/" in page.url:
+            page.goto(page.url.split("/pages/")[0] + "/check")
+            audit.check(page, label + " (new record)")
+        return
+    raise AssertionError("no case page the walk checked offers a new record")
+
+
 def _reference(page: Any, site: Site) -> str:
     """The reference of the person's Liverpool application, from their applications page."""
     page.goto(site.url + "/apply/applications")
-    row = page.locator("main tr", has_text="The Life Rooms")
-    return row.locator("a").first.inner_text().strip()
+    return page.locator("main a", has_text=re.compile(r"^\s*LIV-\d+\s*$")).first.inner_text().strip()
 
 
 def _sign_out(page: Any) -> None:
