@@ -163,6 +163,8 @@ def event_words(programme: Programme, workflow: str, entry: dict[str, Any]) -> s
         return text
     if _words(text) <= _words(state):
         return state
+    if _words(state) <= _words(text):  # "Marked as not eligible" already says "Not eligible"
+        return text
     return f"{text}. Status: {state}"
 
 

@@ -102,3 +102,8 @@ def test_a_label_inside_a_sentence_keeps_acronyms_and_proper_nouns(label: str, i
     from engine.web.describe import mid_sentence
 
     assert mid_sentence(label) == inside
+
+
+def test_an_event_that_already_says_its_new_state_does_not_repeat_it(liverpool) -> None:
+    marked = {"action": "find_ineligible", "from": "eoi_submitted", "to": "ineligible"}
+    assert event_words(liverpool, "application", marked) == "Marked as not eligible"

@@ -16,7 +16,7 @@ from engine.web import confirming, describe
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
 from engine.web.apply.answering import blank_form, file_url, save_post
-from engine.web.apply.outcome import decision, shared_answers, state_description
+from engine.web.apply.outcome import decision, shared_answers, shared_reasons, state_description
 from engine.web.services import engine
 from engine.web.uploads import send_upload
 
@@ -38,6 +38,7 @@ def case(ref: str) -> str:
     with_forms = {t.trigger for t in wf.transitions if t.spec.get("forms")}
     actions = [a for a in eng.actions(view.id, actor) if a.allowed and a.trigger not in with_forms]
     criteria = eng.eligibility(view.id, actor)
+    history = eng.history(view.id, actor)
     return render_template(
         "apply/case.html",
         view=view,
@@ -47,7 +48,8 @@ def case(ref: str) -> str:
         actions=actions,
         criteria=criteria,
         funding=eng.funding_of(view.id, actor),
-        history=eng.history(view.id, actor),
+        history=history,
+        reasons=shared_reasons(programme, view.workflow, history),
         decision=decision(view, programme),
         shared=shared_answers(view, programme),
         now_means=state_description(programme, view.workflow, view.state),

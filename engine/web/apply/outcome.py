@@ -12,6 +12,7 @@ from engine.model import Programme, Workflow
 from engine.runtime import CaseView
 from engine.web.access import current_actor
 from engine.web.apply import bp
+from engine.web.history import event_words
 from engine.web.identity import identity
 from engine.web.services import engine, store
 
@@ -49,6 +50,20 @@ def decision(view: CaseView, programme: Programme) -> dict[str, str] | None:
     if view.state not in final or view.state in withdrawn_states(wf):
         return None
     return {"label": view.state_label, "description": state_description(programme, wf.id, view.state)}  # fmt: skip
+
+
+def shared_reasons(programme: Programme, workflow: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
+    """The reasons staff gave for actions whose reason the programme shares with applicants
+    (`share_reason`), newest first, each with what it was given for."""
+    wf = programme.workflows.get(workflow)
+    shared = {t.trigger for t in wf.transitions if t.spec.get("share_reason")} if wf else set()
+    out = [
+        {"at": e["at"], "reason": (e.get("detail") or {})["reason"],
+         "event": event_words(programme, workflow, e)}
+        for e in history
+        if e["action"] in shared and (e.get("detail") or {}).get("reason")
+    ]  # fmt: skip
+    return out[::-1]
 
 
 def shared_answers(view: CaseView, programme: Programme) -> list[dict[str, Any]]:

@@ -76,6 +76,10 @@ def action_fields(view: CaseView, programme: Programme, option: ActionOption,
         "amount_hint": hint,
         "lots": lots if award and lots and not view.lot and not any(e.get("lot") for e in award) else [],
         "reason": option.needs_reason,
+        "reason_shared": any(
+            t.spec.get("share_reason") for t in programme.workflows[view.workflow].transitions
+            if t.trigger == option.trigger
+        ),
     }  # fmt: skip
 
 
