@@ -205,7 +205,9 @@ def submit_empty(page: Any, audit: Audit, label: str, endpoint: str, button: str
             )
         return
     seen = ", ".join(dict.fromkeys(audit.seen.get(endpoint, []))) or "none"
-    raise AssertionError(f"no {endpoint} page the walk checked has a {button!r} button (checked: {seen})")
+    raise AssertionError(
+        f"no {endpoint} page the walk checked has a {button!r} button (checked: {seen})"
+    )
 
 
 def tour(page: Any, audit: Audit) -> None:
@@ -403,7 +405,9 @@ def _new_record(page: Any, audit: Audit, label: str) -> None:
 def _reference(page: Any, site: Site) -> str:
     """The reference of the person's Liverpool application, from their applications page."""
     page.goto(site.url + "/apply/applications")
-    return page.locator("main a", has_text=re.compile(r"^\s*LIV-\d+\s*$")).first.inner_text().strip()
+    return (
+        page.locator("main a", has_text=re.compile(r"^\s*LIV-\d+\s*$")).first.inner_text().strip()
+    )
 
 
 def _sign_out(page: Any) -> None:

@@ -27,12 +27,12 @@ CRITERIA = ("Evidence of local need", "Ability to deliver", "Value for money")
 FIRST_PART = "Leave blank to pay instalment 1, “On signing the grant agreement”: £4,666 (60% of the award)"  # fmt: skip
 
 
-
 def card(page: Any, reference: str) -> Any:
     """The case's card in a list of cases (each case is a summary card headed by its reference)."""
     return page.locator(".govuk-summary-card").filter(
         has=page.get_by_role("heading", name=reference, exact=True)
     )
+
 
 def heading(page: Any) -> Any:
     """The page's main heading (a locator: expectations on it wait for the page)."""
