@@ -248,3 +248,17 @@ def test_the_rules_do_not_guess_when_a_question_has_two_parts() -> None:
     both = "What stakeholder feedback did you seek, and how did you act on it?"
     assert topic(both).kind == "quote"
     assert missing(label(both, "textarea")) == f"Enter an answer to '{both}'"
+
+
+def test_a_date_of_birth_in_the_future_is_refused_with_what_to_do() -> None:
+    from datetime import UTC, datetime
+
+    from engine.forms.answers import check_answers
+
+    q = shipped("bradford_referral", "date_of_birth")
+    now = {"now": datetime(2024, 4, 15, 9, tzinfo=UTC)}
+    _clean, errors = check_answers(
+        [q], {"date_of_birth": "2030-01-01"}, complete=False, context=now
+    )
+    assert errors == {"date_of_birth": ["The person's date of birth must be in the past."]}
+    assert check_answers([q], {"date_of_birth": "1990-01-01"}, complete=False, context=now)[1] == {}
