@@ -182,9 +182,21 @@ def test_an_applicant_completes_the_liverpool_eoi_in_the_browser(page: Any, site
     for seen in ("Harbour Community Kitchen", "£1,200,000", "1 March 2015", "constitution.pdf",
                  "accounts.pdf", "safeguarding.pdf", "90%"):  # fmt: skip
         assert seen in body, seen
+    # a Change link comes back here once the page is saved, not on through the form
+    go(page, page.get_by_role("link", name=re.compile("Change.*organisation's name", re.I)).first)
+    page.locator("#organisation_name").fill("Harbour Community Kitchen CIC")
+    save_and_continue(page)
+    assert heading(page) == "Check your answers", page.content()
+    assert "Harbour Community Kitchen CIC" in page.locator("main").inner_text()
     go(page, page.get_by_role("button", name=re.compile("Submit")))
     assert "submitted" in heading(page).lower()
     panel = page.locator(".govuk-panel").inner_text()
     assert f"Your reference number\n{reference}" in panel, panel
+    # a copy of what was sent, as a PDF
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile(r"Download your application \(PDF\)")).click()
+    with open(download.value.path(), "rb") as f:
+        assert f.read(5) == b"%PDF-"
+    assert download.value.suggested_filename.startswith(reference)
     # no page had a JavaScript error or a console error (a script the CSP refused, say)
     assert not page.context.errors, page.context.errors
