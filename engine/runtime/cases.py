@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +17,7 @@ from engine.forms.answers import check_form
 from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.core import EngineCore
+from engine.runtime.record_dates import future_date_errors
 from engine.runtime.views import Actor, CaseView, CriterionResult
 from engine.timeline.windows import CLOSED, OPENING, window
 
@@ -167,6 +169,10 @@ class CaseService(EngineCore):
             withheld=tuple(withheld),
         )  # fmt: skip
 
+    def _today(self, programme: Programme) -> date:
+        """Today on the programme's clock."""
+        return self.now().astimezone(ZoneInfo(programme.timezone)).date()
+
     def related(self, case_id: int | str, actor: Actor) -> tuple[CaseView | None, list[CaseView]]:
         """The case this one was started from, and the cases started from it, that the actor may see."""
         row = self._row(case_id, actor)
@@ -205,6 +211,11 @@ class CaseService(EngineCore):
             entry = self._form_entry(programme, wf, form_id)
             form = programme.forms[form_id]
             self._may_fill(entry, form, wf, row, actor)
+            # who may fill it in, and when, is said before anything about a record's date
+            if errors := future_date_errors(form, entry, answers, self._today(programme)):
+                raise AnswersInvalid(
+                    form.title, errors, {k: q.label for k, q in form.questions().items()}
+                )
             if expected_revision is not None and expected_revision != row["revision"]:
                 raise StaleCase(
                     "this case changed while you were filling in the form; your answers were not saved over "

@@ -14,7 +14,7 @@ from engine.errors import ActionRefused, EngineError
 from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.runtime import CaseView
-from engine.runtime.records import record_day
+from engine.runtime.record_dates import record_day
 from engine.web import confirming, listing
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp, sheets
