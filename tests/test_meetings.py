@@ -49,9 +49,14 @@ def test_the_may_meeting_pack_shows_who_sent_a_return_and_spend_against_budget(
     # org_b sent nothing: not reported, not a 0 beside org_a's 120
     assert {k.group: (k.value, k.reported) for k in people} == {
         "org_a": (120.0, True), "org_b": (None, False)}  # fmt: skip
-    text = pack_csv(pack)
-    assert "MISSING" in text and "people" in text.lower()
-    assert "Numbers accessing,org_b,not reported" in text
+    text = pack_csv(pack, d.programme, {"org_a": "Dingle Family Hub", "org_b": "Anfield Walkers"})
+    lines = text.splitlines()
+    # in the meeting's words: forms, organisations and statuses by name, days in words
+    assert "Return,Reference,Organisation,Due,Received" in lines
+    assert any(line.startswith("Quarterly monitoring report,") and
+               line.endswith(",Anfield Walkers,10am on Wednesday 11 May 2022,Missing") for line in lines)  # fmt: skip
+    assert "Numbers accessing,Anfield Walkers,Not reported" in text
+    assert "org_" not in text and "liverpool_" not in text and "2022-05" not in text
 
 
 def test_an_occasion_that_does_not_exist_is_named(tmp_path: Path) -> None:

@@ -130,7 +130,7 @@ def meeting_pack_command(
     except EngineError as exc:
         fail(exc)
     if as_csv:
-        sys.stdout.write(pack_csv(pack))
+        sys.stdout.write(pack_csv(pack, p, engine.store.organisation_names()))
         return
     when = pack.when.strftime("%-d %B %Y %H:%M") if pack.when else "date not pinned yet"
     click.echo(f"{pack.meeting} — {when}; reviewing {pack.period}")

@@ -12,14 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime
+from collections import Counter
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.dates import moment_in_words
 from engine.errors import EngineError
 from engine.forms.answers import without_controls
 from engine.forms.visibility import hidden_questions
-from engine.model import Programme
+from engine.model import Programme, Question
 from engine.store import StoreContract
 
 GIVING_VERSION = "1.4"
@@ -115,11 +117,77 @@ def _cell(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("name", json.dumps(value, sort_keys=True)))
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return "Yes" if value else "No"
     return "" if value is None else str(value)
 
 
-def _safe(text: str) -> str:
+def answer_text(q: Question, value: Any) -> str:
+    """An answer as a spreadsheet shows it: options by their labels, dates as a plain day."""
+    if isinstance(value, list) and not (q.type == "group" or q.questions):
+        return "; ".join(answer_text(q, v) for v in value)
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        labels = {o["value"]: o["label"] for o in q.spec.get("options", [])}
+        if value in labels:
+            return str(labels[value])
+    if q.type == "date" and isinstance(value, str):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:  # stored before answers were checked on input: shown as typed
+            return value
+        return f"{day.day} {day:%B %Y}"
+    return _cell(value)
+
+
+def when_text(stamp: str | None, tz: ZoneInfo) -> str:
+    """A stored timestamp in words on the programme's clock (`10am on Monday 12 February 2024`)."""
+    if not stamp:
+        return ""
+    moment = datetime.fromisoformat(stamp)
+    return moment_in_words(moment if moment.tzinfo else moment.replace(tzinfo=UTC), tz)
+
+
+def column_names(fixed: list[str], programme: Programme, questions: list[Question]) -> list[str]:
+    """Headers people read: the fixed columns, then each question's label; a label that repeats
+    another header is qualified by its form's title, then its page's, then numbered."""
+    where: dict[str, tuple[str, str]] = {}  # question id → (form title, page title)
+    for form in programme.forms.values():
+        for _pid, page_title, qs in form.pages:
+            for q in _flat(qs):
+                where.setdefault(q.id, (form.title, page_title))
+    labels = [" ".join(q.label.split()) or "Question" for q in questions]
+    taken = Counter(h.lower() for h in [*fixed, *labels])
+    out, used = list(fixed), {h.lower() for h in fixed}
+    for q, label in zip(questions, labels, strict=True):
+        name: str | None = label
+        if taken[label.lower()] > 1:
+            form_title, page_title = where.get(q.id, ("", ""))
+            qualifiers = [form_title, page_title, f"{form_title}: {page_title}"]
+            candidates = [f"{label} ({x})" for x in qualifiers if x.strip(": ")]
+            name = next((c for c in candidates if c.lower() not in used | set(taken)), None)
+        n = 2
+        while name is None or name.lower() in used:
+            name, n = f"{label} ({n})", n + 1
+        used.add(name.lower())
+        out.append(name)
+    return out
+
+
+def _flat(qs: tuple[Question, ...]) -> list[Question]:
+    return [x for q in qs for x in (q, *_flat(q.questions))]
+
+
+def _names(store: StoreContract, programme: Programme) -> tuple[dict[str, str], dict[str, str]]:
+    """Organisations and lots by the names people know them by."""
+    lots = programme.data.get("funding", {}).get("lots", [])
+    return store.organisation_names(), {lot["id"]: lot.get("name", lot["id"]) for lot in lots}
+
+
+def _worded(key: str | None) -> str:
+    """What is left of a name the programme no longer holds (a state or lot of an older version)."""
+    return (key or "").replace("_", " ").capitalize()
+
+
+def safe_cell(text: str) -> str:
     """Spreadsheet formula injection: a cell starting =, +, - or @ is shown as text.
 
     Control characters and bidirectional overrides stored before answers were cleaned on input
@@ -155,35 +223,39 @@ def cases_csv(
     rows = [r for r in store.programme_cases(programme.id) if workflow in (None, r["workflow"])]
     answers = _answers_by_case(store, [r["id"] for r in rows])
     used = [q for q in keep if any(q.id in answers[r["id"]] for r in rows)]
+    tz = ZoneInfo(programme.timezone)
+    organisations, lots = _names(store, programme)
+    fixed = ["Reference", "Kind of case", "Status", "Organisation", "Lot", "Started"]
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(
-        [
-            "reference",
-            "workflow",
-            "state",
-            "organisation",
-            "lot",
-            "created_at",
-            *[q.id for q in used],
-        ]
-    )
+    writer.writerow(column_names(fixed, programme, used))
     for r in rows:
         given = answers[r["id"]]
-        writer.writerow([r["reference"], r["workflow"], r["state"], r["organisation_id"] or "", r["lot"] or "",
-                         r["created_at"], *[_safe(_cell(given.get(q.id))) for q in used]])  # fmt: skip
+        wf = programme.workflows.get(r["workflow"])
+        states = {s.id: s.label for s in wf.states} if wf else {}
+        org = r["organisation_id"]
+        cells = [r["reference"], wf.title if wf else _worded(r["workflow"]),
+                 states.get(r["state"]) or _worded(r["state"]), organisations.get(org, org) if org else "",
+                 lots.get(r["lot"]) or _worded(r["lot"]), when_text(r["created_at"], tz),
+                 *[answer_text(q, given.get(q.id)) for q in used]]  # fmt: skip
+        writer.writerow([safe_cell(c) for c in cells])
     return out.getvalue()
 
 
 def awards_csv(store: StoreContract, programme: Programme) -> str:
-    """One row per award: the case, organisation, lot, amount and date."""
+    """One row per award: the case, organisation, lot, amount and when it was awarded."""
+    tz = ZoneInfo(programme.timezone)
+    organisations, lots = _names(store, programme)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["reference", "organisation", "lot", "amount", "awarded_at"])
+    writer.writerow(["Reference", "Organisation", "Lot", "Amount awarded", "Awarded"])
     for a in store.awards(programme.id):
         case = store.case(a["case_id"])
-        writer.writerow([case["reference"] if case else "", case["organisation_id"] if case else "",
-                         a["lot"] or "", a["amount"], a["awarded_at"]])  # fmt: skip
+        org = case["organisation_id"] if case else None
+        names = [case["reference"] if case else "", organisations.get(org, org) if org else "",
+                 lots.get(a["lot"]) or _worded(a["lot"])]  # fmt: skip
+        # the amount stays a number, so a spreadsheet can add the awards up
+        writer.writerow([*map(safe_cell, names), a["amount"], when_text(a["awarded_at"], tz)])
     return out.getvalue()
 
 
@@ -201,13 +273,18 @@ def records_csv(
     form = programme.forms[form_id]
     hidden = _hidden(programme, role, anonymised)
     used = [q for q in form.questions().values() if q.type != "group" and q.id not in hidden]
+    tz = ZoneInfo(programme.timezone)
+    organisations, _lots = _names(store, programme)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["reference", "organisation", "record", "submitted_at", *[q.id for q in used]])
+    fixed = ["Reference", "Organisation", "Number", "Submitted"]
+    writer.writerow(column_names(fixed, programme, used))
     for r in store.programme_cases(programme.id):
+        org = r["organisation_id"]
         for a in store.answers(r["id"]):
             if a["form"] != form_id or not a["submitted_at"]:
                 continue
-            writer.writerow([r["reference"], r["organisation_id"] or "", a["record"], a["submitted_at"],
-                             *[_safe(_cell(a["data"].get(q.id))) for q in used]])  # fmt: skip
+            cells = [r["reference"], organisations.get(org, org) if org else "", _cell(a["record"]),
+                     when_text(a["submitted_at"], tz), *[answer_text(q, a["data"].get(q.id)) for q in used]]  # fmt: skip
+            writer.writerow([safe_cell(c) for c in cells])
     return out.getvalue()

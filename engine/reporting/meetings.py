@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.dates import DateError, parse_duration, parse_when
+from engine.dates import DateError, moment_in_words, parse_duration, parse_when
 from engine.errors import EngineError, NotFound
 from engine.forms.visibility import visible_answers
 from engine.model import Programme
+from engine.reporting.export import safe_cell
 from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of
 from engine.store import StoreContract
 from engine.timeline.occasions import Occasion, occasions, shift, working_calendar
@@ -272,41 +273,45 @@ def shift_back(moment: datetime, tz: ZoneInfo) -> datetime:
     return shift(moment, parse_duration("3 months"), -1, tz)
 
 
-def pack_csv(pack: MeetingPack) -> str:
-    """The pack as one CSV: returns, then KPIs, then spend."""
+_RAG_WORDS = {"green": "On target", "amber": "Close to target", "red": "Off target"}
+
+
+def group_names(organisations: dict[str, str]) -> dict[str, str]:
+    """What a pack calls each group of its KPIs: organisations by name, and the programme's own."""
+    return {"(none)": "No organisation", "programme": "The whole programme", **organisations}
+
+
+def pack_csv(pack: MeetingPack, programme: Programme, organisations: dict[str, str]) -> str:
+    """The pack as one CSV, as the meeting's page words it: returns, then KPIs, then spend."""
+    tz = ZoneInfo(programme.timezone)
+    names = group_names(organisations)
+
+    def when(moment: datetime | None, otherwise: str) -> str:
+        return moment_in_words(moment, tz) if moment else otherwise
+
+    def row(*cells: Any) -> None:  # a name or answer is typed by people: never a formula
+        w.writerow([safe_cell(c) if isinstance(c, str) else c for c in cells])
+
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow([f"{pack.meeting}", f"reviewing {pack.period}"])
+    row(pack.meeting, f"Reviewing {pack.period}")
     w.writerow([])
-    w.writerow(["return", "case", "organisation", "due", "received"])
+    row("Return", "Reference", "Organisation", "Due", "Received")
     for r in pack.returns:
-        w.writerow(
-            [
-                r.form,
-                r.reference,
-                r.organisation,
-                r.due.isoformat() if r.due else "not pinned",
-                r.received.isoformat() if r.received else "MISSING",
-            ]
-        )
+        form = programme.forms.get(r.form)
+        row(form.title if form else r.form.replace("_", " ").capitalize(), r.reference,
+            names.get(r.organisation, r.organisation), when(r.due, "Not pinned"), when(r.received, "Missing"))  # fmt: skip
     w.writerow([])
-    w.writerow(["kpi", "group", "value", "target", "rag"])
+    row("KPI", "Organisation", "Value", "Target", "Status")
     for k in pack.kpis:
-        w.writerow(
-            [
-                k.title,
-                k.group,
-                "not reported" if not k.reported else "" if k.value is None else f"{k.value:g}",
-                "" if k.target is None else k.target,
-                k.rag or "",
-            ]
-        )
+        value = "Not reported" if not k.reported else "" if k.value is None else f"{k.value:g}"
+        row(k.title, names.get(k.group, k.group), value, "" if k.target is None else k.target,
+            _RAG_WORDS.get(k.rag or "", ""))  # fmt: skip
     w.writerow([])
-    w.writerow(["case", "organisation", "awarded", "spent", "left"])
+    row("Reference", "Organisation", "Amount awarded", "Spent", "Left")
     for s in pack.spend:
-        w.writerow(
-            [s["reference"], s["organisation"], s["awarded"], f"{s['spent']:g}", f"{s['left']:g}"]
-        )
+        organisation = names.get(s["organisation"] or "(none)", s["organisation"])
+        row(s["reference"], organisation, s["awarded"], f"{s['spent']:g}", f"{s['left']:g}")
     return out.getvalue()
 
 

@@ -153,8 +153,9 @@ def test_applications_download_as_csv_anonymised_when_the_programme_says(
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert f'filename="{PANEL}-cases.csv"' in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.data.decode())))
-    assert rows[0]["reference"] == ref and rows[0]["state"] == "submitted"
-    assert rows[0]["org_name"] == "Org A" and rows[0]["income"] == "50000"
+    assert rows[0]["Reference"] == ref and rows[0]["Status"] == "Submitted"
+    assert rows[0]["What is your organisation's name?"] == "Org A"
+    assert rows[0]["What was your income in your last accounts?"] == "50000"
 
     # Liverpool reports anonymised: a contact's name and email are left out
     ann = applicant()
@@ -165,8 +166,8 @@ def test_applications_download_as_csv_anonymised_when_the_programme_says(
     r = cora.get(f"/commission/{LIVERPOOL}/export.csv?workflow=application")
     assert "anonymised" in r.headers["Content-Disposition"]
     body = r.data.decode()
-    assert liv in body and "contact_role" in body and "Director" in body
-    assert "contact_name" not in body and "ann@small.example" not in body
+    assert liv in body and "Job title or role" in body and "Director" in body
+    assert "Full name" not in body and "ann@small.example" not in body
 
 
 def test_each_workflow_is_drawn_with_mermaid_and_listed_as_a_table(cora: FlaskClient) -> None:

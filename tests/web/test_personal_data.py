@@ -111,11 +111,22 @@ def test_a_commissioners_csv_of_referrals_leaves_the_personal_answers_out(
     r = cora.get(f"/commission/{BRADFORD}/export.csv?workflow=referral")
     assert r.status_code == 200 and "anonymised" in r.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(r.data.decode())))
-    assert rows[0]["reference"] == referral and rows[0]["referral_source"] == "primary_care"
-    for column in ("date_of_birth", "postcode", "sexual_orientation", "religion_or_belief",
-                   "ethnicity", "has_smi", "contact_interventions"):  # fmt: skip
+    assert rows[0]["Reference"] == referral
+    assert rows[0]["Who referred the person?"] == "Primary care (GP practice or PCN)"
+    for column in (
+        "date of birth",
+        "postcode",
+        "sexual orientation",
+        "religion or belief",
+        "ethnic group",
+    ):
+        assert f"What is the person's {column}?" not in rows[0], column
+    for column in (
+        "Is the person experiencing serious mental illness (SMI)?",
+        "What support was provided?",
+    ):
         assert column not in rows[0], column
-    for value in ("1990-01-01", "BD18", "bisexual", "muslim", "Urdu"):
+    for value in ("1990", "BD18", "Bisexual", "Muslim", "Urdu"):
         assert value not in r.data.decode(), value
 
 
@@ -252,8 +263,10 @@ def test_visible_to_a_commissioner_shows_the_answer_in_an_anonymised_programme(
     # the anonymised export is a file that travels: no personal answer in it, whoever may see it
     r = cora.get(f"/commission/{PANEL}/export.csv")
     row = next(csv.DictReader(io.StringIO(r.data.decode())))
-    assert row["org_name"] == "Org A"
-    for column in ("contact_email", "contact_name", "trustee_health", "identity_proof", "income"):
+    assert row["What is your organisation's name?"] == "Org A"
+    for column in ("What is their email address?", "Who should we contact about this application?",
+                   "Does a trustee have a health condition we should plan meetings around?",
+                   "Upload proof of the contact's identity", "What was your income in your last accounts?"):  # fmt: skip
         assert column not in row, column
 
 

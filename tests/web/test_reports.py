@@ -75,7 +75,11 @@ def test_a_meeting_pack_lists_missing_returns_and_spend_and_downloads(
     assert "1 received, 1 missing" in words and "Missing" in words
     assert "£30,000" in words and "£70,000" in words  # org_a spent £30,000 of £100,000
     csv = cora.get(f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/1?format=csv")
-    assert csv.mimetype == "text/csv" and b"MISSING" in csv.data
+    assert csv.mimetype == "text/csv" and ",Missing" in csv.data.decode()
+    assert (
+        "Organisation,Due,Received" in csv.data.decode()
+        and "Wednesday 11 May 2022" in csv.data.decode()
+    )
     assert (
         cora.get(f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/9").status_code
         == 404
@@ -253,11 +257,18 @@ def test_a_month_the_kpi_and_people_pages_cannot_read_gets_a_page_saying_what_to
     assert "Bad Request" not in words and "could not understand" not in words
     backwards = page_text(cora.get(f"/commission/{LIVERPOOL}/kpis?from=2022-06&to=2022-04"))
     assert "Enter a to month that is the same as or after the from month" in backwards
-    r = cora.get(f"/commission/{LLR}/people?to=soon")
+    r = cora.get(f"/commission/{LLR}/people?from=April&to=2022-06")
     assert r.status_code == 400
     words = page_text(r)
-    assert "Enter the months as a year and month, like 2022-04, then try again." in words
+    # the people-reached page itself, the same way
+    assert "There is a problem" in words and "People reached" in words
+    assert "Error: Enter the from month as a year and month, like 2022-04" in words
+    assert 'href="#from"' in r.data.decode() and 'value="April"' in r.data.decode()
+    assert 'value="2022-06"' in r.data.decode()
     assert "Bad Request" not in words and "could not understand" not in words
+    backwards = cora.get(f"/commission/{LLR}/people?from=2022-06&to=2022-04")
+    assert backwards.status_code == 400
+    assert "Enter a to month that is the same as or after the from month" in page_text(backwards)
     r = cora.get(f"/commission/{LIVERPOOL}/kpis?by=everything")
     assert "Choose what to show and the periods from the page's own options" in page_text(r)
 

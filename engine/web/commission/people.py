@@ -4,32 +4,19 @@ programme's `reporting.demographics` names, for the programme, one organisation 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, render_template, request
 from markupsafe import Markup
 
-from engine.dates import DateError, parse_when
 from engine.model import Programme
 from engine.reporting.charts import Share, share_chart
 from engine.reporting.demographics import NOT_RECORDED, breakdowns, workflows_asking
 from engine.web.access import allow
 from engine.web.commission import bp
+from engine.web.commission.reports import typed_months
 from engine.web.services import engine, store
-
-
-def _dates(tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """?from=YYYY-MM and ?to=YYYY-MM (a month, a day or a year), each optional."""
-    try:
-        start, end = (
-            parse_when(request.args[k], tz, allow_time=False) if request.args.get(k) else None
-            for k in ("from", "to")
-        )
-    except DateError:
-        abort(400, "Enter the months as a year and month, like 2022-04, then try again.")
-    return (start.start if start else None), (end.end if end else None)
 
 
 def _organisations(programme: Programme) -> list[tuple[str, str]]:
@@ -47,7 +34,7 @@ def _organisations(programme: Programme) -> list[tuple[str, str]]:
 
 @bp.get("/<pid>/people")
 @allow("commissioner")
-def people(pid: str) -> str:
+def people(pid: str) -> tuple[str, int] | str:
     """People reached by each characteristic, as charts and tables, small counts hidden."""
     programme = engine().programme(pid)
     tz = ZoneInfo(programme.timezone)
@@ -59,7 +46,11 @@ def people(pid: str) -> str:
         lot and lot not in dict(lots)
     ):
         abort(404)
-    start, end = _dates(tz)
+    start, end, problems = typed_months(tz)
+    page = {"programme": programme, "organisations": organisations, "lots": lots,
+            "organisation": organisation, "lot": lot, "below": programme.suppress_below()}  # fmt: skip
+    if problems:  # the page again, saying what to type beside the month it could not read
+        return render_template("commission/people.html", **page, blocks=[], problems=problems), 400
     found = breakdowns(store(), programme, organisation=organisation, lot=lot, start=start, end=end)
     blocks: list[dict[str, Any]] = []
     asked = Counter(b.question for b in found)  # a question counted twice needs two chart ids
@@ -70,6 +61,4 @@ def people(pid: str) -> str:
         ident = f"people-{b.question}" if asked[b.question] == 1 else f"people-{b.question}-{i}"
         chart = Markup(share_chart(b.title, rows, compare_label="population", ident=ident))
         blocks.append({"b": b, "chart": chart if b.answered else None})
-    return render_template("commission/people.html", programme=programme, blocks=blocks,
-                           organisations=organisations, lots=lots, organisation=organisation, lot=lot,
-                           start=start, end=end, below=programme.suppress_below())  # fmt: skip
+    return render_template("commission/people.html", **page, blocks=blocks, problems={})

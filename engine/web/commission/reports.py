@@ -15,7 +15,13 @@ from engine.errors import NotFound
 from engine.model import Programme
 from engine.reporting.charts import Point, Series, bar_chart, line_chart
 from engine.reporting.kpis import KpiCalculator, periods
-from engine.reporting.meetings import held_on, meeting_occasions, meeting_pack, pack_csv
+from engine.reporting.meetings import (
+    group_names,
+    held_on,
+    meeting_occasions,
+    meeting_pack,
+    pack_csv,
+)
 from engine.reporting.suppression import anonymised, people_threshold
 from engine.reporting.trends import covering, trend, window_periods
 from engine.web.access import allow
@@ -25,8 +31,11 @@ from engine.web.services import engine, now, store
 _TYPE_MONTH = "Enter the {} month as a year and month, like 2022-04"
 
 
-def _typed(tz: ZoneInfo) -> tuple[datetime | None, datetime | None, dict[str, str]]:
-    """?from=YYYY-MM and ?to=YYYY-MM as typed (each optional), and what to say about any not read."""
+def typed_months(tz: ZoneInfo) -> tuple[datetime | None, datetime | None, dict[str, str]]:
+    """?from=YYYY-MM and ?to=YYYY-MM as typed (each optional), and what to say about any not read.
+
+    The KPI and people-reached pages show what it says beside each field (see kpis.html).
+    """
     from engine.dates import DateError, parse_when
 
     found: dict[str, datetime | None] = {"from": None, "to": None}
@@ -48,7 +57,7 @@ def _typed(tz: ZoneInfo) -> tuple[datetime | None, datetime | None, dict[str, st
 def _window(tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The window from ?from and ?to, or the twelve months up to now; a page saying what to type
     when a month cannot be read (for pages without the fields to show it beside)."""
-    start, end, problems = _typed(tz)
+    start, end, problems = typed_months(tz)
     if problems:
         abort(400, "Enter the months as a year and month, like 2022-04, then try again.")
     end = end or now()
@@ -92,7 +101,7 @@ def kpis(pid: str) -> tuple[str, int] | str:
         abort(
             400, "Choose what to show and the periods from the page's own options, then try again."
         )
-    start, end, problems = _typed(tz)
+    start, end, problems = typed_months(tz)
     page = {"programme": programme, "by": by, "period": period, "names": _names(programme, by)}
     if problems:  # the page again, saying what to type beside the month it could not read
         return render_template("commission/kpis.html", **page, problems=problems, blocks=[]), 400
@@ -250,10 +259,10 @@ def meeting(pid: str, rid: str, number: int) -> str | Response:
     except NotFound:
         abort(404)
     if request.args.get("format") == "csv":
-        return Response(pack_csv(pack), mimetype="text/csv",
+        return Response(pack_csv(pack, programme, store().organisation_names()), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={pid}-{rid}-{number}.csv"})  # fmt: skip
     form = programme.forms.get(pack.decision_form or "")
     return render_template(
         "commission/meeting.html", programme=programme, pack=pack, rid=rid, number=number,
-        decision_questions=form.questions() if form else {}, names=store().organisation_names(),
+        decision_questions=form.questions() if form else {}, names=group_names(store().organisation_names()),
     )  # fmt: skip
