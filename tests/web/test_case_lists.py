@@ -149,18 +149,11 @@ def test_an_assessor_searches_the_queue_and_pages_it(app: Flask, engine: Engine)
     assert waiting[13] in found and waiting[12] not in found
 
 
-def _labelled_bradford(tmp_path: Path) -> Path:
-    """Bradford's programme with its referrals labelled by the referral route's own words."""
-    source = (ROOT / "programmes" / "bradford.yaml").read_text("utf-8")
-    labelled = source.replace(
-        "    subject: person\n",
-        "    subject: person\n    label_question: referral_source_other\n",
-        1,
-    )
-    assert labelled != source
-    path = tmp_path / "labelled" / "bradford.yaml"
+def _bradford_copy(tmp_path: Path) -> Path:
+    """A copy of Bradford's programme file, to change."""
+    path = tmp_path / "copy" / "bradford.yaml"
     path.parent.mkdir(parents=True)
-    path.write_text(labelled, "utf-8")
+    path.write_text((ROOT / "programmes" / "bradford.yaml").read_text("utf-8"), "utf-8")
     return path
 
 
@@ -168,15 +161,13 @@ def test_a_caseworker_sees_each_persons_label_dates_and_worker_and_searches_by_l
     app: Flask, tmp_path: Path, clock: Clock
 ) -> None:
     clock.set("2024-04-15T10:00")
-    eng = Engine(app.config["DATABASE"], clock=clock)
-    eng.publish(_labelled_bradford(tmp_path), ROOT / "forms")
+    eng = Engine(app.config["DATABASE"], clock=clock)  # Bradford names its label question
     aisha = person(app, "aisha@horton.example", "caseworker", "horton_park")
     actor = Actor("caseworker", "aisha@horton.example", "horton_park")
     refs = []
     for label in ("Ward 7 Blue", "Ward 9 Green"):
         case = eng.start_case(BRADFORD, "referral", actor, subject="pseudonymous")
-        eng.save_answers(case.id, "bradford_referral",
-                         {"referral_source": "other", "referral_source_other": label}, actor)  # fmt: skip
+        eng.save_answers(case.id, "bradford_referral", {"local_reference": label}, actor)
         refs.append(case.reference)
     page = text(aisha.get("/casework/"))
     assert "Local label Ward 7 Blue" in page and "Local label Ward 9 Green" in page
@@ -211,10 +202,14 @@ def test_the_liverpool_round_still_lists_an_applicants_first_application(app: Fl
 def test_a_label_question_must_be_asked_once_per_case_of_its_workflow(tmp_path: Path) -> None:
     from engine import ProgrammeInvalid, load_programme
 
-    path = _labelled_bradford(tmp_path)
+    path = _bradford_copy(tmp_path)
     assert load_programme(path, ROOT / "forms").data["workflows"]["referral"]["label_question"]
-    path.write_text(path.read_text("utf-8").replace("label_question: referral_source_other",
-                                                    "label_question: referral_sauce_other"), "utf-8")  # fmt: skip
+    path.write_text(path.read_text("utf-8").replace("label_question: local_reference",
+                                                    "label_question: local_refrence"), "utf-8")  # fmt: skip
     with pytest.raises(ProgrammeInvalid) as refused:
         load_programme(path, ROOT / "forms")
-    assert 'there is no question "referral_sauce_other" asked once per case in workflow "referral"' in str(refused.value)  # fmt: skip
+    said = str(refused.value)
+    assert (
+        'there is no question "local_refrence" asked once per case in workflow "referral"' in said
+    )
+    assert 'did you mean "local_reference"?' in said
