@@ -201,6 +201,61 @@ def test_rag_for_a_target_to_stay_under(value: float, expected: str) -> None:
     assert rag(kpi, value) == expected
 
 
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(96, "green"), (95, "green"), (92, "amber"), (90, "amber"), (89.9, "red"), (None, None)],
+)
+def test_rag_is_green_at_the_target_amber_down_to_its_threshold_and_red_below(
+    value: float | None, expected: str | None
+) -> None:
+    # the case: a 95% target with amber down to 90%, where 92% was shown green
+    assert rag({"target": {"value": 95}, "rag": {"amber": 90}}, value) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(3, "green"), (5, "green"), (7, "amber"), (10, "amber"), (10.5, "red")]
+)
+def test_rag_bands_are_the_mirror_image_for_a_target_to_stay_under(
+    value: float, expected: str
+) -> None:
+    assert (
+        rag({"target": {"value": 5, "direction": "at_most"}, "rag": {"amber": 10}}, value)
+        == expected
+    )
+
+
+def test_rag_with_a_target_alone_or_thresholds_alone() -> None:
+    assert [rag({"target": {"value": 95}}, v) for v in (95, 94.9)] == ["green", "red"]
+    no_target = {"rag": {"green": 50, "amber": 40}}
+    assert [rag(no_target, v) for v in (50, 45, 39)] == ["green", "amber", "red"]
+    assert rag({}, 12) is None
+
+
+def test_a_period_after_today_has_no_figure_not_even_a_zero(tmp_path: Path) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    d.case("contract", "delivering", "org_a", forms={RETURN: [
+        ("2022-05-10T09:00", {"people_accessing": 120})]})  # fmt: skip
+    delivering = {"id": "delivering", "title": "Contracts being delivered", "source": "cases",
+                  "workflow": "contract", "states": ["delivering"], "measure": "count"}  # fmt: skip
+    people = returns_kpi(measure="sum", field="people_accessing")
+
+    def rows(calc: KpiCalculator, kpi: dict, start: str, by: str = "programme") -> list[tuple]:
+        period = period_of("quarter", at(start), LONDON)
+        return [(v.group, v.value, v.reported) for v in calc.value(kpi, period, by)]
+
+    calc = d.kpis("2022-06-15T12:00")
+    assert rows(calc, delivering, "2022-04-01") == [("programme", 1.0, True)]  # so far this quarter
+    # next quarter has not begun: not 1 (the contract as it will stand), and not 0
+    assert rows(calc, delivering, "2022-07-01") == [("programme", None, False)]
+    assert rows(calc, people, "2022-07-01") == [("programme", None, False)]
+    assert rows(calc, delivering, "2022-07-01", "organisation") == []
+    # a rehearsal whose clock is set before its data shows that data, and nothing after it
+    rehearsal = d.kpis("2022-01-20T10:00")
+    assert rows(rehearsal, delivering, "2022-04-01") == [("programme", 1.0, True)]
+    assert rows(rehearsal, people, "2022-04-01") == [("programme", 120.0, True)]
+    assert rows(rehearsal, delivering, "2022-07-01") == [("programme", None, False)]
+
+
 def test_small_counts_are_suppressed_in_anonymised_reports(tmp_path: Path) -> None:
     d = Data(tmp_path, "bradford.yaml")
     for n in range(3):

@@ -6,10 +6,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from engine.cli import main
 from engine.errors import NotFound
 from engine.reporting.meetings import held_on, meeting_occasions, meeting_pack, pack_csv
 
+from .conftest import ROOT
+from .databases import database_in
 from .test_kpis import Data, _moved, at
 
 RETURN = "liverpool_quarterly_monitoring_return"
@@ -116,3 +120,66 @@ def test_the_meetings_say_the_day_their_records_give(tmp_path: Path) -> None:
     found = meeting_occasions(store, d.programme, review, at("2023-06-01T00:00"))
     days = held_on(store, d.programme, review, found)
     assert [x.date().isoformat() if x else None for x in days] == ["2022-05-16", None, None, None]
+
+
+def test_a_pack_gives_the_pinned_time_on_the_programmes_clock(tmp_path: Path) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    d.case("contract", "delivering", "org_a", created="2022-03-01T09:00")
+    store = d.engine.store
+    with store.transaction():  # pinned as `commission pin` stores it: in UTC
+        store.pin(d.programme.id, "review:quarterly_monitoring_meeting:0",
+                  "2022-05-17T23:30:00+00:00", "t", "t")  # fmt: skip
+    pack = meeting_pack(
+        store, d.programme, "quarterly_monitoring_meeting", 0, at("2022-06-01T09:00")
+    )
+    # 23:30 in UTC is 12:30am on the 18th in London (BST): the day is the 18th, in words
+    assert pack.period == "18 February 2022 to 18 May 2022"
+    first = pack_csv(pack, d.programme, {}).splitlines()[0]
+    assert first == (
+        '"Quarterly contract monitoring meeting, May 2022",12:30am on Wednesday 18 May 2022,'
+        "Reviewing 18 February 2022 to 18 May 2022"
+    )
+    assert "23:30" not in first and "17 May" not in first
+    run = CliRunner().invoke(
+        main, ["meeting-pack", d.programme.id, "quarterly_monitoring_meeting", "1",
+               "--db", database_in(tmp_path, "kpi")], env={"COMMISSION_NOW": "2022-06-01T09:00"})  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert run.output.startswith(
+        "Quarterly contract monitoring meeting, May 2022 — 12:30am on Wednesday 18 May 2022;"
+    )
+
+
+DELIVERING = """\
+  - id: contracts_delivering
+    title: Contracts being delivered
+    source: cases
+    workflow: contract
+    states: [delivering]
+    measure: count
+    period: quarter
+    by: [organisation]
+"""
+
+
+def test_an_anonymised_pack_hides_small_counts_of_people_as_the_kpi_pages_do(
+    tmp_path: Path,
+) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    text = (ROOT / "programmes" / "liverpool.yaml").read_text("utf-8")
+    path = tmp_path / "liverpool.yaml"  # anonymised, with no threshold of its own: 5
+    path.write_text(text.replace("\nkpis:\n", f"\nkpis:\n{DELIVERING}", 1), "utf-8")
+    d.programme, _ = d.engine.publish(path, ROOT / "forms")
+    assert d.programme.suppress_below() == 5
+    for n in range(6):
+        d.case("contract", "delivering", "org_a", created=f"2022-03-0{n + 1}T09:00")
+    d.case("contract", "delivering", "org_b", created="2022-03-01T09:00")
+    pack = meeting_pack(
+        d.engine.store, d.programme, "quarterly_monitoring_meeting", 0, at("2022-06-01T09:00")
+    )
+    rows = {k.group: (k.value, k.suppressed) for k in pack.kpis if k.kpi == "contracts_delivering"}
+    assert rows == {"org_a": (6.0, False), "org_b": (None, True)}  # 1 contract: hidden
+    text = pack_csv(pack, d.programme, {"org_a": "Dingle Family Hub", "org_b": "Anfield Walkers"})
+    assert "Contracts being delivered,Dingle Family Hub,6," in text
+    assert "Contracts being delivered,Anfield Walkers,Fewer than 5,," in text
+    # a return is an organisation's own report, not a person: shown whatever it counts
+    assert "Numbers accessing,Anfield Walkers,Not reported" in text

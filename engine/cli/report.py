@@ -132,7 +132,10 @@ def meeting_pack_command(
     if as_csv:
         sys.stdout.write(pack_csv(pack, p, engine.store.organisation_names()))
         return
-    when = pack.when.strftime("%-d %B %Y %H:%M") if pack.when else "date not pinned yet"
+    from engine.dates import moment_in_words
+
+    # on the programme's clock, in words: a pin is stored in UTC
+    when = moment_in_words(pack.when, ZoneInfo(p.timezone)) if pack.when else "date not pinned yet"
     click.echo(f"{pack.meeting} — {when}; reviewing {pack.period}")
     click.echo(
         f"Returns: {len(pack.returns) - len(pack.missing)} received, {len(pack.missing)} missing"

@@ -1,9 +1,6 @@
 """KPIs as the programme defines them: counted, summed, averaged, as percentages or matched
 pre/post change, over returns, case records or cases, per period and per organisation or lot,
-with red/amber/green against the target.
-
-Periods follow the UK public-sector financial year: quarters start in April, July, October and
-January; a year starts on 1 April.
+with red/amber/green against the target (periods: see `periods`).
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ import json
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,63 +17,8 @@ from zoneinfo import ZoneInfo
 from engine.forms.answers import cel_value
 from engine.model import Programme, Question
 from engine.reporting.kpi_filters import Filter
+from engine.reporting.periods import Period, period_of, periods
 from engine.store import StoreContract
-
-
-@dataclass(frozen=True)
-class Period:
-    """A reporting period: [start, end) in the programme's timezone."""
-
-    kind: str
-    start: datetime
-    end: datetime
-
-    @property
-    def label(self) -> str:
-        """How people name it: `April 2022`, `Q1 2022/23`, `2022/23`."""
-        s = self.start
-        if self.kind == "month":
-            return f"{s:%B %Y}"
-        fy = s.year if s.month >= 4 else s.year - 1
-        if self.kind == "quarter":
-            return f"Q{((s.month - 4) % 12) // 3 + 1} {fy}/{(fy + 1) % 100:02d}"
-        if self.kind == "year":
-            return f"{fy}/{(fy + 1) % 100:02d}"
-        return "whole contract"
-
-
-def period_of(kind: str, moment: datetime, tz: ZoneInfo) -> Period:
-    """The period of `kind` that contains `moment`."""
-    local = moment.astimezone(tz)
-    if kind == "month":
-        start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        months = 1
-    elif kind == "quarter":  # financial quarters start in the same months as calendar ones
-        start = local.replace(
-            month=(local.month - 1) // 3 * 3 + 1, day=1, hour=0, minute=0, second=0, microsecond=0
-        )
-        months = 3
-    elif kind == "year":
-        year = local.year if local.month >= 4 else local.year - 1
-        start = local.replace(year=year, month=4, day=1, hour=0, minute=0, second=0, microsecond=0)
-        months = 12
-    else:
-        return Period("contract", datetime(1900, 1, 1, tzinfo=tz), datetime(9999, 1, 1, tzinfo=tz))
-    month0 = start.month - 1 + months
-    end = start.replace(year=start.year + month0 // 12, month=month0 % 12 + 1)
-    return Period(kind, start, end)
-
-
-def periods(kind: str, start: datetime, end: datetime, tz: ZoneInfo) -> list[Period]:
-    """Every period of `kind` overlapping [start, end)."""
-    if kind == "contract":
-        return [period_of(kind, start, tz)]
-    out: list[Period] = []
-    p = period_of(kind, start, tz)
-    while p.start < end:
-        out.append(p)
-        p = period_of(kind, p.end + timedelta(hours=1), tz)
-    return out
 
 
 @dataclass(frozen=True)
@@ -92,6 +34,7 @@ class KpiValue:
     target: float | None
     rag: str | None  # green, amber, red, or None without a target
     reported: bool = True  # False: nothing came in for the period (not reported, never 0)
+    suppressed: bool = False  # True: hidden in an anonymised report as from too few people
 
 
 def _moment(text: str) -> datetime:
@@ -256,6 +199,7 @@ class KpiCalculator:
         self._records: dict[int, dict[str, list[dict[str, Any]]]] | None = None
         self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
         self._begun_cases: dict[str | None, list[tuple[datetime, str | None, str | None]]] = {}
+        self._latest: datetime | None = None  # the last change to any case (see `today`)
         # the states each workflow's cases are read in by any KPI (empty: every state), so
         # KPIs over the same cases share one read
         self._case_states: dict[str | None, set[str]] = {}
@@ -357,9 +301,13 @@ class KpiCalculator:
 
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down by organisation or lot."""
-        # a period wholly after now (a rehearsal's clock behind its data): as at its end, as if past
-        at = period.end if period.start > self.now else min(period.end, self.now)
         source = self._source(kpi)  # in time order, so the period is a slice
+        at = min(period.end, self.now)
+        if period.start > self.now:
+            today = self.today(kpi)
+            if period.start > today:  # a period still to come has no figure, not even a 0
+                return [] if by in ("organisation", "lot") else [self._not_yet(kpi, period)]
+            at = min(period.end, today)
         # cases are counted as they stood at the end of the period; returns and records by when sent
         first = 0 if kpi["source"] == "cases" else bisect_left(source.whens, period.start)
         items = source.slice(first, bisect_left(source.whens, period.end))
@@ -382,6 +330,20 @@ class KpiCalculator:
         elif held or by == "programme":
             groups["programme"] = items  # any other breakdown is the programme as a whole
         return [self._result(kpi, period, g, groups[g], at, bool(held)) for g in sorted(groups)]
+
+    def today(self, kpi: dict[str, Any]) -> datetime:
+        """Now, or the last moment the programme recorded anything if that is later: a rehearsal's
+        clock can be set before the data it shows (periods after this have no figures)."""
+        if self._latest is None:
+            changed = [r.get("updated_at") or r["created_at"]
+                       for r in self.store.programme_cases(self.programme.id)]  # fmt: skip
+            self._latest = max((_moment(c) for c in changed), default=self.now)
+        whens = self._source(kpi).whens  # returns and records are sent without moving the case
+        return max(self.now, self._latest, whens[-1] if whens else self.now)
+
+    def _not_yet(self, kpi: dict[str, Any], period: Period) -> KpiValue:
+        return KpiValue(kpi["id"], kpi["title"], period.label, "programme", None, 0,
+                        kpi.get("target", {}).get("value"), None, reported=False)  # fmt: skip
 
     def _begun(self, workflow: str | None) -> list[tuple[datetime, str | None, str | None]]:
         """When each case of the workflow started, in order, with its organisation and lot."""
@@ -473,21 +435,22 @@ class KpiCalculator:
 
 
 def rag(kpi: dict[str, Any], value: float | None) -> str | None:
-    """Red, amber or green from the KPI's thresholds (or its target alone); None without either."""
+    """Green at or beyond the target, amber short of it down to the `rag.amber` threshold, red
+    beyond that (a KPI without a target uses `rag.green` for it); None without either."""
     if value is None:
         return None
-    down = kpi.get("target", {}).get("direction") == "at_most"
+    target, bands = kpi.get("target") or {}, kpi.get("rag") or {}
+    green = target.get("value", bands.get("green"))
+    if green is None:
+        return None
+    down = target.get("direction") == "at_most"
 
     def meets(threshold: float) -> bool:
         return value <= threshold if down else value >= threshold
 
-    if "rag" in kpi:
-        if meets(kpi["rag"]["green"]):
-            return "green"
-        return "amber" if meets(kpi["rag"]["amber"]) else "red"
-    if "target" in kpi:
-        return "green" if meets(kpi["target"]["value"]) else "red"
-    return None
+    if meets(green):
+        return "green"
+    return "amber" if "amber" in bands and meets(bands["amber"]) else "red"
 
 
 def _number(x: Any) -> float | None:
@@ -496,3 +459,6 @@ def _number(x: Any) -> float | None:
 
 class _NoRecords(dict):  # type: ignore[type-arg]
     """Stands for a case's records where no expression asked for them."""
+
+
+__all__ = ["KpiCalculator", "KpiValue", "Period", "period_of", "periods", "rag"]

@@ -17,6 +17,7 @@ from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.reporting.export import safe_cell
 from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of
+from engine.reporting.suppression import hidden_rows
 from engine.store import StoreContract
 from engine.timeline.occasions import Occasion, occasions, shift, working_calendar
 from engine.timeline.planner import pins_of
@@ -51,6 +52,7 @@ class MeetingPack:
     # provider's meeting can be on its own day)
     held: list[datetime] = field(default_factory=list)
     targets: bool = False  # whether any of its KPIs has a target to be off
+    below: int = 0  # an anonymised programme's KPIs from fewer people than this are hidden
 
     @property
     def missing(self) -> list[ReturnStatus]:
@@ -208,9 +210,11 @@ def meeting_pack(
     previous = _held(programme, review, found, index - 1, every, answers).moment if index else None
     # the meeting reviews what came in since the last one (or the three months before the first)
     window = Period("meeting", previous or shift_back(moment, tz), moment)
-    label = f"{window.start:%-d %B %Y} to {window.end:%-d %B %Y}"
+    # on the programme's clock: a pin is stored in UTC, and 00:30 BST is the day before there
+    label = f"{window.start.astimezone(tz):%-d %B %Y} to {window.end.astimezone(tz):%-d %B %Y}"
     pack = MeetingPack(programme.id, this.occasion.label, when, label, decision_form=review.get("form"),
-                       held=sorted(set(this.days.values())) if this.occasion.at is None else [])  # fmt: skip
+                       held=sorted(set(this.days.values())) if this.occasion.at is None else [],
+                       below=programme.suppress_below())  # fmt: skip
 
     cases = [r for r in every if _moment(r["created_at"]) <= moment]
     final = (
@@ -240,6 +244,7 @@ def meeting_pack(
                 rows += [KpiValue(kpi["id"], kpi["title"], window.label, o, None, 0,
                                   kpi.get("target", {}).get("value"), None, reported=False)
                          for o in sorted(expected - {r.group for r in rows})]  # fmt: skip
+            rows = hidden_rows(rows, programme, kpi)  # small counts of people, as the KPI pages do
             pack.kpis.extend(rows)
             pack.agenda.extend(r for r in rows if r.rag in ("red", "amber"))
             pack.targets = pack.targets or "target" in kpi or "rag" in kpi
@@ -294,7 +299,9 @@ def pack_csv(pack: MeetingPack, programme: Programme, organisations: dict[str, s
 
     out = io.StringIO()
     w = csv.writer(out)
-    row(pack.meeting, f"Reviewing {pack.period}")
+    held = " and ".join(moment_in_words(d, tz) for d in pack.held)
+    on = f"Held on {held}" if held else when(pack.when, "Date not pinned yet")
+    row(pack.meeting, on, f"Reviewing {pack.period}")
     w.writerow([])
     row("Return", "Reference", "Organisation", "Due", "Received")
     for r in pack.returns:
@@ -304,7 +311,8 @@ def pack_csv(pack: MeetingPack, programme: Programme, organisations: dict[str, s
     w.writerow([])
     row("KPI", "Organisation", "Value", "Target", "Status")
     for k in pack.kpis:
-        value = "Not reported" if not k.reported else "" if k.value is None else f"{k.value:g}"
+        value = ("Not reported" if not k.reported else f"Fewer than {pack.below}" if k.suppressed
+                 else "" if k.value is None else f"{k.value:g}")  # fmt: skip
         row(k.title, names.get(k.group, k.group), value, "" if k.target is None else k.target,
             _RAG_WORDS.get(k.rag or "", ""))  # fmt: skip
     w.writerow([])

@@ -7,6 +7,7 @@ value worked out from fewer cases or records than that is shown as "fewer than N
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from engine.model import Programme
@@ -32,8 +33,18 @@ def anonymised(rows: Iterable[KpiValue], programme: Programme) -> list[dict[str,
 
 def suppress(rows: Iterable[KpiValue], below: int) -> list[dict[str, Any]]:
     """Rows for an anonymised report: counts under the threshold are hidden, not shown as 0."""
-    out = []
-    for r in rows:
-        hidden = 0 < r.count < below
-        out.append({**r.__dict__, "value": None if hidden else r.value, "suppressed": hidden})
-    return out
+    return [hidden(r, below).__dict__ for r in rows]
+
+
+def hidden(row: KpiValue, below: int) -> KpiValue:
+    """The row with its value hidden if it comes from fewer than `below` people (and its
+    red/amber/green with it, which would tell which side of the target the value is)."""
+    if not 0 < row.count < below:
+        return row
+    return replace(row, value=None, rag=None, suppressed=True)
+
+
+def hidden_rows(rows: list[KpiValue], programme: Programme, kpi: dict[str, Any]) -> list[KpiValue]:
+    """A KPI's rows as an anonymised programme's meeting pack shows them (as its KPI pages do)."""
+    below = people_threshold(programme, kpi)
+    return [hidden(r, below) for r in rows] if below else rows

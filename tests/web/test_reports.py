@@ -9,8 +9,9 @@ from flask import Flask
 
 from engine.runtime import Engine
 
-from ..conftest import EXAMPLE
+from ..conftest import EXAMPLE, ROOT
 from ..test_demographics import PROGRAMME, add_case
+from ..test_meetings import DELIVERING
 from .conftest import LIVERPOOL, Clock
 from .conftest import text as page_text
 from .panel import person
@@ -326,3 +327,65 @@ def test_a_meeting_pack_shows_the_day_its_record_gives_and_its_decisions(
     assert "Were the KPIs met? No" in words
     august = page_text(cora.get(f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/2"))
     assert "Nothing has been recorded for this meeting yet." in august
+
+
+def test_kpis_have_no_figures_for_quarters_still_to_come(app: Flask, clock: Clock) -> None:
+    clock.set("2022-05-19T09:00")
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    store = engine.store
+    programme = engine.programme(LIVERPOOL)
+    with store.transaction():
+        for org in ("org_a", "org_b", "org_c", "org_d", "org_e"):
+            store.insert_case({
+                "programme_id": LIVERPOOL, "version": programme.version, "workflow": "application",
+                "state": "awarded", "organisation_id": org, "subject": None, "role": None, "lot": None,
+                "parent_id": None, "entered": {}, "created_at": "2022-04-01T09:00:00+00:00"}, "LIV")  # fmt: skip
+    cora = person(app, "cora@council.example", "commissioner")
+    html = cora.get(f"/commission/{LIVERPOOL}/kpis?from=2022-04&to=2022-12").data.decode()
+    assert table_rows(html, "Projects commissioned (up to 14): the numbers") == [
+        ["Q1 2022/23", "5", "5", "On target"],
+        ["Q2 2022/23", "Not reported", "", ""],  # not 5, as the awards will stand in September
+        ["Q3 2022/23", "Not reported", "", ""]]  # fmt: skip
+
+
+def test_a_meeting_pack_gives_the_pinned_time_on_the_programmes_clock(
+    app: Flask, clock: Clock
+) -> None:
+    clock.set("2022-05-19T09:00")
+    seed_returns(app, clock)  # the May meeting is pinned at 09:00 UTC: 10am in London (BST)
+    cora = person(app, "cora@council.example", "commissioner")
+    url = f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/1"
+    words = page_text(cora.get(url))
+    assert "10am on Wednesday 18 May 2022." in words and "9am" not in words
+    csv = cora.get(f"{url}?format=csv").data.decode()
+    assert csv.splitlines()[0].endswith(
+        ",10am on Wednesday 18 May 2022,Reviewing 18 February 2022 to 18 May 2022"
+    )
+    assert "9am" not in csv and "09:00" not in csv
+
+
+def test_an_anonymised_meeting_pack_hides_small_counts_of_people(
+    app: Flask, clock: Clock, tmp_path: Path
+) -> None:
+    clock.set("2022-05-19T09:00")
+    text = (ROOT / "programmes" / "liverpool.yaml").read_text("utf-8")
+    path = tmp_path / "liverpool.yaml"  # anonymised, with no threshold of its own: 5
+    path.write_text(text.replace("\nkpis:\n", f"\nkpis:\n{DELIVERING}", 1), "utf-8")
+    Engine(app.config["DATABASE"], clock=clock).publish(path, ROOT / "forms")
+    seed_returns(app, clock)  # one contract each for two organisations
+    store = Engine(app.config["DATABASE"], clock=clock).store
+    with store.transaction():
+        store.ensure_organisation("org_a", "Alder Trust", "2022-01-01")
+        store.ensure_organisation("org_b", "Birch Collective", "2022-01-01")
+    cora = person(app, "cora@council.example", "commissioner")
+    url = f"/commission/{LIVERPOOL}/meetings/quarterly_monitoring_meeting/1"
+    r = cora.get(url)
+    html = r.data.decode()
+    assert table_rows(html, "KPI</th>")[:2] == [
+        ["Contracts being delivered", "Alder Trust", "fewer than 5", ""],
+        ["Contracts being delivered", "Birch Collective", "fewer than 5", ""]]  # fmt: skip
+    assert 'a figure from fewer than 5 people is shown as "fewer than 5"' in page_text(r)
+    assert (
+        "Contracts being delivered,Alder Trust,Fewer than 5,"
+        in cora.get(f"{url}?format=csv").data.decode()
+    )

@@ -71,17 +71,32 @@ class ReportingChecks(ProgrammeIndex):
                             and fk in needs.get(str(measure), [])
                         ):
                             self._adds_up((*path, fk), label, measure, info.questions[k[fk]])
-            target, rag = _d(k.get("target")), _d(k.get("rag"))
-            green, amber = rag.get("green"), rag.get("amber")
-            if _num(green) and _num(amber):
-                down = target.get("direction") == "at_most"
-                if (not down and green < amber) or (down and green > amber):
-                    word = "below" if not down else "above"
-                    self.err(
-                        (*path, "rag"),
-                        "bad-rag",
-                        f"{label}'s green threshold ({green}) is {word} its amber one ({amber}); green must be the better result",
-                    )
+            self._bands(path, label, _d(k.get("target")), k.get("rag"))
+
+    def _bands(self, path: Path, label: str, target: dict[str, Any], bands: Any) -> None:
+        """Green starts at the target (or `rag.green` without one), amber is on its worse side."""
+        if not isinstance(bands, dict):
+            return
+        goal, green, amber = target.get("value"), bands.get("green"), bands.get("amber")
+        if _num(goal) and _num(green) and goal != green:
+            self.err((*path, "rag", "green"), "bad-rag",
+                     f"{label} is green at or beyond its target ({goal}), so a green threshold of "
+                     f"{green} contradicts it; leave green out, or make it {goal}")  # fmt: skip
+            return
+        if not _num(goal) and "green" not in bands:
+            self.err((*path, "rag"), "bad-rag",
+                     f"{label} has an amber threshold but nothing to be green against; give it a "
+                     "target (green from the target), or a green threshold")  # fmt: skip
+            return
+        best = goal if _num(goal) else green
+        if _num(best) and _num(amber):
+            down = target.get("direction") == "at_most"
+            if (not down and best < amber) or (down and best > amber):
+                word = "below" if not down else "above"
+                what = "target" if _num(goal) else "green threshold"
+                self.err((*path, "rag"), "bad-rag",
+                         f"{label}'s {what} ({best}) is {word} its amber threshold ({amber}); amber "
+                         f"must be the worse result, {'under' if not down else 'over'} the {what}")  # fmt: skip
 
     def _adds_up(self, path: Path, label: str, measure: Any, q: dict[str, Any]) -> None:
         """A KPI adds up (or averages, or takes the change in) only number answers."""
