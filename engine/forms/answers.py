@@ -13,7 +13,7 @@ from typing import Any
 
 from engine.forms import messages
 from engine.model import Form, Question
-from engine.rules import ExpressionError, compile_expression
+from engine.rules import ExpressionError, compile_expression, names_of
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ()-]{7,20}$")
@@ -273,6 +273,17 @@ def _missing(q: Question) -> str:
 def form_questions(form: Form) -> tuple[Question, ...]:
     """The form's top-level questions, page after page."""
     return tuple(q for _pid, _title, qs in form.pages for q in qs)
+
+
+def reads_case(form: Form) -> bool:
+    """Whether any rule of the form (a cross-answer rule or a question's check) reads `case`.
+
+    Such a rule needs the case as it stands (`size(case.records.sessions) < 6`); without it the
+    rule would hold by default and be silently ignored.
+    """
+    sources = [r["rule"] for r in form.spec.get("rules", [])]
+    sources += [v["rule"] for q in form_questions(form) for v in q.spec.get("validate", [])]
+    return any("case" in names_of(source) for source in sources)
 
 
 def check_form(

@@ -271,7 +271,10 @@ class ActionService(CaseService, MoneyService):
         if not stored:
             return [f"fill in {form.title} first"]
         _clean, errors = check_form(
-            form, stored[0]["data"], complete=True, context={"now": self.now()}
+            form,
+            stored[0]["data"],
+            complete=True,
+            context=self._answer_context(row, programme, form),
         )
         questions = programme.questions()
         return [

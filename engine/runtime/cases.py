@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from engine.dates import span_phrase
 from engine.definition.schema_check import did_you_mean
 from engine.errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
-from engine.forms.answers import check_form
+from engine.forms.answers import check_form, reads_case
 from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.core import EngineCore
@@ -169,6 +169,21 @@ class CaseService(EngineCore):
             withheld=tuple(withheld),
         )  # fmt: skip
 
+    def _answer_context(self, row: dict[str, Any], programme: Programme, form: Form) -> dict[str, Any]:  # fmt: skip
+        """What a form's rules may read besides its answers: `now`, and `case` when they read it."""
+        if reads_case(form):
+            return {"now": self.now(), "case": self._context(row, programme)["case"]}
+        return {"now": self.now()}
+
+    def _records_full(self, row: dict[str, Any], entry: dict[str, Any], form: Form) -> None:
+        """Refuse one more record of a form beyond its entry's `max_records`."""
+        most = entry.get("max_records")
+        if most is not None and self.store.next_record_no(row["id"], form.id) > most:
+            raise ActionRefused(
+                f"This case already has {most} of “{form.title}”, the most it may have. "
+                "Change one of them instead of adding another."
+            )
+
     def _today(self, programme: Programme) -> date:
         """Today on the programme's clock."""
         return self.now().astimezone(ZoneInfo(programme.timezone)).date()
@@ -224,8 +239,10 @@ class CaseService(EngineCore):
             answers = self._lot_answers(row, form, answers)
             now = self._stamp()
             if entry.get("repeatable"):
+                if record is None:
+                    self._records_full(row, entry, form)
                 clean, errors = check_form(
-                    form, answers, complete=True, context={"now": self.now()}
+                    form, answers, complete=True, context=self._answer_context(row, programme, form)
                 )
                 if errors:
                     raise AnswersInvalid(
@@ -240,7 +257,7 @@ class CaseService(EngineCore):
                 merged = {**(existing["data"] if existing else {}), **answers}
                 merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
                 clean, errors = check_form(
-                    form, merged, complete=False, context={"now": self.now()}
+                    form, merged, complete=False, context=self._answer_context(row, programme, form)
                 )
                 if errors:
                     raise AnswersInvalid(

@@ -44,9 +44,11 @@ class RecordService(CaseService):
             row, form = self._draft_target(case_id, form_id, actor)
             existing = self.store.record_draft(row["id"], form_id) or {}
             merged = {k: v for k, v in {**existing, **answers}.items() if v not in (None, "", [])}
-            clean, errors = check_form(form, merged, complete=False, context={"now": self.now()})
             programme = self.programme(row["programme_id"], row["version"])
             entry = self._form_entry(programme, programme.workflows[row["workflow"]], form_id)
+            self._records_full(row, entry, form)  # said before a page is filled in, not after
+            context = self._answer_context(row, programme, form)
+            clean, errors = check_form(form, merged, complete=False, context=context)
             errors = errors or future_date_errors(form, entry, clean, self._today(programme))
             if errors:
                 raise AnswersInvalid(

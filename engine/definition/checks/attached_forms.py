@@ -47,7 +47,7 @@ class AttachedFormChecks(ProgrammeIndex):
 
     def _record_date(self, path: Path, entry: dict[str, Any], info: FormInfo) -> None:
         """A record's own date is a date question of the form itself, and only records have one."""
-        for key in ("record_date", "future_dates"):
+        for key in ("record_date", "future_dates", "max_records"):
             if key in entry and entry.get("repeatable") is not True:
                 self.err(
                     (*path, key),
