@@ -83,3 +83,21 @@ def test_a_cap_on_a_form_filled_in_once_is_refused_at_validate(tmp_path: Path) -
     path.write_text(text, "utf-8")
     with pytest.raises(ProgrammeInvalid, match='"max_records" does nothing'):
         load_programme(path, forms)
+
+
+def test_a_show_if_reading_another_forms_answer_is_refused_where_it_is_written(
+    tmp_path: Path,
+) -> None:
+    path, forms = bradford(tmp_path)
+    contact = forms / "bradford_contact.yaml"
+    text = contact.read_text("utf-8").replace(
+        "      - id: contact_interventions\n",
+        "      - id: contact_interventions\n        show_if: has_smi\n",
+        1,
+    )
+    contact.write_text(text, "utf-8")
+    with pytest.raises(ProgrammeInvalid) as refused:
+        load_programme(path, forms)
+    line = text.splitlines().index("        show_if: has_smi") + 1
+    assert f"bradford_contact.yaml:{line}:18: error[unknown-question]" in str(refused.value)
+    assert 'reads "has_smi", which is not a question of any form it can see' in str(refused.value)
