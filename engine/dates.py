@@ -212,3 +212,64 @@ def span_phrase(span: Span, tz: ZoneInfo, *, end: bool = False) -> str:
     if span.precision == "day":
         return f"at the end of {words}" if end else f"on {words}"
     return f"at the end of {words}" if end else f"in {words}"
+
+
+# -- working days, and the date arithmetic expressions may do ----------------------------------
+
+#: The UK's bank holiday calendars as programmes name them, and the `holidays` package's names.
+CALENDARS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
+DEFAULT_CALENDAR = "england-and-wales"
+MAX_DAYS_APART = 366 * 120  # a date arithmetic function looks at most this far: a lifetime
+
+
+@lru_cache(maxsize=64)
+def _bank_holidays(year: int, division: str) -> frozenset[date]:
+    import holidays  # only when working days are asked for: a few hundred kilobytes of tables
+
+    return frozenset(holidays.country_holidays("GB", subdiv=CALENDARS[division], years=year))
+
+
+def is_working_day(day: date, division: str = DEFAULT_CALENDAR) -> bool:
+    """Monday to Friday and not a bank holiday in the named UK calendar (`CALENDARS`)."""
+    return day.weekday() < 5 and day not in _bank_holidays(day.year, division)
+
+
+def _day_of(moment: object) -> date:
+    if isinstance(moment, datetime):
+        return moment.date()
+    if isinstance(moment, date):
+        return moment
+    raise ValueError(f"{moment!r} is not a date")
+
+
+def days_between(start: object, end: object) -> int:
+    """`days_between(referral_date, contact_date)`: whole days from one date to the other."""
+    return (_day_of(end) - _day_of(start)).days
+
+
+def age(born: object, on: object) -> int:
+    """`age(date_of_birth, referral_date)`: whole years of age on a day (a 29 February birthday
+    counts from 1 March in other years)."""
+    b, d = _day_of(born), _day_of(on)
+    return d.year - b.year - ((d.month, d.day) < (b.month, b.day))
+
+
+def working_days_between(start: object, end: object, division: str = DEFAULT_CALENDAR) -> int:
+    """`working_days_between(referred, contacted)`: working days after the first date up to and
+    including the second (negative when the second is earlier), in a UK bank holiday calendar."""
+    first, last = _day_of(start), _day_of(end)
+    if division not in CALENDARS:
+        raise ValueError(f'"{division}" is not a bank holiday calendar; use one of {", ".join(CALENDARS)}')  # fmt: skip
+    if abs((last - first).days) > MAX_DAYS_APART:
+        raise ValueError("the dates are more than 120 years apart")
+    sign = 1 if last >= first else -1
+    low, high = (first, last) if sign == 1 else (last, first)
+    whole, extra = divmod((high - low).days, 7)
+    count = whole * 5 + sum((low + timedelta(days=i)).weekday() < 5 for i in range(1, extra + 1))
+    holidays_in = sum(
+        1
+        for year in range(low.year, high.year + 1)
+        for h in _bank_holidays(year, division)
+        if low < h <= high and h.weekday() < 5
+    )
+    return sign * (count - holidays_in)

@@ -26,6 +26,7 @@ sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
 import cel  # noqa: E402
 from cel import stdlib  # noqa: E402
 
+from engine.dates import age, days_between, working_days_between  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
 
 #: Names the engine supplies to every expression, besides the answers themselves.
@@ -97,7 +98,10 @@ def _words(text: str) -> int:
     return len(str(text).split())
 
 
-CUSTOM_FUNCTIONS = {"date": _date, "words": _words}
+CUSTOM_FUNCTIONS = {
+    "date": _date, "words": _words,
+    "days_between": days_between, "working_days_between": working_days_between, "age": age,
+}  # fmt: skip
 _EXTRAS: dict[str, Callable[..., object]] = {**stdlib.STDLIB_FUNCTIONS, **CUSTOM_FUNCTIONS}
 # Namespaced extras (`math.abs`) are known only under their full name.
 KNOWN_FUNCTIONS = _NATIVE | set(CUSTOM_FUNCTIONS) | set(stdlib.STDLIB_FUNCTIONS)

@@ -44,3 +44,29 @@ def test_a_broken_expression_says_where(source: str, col: int, says: str) -> Non
     with pytest.raises(ExpressionError) as err:
         compile_expression(source)
     assert err.value.offset_col == col and says in err.value.message
+
+
+def test_date_arithmetic_counts_days_working_days_and_age() -> None:
+    from datetime import UTC, datetime
+
+    from engine.rules import compile_expression
+
+    def run(source: str, **values: object) -> object:
+        return compile_expression(source).evaluate(values)
+
+    def day(y: int, m: int, d: int) -> datetime:
+        return datetime(y, m, d, tzinfo=UTC)
+
+    assert run("days_between(a, b)", a=day(2024, 4, 15), b=day(2024, 5, 1)) == 16
+    assert run("days_between(a, b)", a=day(2024, 5, 1), b=day(2024, 4, 15)) == -16
+    # Thursday before Easter to the Friday after: Good Friday and Easter Monday do not count
+    assert run("working_days_between(a, b)", a=day(2024, 3, 28), b=day(2024, 4, 5)) == 4
+    assert run("working_days_between(a, b)", a=day(2024, 4, 5), b=day(2024, 3, 28)) == -4
+    # 2 January is a bank holiday in Scotland only
+    new_year = {"a": day(2024, 12, 31), "b": day(2025, 1, 3)}
+    assert run('working_days_between(a, b, "scotland")', **new_year) == 1
+    assert run("working_days_between(a, b)", **new_year) == 2
+    # the day before a 16th birthday is still 15
+    assert run("age(born, on)", born=day(2008, 4, 16), on=day(2024, 4, 15)) == 15
+    assert run("age(born, on) >= 16", born=day(2008, 4, 16), on=day(2024, 4, 16)) is True
+    assert run("age(born, on)", born=day(2008, 2, 29), on=day(2025, 2, 28)) == 16

@@ -43,7 +43,11 @@ Every mistake comes back as `path:line:col: error[code]: a sentence`, all at onc
 - **Expressions** (eligibility rules, guards, `show_if`, KPI filters) are written in CEL, the
   Common Expression Language. They read answers by question id, e.g. `income > 750000`,
   `organisation_type == "cic"`, `words(summary) <= 500`, `established <= date("2020-09-01")`,
-  and these names the engine supplies: {reserved}. Every name an expression reads must be a
+  and these names the engine supplies: {reserved}. Dates have three functions of their own:
+  `days_between(a, b)` (whole days from `a` to `b`), `working_days_between(a, b)` (working days
+  after `a` up to and including `b`, without weekends and England and Wales bank holidays; give
+  `"scotland"` or `"northern-ireland"` as a third argument for theirs) and `age(born, on)` (whole
+  years), e.g. `age(date_of_birth, referral_date) >= 16`. Every name an expression reads must be a
   question of a form the programme uses.
 - **Expressions are checked against the questions' types.** An answer has the type of its
   question: text, radios, select, email, phone and postcode answers are text; number, money and

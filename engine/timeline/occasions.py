@@ -10,29 +10,17 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
-
-from engine.dates import Duration
+from engine.dates import (  # noqa: F401  (working days live in dates; these names stay here too)
+    CALENDARS,
+    DEFAULT_CALENDAR,
+    Duration,
+    is_working_day,
+)
 from engine.model import Programme
-
-#: The UK's bank holiday calendars as programmes name them, and the `holidays` package's names.
-CALENDARS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
-DEFAULT_CALENDAR = "england-and-wales"
-
-
-@lru_cache(maxsize=64)
-def _bank_holidays(year: int, division: str) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("GB", subdiv=CALENDARS[division], years=year))
-
-
-def is_working_day(day: date, division: str = DEFAULT_CALENDAR) -> bool:
-    """Monday to Friday and not a bank holiday in the named UK calendar (`CALENDARS`)."""
-    return day.weekday() < 5 and day not in _bank_holidays(day.year, division)
 
 
 def working_calendar(programme: Programme) -> str:

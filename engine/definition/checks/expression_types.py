@@ -103,6 +103,7 @@ _FUNCTIONS: dict[str, tuple[Type, tuple[set[str] | None, str]]] = {
     "int": (INT, _ANY), "uint": (UINT, _ANY), "double": (DOUBLE, _ANY), "string": (STRING, _ANY),
     "bool": (BOOL, _ANY), "bytes": (BYTES, _ANY), "timestamp": (TIMESTAMP, _ANY),
     "duration": (DURATION, _ANY), "date": (TIMESTAMP, _ANY), "words": (INT, _ANY),
+    "days_between": (INT, _ANY), "working_days_between": (INT, _ANY), "age": (INT, _ANY),
 }  # fmt: skip
 
 
