@@ -356,3 +356,22 @@ def test_cases_are_counted_as_they_stood_at_the_end_of_each_period(tmp_path: Pat
     # "people accessing": active, or discharged within the last 92 days, as at each period's end
     assert value(calc, "crs_people_accessing", "2022-05-01") == {"programme": 3.0}
     assert value(calc, "crs_people_accessing", "2022-08-01") == {"programme": 3.0}
+
+
+def test_a_median_is_the_middle_answer_not_pulled_by_one_long_wait(tmp_path: Path) -> None:
+    d = Data(tmp_path, "liverpool.yaml")
+    for org, people in (("org_a", 10), ("org_b", 12), ("org_c", 398)):
+        d.case("contract", "delivering", org,
+               forms={RETURN: [("2022-05-10T09:00", {"people_accessing": people})]})  # fmt: skip
+    calc = d.kpis("2023-03-01T00:00")
+    quarter = period_of("quarter", at("2022-05-01"), LONDON)
+
+    def figure(measure: str) -> float | None:
+        kpi = returns_kpi(measure=measure, field="people_accessing", period="quarter")
+        return calc.value(kpi, quarter, "programme")[0].value
+
+    assert figure("median") == 12.0 and figure("average") == 140.0
+    d.case("contract", "delivering", "org_d",
+           forms={RETURN: [("2022-05-11T09:00", {"people_accessing": 20})]})  # fmt: skip
+    calc = d.kpis("2023-03-01T00:00")
+    assert figure("median") == 16.0  # an even number of answers: the mean of the middle two

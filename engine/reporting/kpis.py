@@ -6,6 +6,7 @@ with red/amber/green against the target (periods: see `periods`).
 from __future__ import annotations
 
 import json
+import statistics
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -400,14 +401,19 @@ class KpiCalculator:
             value = None
         elif measure == "count":
             value = float(len(items))
-        elif measure in ("sum", "average"):
+        elif measure in ("sum", "average", "median"):
             field = kpi["field"]
             # answers come from JSON, so exact types: a bool (an int to isinstance) is no number
             numbers = [float(x) for i in items if type(x := i.data.get(field)) in _NUMBER]
             total = sum(numbers)
-            value = (
-                float(total) if measure == "sum" else (total / len(numbers) if numbers else None)
-            )
+            if measure == "median":
+                value = statistics.median(numbers) if numbers else None
+            else:
+                value = (
+                    float(total)
+                    if measure == "sum"
+                    else (total / len(numbers) if numbers else None)
+                )
         elif measure == "percentage":
             numerator = self._filter(kpi["numerator"])
             data = self.programme.data

@@ -42,6 +42,7 @@ class ReportingChecks(ProgrammeIndex):
             needs = {
                 "sum": ["field"],
                 "average": ["field"],
+                "median": ["field"],
                 "percentage": ["numerator"],
                 "matched_change": ["pre", "post"],
             }
@@ -103,7 +104,9 @@ class ReportingChecks(ProgrammeIndex):
         qid, kind = q.get("id"), q.get("type")
         if not isinstance(kind, str) or kind in NUMERIC_QUESTIONS:
             return
-        does = {"sum": "adds up", "average": "averages"}.get(str(measure), "measures the change in")
+        does = {"sum": "adds up", "average": "averages", "median": "takes the median of"}.get(
+            str(measure), "measures the change in"
+        )
         if kind == "yesno":
             instead = f"; to count the yes answers, use measure: percentage with numerator: {qid}"
         elif kind in CHOICE:
