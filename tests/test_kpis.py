@@ -375,3 +375,16 @@ def test_a_median_is_the_middle_answer_not_pulled_by_one_long_wait(tmp_path: Pat
            forms={RETURN: [("2022-05-11T09:00", {"people_accessing": 20})]})  # fmt: skip
     calc = d.kpis("2023-03-01T00:00")
     assert figure("median") == 16.0  # an even number of answers: the mean of the middle two
+
+
+def test_a_kpi_may_work_out_each_items_number_with_an_expression(tmp_path: Path) -> None:
+    d = Data(tmp_path, "bradford.yaml")
+    for born in ("1990-06-01", "2000-06-01", "1950-06-01", None):
+        answers = {"referral_date": "2024-05-01"} | ({"date_of_birth": born} if born else {})
+        d.case("referral", "referred", "horton_park",
+               forms={"bradford_referral": [("2024-05-01T09:00", answers)]})  # fmt: skip
+    calc = d.kpis("2024-12-01T00:00")
+    kpi = {"id": "k", "title": "Median age", "source": "cases", "workflow": "referral",
+           "measure": "median", "value": "age(date_of_birth, referral_date)", "period": "quarter"}  # fmt: skip
+    [figure] = calc.value(kpi, period_of("quarter", at("2024-05-01"), LONDON), "programme")
+    assert figure.value == 33.0  # 73, 33 and 23; the person with no date of birth is not counted

@@ -56,12 +56,22 @@ class Filter:
         self.answers = _projection(source, "answers", 1)
         self.case = _projection(source, "case", 2)
         # what it gave for the values it read: returns often answer alike (a count, a choice)
-        self.seen: dict[tuple[Any, ...], bool] | None = {}
+        self.seen: dict[tuple[Any, ...], Any] | None = {}
         self.asked = self.found = 0
 
     def holds(self, item: Any, at: datetime, programme: dict[str, Any]) -> bool:
         """Whether the expression holds for the item (its `data`, `case` and `role`); an item lacking
         what it reads does not count."""
+        return bool(self._gives(item, at, programme))
+
+    def number(self, item: Any, at: datetime, programme: dict[str, Any]) -> float | None:
+        """What the expression gives for the item, if it is a number (`value:` of a KPI), else None."""
+        found = self._gives(item, at, programme)
+        return float(found) if type(found) in (int, float) else None
+
+    def _gives(self, item: Any, at: datetime, programme: dict[str, Any]) -> Any:
+        """What the expression gives for the item: None when the item lacks what it reads or the
+        expression cannot be worked out for it."""
         data = item.data
         scope: dict[str, Any] = {}
         for name in self.names:
@@ -78,7 +88,7 @@ class Filter:
             elif name == "programme":
                 scope[name] = programme
             else:
-                return False
+                return None
         seen = self.seen
         key = None if seen is None else _key(scope, programme)
         if seen is not None and key is not None:
@@ -87,9 +97,9 @@ class Filter:
                 self.found += 1
                 return seen[key]
         try:
-            result = bool(self.expr.evaluate(scope))
+            result = self.expr.evaluate(scope)
         except Exception:
-            result = False
+            result = None
         if seen is not None and key is not None:
             seen[key] = result
             if self.asked >= 256 and self.found * 4 < self.asked:

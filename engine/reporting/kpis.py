@@ -402,9 +402,14 @@ class KpiCalculator:
         elif measure == "count":
             value = float(len(items))
         elif measure in ("sum", "average", "median"):
-            field = kpi["field"]
-            # answers come from JSON, so exact types: a bool (an int to isinstance) is no number
-            numbers = [float(x) for i in items if type(x := i.data.get(field)) in _NUMBER]
+            if "value" in kpi:  # worked out per item, such as days_between(referral, contact)
+                of = self._filter(kpi["value"])
+                data = self.programme.data
+                numbers = [x for i in items if (x := of.number(i, at, data)) is not None]
+            else:  # answers come from JSON, so exact types: a bool (an int to isinstance) is not one
+                numbers = [
+                    float(x) for i in items if type(x := i.data.get(kpi["field"])) in _NUMBER
+                ]
             total = sum(numbers)
             if measure == "median":
                 value = statistics.median(numbers) if numbers else None

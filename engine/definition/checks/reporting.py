@@ -47,9 +47,16 @@ class ReportingChecks(ProgrammeIndex):
                 "matched_change": ["pre", "post"],
             }
             for need in needs.get(str(measure), []):
-                if need not in k:
+                if need not in k and not (need == "field" and "value" in k):
                     self.err(
-                        path, "kpi-incomplete", f'{label} is a {measure}, so it needs "{need}"'
+                        path,
+                        "kpi-incomplete",
+                        f'{label} is a {measure}, so it needs "{need}"'
+                        + (
+                            ' (or "value", an expression giving each number)'
+                            if need == "field"
+                            else ""
+                        ),
                     )
             if "workflow" in k:
                 self.workflow_ref((*path, "workflow"), k["workflow"])
