@@ -161,3 +161,36 @@ def test_the_calendar_command_stamps_events_with_commission_now(
     monkeypatch.setenv("COMMISSION_NOW", "2022-10-30T01:30")  # happens twice: refused
     refused = CliRunner().invoke(main, ["calendar", str(path)])
     assert refused.exit_code == 2 and "happens twice in Europe/London" in refused.stderr
+
+
+def test_meetings_after_the_last_milestone_are_in_the_calendar_as_in_the_dry_run(
+    tmp_path: Path,
+) -> None:
+    # the round's last milestone is 21 February 2022; the meetings go on into 2023
+    later = TINY.replace(
+        "dates: [2022-05, 2022-08]", "dates: [2022-05, 2022-08, 2023-03-14]"
+    ).replace(
+        "reminders:\n",
+        "reminders:\n"
+        "  - id: meeting_soon\n"
+        "    to: [commissioner]\n"
+        "    when: {review: quarterly, before: 7 days}\n"
+        "    message: {subject: Meeting next week, body: The quarterly meeting is next week.}\n",
+    )
+    path = the_programme(tmp_path, later)
+    programme = load_programme(path)
+    cal = check_rfc_5545(programme_calendar(programme, now=NOW))
+    meetings = sorted(
+        (e.decoded("DTSTART"), str(e["SUMMARY"]))
+        for e in cal.walk("VEVENT")
+        if str(e["UID"]).startswith("tiny_grants-quarterly-")
+    )
+    assert meetings == [
+        (date(2022, 5, 1), "Quarterly meeting, May 2022"),
+        (date(2022, 8, 1), "Quarterly meeting, August 2022"),
+        (date(2023, 3, 14), "Quarterly meeting, 14 March 2023"),
+    ]
+    dry_run = CliRunner().invoke(main, ["schedule", str(path), "--from", "2022", "--to", "2023"])
+    assert dry_run.exit_code == 0, dry_run.output
+    for _day, summary in meetings:  # the calendar and the dry run agree
+        assert summary in dry_run.output

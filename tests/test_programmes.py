@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +12,9 @@ from click.testing import CliRunner
 
 from engine.cli import main
 from engine.definition.loader import load_programme
+from engine.definition.schema_check import load_schema
+from engine.forms.answers import check_value
+from engine.model import Question
 
 from .conftest import PROGRAMMES, ROOT
 
@@ -151,3 +155,41 @@ def test_what_people_read_in_the_shipped_files_cites_no_source_document() -> Non
     for path in [*PROGRAMMES, *sorted((ROOT / "forms").glob("*.yaml"))]:
         walk(yaml.safe_load(path.read_text("utf-8")), path.name)
     assert not found, "\n".join(found)
+
+
+NO_MONEY = """\
+id: link_work
+name: Link-worker referrals
+timezone: Europe/London
+workflows:
+  referral:
+    title: Referral
+    subject: person
+    initial: received
+    states:
+      - {id: received, label: Received}
+      - {id: discharged, label: Discharged, final: true}
+    transitions:
+      - {trigger: discharge, source: received, dest: discharged, by: [caseworker]}
+"""
+
+
+def test_a_programme_with_no_money_need_not_name_a_currency(tmp_path: Path) -> None:
+    (tmp_path / "programmes").mkdir()
+    (tmp_path / "forms").mkdir()
+    path = tmp_path / "programmes" / "link_work.yaml"
+    path.write_text(NO_MONEY, "utf-8")
+    result = CliRunner().invoke(main, ["validate", str(path)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith(": ok")
+    assert load_programme(path).data["currency"] == "GBP"  # amounts, if any, are in pounds
+
+
+def test_the_keep_characters_description_says_what_is_kept() -> None:
+    spec = load_schema("form")["$defs"]["question"]["properties"]["keep_characters"]
+    examples = re.findall(r"`([A-Z0-9 ]+)` from ([A-Z0-9]+ [A-Z0-9]+)", spec["description"])
+    assert len(examples) >= 4
+    question = Question("postcode", "postcode", "Postcode", True, {"keep_characters": 4})
+    for kept, typed in examples:
+        assert check_value(question, typed) == (kept, []), typed
+        assert check_value(question, typed.lower().replace(" ", "")) == (kept, []), typed

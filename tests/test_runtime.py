@@ -106,6 +106,88 @@ def test_refusals_name_every_reason(engine: Engine) -> None:
     assert "What is your organisation's name?" in text  # an unanswered required question
 
 
+CRITERIA = """eligibility:
+  - id: founded
+    text: Have been running for at least a year.
+    rule: founded < 2022
+    failure: "You must have been running for a year: you told us you started in {{ founded }}"
+  - id: reach
+    text: Reach fewer than 10,000 people.
+    rule: reach < 10000
+    failure: "You must reach fewer than 10,000 people: you told us {{ reach }}"
+  - id: big_enough
+    text: Have an income of £10,000 or more.
+    rule: income >= 10000
+    failure: "Your income must be £10,000 or more: you entered £{{ income }}"
+"""
+QUESTIONS = """      - id: founded
+        type: number
+        label: In what year did your organisation start?
+        required: false
+      - id: reach
+        type: number
+        label: How many people will your project reach?
+        required: false
+"""
+
+
+def with_numbers(tmp_path: Path) -> Engine:
+    """The worked example with a year, a count and a lower income limit to refuse on."""
+
+    def edit(text: str) -> str:
+        text = text.replace("eligibility:\n", CRITERIA)
+        return text.replace(
+            "        eligibility: true\n",
+            "        eligibility: true\n"
+            "        guard: reach > 0\n"
+            "        guard_message: A project must reach at least one person.\n",
+        )
+
+    path = copy_example(tmp_path, edit)
+    form = tmp_path / "forms" / "tiny_eoi.yaml"
+    form.write_text(
+        form.read_text("utf-8").replace(
+            "      - id: org_type\n", QUESTIONS + "      - id: org_type\n"
+        ),
+        "utf-8",
+    )
+    e = Engine(database_in(tmp_path, "numbers"), clock=lambda: JAN_10)
+    e.publish(path)
+    return e
+
+
+def test_a_year_in_a_refusal_reads_as_typed_and_big_numbers_and_money_have_commas(
+    tmp_path: Path,
+) -> None:
+    engine = with_numbers(tmp_path)
+    case = engine.start_case("tiny_grants", "application", ANN)
+    answers = {**GOOD, "income": 5000, "founded": 2023, "reach": 12500}
+    engine.save_answers(case.id, "tiny_eoi", answers, ANN)
+    with pytest.raises(ActionRefused) as err:
+        engine.act(case.id, "submit", ANN)
+    assert err.value.reasons == [
+        "You must have been running for a year: you told us you started in 2023",
+        "You must reach fewer than 10,000 people: you told us 12,500",
+        "Your income must be £10,000 or more: you entered £5,000",
+    ]
+
+
+def test_a_reason_written_as_a_sentence_is_not_punctuated_twice(tmp_path: Path) -> None:
+    engine = with_numbers(tmp_path)
+    case = engine.start_case("tiny_grants", "application", ANN)
+    engine.save_answers(case.id, "tiny_eoi", GOOD, ANN)  # neither the year nor the reach
+    with pytest.raises(ActionRefused) as err:
+        engine.act(case.id, "submit", ANN)
+    assert err.value.reasons == [
+        'Have been running for at least a year. Answer "In what year did your organisation '
+        'start?" first',
+        'Reach fewer than 10,000 people. Answer "How many people will your project reach?" first',
+        'A project must reach at least one person. Answer "How many people will your project '
+        'reach?" first',
+    ]
+    assert ".:" not in str(err.value)
+
+
 def test_bad_requests_are_named(engine: Engine) -> None:
     case_id = submitted(engine)
     with pytest.raises(NotFound, match="there is no case 999"):

@@ -296,6 +296,7 @@ def _normalise(data: dict[str, Any], tz: Any, forms: dict[str, dict[str, Any]]) 
     for key in ("contract", "funding", "reporting"):
         out.setdefault(key, {})
     out["funding"].setdefault("per", "programme")
+    out.setdefault("currency", "GBP")  # optional: a programme with no money need not name one
     for wf in out["workflows"].values():
         for s in wf["states"]:
             s.setdefault("final", False)

@@ -18,6 +18,7 @@ from engine.forms.answers import check_form
 from engine.model import Programme, Transition, Workflow
 from engine.runtime import assessment, machines
 from engine.runtime.cases import CaseService
+from engine.runtime.core import with_detail
 from engine.runtime.money import MoneyService
 from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResult
 
@@ -205,7 +206,7 @@ class ActionService(CaseService, MoneyService):
                 if c.status == "not_met":
                     reasons.append(c.message)
                 elif c.status == "not_answered":
-                    reasons.append(f"{c.text}: {c.message}")
+                    reasons.append(with_detail(c.text, c.message))
         if "guard" in spec:
             ok, why = self._check(spec["guard"], context, programme)
             if ok is False:
@@ -214,7 +215,9 @@ class ActionService(CaseService, MoneyService):
                 )
             elif ok is None:
                 reasons.append(
-                    f"{spec.get('guard_message', 'the condition cannot be checked yet')}: {why}"
+                    with_detail(
+                        spec.get("guard_message", "the condition cannot be checked yet"), why
+                    )
                 )
         if spec.get("pass_mark"):
             settings = programme.data.get("assessment", {})
@@ -306,8 +309,11 @@ class ActionService(CaseService, MoneyService):
                 award = detail.get("award", {})
                 child = self._insert_case(programme, wf, row["organisation_id"], row["role"], row["subject"],
                                           award.get("lot") or row["lot"], row["id"], now)  # fmt: skip
+                copied = self._copy_answers(
+                    programme, row["id"], child, eff.get("copy_answers", []), now
+                )
                 self.store.audit(child, now, actor.role, actor.id, "start", None, wf.initial, programme.version,
-                                 {"started_by": row["reference"]})  # fmt: skip
+                                 {"started_by": row["reference"], **({"copied": copied} if copied else {})})  # fmt: skip
                 detail["started"] = child
             elif do == "raise_flag":
                 flags[eff["flag"]] = True
@@ -318,33 +324,44 @@ class ActionService(CaseService, MoneyService):
         return detail
 
     # -- service levels --------------------------------------------------------------------
+    def service_levels(self, case_id: int | str, actor: Actor) -> list[ServiceLevelResult]:
+        """Where each service level of the case stands now, without flagging anything (for pages)."""
+        row = self._row(case_id, actor)
+        return self._service_levels(row, self.programme(row["programme_id"], row["version"]))
+
+    def _service_levels(
+        self, row: dict[str, Any], programme: Programme
+    ) -> list[ServiceLevelResult]:
+        context = self._context(row, programme)
+        now = self.now()
+        results: list[ServiceLevelResult] = []
+        for sl in programme.data["service_levels"]:
+            if sl["workflow"] != row["workflow"]:
+                continue
+            due = self._due(row, programme, sl["within"])
+            kept, _why = self._check(sl["rule"], context, programme)
+            if kept:
+                status = "kept"
+            elif due is None:
+                status = "not_started"
+            elif now >= due:
+                status = "missed"
+            elif "warn" in sl and now >= _shift(due, sl["warn"], -1, programme):
+                status = "at_risk"
+            else:
+                status = "pending"
+            results.append(ServiceLevelResult(sl["id"], sl["title"], status, due))
+        return results
+
     def check_service_levels(self, case_id: int | str, actor: Actor) -> list[ServiceLevelResult]:
         """Check each service level of the case; a missed one raises its flag (once, audited)."""
         with self.store.transaction():
             row = self._row(case_id, actor)
             programme = self.programme(row["programme_id"], row["version"])
-            context = self._context(row, programme)
-            now = self.now()
-            results: list[ServiceLevelResult] = []
-            newly_missed: list[str] = []
-            for sl in programme.data["service_levels"]:
-                if sl["workflow"] != row["workflow"]:
-                    continue
-                due = self._due(row, programme, sl["within"])
-                kept, _why = self._check(sl["rule"], context, programme)
-                if kept:
-                    status = "kept"
-                elif due is None:
-                    status = "not_started"
-                elif now >= due:
-                    status = "missed"
-                    if not row["flags"].get(sl["id"]):
-                        newly_missed.append(sl["id"])
-                elif "warn" in sl and now >= _shift(due, sl["warn"], -1, programme):
-                    status = "at_risk"
-                else:
-                    status = "pending"
-                results.append(ServiceLevelResult(sl["id"], sl["title"], status, due))
+            results = self._service_levels(row, programme)
+            newly_missed = [
+                r.id for r in results if r.status == "missed" and not row["flags"].get(r.id)
+            ]
             if newly_missed:
                 stamp = self._stamp()
                 flags = {**row["flags"], **dict.fromkeys(newly_missed, True)}

@@ -202,6 +202,21 @@ class CaseService(EngineCore):
         children = [v for c in self.store.children(row["id"]) if (v := seen(c)) is not None]
         return parent, children
 
+    def _copy_answers(self, programme: Programme, source: int, target: int, forms: list[str], now: str) -> list[str]:  # fmt: skip
+        """Copy the named forms' answers from the case a new one was started from; the forms copied.
+
+        A once-only form's answers arrive as a draft, to be checked and submitted afresh on the
+        new case; a repeatable form's records arrive as they were recorded.
+        """
+        wanted = [f for f in forms if f in programme.forms]
+        copied: list[str] = []
+        for a in self.store.answers(source):
+            if a["form"] in wanted:
+                submitted = a["record"] > 0 and a["submitted_at"] is not None
+                self.store.save_answers(target, a["form"], a["record"], a["data"], now, submitted)
+                copied += [] if a["form"] in copied else [a["form"]]
+        return copied
+
     def history(self, case_id: int | str, actor: Actor) -> list[dict[str, Any]]:
         """The case's audit log: who did what, when, from which state to which."""
         row = self._row(case_id, actor)
@@ -386,7 +401,7 @@ class CaseService(EngineCore):
                         "not_met",
                         c["text"]
                         if hidden & _quoted(c.get("failure") or "")
-                        else self._render(c.get("failure") or c["text"], context),
+                        else self._render(c.get("failure") or c["text"], context, programme),
                     )
                 )
         return out

@@ -26,6 +26,26 @@ from engine.store import Store
 from engine.timeline.planner import plan_programme, replan_case
 
 _TEMPLATES = SandboxedEnvironment(autoescape=False)
+PLAIN_BELOW = 10_000  # a whole number under this is written as typed: 2011, never "2,011"
+
+
+def with_detail(lead: str, detail: str) -> str:
+    """A reason and what more there is to say, punctuated once: "lead: detail" or "Lead. Detail"."""
+    lead = lead.rstrip()
+    if not detail:
+        return lead
+    if lead.endswith((".", "!", "?")):  # a criterion written as a sentence: never ".:"
+        return f"{lead} {detail[:1].upper()}{detail[1:]}"
+    return f"{lead} {detail}" if lead.endswith(":") else f"{lead}: {detail}"
+
+
+def in_words(value: Any, kind: str | None) -> Any:
+    """A whole number as a message's `{{ }}` shows it for a question of type `kind`."""
+    # `money` always has thousands separators (25,000: the wording writes its own £); any other
+    # number only from 10,000 up, so a year of birth reads 2011 and a count of 12,500 stays easy
+    if not isinstance(value, int) or isinstance(value, bool):
+        return value
+    return f"{value:,}" if kind == "money" or abs(value) >= PLAIN_BELOW else str(value)
 
 
 class EngineCore:
@@ -193,9 +213,12 @@ class EngineCore:
             return None, f"this could not be checked ({str(exc).split('.')[0]})"
         return bool(result), ""
 
-    def _render(self, template: str, context: dict[str, Any]) -> str:
+    def _render(
+        self, template: str, context: dict[str, Any], programme: Programme | None = None
+    ) -> str:
+        questions = programme.questions() if programme else {}
         shown = {
-            k: (f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) else v)
+            k: in_words(v, questions[k].type if k in questions else None)
             for k, v in context.items()
         }
         try:

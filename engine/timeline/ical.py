@@ -20,7 +20,7 @@ PRODID = "-//commissioning-engine//EN"
 
 
 def programme_calendar(programme: Programme, *, now: datetime) -> str:
-    """One event per milestone (timed, all-day, or spanning its week or month), and fixed meetings.
+    """One event per milestone (timed, all-day, or spanning its week or month), and every fixed date.
 
     `now` (the engine's clock, frozen in rehearsals and tests) is every event's DTSTAMP, so the
     same programme at the same moment gives the same file.
@@ -67,8 +67,9 @@ def programme_calendar(programme: Programme, *, now: datetime) -> str:
                     "description",
                     f"Known only as a {span.precision}; the exact date is to be confirmed.",
                 )
-    last = (m.span.end for m in programme.milestones.values())
-    until = max(last, default=datetime.max.replace(tzinfo=UTC))  # meetings up to the last milestone
+    # A list of dates is finite, so every one of them is written, even after the last milestone
+    # (the dry run lists them too); bounding them by the timeline silently dropped late meetings.
+    until = datetime.max.replace(tzinfo=UTC)
     for review in programme.data["reviews"]:
         if "dates" not in review:
             continue  # recurring cadences belong to each case, not to the round's calendar

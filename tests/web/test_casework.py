@@ -214,6 +214,24 @@ def test_the_due_this_week_page_lists_a_pending_contact_check(
     assert "Monday 13 May 2024" in page
 
 
+def test_the_due_this_week_page_leaves_out_a_promise_already_kept(
+    caseworker: Callable[..., FlaskClient], bradford_clock: Clock
+) -> None:
+    aisha = caseworker()
+    kept, open_ = start_referral(aisha), start_referral(aisha)
+    for ref in (kept, open_):
+        fill_referral(aisha, ref, ["20", "11", "1993"])
+        aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    bradford_clock.set("2024-04-26T10:00")
+    record_contact(aisha, kept, "18")
+    record_contact(aisha, kept, "25")  # two meaningful contacts: the promise is kept
+    bradford_clock.set("2024-05-08T09:00")  # the four weeks end on 13 May
+    page = text(aisha.get("/casework/due"))
+    assert open_ in page  # the other referral's check is still due
+    assert "Meaningful contact twice or more within 4 weeks of referral" in page
+    assert kept not in page
+
+
 def test_a_missed_service_level_flags_the_case_on_the_due_page(
     app: Flask, caseworker: Callable[..., FlaskClient], bradford_clock: Clock
 ) -> None:
@@ -230,6 +248,36 @@ def test_a_missed_service_level_flags_the_case_on_the_due_page(
     page = text(aisha.get("/casework/due"))
     assert f"{ref} : missed meaningful contact twice" in page, page
     assert "Missed: Meaningful contact twice or more" in text(aisha.get(f"/casework/cases/{ref}"))
+
+
+def test_a_re_referral_links_both_cases_on_their_pages_and_starts_from_the_earlier_answers(
+    app: Flask, tmp_path, caseworker: Callable[..., FlaskClient], bradford_clock: Clock
+) -> None:
+    from engine.web.services import engine
+
+    from ..conftest import ROOT
+    from ..test_re_referral import re_referral_programme
+
+    with app.app_context():  # a newer version, where a referral not accepted can be referred again
+        engine().publish(re_referral_programme(tmp_path), ROOT / "forms")
+    aisha = caseworker()
+    earlier = start_referral(aisha)
+    fill_referral(aisha, earlier, ["20", "11", "1993"])
+    act_confirming(aisha, f"/casework/cases/{earlier}/actions/refuse_referral",
+                   {"state": "referred", "reason": "Another service is supporting them"})  # fmt: skip
+    act_confirming(
+        aisha, f"/casework/cases/{earlier}/actions/refer_again", {"state": "not_accepted"}
+    )
+    page = text(aisha.get(f"/casework/cases/{earlier}"))
+    assert "Referred again" in page
+    assert "Related cases" in page and "Led to the referral" in page
+    again = page.split("Led to the referral ")[1].split(" ")[0]
+    assert again.startswith("BHM-") and again != earlier
+    page = text(aisha.get(f"/casework/cases/{again}"))
+    assert f"Started from the referral {earlier} (referred again)" in page
+    assert "Forms and records Referral Completed" in page  # answered from the earlier referral
+    check = text(aisha.get(f"/casework/cases/{again}/forms/{REFERRAL}/check"))
+    assert "Primary care (GP practice or PCN)" in check  # the earlier referral's answer, copied
 
 
 def test_an_applicant_cannot_reach_casework_routes(
@@ -262,6 +310,42 @@ def test_a_caseworker_sees_people_not_their_organisations_contracts(
 
 LLR = "llr_resilience_recovery_hubs"
 BASELINE = "llr_baseline_assessment"
+
+
+def test_the_due_this_week_page_leaves_out_an_overdue_reminder_once_the_review_is_recorded(
+    app: Flask, caseworker: Callable[..., FlaskClient], clock: Clock
+) -> None:
+    """A reminder whose condition no longer holds is not sent, so it is not listed as due either."""
+    import yaml
+
+    from engine.runtime import Actor
+    from engine.web.services import engine
+
+    from ..conftest import ROOT
+
+    steps = yaml.safe_load((ROOT / "tests/scenarios/llr_outcome_reviews.yaml").read_text())["steps"]  # fmt: skip
+    answers = {s["answer"]["form"]: s["answer"]["answers"] for s in reversed(steps) if "answer" in s}  # fmt: skip
+    sam = caseworker("sam@charnwood.example", "charnwood_mind")
+    actor = Actor("caseworker", "sam@charnwood.example", "charnwood_mind")
+    refs = []
+    with app.app_context():
+        for _ in range(2):
+            clock.set("2017-09-04T09:00")
+            view = engine().start_case(LLR, "referral", actor, subject="pseudonymous")
+            engine().save_answers(view.id, "llr_referral", answers["llr_referral"], actor)
+            engine().act(view.id, "submit_referral", actor)
+            engine().act(view.id, "record_permission_given", actor)
+            clock.set("2017-09-11T10:00")
+            engine().save_answers(view.id, BASELINE, answers[BASELINE], actor)
+            engine().act(view.id, "record_baseline", actor)
+            refs.append(view.reference)
+        clock.set("2017-10-20T10:00")  # the first review is recorded a few days early on one case
+        review = {**answers["llr_outcome_review"], "review_date": "2017-10-20"}
+        engine().save_answers(refs[0], "llr_outcome_review", review, actor)
+    due = text(sam.get("/casework/due"))
+    overdue = "6-weekly outcome review overdue"
+    assert f"{refs[1]} {overdue}" in due  # not yet reviewed: the reminder still falls due
+    assert f"{refs[0]} {overdue}" not in due
 
 
 def test_an_outcome_tool_baseline_is_recorded_page_by_page_and_then_support_starts(

@@ -142,6 +142,9 @@ class WorkflowChecks(ProgrammeIndex):
                                 "unknown-workflow",
                                 "workflow",
                             )
+                        self._copied_forms(
+                            epath, _l(eff.get("copy_answers")), wid, eff.get("workflow")
+                        )
                     for qk in ("amount", "lot"):
                         if qk in eff and self.all_questions_known:
                             self.ref(
@@ -159,6 +162,19 @@ class WorkflowChecks(ProgrammeIndex):
                             f'{eff.get("do")} needs "flag": the name of the flag',
                         )
             self._reachability(wid, base, wf, edges, final, initial)
+
+    def _copied_forms(self, epath: Path, forms: list[Any], wid: str, new: Any) -> None:
+        """Each form a new case copies (`copy_answers`) is attached to both workflows."""
+        for fi, form in enumerate(forms):
+            for w in dict.fromkeys((wid, new)):
+                if isinstance(w, str) and w in self.workflows and self._form_not_attached(form, w):
+                    self.err(
+                        (*epath, "copy_answers", fi),
+                        "unknown-form",
+                        f'start_case copies the answers of form "{form}", but no form "{form}" is '
+                        f'attached to workflow "{w}" under `forms:`: attach it to both workflows',
+                    )
+                    break
 
     def _form_not_attached(self, form: Any, wid: str) -> bool:
         """Whether a transition's form is missing from workflow `wid`, by a mistake of its own.

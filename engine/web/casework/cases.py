@@ -142,10 +142,12 @@ def case(ref: str) -> str:
         })  # fmt: skip
     actions = [a for a in eng.actions(view.id, actor) if not any(r.startswith("this action is not for") for r in a.reasons)]  # fmt: skip
     state = next(s for s in wf.states if s.id == view.state)
+    parent, children = eng.related(view.id, actor)
     return render_template(
         "casework/case.html", view=view, programme=programme, workflow=wf, state=state,
         forms=forms, actions=explained(wf, actions), missed=missed(programme, view.flags),
         criteria=eng.eligibility(view.id, actor), history=eng.history(view.id, actor),
+        parent=parent, children=children,
     )  # fmt: skip
 
 

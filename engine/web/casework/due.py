@@ -11,7 +11,7 @@ from flask import g, render_template
 from engine.model import Programme
 from engine.timeline.occasions import occasions
 from engine.timeline.planner import case_events, pins_of
-from engine.web.access import allow
+from engine.web.access import allow, current_actor
 from engine.web.casework import bp
 from engine.web.casework.cases import missed
 from engine.web.services import engine, now
@@ -41,6 +41,25 @@ def for_caseworkers(row: dict[str, Any]) -> bool:
     return row["kind"] in CHECKS or "caseworker" in row["payload"].get("to", [])
 
 
+def still_due(row: dict[str, Any], programme: Programme, kept: dict[int, set[str]]) -> bool:
+    """Whether a pending row still asks something: not a promise the engine finds already kept.
+
+    `kept` holds, per case, the service levels already kept (asked of the engine once per case).
+    """
+    eng = engine()
+    if row["kind"] in CHECKS:
+        if row["case_id"] not in kept:
+            results = eng.service_levels(row["case_id"], current_actor())
+            kept[row["case_id"]] = {r.id for r in results if r.status == "kept"}
+        return row["rule"] not in kept[row["case_id"]]
+    spec = next((r for r in programme.data.get("reminders", []) if r["id"] == row["rule"]), None)
+    case = eng.store.case(row["case_id"])
+    if spec is None or "if" not in spec or case is None:
+        return True
+    holds, _why = eng.rule_holds(spec["if"], case, programme)
+    return bool(holds)  # as the sweeper judges it: a reminder whose condition fails is not sent
+
+
 def reviews_between(row: dict[str, Any], programme: Programme, start: datetime, end: datetime) -> list[dict[str, Any]]:  # fmt: skip
     """The occasions of the programme's reviews of a person's case that fall between two moments."""
     store = engine().store
@@ -62,16 +81,19 @@ def reviews_between(row: dict[str, Any], programme: Programme, start: datetime, 
 @bp.get("/due")
 @allow("caseworker")
 def due() -> str:
-    """Reminders and service-level checks due in the next 7 days, and flagged cases."""
+    """Reminders and checks due in the next 7 days, less promises already kept; flagged cases."""
     eng = engine()
     org = g.user["organisation_id"]
     moment = now()
     until = (moment + WEEK).astimezone(UTC).isoformat()
     items = []
+    kept: dict[int, set[str]] = {}
     for row in eng.store.pending_for_organisation(org, until):
         if not for_caseworkers(row):
             continue
         programme = eng.programme(row["programme_id"], row["version"])
+        if not still_due(row, programme, kept):
+            continue
         at = datetime.fromisoformat(row["due_at"])
         items.append({"row": row, "programme": programme, "at": at, "overdue": at < moment,
                       "what": describe_row(programme, row)})  # fmt: skip
