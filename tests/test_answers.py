@@ -15,6 +15,7 @@ def test_only_the_first_characters_of_a_minimised_postcode_are_kept() -> None:
     assert check_value(question, "bd10 1ab") == ("BD10", [])
     assert check_value(question, "LE11AB") == ("LE1", [])  # a full postcode typed without its space
     assert check_value(question, "LE11") == ("LE11", [])  # the district alone is enough
+    assert check_value(question, "l1 8jq") == ("L1", [])  # never a digit of the sector too
     assert check_value(question, "not a postcode")[1] == ["Enter a real postcode, like L1 8JQ"]
 
 

@@ -74,8 +74,8 @@ def check_value(
                 value = f"{value[:-3]} {value[-3:]}"  # LE11AB is LE1 1AB
             if not (_POSTCODE.match(value) or (keep and _POSTCODE_PART.match(value))):
                 errors.append("Enter a real postcode, like L1 8JQ")
-            if keep:  # personal data minimised: only the first characters are ever stored
-                value = value[:keep].rstrip()  # "LE1 1AB"[:4] keeps the district, LE1
+            if keep:  # personal data minimised: at most the first part (the district) is kept
+                value = value[:keep].split(" ")[0]  # "L1 8JQ"[:4] is "L1 8": the district is L1
         elif keep := spec.get("keep_characters"):
             value = value[:keep]
         if kind in ("radios", "select") and value not in _options(q):
