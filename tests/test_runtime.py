@@ -348,3 +348,13 @@ def test_a_process_killed_mid_action_leaves_the_case_fully_before_it(
         case_id, "award", CORA, amount=10000, lot="north"
     )  # and the case is usable afterwards
     assert again.case(case_id, CORA).state == "awarded"
+
+
+def test_a_date_quoted_in_a_failure_reads_as_a_date(tmp_path: Path) -> None:
+    engine = Engine(database_in(tmp_path), clock=lambda: datetime(2022, 1, 10, tzinfo=UTC))
+    engine.publish(ROOT / "programmes" / "liverpool.yaml")
+    case = engine.start_case("liverpool_life_rooms_2022", "application", ANN)
+    engine.save_answers(case.id, "liverpool_expression_of_interest", {"date_established": "2021-06-01"}, ANN)  # fmt: skip
+    [established] = [c for c in engine.eligibility(case.id, ANN) if c.id == "established_12_months"]
+    assert established.status == "not_met"
+    assert established.message.endswith("You told us it was established on 1 June 2021.")

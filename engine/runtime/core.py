@@ -40,7 +40,10 @@ def with_detail(lead: str, detail: str) -> str:
 
 
 def in_words(value: Any, kind: str | None) -> Any:
-    """A whole number as a message's `{{ }}` shows it for a question of type `kind`."""
+    """An answer as a message's `{{ }}` shows it for a question of type `kind`: a date in words,
+    a whole number with separators where people expect them."""
+    if kind == "date" and isinstance(value, datetime):  # expressions see a date as a timestamp
+        return f"{value.day} {value:%B %Y}"
     # `money` always has thousands separators (25,000: the wording writes its own £); any other
     # number only from 10,000 up, so a year of birth reads 2011 and a count of 12,500 stays easy
     if not isinstance(value, int) or isinstance(value, bool):
