@@ -36,6 +36,7 @@ from engine.web import (
     identity,
     logs,
     markup,
+    offers,
     services,
     sessions,
     widgets,
@@ -246,6 +247,7 @@ def _template_globals(app: Flask) -> None:
         who=history.who,
         action_words=describe.action_words,
         due_words=describe.due_words,
+        reasons_in_words=offers.reasons_in_words,
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,
     )

@@ -479,7 +479,7 @@ def test_an_action_that_cannot_succeed_is_explained_not_offered(
 
 
 def test_a_guard_without_its_own_message_is_said_in_plain_words(app: Flask) -> None:
-    from engine.web.casework.offers import plain, sentence
+    from engine.web.offers import plain, sentence
 
     spec = {"guard": 'exit_route == "step_down"'}
     said = sentence(plain('the condition is not met: exit_route == "step_down"', [spec]))

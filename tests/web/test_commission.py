@@ -124,7 +124,7 @@ def test_a_refused_decision_shows_the_engines_reasons(engine: Engine, cora: Flas
     other = submitted_case(engine, "org_b")
     page = text(cora.get(f"/commission/cases/{other}"))
     assert "Actions not open now, and why" in page
-    assert "Complete the assessment this action is not for a commissioner: it is taken by assessor" in page  # fmt: skip
+    assert "Complete the assessment This action is not for a commissioner: it is taken by assessor." in page  # fmt: skip
     page = text(decide(cora, other, "assess"))
     assert 'you cannot "Complete the assessment"' in page
 

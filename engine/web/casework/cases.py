@@ -18,7 +18,7 @@ from engine.runtime.record_dates import record_day
 from engine.web import confirming, listing
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp, sheets
-from engine.web.casework.offers import explained
+from engine.web.offers import explained
 from engine.web.services import engine, now
 
 FLOW = sheets.Flow("casework", "caseworker", "casework.case", "casework.file")

@@ -25,9 +25,9 @@ from engine.runtime import Actor, CaseView
 from engine.web import describe
 from engine.web.access import allow, current_actor
 from engine.web.apply.answering import bind_page, blank_form
-from engine.web.casework.offers import explained
 from engine.web.changing import changing, unanswered_page
 from engine.web.kept import forget_kept, keeps_answers
+from engine.web.offers import explained
 from engine.web.services import engine, now
 from engine.web.uploads import send_upload
 

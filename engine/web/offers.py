@@ -1,4 +1,4 @@
-"""The actions a caseworker is offered: those that can be taken now, and why the others cannot yet.
+"""The actions a person is offered: those that can be taken now, and why the others cannot yet.
 
 An action that would be refused is not offered as a button: a line says why it is not available
 yet, in the engine's reasons made into sentences. A guard's own `guard_message` is used as it is;
@@ -41,7 +41,11 @@ def explained(wf: Workflow, actions: list[ActionOption]) -> list[dict[str, Any]]
     """Each action, whether it can be taken now, and if not why not, in sentences."""
     out = []
     for a in actions:
-        specs = [t.spec for t in wf.transitions if t.trigger == a.trigger]
-        why = list(dict.fromkeys(sentence(plain(r, specs)) for r in a.reasons))
-        out.append({"option": a, "allowed": a.allowed, "why": why})
+        out.append({"option": a, "allowed": a.allowed, "why": reasons_in_words(wf, a)})
     return out
+
+
+def reasons_in_words(wf: Workflow, option: ActionOption) -> list[str]:
+    """Why an action cannot be taken now, in sentences, with no guard expression in them."""
+    specs = [t.spec for t in wf.transitions if t.trigger == option.trigger]
+    return list(dict.fromkeys(sentence(plain(r, specs)) for r in option.reasons))
