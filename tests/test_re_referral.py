@@ -46,8 +46,6 @@ def re_referral_programme(tmp_path: Path, copy: str = "[bradford_referral]") -> 
     line = f"            copy_answers: {copy}\n" if copy else ""
     text = text.replace(NOT_ACCEPTED, RE_REFERRED)
     text = text.replace(DISCHARGE, DISCHARGE + RE_REFER.format(copy=line))
-    # a referral is still opened by caseworkers, though an action now starts one too
-    text = text.replace(STARTERS, STARTERS + "\n    started_by: [caseworker, commissioner]")
     path = tmp_path / "bradford_re_referral.yaml"
     path.write_text(text, "utf-8")
     return path
@@ -114,3 +112,11 @@ def test_copying_a_form_the_new_workflow_does_not_use_is_refused_at_validate(
     message = str(err.value)
     assert 'copies the answers of form "bradford_contract_acceptance"' in message
     assert 'attached to workflow "referral"' in message and "attach it to both workflows" in message
+
+
+def test_a_workflow_that_starts_itself_is_still_opened_by_its_caseworkers(engine: Engine) -> None:
+    """A re-referral action in the referral workflow does not make referrals commissioner-only."""
+    programme = engine.programme(BRADFORD)
+    assert engine.starters(programme, programme.workflows["referral"]) == ("caseworker", "commissioner")  # fmt: skip
+    assert engine.starters(programme, programme.workflows["contract"]) == ("commissioner",)
+    assert engine.start_case(BRADFORD, "referral", AISHA, subject="pseudonymous").workflow == "referral"  # fmt: skip

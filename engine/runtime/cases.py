@@ -116,9 +116,12 @@ class CaseService(EngineCore):
         declared = programme.data["workflows"][wf.id].get("started_by")
         if declared is not None:
             return tuple(declared)
+        # another workflow's action starting it (a contract after an award) makes it the
+        # commissioner's; its own (a re-referral) does not stop caseworkers opening it
         started_by_effect = any(
             eff.get("do") == "start_case" and eff.get("workflow") == wf.id
             for other in programme.workflows.values()
+            if other.id != wf.id
             for t in other.transitions
             for eff in t.spec.get("effects", [])
         )
