@@ -107,8 +107,9 @@ def action_words(programme: Programme, workflow: str, action: str) -> str:
     )
 
 
-_TOLD = {"applicant": "applicants", "caseworker": "caseworkers", "commissioner": "commissioners",
-         "assessor": "assessors"}  # fmt: skip
+#: The people-facing roles, as a sentence names one of them.
+ROLE_WORDS = {"applicant": "applicant", "assessor": "assessor", "commissioner": "commissioner",
+              "caseworker": "caseworker"}  # fmt: skip
 
 
 def due_words(programme: Programme, row: dict[str, Any]) -> str:
@@ -119,10 +120,10 @@ def due_words(programme: Programme, row: dict[str, Any]) -> str:
     kind, rule = row.get("kind"), row.get("rule")
     if kind == "reminder":
         spec = next((r for r in programme.data.get("reminders", []) if r["id"] == rule), {})
-        to = [_TOLD.get(t, "") for t in spec.get("to", [])]
+        to = [f"{ROLE_WORDS[t]}s" for t in spec.get("to", []) if t in ROLE_WORDS]
         subject = (spec.get("message") or {}).get("subject") or "a reminder"
         subject = re.sub(r"\{\{.*?\}\}", "…", subject)  # filled in per case when it is sent
-        told = " and ".join(t for t in to if t)
+        told = " and ".join(to)
         return f"Reminder to {told}: {subject}" if told else f"Reminder: {subject}"
     if kind in ("service_level", "service_level_warn"):
         spec = next((s for s in programme.data.get("service_levels", []) if s["id"] == rule), {})

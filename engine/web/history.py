@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.model import Programme
 
-from .describe import action_words
+from .describe import ROLE_WORDS, action_words
 
 # Irregular and consonant-doubling past tenses of the verbs action labels start with; any other
 # known verb takes -ed. An unknown first word ("Permission requested", "Monthly report falls
@@ -103,10 +103,7 @@ _REGULAR = frozenset(
         "verify",
     ]
 )
-_ROLES = {
-    "applicant": "applicant", "assessor": "assessor", "commissioner": "commissioner",
-    "caseworker": "caseworker", "scheduler": "the service, on time",
-}  # fmt: skip
+_ROLES = {**ROLE_WORDS, "scheduler": "the service, on time"}
 _STOP = frozenset(
     ["a", "an", "the", "to", "of", "for", "and", "by", "as", "at", "on", "in", "with"]
 )

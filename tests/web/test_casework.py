@@ -80,6 +80,14 @@ def fill_referral(browser: FlaskClient, ref: str, date_of_birth: list[str], post
     assert r.headers["Location"].endswith(f"/casework/cases/{ref}/forms/{REFERRAL}/check")
 
 
+def accepted_referral(browser: FlaskClient) -> str:
+    """A referral of someone born in 1993, filled in and accepted, as the caseworker does it."""
+    ref = start_referral(browser)
+    fill_referral(browser, ref, ["20", "11", "1993"])
+    browser.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    return ref
+
+
 def record_contact(browser: FlaskClient, ref: str, day: str, meaningful: str = "yes") -> None:
     # a one-page record needs no task list: its page comes straight away
     r = browser.get(f"/casework/cases/{ref}/forms/{CONTACT}")
@@ -180,9 +188,7 @@ def test_another_organisations_caseworker_gets_404_on_the_case_and_its_records(
     caseworker: Callable[..., FlaskClient], bradford_clock: Clock
 ) -> None:
     aisha = caseworker()
-    ref = start_referral(aisha)
-    fill_referral(aisha, ref, ["20", "11", "1993"])
-    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    ref = accepted_referral(aisha)
     bradford_clock.set("2024-04-18T16:00")
     record_contact(aisha, ref, "18")
     ben = caseworker("ben@shipley.example", "shipley_minds")
@@ -203,9 +209,7 @@ def test_the_due_this_week_page_lists_a_pending_contact_check(
     caseworker: Callable[..., FlaskClient], bradford_clock: Clock
 ) -> None:
     aisha = caseworker()
-    ref = start_referral(aisha)
-    fill_referral(aisha, ref, ["20", "11", "1993"])
-    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    ref = accepted_referral(aisha)
     assert "Nothing is due in the next 7 days" in text(aisha.get("/casework/due"))
     bradford_clock.set("2024-05-08T09:00")  # the four weeks end on 13 May
     page = text(aisha.get("/casework/due"))
@@ -239,9 +243,7 @@ def test_a_missed_service_level_flags_the_case_on_the_due_page(
     from engine.web.services import engine
 
     aisha = caseworker()
-    ref = start_referral(aisha)
-    fill_referral(aisha, ref, ["20", "11", "1993"])
-    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    ref = accepted_referral(aisha)
     bradford_clock.set("2024-05-14T09:00")
     with app.app_context():
         engine().check_service_levels(ref, SCHEDULER)  # what the scheduler's sweep does
@@ -426,9 +428,7 @@ def test_a_contact_dated_after_today_is_refused_with_what_to_do(
     app: Flask, caseworker: Callable[..., FlaskClient], bradford_clock: Clock
 ) -> None:
     aisha = caseworker()
-    ref = start_referral(aisha)
-    fill_referral(aisha, ref, ["20", "11", "1993"])
-    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    ref = accepted_referral(aisha)
     r = aisha.post(page_url(ref, CONTACT, "contact"),
                    data={"contact_date": ["16", "4", "2024"], "meaningful_contact": "yes",
                          "contact_kind": "community_location", "contact_interventions": ["one_to_one"],
@@ -446,9 +446,7 @@ def test_a_one_page_record_saved_for_later_goes_back_to_the_case(
     caseworker: Callable[..., FlaskClient], bradford_clock: Clock
 ) -> None:
     aisha = caseworker()
-    ref = start_referral(aisha)
-    fill_referral(aisha, ref, ["20", "11", "1993"])
-    aisha.post(f"/casework/cases/{ref}/actions/accept_referral", data={"state": "referred"})
+    ref = accepted_referral(aisha)
     page = aisha.get(page_url(ref, CONTACT, "contact")).data.decode()
     # no task list to go back to
     assert f'href="/casework/cases/{ref}" class="govuk-back-link"' in page
