@@ -17,17 +17,19 @@ from engine.errors import ActionRefused, NotFound, NotPermitted, StaleCase
 from engine.forms.answers import check_form
 from engine.model import Programme, Transition, Workflow
 from engine.runtime import assessment, machines
+from engine.runtime.as_at import case_as_at
 from engine.runtime.cases import CaseService
 from engine.runtime.core import with_detail
 from engine.runtime.money import MoneyService
 from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResult
+from engine.timeline.clocks import case_due, paused_now
+from engine.timeline.occasions import offset, shift, working_calendar
+from engine.timeline.planner import case_moves, events_of
 
 _NOT_YOURS = "this action is not for"
 
 
 def _shift(moment: datetime, duration: str, sign: int, programme: Programme) -> datetime:
-    from engine.timeline.occasions import shift, working_calendar
-
     tz = ZoneInfo(programme.timezone)
     return shift(moment, parse_duration(duration), sign, tz, working_calendar(programme))
 
@@ -238,24 +240,16 @@ class ActionService(CaseService, MoneyService):
     def _due(
         self, row: dict[str, Any], programme: Programme, anchor: dict[str, Any]
     ) -> datetime | None:
-        """When a timed transition falls due for this case (None when a cadence decides)."""
+        """When a limit or timed action counted from `anchor` falls due for this case: None while
+        its event has not happened or its clock is stopped, or when a cadence decides."""
         if "milestone" in anchor:
             base = programme.milestones[anchor["milestone"]].span.start
-        elif "entered" in anchor:
-            at = row["entered"].get(anchor["entered"])
-            if at is None:
-                return None
-            base = datetime.fromisoformat(at)
-        elif "trigger" in anchor:
-            at = self.store.fired(row["id"], anchor["trigger"])
-            if at is None:
-                return None
-            base = datetime.fromisoformat(at)
-        else:
+            return offset(base, anchor, ZoneInfo(programme.timezone), working_calendar(programme))
+        if "review" in anchor:
             return None
-        from engine.timeline.occasions import offset, working_calendar  # the scheduler's arithmetic
-
-        return offset(base, anchor, ZoneInfo(programme.timezone), working_calendar(programme))
+        # the scheduler's own arithmetic, so a page and a sweep agree on every due time
+        events = events_of(self.store, programme, row, self.store.fired_all(row["id"]))
+        return case_due(programme, anchor, events, case_moves(self.store, programme, row["id"]))
 
     def _incomplete(
         self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str
@@ -332,24 +326,33 @@ class ActionService(CaseService, MoneyService):
     def _service_levels(
         self, row: dict[str, Any], programme: Programme
     ) -> list[ServiceLevelResult]:
-        context = self._context(row, programme)
+        context: dict[str, Any] | None = None
         now = self.now()
         results: list[ServiceLevelResult] = []
         for sl in programme.data["service_levels"]:
             if sl["workflow"] != row["workflow"]:
                 continue
             due = self._due(row, programme, sl["within"])
-            kept, _why = self._check(sl["rule"], context, programme)
-            if kept:
-                status = "kept"
-            elif due is None:
-                status = "not_started"
-            elif now >= due:
-                status = "missed"
-            elif "warn" in sl and now >= _shift(due, sl["warn"], -1, programme):
-                status = "at_risk"
+            if due is not None and now >= due:
+                # judged as the case stood at its limit: a sweep a day late, or a contact
+                # recorded after it, gives the verdict a sweep on time would have given
+                then, stored = case_as_at(self.store, row, due)
+                kept, _why = self._check(
+                    sl["rule"], self._context(then, programme, stored, due), programme
+                )
+                status = "kept" if kept else "missed"
             else:
-                status = "pending"
+                context = context or self._context(row, programme)
+                kept, _why = self._check(sl["rule"], context, programme)
+                if kept:
+                    status = "kept"
+                elif due is None:
+                    stopped = paused_now(sl["within"], row["state"])
+                    status = "paused" if stopped else "not_started"
+                elif "warn" in sl and now >= _shift(due, sl["warn"], -1, programme):
+                    status = "at_risk"
+                else:
+                    status = "pending"
             results.append(ServiceLevelResult(sl["id"], sl["title"], status, due))
         return results
 

@@ -153,12 +153,19 @@ class EngineCore:
         )
 
     # -- expressions over a case -----------------------------------------------------------
-    def _context(self, row: dict[str, Any], programme: Programme) -> dict[str, Any]:
+    def _context(
+        self,
+        row: dict[str, Any],
+        programme: Programme,
+        stored: list[dict[str, Any]] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """What expressions read of a case: from its stored answers, or those given (as at `now`)."""
         questions = programme.questions()
         answers: dict[str, Any] = {}
         records: dict[str, list[Any]] = {e["form"]: [] for e in programme.data["forms"]}
         wf = programme.workflows[row["workflow"]]
-        for a in self.store.answers(row["id"]):
+        for a in self.store.answers(row["id"]) if stored is None else stored:
             converted = {k: cel_value(questions.get(k), v) for k, v in a["data"].items()}
             if self._repeatable(programme, wf, a["form"]):
                 records.setdefault(a["form"], []).append(converted)
@@ -185,7 +192,7 @@ class EngineCore:
                 "organisation": row["organisation_id"] or "",
             },
             "role": row["role"] or "",
-            "now": self.now(),
+            "now": now or self.now(),
             "programme": programme.data,
         }
 

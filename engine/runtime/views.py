@@ -60,11 +60,12 @@ class ActionOption:
 
 @dataclass(frozen=True)
 class ServiceLevelResult:
-    """A time-limited promise on one case: kept, pending, at risk (warned) or missed (flagged)."""
+    """A time-limited promise on one case: kept, pending, at risk (warned), missed (flagged),
+    paused (its clock stopped while the case is in a state such as on hold) or not started."""
 
     id: str
     title: str
-    status: str  # kept, pending, at_risk, missed, not_started
+    status: str  # kept, pending, at_risk, missed, paused, not_started
     due: datetime | None
 
 

@@ -111,11 +111,16 @@ class CaseTables(Connection):
         now: str,
         submitted: bool,
     ) -> None:
-        """Insert or replace one form's answers (or one record of a repeatable form)."""
+        """Insert or replace one form's answers (or one record of a repeatable form, which keeps
+        the time it was first sent)."""
         self.execute(
             "INSERT INTO answers (case_id, form_id, record_no, data, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (case_id, form_id, record_no) DO UPDATE SET data = excluded.data, "
-            "submitted_at = excluded.submitted_at, updated_at = excluded.updated_at",
+            # a record corrected later keeps the time it was first sent: reports and time limits
+            # place it then
+            "submitted_at = CASE WHEN answers.record_no > 0 "
+            "THEN coalesce(answers.submitted_at, excluded.submitted_at) ELSE excluded.submitted_at END, "
+            "updated_at = excluded.updated_at",
             (case_id, form_id, record_no, json.dumps(data), now if submitted else None, now),
         )
 

@@ -82,7 +82,9 @@ class Occasion:
     label: str
 
 
-CaseEvents = Mapping[str, datetime]  # "entered:<state>" or "trigger:<name>" → when it happened
+CaseEvents = Mapping[
+    str, datetime
+]  # "entered:<state>", "trigger:<name>" or "answer:<question>" → when
 
 
 def anchor_time(
@@ -109,6 +111,8 @@ def anchor_time(
         return events.get(f"entered:{anchor['entered']}"), f"entering {anchor['entered']}"
     if "trigger" in anchor:
         return events.get(f"trigger:{anchor['trigger']}"), f"{anchor['trigger']}"
+    if "answer" in anchor:  # a date given on a form, from the end of that day (see clocks)
+        return events.get(f"answer:{anchor['answer']}"), f"the date answered to {anchor['answer']}"
     return None, ""
 
 

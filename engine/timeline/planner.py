@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from engine.dates import parse_duration
 from engine.model import Programme
+from engine.timeline.clocks import Moves, answer_events, answer_questions, case_due, pauses_anywhere
 from engine.timeline.occasions import (
     CaseEvents,
     anchor_time,
@@ -55,6 +56,7 @@ def _moments(
     events: CaseEvents,
     pins: Mapping[str, datetime],
     until: datetime,
+    moves: Moves = (),
 ) -> list[tuple[datetime | None, datetime | None, str]]:
     """Each (due, anchor moment, what it is relative to) an anchor gives, cadence occasions included."""
     tz, days = ZoneInfo(programme.timezone), working_calendar(programme)
@@ -72,6 +74,8 @@ def _moments(
             span = programme.milestones[anchor["milestone"]].span
             return [(None, span.start, f"{what} (date not pinned yet)")]
         return []
+    if anchor.get("paused_in"):  # None while the case sits in a state that stops the clock
+        return [(case_due(programme, anchor, events, moves, pins), base, what)]
     return [(offset(base, anchor, tz, days), base, what)]
 
 
@@ -91,6 +95,7 @@ def plan(
     events: CaseEvents,
     pins: Mapping[str, datetime],
     until: datetime,
+    moves: Moves = (),
 ) -> list[Planned]:
     """Everything that fires for one case (or, with workflow None, for the programme as a whole)."""
     data = programme.data
@@ -116,7 +121,7 @@ def plan(
             workflow,
         ):
             continue
-        for due, at, what in _moments(programme, r["when"], review_of, events, pins, until):
+        for due, at, what in _moments(programme, r["when"], review_of, events, pins, until, moves):
             reason = f"reminder {r['id']} to {', '.join(r['to'])}: {_relation(r['when'])} {what}"
             if at is not None and due is not None:
                 reason += f" ({_when(at, tz)})"
@@ -127,7 +132,9 @@ def plan(
         for t in wf.transitions:
             if "at" not in t.spec or (state is not None and state not in t.sources):
                 continue
-            for due, at, what in _moments(programme, t.spec["at"], review_of, events, pins, until):
+            for due, at, what in _moments(
+                programme, t.spec["at"], review_of, events, pins, until, moves
+            ):
                 if due is not None and set(t.spec["at"]) == {"milestone"}:
                     due += timedelta(seconds=1)  # a deadline at 17:00 has passed at 17:00:01
                 reason = f"timed transition {t.trigger} ({' / '.join(t.sources)} → {t.dest}): {_relation(t.spec['at'])} {what}"
@@ -136,7 +143,9 @@ def plan(
     for sl in data["service_levels"]:
         if sl["workflow"] != workflow or workflow is None:
             continue
-        for due, at, what in _moments(programme, sl["within"], review_of, events, pins, until):
+        for due, at, what in _moments(
+            programme, sl["within"], review_of, events, pins, until, moves
+        ):
             if due is None:
                 continue
             notify = sl.get("notify", {})
@@ -158,6 +167,11 @@ def hypothetical_events(programme: Programme, workflow: str, at: datetime) -> di
     wf = programme.workflows[workflow]
     events = {f"entered:{s.id}": at for s in wf.states}
     events.update({f"trigger:{t.trigger}": at for t in wf.transitions})
+    # a date its form records, answered as the window opens (it counts from the end of that day)
+    tz = ZoneInfo(programme.timezone)
+    day = at.astimezone(tz).date()
+    answered = [{"form": "", "record": 0, "data": {q: day.isoformat()}} for q in answer_questions(programme)]  # fmt: skip
+    events.update(answer_events(programme, answered))
     return events
 
 
@@ -195,6 +209,24 @@ def case_events(row: Mapping[str, Any], fired: Mapping[str, str]) -> dict[str, d
     events = {f"entered:{k}": datetime.fromisoformat(v) for k, v in row["entered"].items()}
     events.update({f"trigger:{k}": datetime.fromisoformat(v) for k, v in fired.items()})
     return events
+
+
+def events_of(
+    store: Any, programme: Programme, row: Mapping[str, Any], fired: Mapping[str, str]
+) -> dict[str, datetime]:
+    """A case's events with the dates answered on its forms that the programme counts from."""
+    events = case_events(row, fired)
+    if answer_questions(programme):  # only programmes that count from a date answered read them
+        events.update(answer_events(programme, store.answers(row["id"])))
+    return events
+
+
+def case_moves(store: Any, programme: Programme, case_id: int) -> list[tuple[datetime, str]]:
+    """A case's moves between states, oldest first, for a programme whose clocks can pause."""
+    if not pauses_anywhere(programme):
+        return []
+    found = store.state_changes([case_id]).get(case_id, [])
+    return [(datetime.fromisoformat(when), state) for when, state in found]
 
 
 def pins_of(store: Any, programme_id: str) -> dict[str, datetime]:
@@ -236,9 +268,10 @@ def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: d
     until = now + timedelta(days=HORIZON_DAYS)
     facts = store.plan_facts(row["id"], programme.id)  # one read: every save re-plans
     pins = {k: datetime.fromisoformat(v) for k, v in facts["pins"].items()}
-    events = case_events(row, facts["fired"])
+    events = events_of(store, programme, row, facts["fired"])
+    moves = case_moves(store, programme, row["id"])
     items = plan(programme, workflow=row["workflow"], state=row["state"], events=events,
-                 pins=pins, until=until)  # fmt: skip
+                 pins=pins, until=until, moves=moves)  # fmt: skip
     rows = _rows(programme, items, row["id"], now)
     new = [r for r in rows if r["key"] not in facts["pending"]]
     if new:  # a row already pending stays as it is (its key makes planning idempotent)

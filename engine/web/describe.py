@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -63,6 +63,45 @@ def mid_sentence(text: Any) -> str:
 def when(moment: datetime | None, tz: str = "Europe/London") -> str:
     """5pm on Monday 31 January 2022 (midnight-ending days as the day alone)."""
     return "" if moment is None else moment_in_words(moment, ZoneInfo(tz))
+
+
+def limit_words(moment: datetime, tz: str = "Europe/London") -> str:
+    """A time limit: `the end of Wednesday 9 December 2026` for one that falls at midnight."""
+    zone = ZoneInfo(tz)
+    local = moment.astimezone(zone)
+    if (local.hour, local.minute) == (0, 0):
+        return f"the end of {moment_in_words(local - timedelta(minutes=1), zone)}"
+    return moment_in_words(local, zone)
+
+
+#: Each status of a time limit: its tag, and how its words begin.
+_PROMISE = {
+    "kept": ("Kept", "govuk-tag--green"),
+    "pending": ("Due", "govuk-tag--blue"),
+    "at_risk": ("Due soon", "govuk-tag--yellow"),
+    "missed": ("Missed", "govuk-tag--red"),
+    "paused": ("Paused", "govuk-tag--grey"),
+    "not_started": ("Not started", "govuk-tag--grey"),
+}
+
+
+def promises(programme: Programme, view: CaseView, results: list[Any]) -> list[dict[str, Any]]:
+    """A case's time limits as people read them: a tag and a sentence each."""
+    out = []
+    for r in results:
+        tag, classes = _PROMISE.get(r.status, ("", "govuk-tag--grey"))
+        by = limit_words(r.due, programme.timezone) if r.due else ""
+        words = {
+            "kept": "Met in time.",
+            "pending": f"Must be met by {by}.",
+            "at_risk": f"Must be met by {by}.",
+            "missed": f"It was not met by {by}." if by else "It was not met in time.",
+            "paused": f"The clock is stopped while the case is {mid_sentence(view.state_label)}, "
+            "and starts again with the time that was left when it moves on.",
+            "not_started": "The clock starts when what it counts from happens.",
+        }.get(r.status, "")
+        out.append({"title": r.title, "tag": tag, "classes": classes, "words": words})
+    return out
 
 
 def span_words(span: Span, tz: str = "Europe/London", end: bool = False) -> str:

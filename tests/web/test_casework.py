@@ -128,6 +128,10 @@ def test_a_bradford_caseworker_records_a_referral_and_two_contacts(
     page = text(aisha.get(f"/casework/cases/{ref}"))
     assert "Accepted — making contact" in page
     assert "Record a new contact record" in page
+    assert (
+        "Time limits Meaningful contact twice or more within 4 weeks of referral Due Must be met by"
+        in page
+    ), page
 
     bradford_clock.set("2024-04-26T10:00")
     record_contact(aisha, ref, "25")
@@ -136,6 +140,7 @@ def test_a_bradford_caseworker_records_a_referral_and_two_contacts(
     record_contact(aisha, ref, "18")  # typed in after the contact of the 25th
     page = text(aisha.get(f"/casework/cases/{ref}"))
     assert "Contact record (2)" in page
+    assert "within 4 weeks of referral Kept Met in time." in page
     # listed by the date of each contact, newest first, not by when it was typed in
     newest = page.index("Contact record 1 , Thursday 25 April 2024")
     assert newest < page.index("Contact record 2 , Thursday 18 April 2024")
@@ -249,7 +254,11 @@ def test_a_missed_service_level_flags_the_case_on_the_due_page(
         engine().check_service_levels(ref, SCHEDULER)  # what the scheduler's sweep does
     page = text(aisha.get("/casework/due"))
     assert f"{ref} : missed meaningful contact twice" in page, page
-    assert "Missed: Meaningful contact twice or more" in text(aisha.get(f"/casework/cases/{ref}"))
+    page = text(aisha.get(f"/casework/cases/{ref}"))
+    assert "Missed: Meaningful contact twice or more" in page
+    assert (
+        "within 4 weeks of referral Missed It was not met by 11am on Monday 13 May 2024." in page
+    ), page
 
 
 def test_a_re_referral_links_both_cases_on_their_pages_and_starts_from_the_earlier_answers(

@@ -51,6 +51,7 @@ class ProgrammeIndex(BaseChecker):
         self.roles: dict[str, set[str]] = {}
         self.form_workflows: dict[str, set[str]] = {}
         self.listed_forms: dict[str, list[Any]] = {}  # form → the `workflow` of each entry
+        self.repeatable: set[str] = set()  # forms listed as repeatable (records)
         self.reviews: dict[str, dict[str, Any]] = {}
 
     def _index(self) -> None:
@@ -89,6 +90,8 @@ class ProgrammeIndex(BaseChecker):
             f = _d(f)
             if isinstance(f.get("form"), str):
                 self.listed_forms.setdefault(f["form"], []).append(f.get("workflow"))
+                if f.get("repeatable"):
+                    self.repeatable.add(f["form"])
             if isinstance(f.get("form"), str) and isinstance(f.get("workflow"), str):
                 self.form_workflows.setdefault(f["form"], set()).add(f["workflow"])
 
@@ -163,18 +166,47 @@ class ProgrammeIndex(BaseChecker):
                 "give it an exact `at` date (and time)",
             )
 
-    def anchor(self, path: Path, a: Any, workflow: Any, what: str) -> None:
+    def anchor(
+        self, path: Path, a: Any, workflow: Any, what: str, *, pausable: bool = True
+    ) -> None:
         """Check a time anchor: exactly one reference, which exists, and a readable offset."""
         a = _d(a)
         ref = self.exactly_one(
             path,
             a,
-            ("milestone", "review", "entered", "trigger"),
+            ("milestone", "review", "entered", "trigger", "answer"),
             "bad-anchor",
             f"the time of {what}",
         )
         if ref is None:
             return
+        if "paused_in" in a:
+            if ref in ("milestone", "review") or not pausable:
+                why = ("does not count from a case event" if pausable else
+                       "is a cadence's; only time limits, timed transitions and reminders pause")  # fmt: skip
+                self.err(
+                    (*path, "paused_in"),
+                    "bad-anchor",
+                    f"the time of {what} {why}, so its clock cannot pause; remove `paused_in`",
+                    key=True,
+                )
+            elif isinstance(workflow, str) and workflow in self.workflows:
+                self.state_refs((*path, "paused_in"), a["paused_in"], workflow)
+                if ref == "entered" and a["entered"] in _l(a["paused_in"]):
+                    self.err(
+                        (*path, "paused_in"),
+                        "bad-anchor",
+                        f'the time of {what} counts from entering "{a["entered"]}", so its '
+                        "clock cannot also pause in that state; name the states it stops in",
+                    )
+            if "before" in a:
+                self.err(
+                    (*path, "paused_in"),
+                    "bad-anchor",
+                    f"the time of {what} is before its event, so there is no clock to pause; "
+                    "remove `paused_in`, or count `after` the event",
+                    key=True,
+                )
         if "before" in a and "after" in a:
             self.err(path, "bad-anchor", f"the time of {what} has both before and after; keep one")
         if ref == "milestone":
@@ -198,7 +230,9 @@ class ProgrammeIndex(BaseChecker):
                 return
             if workflow not in self.workflows:
                 return  # reported where the workflow is named
-            if ref == "entered":
+            if ref == "answer":
+                self.date_answer((*path, "answer"), a["answer"], workflow, what)
+            elif ref == "entered":
                 self.ref(
                     (*path, "entered"),
                     a["entered"],
@@ -216,6 +250,23 @@ class ProgrammeIndex(BaseChecker):
                     "transition",
                     f'in workflow "{workflow}"',
                 )
+
+    def date_answer(self, path: Path, qid: Any, workflow: str, what: str) -> None:
+        """Check an anchor's `answer`: a date question asked once per case of the workflow."""
+        if self.forms_unknown(workflow) or not isinstance(qid, str):
+            return
+        once = {f for f, ws in self.listed_forms.items() if workflow in ws} - self.repeatable
+        found = {f: self.forms[f].questions[qid] for f in once & set(self.forms)
+                 if qid in self.forms[f].questions}  # fmt: skip
+        if not found:
+            self.ref(path, qid, set().union(*(self.forms[f].questions for f in once & set(self.forms))),
+                     "unknown-question", "question",
+                     f'asked once per case in workflow "{workflow}" (a record of a repeatable '
+                     "form has no single date to count from)")  # fmt: skip
+        elif any(_d(q).get("type") != "date" for q in found.values()):
+            self.err(path, "bad-anchor",
+                     f'the time of {what} counts from the answer to "{qid}", which is not a date; '
+                     "name a date question")  # fmt: skip
 
     def workflow_ref(self, path: Path, wid: Any) -> bool:
         """Check a reference to a workflow."""

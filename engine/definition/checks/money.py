@@ -104,6 +104,9 @@ class FundingChecks(ProgrammeIndex):
         """An instalment's `from`: a milestone, or an action or state of the case it pays."""
         what = f'instalment "{label}"'
         ref = self.exactly_one(path, a, ("milestone", "entered", "trigger"), "bad-anchor", f"the time of {what}")  # fmt: skip
+        if "paused_in" in a:  # instalments span workflows: no one case's states to pause in
+            self.err((*path, "paused_in"), "bad-anchor",
+                     f"the time of {what} cannot pause; remove `paused_in`", key=True)  # fmt: skip
         if ref == "milestone":
             self.milestone((*path, "milestone"), a["milestone"])
         elif ref == "trigger":

@@ -44,7 +44,8 @@ class ReminderChecks(ProgrammeIndex):
                     self.err(
                         (*path, "within"),
                         "bad-anchor",
-                        "a service level counts from a case event: use `entered` or `trigger`",
+                        "a service level counts from a case event: use `entered`, `trigger` "
+                        "or `answer`",
                     )
                 if "after" not in within:
                     self.err(

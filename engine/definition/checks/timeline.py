@@ -119,7 +119,7 @@ class TimelineChecks(ProgrammeIndex):
                     f"a moment, not {' and '.join(f'`{k}`' for k in timings) if timings else 'none'}",
                 )
             if "at" in r:
-                self.anchor((*path, "at"), r["at"], wid, label)
+                self.anchor((*path, "at"), r["at"], wid, label, pausable=False)
                 if "start" in r:
                     self.err(
                         (*path, "start"),
@@ -135,7 +135,7 @@ class TimelineChecks(ProgrammeIndex):
                     f'{label} recurs `every` {r.get("every")}, so it needs a "start" to count from',
                 )
             if "start" in r:
-                self.anchor((*path, "start"), r["start"], wid, label)
+                self.anchor((*path, "start"), r["start"], wid, label, pausable=False)
             self.state_refs((*path, "until"), r.get("until"), wid)
             if "form" in r:
                 self.form_ref((*path, "form"), r["form"])

@@ -19,7 +19,7 @@ from engine.errors import NotFound
 from engine.model import Programme
 from engine.runtime import CaseView
 from engine.timeline.occasions import occasions, offset, working_calendar
-from engine.timeline.planner import HORIZON_DAYS, case_events, pins_of
+from engine.timeline.planner import HORIZON_DAYS, events_of, pins_of
 from engine.web.access import allow, current_actor
 from engine.web.apply import bp
 from engine.web.apply.cases import load
@@ -57,7 +57,7 @@ def due_dates(view: CaseView, programme: Programme, form_id: str, limit: int = 3
     moment = now()
     began = datetime.fromisoformat(row["created_at"])
     tz, days = ZoneInfo(programme.timezone), working_calendar(programme)
-    events = case_events(row, store.fired_all(view.id))
+    events = events_of(store, programme, row, store.fired_all(view.id))
     pins = pins_of(store, programme.id)
     out: list[dict[str, Any]] = []
     for review in programme.data.get("reviews", []):

@@ -15,7 +15,7 @@ from engine.forms.visibility import visible_answers
 from engine.model import Programme
 from engine.runtime import CaseView
 from engine.runtime.record_dates import record_day
-from engine.web import confirming, listing
+from engine.web import confirming, describe, listing
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp, sheets
 from engine.web.offers import explained
@@ -148,6 +148,7 @@ def case(ref: str) -> str:
         forms=forms, actions=explained(wf, actions), missed=missed(programme, view.flags),
         criteria=eng.eligibility(view.id, actor), history=eng.history(view.id, actor),
         parent=parent, children=children,
+        promises=describe.promises(programme, view, eng.service_levels(view.id, actor)),
     )  # fmt: skip
 
 

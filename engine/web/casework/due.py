@@ -10,7 +10,7 @@ from flask import g, render_template
 
 from engine.model import Programme
 from engine.timeline.occasions import occasions
-from engine.timeline.planner import case_events, pins_of
+from engine.timeline.planner import events_of, pins_of
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp
 from engine.web.casework.cases import missed
@@ -66,7 +66,7 @@ def reviews_between(row: dict[str, Any], programme: Programme, start: datetime, 
     wf = programme.workflows[row["workflow"]]
     if row["state"] in {s.id for s in wf.states if s.final}:
         return []
-    events = case_events(row, store.fired_all(row["id"]))
+    events = events_of(store, programme, row, store.fired_all(row["id"]))
     pins = pins_of(store, programme.id)
     out = []
     for review in programme.data.get("reviews", []):

@@ -107,6 +107,7 @@ def case(ref: str) -> str:
         parent=parent, children=children,
         applies_as=next((r["label"] for r in roles if r["id"] == view.role), None),
         missed=[levels[f] for f, on in view.flags.items() if on and f in levels],
+        promises=describe.promises(programme, view, eng.service_levels(view.id, actor)),
     )  # fmt: skip
 
 
