@@ -179,6 +179,14 @@ def moment_in_words(moment: datetime, tz: ZoneInfo) -> str:
     return f"{local.hour % 12 or 12}{minutes}{'am' if local.hour < 12 else 'pm'} on {day}"
 
 
+def limit_in_words(moment: datetime, tz: ZoneInfo) -> str:
+    """A time limit: `the end of Wednesday 9 December 2026` for one that falls at midnight."""
+    local = moment.astimezone(tz)
+    if (local.hour, local.minute) == (0, 0):
+        return f"the end of {moment_in_words(local - timedelta(minutes=1), tz)}"
+    return moment_in_words(local, tz)
+
+
 def span_in_words(span: Span, tz: ZoneInfo, *, end: bool = False) -> str:
     """A span as precisely as it is known: `5pm on Monday 31 January 2022`, `March 2024`, `2017`.
 

@@ -232,3 +232,30 @@ def test_a_page_says_the_clock_is_stopped_and_when_a_limit_falls(
     words = promises(programme, engine.case(case, SAM), engine.service_levels(case, SAM))
     assert [w["tag"] for w in words] == ["Paused", "Paused"]
     assert words[0]["words"].startswith("The clock is stopped while the case is on hold, and")
+
+
+def test_the_cli_shows_each_time_limit_and_a_paused_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from engine.cli import main
+
+    run, db = CliRunner().invoke, ["--db", database_in(tmp_path, "cli")]
+    sam = ["--as", "caseworker:sam@hub"]
+    monkeypatch.setenv("COMMISSION_NOW", "2026-12-07T09:00")
+    published = run(main, ["publish", str(DATA / "clocks.yaml"), "--forms-dir", str(DATA / "forms"), *db])  # fmt: skip
+    assert published.exit_code == 0, published.output
+    started = run(main, ["case", "start", "clock_service", "referral", *sam, *db, "--json"])
+    ref = json.loads(started.stdout)["reference"]
+    answers = '{"referral_date": "2026-12-07", "person_name": "Ada"}'
+    answered = run(main, ["case", "answer", ref, "clock_referral", "--answers", answers, *sam, *db])
+    assert answered.exit_code == 0, answered.output
+    shown = run(main, ["case", "show", ref, *sam, *db])
+    assert "pending  First contact within 2 working days of the referral date (due by the end of Wednesday 9 December 2026)" in shown.stdout  # fmt: skip
+    monkeypatch.setenv("COMMISSION_NOW", "2026-12-08T10:00")
+    assert run(main, ["case", "act", ref, "hold", *sam, *db]).exit_code == 0
+    shown = run(main, ["case", "show", ref, *sam, *db, "--json"])
+    assert {t["status"] for t in json.loads(shown.stdout)["time_limits"]} == {"paused"}

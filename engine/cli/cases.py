@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import click
 
@@ -17,6 +18,7 @@ from engine.cli.main import (
     parse_actor,
     show,
 )
+from engine.dates import limit_in_words
 from engine.errors import EngineError, ProgrammeInvalid
 
 
@@ -134,18 +136,29 @@ def case_show(case_ref: str, actor_text: str, db_path: str, as_json: bool) -> No
         view = engine.case(case_ref, actor)
         actions = engine.actions(case_ref, actor)
         criteria = engine.eligibility(case_ref, actor)
+        levels = engine.service_levels(case_ref, actor)
     except EngineError as exc:
         fail(exc)
     data = {
         **view.as_dict(),
         "actions": [a.__dict__ for a in actions],
         "eligibility": [c.__dict__ for c in criteria],
+        "time_limits": [
+            {**r.__dict__, "due": r.due.isoformat() if r.due else None} for r in levels
+        ],
     }
     text = _case_text(view, actions)
     if criteria:
         text += "\n  eligibility:\n" + "\n".join(
             f"    {c.status:>14}  {c.text}" + (f" — {c.message}" if c.message else "")
             for c in criteria
+        )
+    if levels:  # due times on the programme's wall clock, as its people read them
+        tz = ZoneInfo(engine.programme(view.programme_id, view.version).timezone)
+        text += "\n  time limits:\n" + "\n".join(
+            f"    {r.status:>14}  {r.title}"
+            + (f" (due by {limit_in_words(r.due, tz)})" if r.due else "")
+            for r in levels
         )
     show(data, as_json, text)
 

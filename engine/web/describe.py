@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 
-from engine.dates import Span, moment_in_words, span_in_words
+from engine.dates import Span, limit_in_words, moment_in_words, span_in_words
 from engine.model import Programme, Question, Transition, Workflow
 from engine.rules import names_of
 from engine.runtime import CaseView, Engine
@@ -67,11 +67,7 @@ def when(moment: datetime | None, tz: str = "Europe/London") -> str:
 
 def limit_words(moment: datetime, tz: str = "Europe/London") -> str:
     """A time limit: `the end of Wednesday 9 December 2026` for one that falls at midnight."""
-    zone = ZoneInfo(tz)
-    local = moment.astimezone(zone)
-    if (local.hour, local.minute) == (0, 0):
-        return f"the end of {moment_in_words(local - timedelta(minutes=1), zone)}"
-    return moment_in_words(local, zone)
+    return limit_in_words(moment, ZoneInfo(tz))
 
 
 #: Each status of a time limit: its tag, and how its words begin.
