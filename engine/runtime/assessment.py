@@ -287,15 +287,16 @@ def dashboard(programme: Programme, by_state: dict[str, dict[str, int]],
     }
 
 
-def add_payments(figures: dict[str, Any], cases: list[dict[str, Any]], awards: list[dict[str, Any]],
-                 payments: list[dict[str, Any]]) -> None:  # fmt: skip
+def add_payments(figures: dict[str, Any], links: dict[int, tuple[int | None, str | None]],
+                 awards: list[dict[str, Any]], payments: list[dict[str, Any]]) -> None:  # fmt: skip
     """Add what has been paid (in all and per lot) to a dashboard's money figures.
 
     A payment counts against the lot of the award it pays: the award on its case or on the case it
     was started from (a contract's application); failing that, the lot of the case itself.
+    `links` gives each paid case's parent and lot, and theirs up the chain.
     """
-    parent = {c["id"]: c.get("parent_id") for c in cases}
-    case_lot = {c["id"]: c.get("lot") for c in cases}
+    parent = {c: link[0] for c, link in links.items()}
+    case_lot = {c: link[1] for c, link in links.items()}
     award_lot = {a["case_id"]: a["lot"] for a in awards}
     paid: dict[str | None, int] = {}
     for p in payments:

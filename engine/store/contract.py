@@ -371,6 +371,15 @@ class ReportingStore(Protocol):
     def cases_by_state(self, programme_id: str, workflow: str | None = None) -> dict[str, int]:
         """How many cases are in each state."""
 
+    def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
+        """How many of a programme's cases of each workflow are in each state (one indexed query)."""
+
+    def flagged_cases(self, programme_id: str, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """How many of a programme's cases have a flag raised, and the first `limit` of them."""
+
+    def case_links(self, case_ids: list[int]) -> dict[int, tuple[int | None, str | None]]:
+        """Each case's parent (the case it was started from) and lot."""
+
     def list_cases(
         self,
         programme_id: str,
@@ -411,8 +420,16 @@ class ReportingStore(Protocol):
     def first_event(self, programme_id: str, anchor: dict[str, Any]) -> str | None:
         """When any case of the programme first took an action or entered a state (an anchor)."""
 
-    def overdue_reminders(self, programme_id: str, now: str) -> list[dict[str, Any]]:
-        """Pending reminder rows of a programme whose time has passed, oldest first."""
+    def first_events(self, programme_id: str, event: dict[str, Any]) -> dict[int, str]:
+        """When each case of a programme first took an action or entered a state, by case."""
+
+    def overdue_reminders(
+        self, programme_id: str, now: str, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Pending reminder rows of a programme whose time has passed, oldest first (up to `limit`)."""
+
+    def overdue_count(self, programme_id: str, now: str) -> int:
+        """How many of a programme's pending reminder rows are past their time."""
 
     def pending_for_organisation(self, organisation_id: str, until: str) -> list[dict[str, Any]]:
         """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""

@@ -37,6 +37,46 @@ class ReportingReads(Connection):
             params += (workflow,)
         return dict(self.execute(sql + " GROUP BY state", params).fetchall())
 
+    def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
+        """How many of a programme's cases of each workflow are in each state (one indexed query)."""
+        out: dict[str, dict[str, int]] = {}
+        for workflow, state, n in self.execute(
+            "SELECT workflow, state, count(*) FROM cases WHERE programme_id = ? GROUP BY workflow, state",
+            (programme_id,),
+        ).fetchall():
+            out.setdefault(workflow, {})[state] = n
+        return out
+
+    def flagged_cases(self, programme_id: str, limit: int) -> tuple[int, list[dict[str, Any]]]:
+        """How many of a programme's cases have a flag raised, and the first `limit` of them."""
+        found = self.execute(
+            "SELECT id, reference, workflow, state, flags FROM cases WHERE programme_id = ? "
+            "AND flags LIKE '%true%' ORDER BY id",  # a cleared flag is false: read to be sure
+            (programme_id,),
+        ).fetchall()
+        count, rows = 0, []
+        for case_id, reference, workflow, state, flags in found:
+            raised = sorted(k for k, v in json.loads(flags).items() if v is True)
+            if not raised:
+                continue
+            count += 1
+            if len(rows) < limit:
+                rows.append({"id": case_id, "reference": reference, "workflow": workflow,
+                             "state": state, "flags": raised})  # fmt: skip
+        return count, rows
+
+    def case_links(self, case_ids: list[int]) -> dict[int, tuple[int | None, str | None]]:
+        """Each case's parent (the case it was started from) and lot."""
+        out: dict[int, tuple[int | None, str | None]] = {}
+        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
+            chunk = case_ids[start : start + 500]
+            for case_id, parent, lot in self.execute(
+                f"SELECT id, parent_id, lot FROM cases WHERE id IN ({','.join('?' * len(chunk))})",
+                tuple(chunk),
+            ).fetchall():
+                out[case_id] = (parent, lot)
+        return out
+
     def list_cases(self, programme_id: str, *, workflow: str | None = None, state: str | None = None,
                    organisation_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
         """Cases of a programme, newest first, filtered as asked."""
@@ -118,16 +158,17 @@ class ReportingReads(Connection):
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         if rows:
             answers = self.execute(
-                "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at FROM answers a JOIN ("
-                + ids
-                + ") c ON c.id = a.case_id ORDER BY a.case_id, a.form_id, a.record_no",
+                "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at "
+                "FROM answers a JOIN (" + ids + ") c ON c.id = a.case_id "
+                "ORDER BY a.case_id, a.form_id, a.record_no",
                 params,
             ).fetchall()
             by_case: dict[int, list[dict[str, Any]]] = {}
-            for case_id, form, record, data, submitted in answers:
+            for case_id, form, record, data, submitted, updated in answers:
                 by_case.setdefault(case_id, []).append(
-                    {"form": form, "record": record, "data": data, "submitted_at": submitted}
-                )
+                    {"form": form, "record": record, "data": data, "submitted_at": submitted,
+                     "updated_at": updated}
+                )  # fmt: skip
             for row in rows:
                 row["answers"] = by_case.get(row["id"], [])
         return rows
@@ -135,18 +176,19 @@ class ReportingReads(Connection):
     def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
         """Every answer and record of every case of a programme, by case, in one query."""
         cur = self.execute(
-            "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at FROM answers a "
+            "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at FROM answers a "
             "JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? ORDER BY a.case_id, a.form_id, a.record_no",
             (programme_id,),
         )
         out: dict[int, list[dict[str, Any]]] = {}
-        for case_id, form, record, data, submitted in cur.fetchall():
+        for case_id, form, record, data, submitted, updated in cur.fetchall():
             out.setdefault(case_id, []).append(
                 {
                     "form": form,
                     "record": record,
                     "data": json.loads(data),
                     "submitted_at": submitted,
+                    "updated_at": updated,
                 }
             )
         return out
@@ -191,17 +233,43 @@ class ReportingReads(Connection):
         ).fetchone()
         return row[0] if row else None
 
-    def overdue_reminders(self, programme_id: str, now: str) -> list[dict[str, Any]]:
-        """Pending reminder rows of a programme whose time has passed, oldest first."""
+    def first_events(self, programme_id: str, event: dict[str, Any]) -> dict[int, str]:
+        """When each case of a programme first took an action (`trigger`) or entered a state
+        (`entered`), from the audit log, in one query (for KPIs dated by a case event)."""
+        if "trigger" in event:
+            sql, value = "a.action = ?", event["trigger"]
+        elif "entered" in event:
+            sql, value = "a.to_state = ?", event["entered"]
+        else:
+            return {}
+        rows = self.execute(
+            f"SELECT a.case_id, min(a.at) FROM audit a JOIN cases c ON c.id = a.case_id "
+            f"WHERE c.programme_id = ? AND {sql} GROUP BY a.case_id",
+            (programme_id, value),
+        ).fetchall()
+        return {case_id: at for case_id, at in rows}
+
+    def overdue_reminders(
+        self, programme_id: str, now: str, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Pending reminder rows of a programme whose time has passed, oldest first (up to `limit`)."""
         rows = self._rows(
             "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference FROM reminders r "
             "LEFT JOIN cases c ON c.id = r.case_id WHERE r.programme_id = ? AND r.status = 'pending' "
-            "AND r.due_at < ? ORDER BY r.due_at, r.id",
+            "AND r.due_at < ? ORDER BY r.due_at, r.id"
+            + ("" if limit is None else f" LIMIT {int(limit)}"),
             (programme_id, now),
         )
         for row in rows:
             row["payload"] = json.loads(row["payload"])
         return rows
+
+    def overdue_count(self, programme_id: str, now: str) -> int:
+        """How many of a programme's pending reminder rows are past their time."""
+        return int(self.execute(
+            "SELECT count(*) FROM reminders WHERE programme_id = ? AND status = 'pending' AND due_at < ?",
+            (programme_id, now),
+        ).fetchone()[0])  # fmt: skip
 
     def pending_for_organisation(self, organisation_id: str, until: str) -> list[dict[str, Any]]:
         """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""

@@ -247,6 +247,7 @@ def _template_globals(app: Flask) -> None:
         who=history.who,
         action_words=describe.action_words,
         due_words=describe.due_words,
+        flag_words=describe.flag_words,
         reasons_in_words=offers.reasons_in_words,
         describe_scale=describe_scale,
         recommendations=RECOMMENDATIONS,

@@ -70,6 +70,13 @@ def limit_words(moment: datetime, tz: str = "Europe/London") -> str:
     return limit_in_words(moment, ZoneInfo(tz))
 
 
+def flag_words(programme: Programme, flags: list[str]) -> str:
+    """A case's raised flags in words: a missed promise by its title, any other flag by its name."""
+    titles = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
+    words = [titles.get(f) or f.replace("_", " ").capitalize() for f in flags]
+    return "; ".join(words)
+
+
 #: Each status of a time limit: its tag, and how its words begin.
 _PROMISE = {
     "kept": ("Kept", "govuk-tag--green"),

@@ -343,3 +343,24 @@ def test_a_message_that_could_not_be_delivered_is_on_the_dashboard_with_why(
     assert "Messages not delivered (1)" in page
     assert f"The organisation's applicants {draft.reference} Applications close in 7 days" in page
     assert "Not delivered: nobody at the organisation has the applicant role" in page
+
+
+def test_the_dashboard_counts_every_flagged_case_and_lists_the_first_few_by_name(
+    engine: Engine, cora: FlaskClient
+) -> None:
+    refs = [submitted_case(engine, f"org_{i}") for i in range(27)]
+    with engine.store.transaction():
+        for ref in refs[:26]:  # a flag raised on 26 cases, and one raised then cleared
+            row = engine.store.case_by_reference(ref)
+            flags = {"late_report": True} if ref != refs[0] else {"late_report": False}
+            engine.store.move_case(row["id"], row["revision"], row["state"], flags, row["entered"], "2022-02-01T09:00:00+00:00")  # fmt: skip
+    page = text(cora.get(f"/commission/{PANEL}"))
+    assert "Cases with a flag raised (25)" in page
+    assert "Late report" in page and "late_report" not in page
+    assert "Showing the first" not in page  # all 25 fit
+    with engine.store.transaction():
+        row = engine.store.case_by_reference(refs[26])
+        engine.store.move_case(row["id"], row["revision"], row["state"], {"late_report": True}, row["entered"], "2022-02-01T09:00:00+00:00")  # fmt: skip
+    page = text(cora.get(f"/commission/{PANEL}"))  # the next page view counts it
+    assert "Cases with a flag raised (26)" in page
+    assert "Showing the first 25 of 26 cases with a flag raised." in page
