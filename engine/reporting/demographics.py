@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from engine.model import Programme, Question
+from engine.reporting.memo import remembered
 from engine.vocabulary import BANDED, CHOICE, band_labels, postcode_district
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
@@ -279,7 +280,22 @@ def breakdowns(
     start: datetime | None = None,
     end: datetime | None = None,
 ) -> list[Breakdown]:
-    """Every characteristic the programme's `reporting.demographics` names, counted."""
+    """Every characteristic the programme's `reporting.demographics` names, counted (worked
+    out again only once a case has changed)."""
+    key = ("people", programme.id, programme.version, organisation, lot, start, end)
+    return remembered(
+        store, key, lambda: _breakdowns(store, programme, organisation, lot, start, end)
+    )
+
+
+def _breakdowns(
+    store: StoreContract,
+    programme: Programme,
+    organisation: str | None,
+    lot: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> list[Breakdown]:
     reporting = programme.data.get("reporting", {})
     below = programme.suppress_below()
     tz = ZoneInfo(programme.timezone)

@@ -371,6 +371,12 @@ class ReportingStore(Protocol):
     def cases_by_state(self, programme_id: str, workflow: str | None = None) -> dict[str, int]:
         """How many cases are in each state."""
 
+    def revision(self) -> str:
+        """The database and its newest audit row: every change to a case writes one."""
+
+    def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
+        """The organisations holding any case of these workflows of a programme."""
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
 

@@ -37,6 +37,19 @@ class ReportingReads(Connection):
             params += (workflow,)
         return dict(self.execute(sql + " GROUP BY state", params).fetchall())
 
+    def revision(self) -> str:
+        """The database and its newest audit row: every change to a case writes one."""
+        newest = self.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
+        return f"{self.path}#{newest}"
+
+    def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
+        """The organisations holding any case of these workflows of a programme."""
+        marks = ",".join("?" * len(workflows)) or "NULL"
+        return [r[0] for r in self.execute(
+            f"SELECT DISTINCT organisation_id FROM cases WHERE programme_id = ? AND workflow IN ({marks}) "
+            "AND organisation_id IS NOT NULL", (programme_id, *workflows),
+        ).fetchall()]  # fmt: skip
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
         out: dict[str, dict[str, int]] = {}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from engine.runtime import Engine
+from engine.runtime import Actor, Engine
 
 from ..conftest import EXAMPLE, ROOT
 from ..test_demographics import PROGRAMME, add_case
@@ -389,3 +389,16 @@ def test_an_anonymised_meeting_pack_hides_small_counts_of_people(
         "Contracts being delivered,Alder Trust,Fewer than 5,"
         in cora.get(f"{url}?format=csv").data.decode()
     )
+
+
+def test_people_reached_change_with_the_next_answer_saved(app: Flask, clock: Clock) -> None:
+    add_referral(app, "hub_a", "2021-05-01T10:00:00+00:00", {"sex": "male", "age": 30})
+    cora = person(app, "cora@council.example", "commissioner")
+    before = table_rows(cora.get(f"/commission/{LLR}/people").data.decode(), "Sex: the numbers")
+    assert ["Male", "1"] in [r[:2] for r in before] and ["Female", "0"] in [r[:2] for r in before]
+    engine = Engine(app.config["DATABASE"], clock=clock)  # as a caseworker's page would
+    worker = Actor("caseworker", "kim@hub.example", "hub_a")
+    case = engine.start_case(LLR, "referral", worker, organisation="hub_a")
+    engine.save_answers(case.id, "llr_referral", {"sex": "female"}, worker)
+    after = table_rows(cora.get(f"/commission/{LLR}/people").data.decode(), "Sex: the numbers")
+    assert ["Male", "1"] in [r[:2] for r in after] and ["Female", "1"] in [r[:2] for r in after]

@@ -27,8 +27,7 @@ def _organisations(programme: Programme) -> list[tuple[str, str]]:
         for wf in ([spec["workflow"]] if spec.get("workflow") else workflows_asking(programme, spec["question"]))
     }  # fmt: skip
     names = store().organisation_names()
-    ids = {r["organisation_id"] for r in store().programme_cases(programme.id)
-           if r["workflow"] in workflows and r["organisation_id"]}  # fmt: skip
+    ids = store().case_organisations(programme.id, sorted(workflows))
     return sorted(((o, names.get(o, o)) for o in ids), key=lambda p: p[1].lower())
 
 
