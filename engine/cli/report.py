@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
@@ -23,9 +25,10 @@ from engine.errors import EngineError
 )
 @click.option(
     "--by",
-    type=click.Choice(["programme", "organisation", "lot"]),
+    type=click.Choice(["programme", "organisation", "lot", "answer"]),
     default="programme",
     show_default=True,
+    help="`answer`: each KPI by the answers its `by` names (the programme as a whole if none).",
 )
 @db_option
 @json_option
@@ -50,9 +53,19 @@ def kpis(
         )
     except DateError as exc:
         raise click.BadParameter(str(exc)) from None
-    rows = KpiCalculator(engine.store, p, engine.now()).table(period, *window, by=by)
+    calc = KpiCalculator(engine.store, p, engine.now())
+    if by == "answer":
+        rows, labels = _by_answers(calc, period, *window)
+    else:
+        rows, labels = calc.table(period, *window, by=by), {}
     reporting = p.data.get("reporting", {})
     data = anonymised(rows, p) if reporting.get("anonymised") else [r.__dict__ for r in rows]
+    data = [dict(r) for r in data]  # copies: the labels below are for this output only
+    for i, r in enumerate(data):
+        if i in labels:  # an option by its label, never its short name
+            names = labels[i]
+            r["group"] = names.get(r["group"], r["group"])
+            r["title"] = f"{r['title']}, by answer to “{names['programme']}”"
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return
@@ -64,6 +77,29 @@ def kpis(
         )
         flag = f" [{r['rag']}]" if r["rag"] else ""
         click.echo(f"{r['period']:<14} {r['group']:<20} {r['title'][:60]:<60} {shown:>12}{flag}")
+
+
+def _by_answers(
+    calc: Any, period: str | None, start: datetime, end: datetime
+) -> tuple[list[Any], dict[int, dict[str, str]]]:
+    """Each KPI per period by each answer it names (the programme if none), and for each row
+    broken down by an answer, what its groups are called."""
+    from engine.reporting.kpi_groups import answer_breakdowns, by_answer, group_labels
+    from engine.reporting.kpis import periods
+
+    rows: list[Any] = []
+    labels: dict[int, dict[str, str]] = {}
+    questions = calc.programme.questions()
+    for kpi in calc.programme.data["kpis"]:
+        asked = [q for q in answer_breakdowns(kpi) if q in questions] or [None]
+        for p in periods(period or kpi.get("period", "quarter"), start, end, calc.tz):
+            for q in asked:
+                found = calc.value(kpi, p, by_answer(q) if q else "programme")
+                if q:
+                    names = {**group_labels(questions[q]), "programme": questions[q].label}
+                    labels.update({len(rows) + i: names for i in range(len(found))})
+                rows.extend(found)
+    return rows, labels
 
 
 @main.command()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from engine.model import Programme, Question
+from engine.reporting.kpi_groups import options as _options
 from engine.reporting.memo import remembered
 from engine.vocabulary import BANDED, CHOICE, band_labels, postcode_district
 
@@ -91,12 +92,6 @@ def age_on(born: date, on: date) -> int:
 
 def _natural(text: str) -> list[Any]:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]
-
-
-def _options(q: Question) -> list[tuple[str, str]]:
-    if q.type == "yesno":
-        return [("yes", "Yes"), ("no", "No")]
-    return [(str(o["value"]), str(o.get("label", o["value"]))) for o in q.spec.get("options", [])]
 
 
 def _keys(

@@ -8,16 +8,31 @@ from __future__ import annotations
 import json
 import statistics
 from bisect import bisect_left
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.forms.answers import cel_value
-from engine.model import Programme, Question
+from engine.model import Programme
 from engine.reporting.kpi_filters import Filter
+from engine.reporting.kpi_groups import (
+    OTHER,
+    answer_date,
+    answer_keys,
+    answer_of,
+    date_event,
+    group_labels,
+)
+from engine.reporting.kpi_items import (
+    Item,
+    Records,
+    Source,
+    Stamps,
+    answer_time,
+    as_seen,
+    moment,
+)
 from engine.reporting.periods import Period, period_of, periods
 from engine.store import StoreContract
 
@@ -38,142 +53,6 @@ class KpiValue:
     suppressed: bool = False  # True: hidden in an anonymised report as from too few people
 
 
-def _moment(text: str) -> datetime:
-    """A stored timestamp (UTC if it names no zone)."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-class _Item:
-    """One thing a KPI counts (a return, a record or a case), with what expressions may read."""
-
-    __slots__ = (
-        "_case",
-        "_records",
-        "_row",
-        "data",
-        "lot",
-        "organisation",
-        "role",
-        "state",
-        "updated",
-        "when",
-    )
-
-    def __init__(
-        self,
-        row: dict[str, Any],
-        when: datetime,
-        records: dict[str, list[dict[str, Any]]] | None,
-        data: dict[str, Any] | None = None,
-    ) -> None:
-        # the answers as expressions see them; None until a KPI reads a period holding this item
-        self.data = data
-        self.when = when
-        self.organisation: str | None = row["organisation_id"]
-        self.lot: str | None = row["lot"]
-        self.role: str = row["role"] or ""
-        self.state: str = row["state"]
-        # a case cannot have moved since this (as stored; read only for cases, and as text)
-        self.updated: str | None = row.get("updated_at")
-        self._row = row
-        self._records = records
-        self._case: dict[str, Any] | None = None
-
-    @property
-    def case(self) -> dict[str, Any]:
-        """`case` as expressions see it, built only when an expression first reads it."""
-        if self._case is None:
-            row = self._row
-            flags, entered = row["flags"], row["entered"]
-            flags = json.loads(flags) if isinstance(flags, str) else flags
-            entered = json.loads(entered) if isinstance(entered, str) else entered
-            self._case = {
-                "id": row.get("id", row.get("case_id")), "state": row["state"], "flags": flags,
-                "reference": row["reference"], "lot": row["lot"] or "", "organisation": row["organisation_id"] or "",
-                "entered": {k: datetime.fromisoformat(v) for k, v in entered.items()},
-                "records": self._records if self._records is not None else _NoRecords(),
-            }  # fmt: skip
-        return self._case
-
-    def was_in(self, states: set[str]) -> bool:
-        """Whether the case is, or has ever been, in one of these states."""
-        if self.state in states:
-            return True
-        entered = self._row["entered"]
-        return any(
-            s in states for s in (json.loads(entered) if isinstance(entered, str) else entered)
-        )
-
-    def as_at(self, at: datetime, moves: list[tuple[datetime, str]]) -> _Item | None:
-        """This case as it stood at `at`, from its moves (None if it had not started by then)."""
-        state, entered = None, {}
-        for when, to in moves:
-            if when > at:
-                break
-            state, entered[to] = to, when.isoformat()
-        if state is None:
-            return None
-        row = {**self._row, "state": state, "entered": entered}
-        item = _Item(row, self.when, self._records, self.data)
-        item.updated = None  # as it stood then: no later moves
-        return item
-
-    @property
-    def case_id(self) -> int:
-        """The id of the case this item belongs to."""
-        return int(self._row.get("id", self._row.get("case_id")))
-
-    def json(self) -> str:
-        """The answers as stored, given up once read."""
-        return str(self._row.pop("data"))
-
-    @property
-    def has_records(self) -> bool:
-        """Whether `case.records` can read the case's records yet."""
-        return self._records is not None
-
-    def give_records(self, records: dict[str, list[dict[str, Any]]]) -> None:
-        """Let `case.records` read the case's records from now on."""
-        self._records = records
-        if self._case is not None:
-            self._case["records"] = records
-
-
-class _Source:
-    """The items one KPI reads, in time order, with their times alongside for slicing by period."""
-
-    def __init__(
-        self, items: list[_Item], read: Callable[[dict[str, Any]], dict[str, Any]] | None = None
-    ) -> None:
-        self.items = items
-        self.whens = [i.when for i in items]
-        self.read = read  # turns an item's JSON into its data, for items read only when needed
-
-    def slice(self, first: int, last: int) -> list[_Item]:
-        """The items from first to last, each with its data read."""
-        items = self.items[first:last]
-        unread = [i for i in items if i.data is None] if self.read is not None else []
-        if unread:
-            texts = [i.json() for i in unread]
-            try:  # one parse for them all: a call per return cost a third as much again
-                parsed = json.loads(f"[{','.join(texts)}]")
-            except ValueError:
-                parsed = None
-            if parsed is None or len(parsed) != len(texts):  # a damaged one: say which
-                parsed = [json.loads(t) for t in texts]
-            for item, raw in zip(unread, parsed, strict=True):
-                item.data = self.read(raw)
-        return items
-
-
-def _as_seen(typed: dict[str, Question], raw: dict[str, Any]) -> dict[str, Any]:
-    """Answers as expressions see them, changed in place (each caller's copy is its own)."""
-    for k in typed.keys() & raw.keys():
-        raw[k] = cel_value(typed[k], raw[k])
-    return raw
-
-
 _NUMBER = {int, float}
 # Below this many cases, reading each one's records costs less than reading the programme's.
 _FEW_CASES = 50
@@ -192,12 +71,12 @@ class KpiCalculator:
         typed = {k: q for k, q in self.questions.items() if q.type in ("date", "group")}
         # not a bound method: sources keep it, and a calculator they pointed back to would wait
         # for the cycle collector to be freed, with every item it read
-        self._convert = partial(_as_seen, typed)
+        self._convert = partial(as_seen, typed)
         self._forms = [e["form"] for e in programme.data["forms"]]
         self._repeatable = {e["form"] for e in programme.data["forms"] if e.get("repeatable")}
-        self._sources: dict[tuple[Any, ...], _Source] = {}
+        self._sources: dict[tuple[Any, ...], Source] = {}
         self._filters: dict[str, Filter] = {}
-        self._records: dict[int, dict[str, list[dict[str, Any]]]] | None = None
+        self._records: dict[int, tuple[Records, Stamps]] | None = None
         self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
         self._begun_cases: dict[str | None, list[tuple[datetime, str | None, str | None]]] = {}
         self._latest: datetime | None = None  # the last change to any case (see `today`)
@@ -220,7 +99,7 @@ class KpiCalculator:
             self._filters[source] = Filter(source)
         return self._filters[source]
 
-    def _source(self, kpi: dict[str, Any]) -> _Source:
+    def _source(self, kpi: dict[str, Any]) -> Source:
         if kpi["source"] == "cases":
             return self._cases(kpi.get("workflow"), tuple(kpi.get("states") or ()))
         key: tuple[Any, ...] = ("form", kpi["form"])
@@ -228,22 +107,22 @@ class KpiCalculator:
             items = []
             for row in self.store.form_entries(self.programme.id, kpi["form"]):
                 when = datetime.fromisoformat(row["submitted_at"])
-                items.append(_Item(row, when, None))
+                items.append(Item(row, when, None))
             # in the order sent, as the store gives them; only the periods asked for are read
-            self._sources[key] = _Source(items, self._convert)
+            self._sources[key] = Source(items, self._convert)
         source = self._sources[key]
         if "states" in kpi:
             key = ("form", kpi["form"], tuple(kpi["states"]))
             if key not in self._sources:
                 states = set(kpi["states"])
                 chosen = [i for i in source.items if i.state in states]
-                self._sources[key] = _Source(chosen, source.read)
+                self._sources[key] = Source(chosen, source.read)
             source = self._sources[key]
-        if any("case.records" in kpi.get(k, "") for k in ("where", "numerator")):
+        if any("case.records" in kpi.get(k, "") for k in ("where", "numerator", "value")):
             self._give_records(source.items)  # only filters that read other records pay for them
         return source
 
-    def _cases(self, workflow: str | None, states: tuple[str, ...]) -> _Source:
+    def _cases(self, workflow: str | None, states: tuple[str, ...]) -> Source:
         key = ("cases", workflow, states)
         if key not in self._sources:
             wide = self._case_states.get(workflow)
@@ -258,28 +137,35 @@ class KpiCalculator:
                 # are or were in these states; `_as_at` keeps those in them at a period's end)
                 chosen = set(states)
                 items = self._cases(workflow, shared).items
-                self._sources[key] = _Source([i for i in items if i.was_in(chosen)])
+                self._sources[key] = Source([i for i in items if i.was_in(chosen)])
             else:
                 self._sources[key] = self._read_cases(workflow, states)
         return self._sources[key]
 
-    def _read_cases(self, workflow: str | None, states: tuple[str, ...]) -> _Source:
+    def _read_cases(self, workflow: str | None, states: tuple[str, ...]) -> Source:
         items = []
         rows = self.store.workflow_cases(self.programme.id, workflow, list(states) or None)
         for row in rows:
-            answers: dict[str, Any] = {}
-            latest: dict[str, Any] = {}
-            records: dict[str, list[dict[str, Any]]] = {f: [] for f in self._forms}
-            for a in row.pop("answers"):
+            answers = row.pop("answers")
+            for a in answers:
                 raw = a["data"]
-                converted = self._convert(json.loads(raw) if isinstance(raw, str) else dict(raw))
-                records.setdefault(a["form"], []).append(converted)
-                (latest if a["form"] in self._repeatable else answers).update(converted)
+                a["data"] = json.loads(raw) if isinstance(raw, str) else dict(raw)
+            records, stamps = self._records_of(answers)
             when = datetime.fromisoformat(row["created_at"])
-            items.append(_Item(row, when, records, data={**latest, **answers}))
-        return _Source(sorted(items, key=lambda i: i.when))
+            items.append(Item(row, when, records, self._merge(records), stamps, derived=True))
+        return Source(sorted(items, key=lambda i: i.when))
 
-    def _give_records(self, items: list[_Item]) -> None:
+    def _merge(self, records: Records) -> dict[str, Any]:
+        """A case's answers as expressions see them: its forms' answers over the latest of each
+        repeatable form's records."""
+        answers: dict[str, Any] = {}
+        latest: dict[str, Any] = {}
+        for form, rows in sorted(records.items()):  # as the store orders them: by form
+            for r in rows:
+                (latest if form in self._repeatable else answers).update(r)
+        return {**latest, **answers}
+
+    def _give_records(self, items: list[Item]) -> None:
         wanting = [i for i in items if not i.has_records]
         if not wanting:
             return
@@ -292,37 +178,70 @@ class KpiCalculator:
                 self._records = {c: self._records_of(a) for c, a in answers.items()}
             records = self._records
         for item in wanting:
-            item.give_records(records.get(item.case_id) or self._records_of([]))
+            item.give_records(*(records.get(item.case_id) or self._records_of([])))
 
-    def _records_of(self, answers: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-        records: dict[str, list[dict[str, Any]]] = {f: [] for f in self._forms}
+    def _records_of(self, answers: list[dict[str, Any]]) -> tuple[Records, Stamps]:
+        """A case's records by form, and beside them when each came in."""
+        records: Records = {f: [] for f in self._forms}
+        stamps: Stamps = {f: [] for f in self._forms}
         for a in answers:
             records.setdefault(a["form"], []).append(self._convert(a["data"]))
-        return records
+            stamps.setdefault(a["form"], []).append(answer_time(a))
+        return records, stamps
 
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
-        """The KPI for one period, for the programme or broken down by organisation or lot."""
+        """The KPI for one period, for the programme or broken down by organisation, lot or the
+        answer to a question (`by_answer`)."""
         source = self._source(kpi)  # in time order, so the period is a slice
+        question = answer_of(by)
         at = min(period.end, self.now)
         if period.start > self.now:
             today = self.today(kpi)
             if period.start > today:  # a period still to come has no figure, not even a 0
-                return [] if by in ("organisation", "lot") else [self._not_yet(kpi, period)]
+                return (
+                    []
+                    if by in ("organisation", "lot") or question
+                    else [self._not_yet(kpi, period)]
+                )
             at = min(period.end, today)
-        # cases are counted as they stood at the end of the period; returns and records by when sent
-        first = 0 if kpi["source"] == "cases" else bisect_left(source.whens, period.start)
-        items = source.slice(first, bisect_left(source.whens, period.end))
+        cases, states = kpi["source"] == "cases", set(kpi.get("states") or ())
         # what came in (for cases: any of the workflow, in any state), whatever the KPI then picks
-        begun = self._begun(kpi.get("workflow")) if kpi["source"] == "cases" else None
-        held = [(i.organisation, i.lot) for i in items] if begun is None else [
+        begun = self._begun(kpi.get("workflow")) if cases else None
+        held = [] if begun is None else [
             (o, lot) for _w, o, lot in begun[: bisect_left(begun, period.end, key=lambda r: r[0])]]  # fmt: skip
-        if kpi["source"] == "cases":
-            items = self._as_at(items, at, set(kpi.get("states") or ()))
+        if "date" in kpi:  # each item once, in the period its own date falls in
+            dated = self._dated(kpi)
+            last = bisect_left(dated.whens, period.end)
+            items = dated.slice(bisect_left(dated.whens, period.start), last)
+            held += [(i.organisation, i.lot) for i in dated.items[:last]]
+            if cases:  # a case put on after the period ended is judged as it was put on
+                items = self._as_at(items, at, states, own=True)
+            items = [i.seen_at(max(at, i.when), self._merge) for i in items]
+        else:
+            # cases are counted as they stood at the period's end; returns and records by when sent
+            first = 0 if cases else bisect_left(source.whens, period.start)
+            items = source.slice(first, bisect_left(source.whens, period.end))
+            if not cases:
+                held = [(i.organisation, i.lot) for i in items]
+            else:
+                items = self._as_at(items, at, states)
+            # what the case had by the period's end: never a record sent after it
+            items = [i.seen_at(at, self._merge) for i in items]
         if "where" in kpi:
             where = self._filter(kpi["where"])
             data = self.programme.data
             items = [i for i in items if where.holds(i, at, data)]
-        groups: dict[str, list[_Item]] = {}
+        groups: dict[str, list[Item]] = {}
+        if question is not None:
+            q = self.questions.get(question)
+            if not held or q is None:
+                return []
+            labels = group_labels(q)
+            groups = {k: [] for k in labels if k != OTHER}  # an answer no longer offered: if any
+            for i in items:
+                for key in answer_keys(q, set(labels), (i.data or {}).get(question)):
+                    groups.setdefault(key, []).append(i)
+            return [self._result(kpi, period, g, groups[g], at, True) for g in groups]
         if by in ("organisation", "lot"):  # a group whose items all fail the filter has 0
             groups = {((o if by == "organisation" else lot) or "(none)"): [] for o, lot in held}
             for i in items:
@@ -332,13 +251,42 @@ class KpiCalculator:
             groups["programme"] = items  # any other breakdown is the programme as a whole
         return [self._result(kpi, period, g, groups[g], at, bool(held)) for g in sorted(groups)]
 
+    def _dated(self, kpi: dict[str, Any]) -> Source:
+        """The KPI's items in the order of the date it names for them (those without one left
+        out), the dates alongside."""
+        spec = kpi["date"]
+        key = ("dated", kpi["source"], kpi.get("form"), kpi.get("workflow"),
+               tuple(kpi.get("states") or ()), json.dumps(spec, sort_keys=True))  # fmt: skip
+        if key not in self._sources:
+            source = self._source(kpi)
+            items = source.slice(0, len(source.items))  # an answer's date needs every item read
+            event = date_event(kpi)
+            if event is None:
+                found = [
+                    (answer_date((i.data or {}).get(spec.get("answer")), self.tz), i) for i in items
+                ]
+            else:
+                first = self.store.first_events(self.programme.id, event)
+                state = event.get("entered")
+                found = []
+                for i in items:
+                    # a case written before the audit log named its moves keeps `entered` only
+                    text = first.get(i.case_id) or (i.entered.get(state) if state else None)
+                    found.append((moment(text) if text else None, i))
+            pairs = sorted(((d, n, i) for n, (d, i) in enumerate(found) if d is not None),
+                           key=lambda p: (p[0], p[1]))  # fmt: skip
+            self._sources[key] = Source(
+                [i for _d, _n, i in pairs], source.read, [d for d, _n, _i in pairs]
+            )
+        return self._sources[key]
+
     def today(self, kpi: dict[str, Any]) -> datetime:
         """Now, or the last moment the programme recorded anything if that is later: a rehearsal's
         clock can be set before the data it shows (periods after this have no figures)."""
         if self._latest is None:
             changed = [r.get("updated_at") or r["created_at"]
                        for r in self.store.programme_cases(self.programme.id)]  # fmt: skip
-            self._latest = max((_moment(c) for c in changed), default=self.now)
+            self._latest = max((moment(c) for c in changed), default=self.now)
         whens = self._source(kpi).whens  # returns and records are sent without moving the case
         return max(self.now, self._latest, whens[-1] if whens else self.now)
 
@@ -359,19 +307,29 @@ class KpiCalculator:
         """When the first and the last of the KPI's returns, records or cases came in (None: none)."""
         begun = self._begun(kpi.get("workflow")) if kpi["source"] == "cases" else None
         whens = self._source(kpi).whens if begun is None else [b[0] for b in begun]
+        if "date" in kpi:  # placed by its own dates, which may be long before it came in
+            whens = self._dated(kpi).whens
         return (whens[0], whens[-1]) if whens else None
 
-    def _as_at(self, items: list[_Item], at: datetime, states: set[str]) -> list[_Item]:
-        """The cases as they stood at `at`: their state and when they entered each, from the audit
-        log for a case that has moved since; only those then in `states`, if given."""
+    def _as_at(
+        self, items: list[Item], at: datetime, states: set[str], own: bool = False
+    ) -> list[Item]:
+        """The cases as they stood at `at` (with `own`, a case begun after `at` as it stood when
+        it began): their state and when they entered each, from the audit log for a case that has
+        moved since; only those then in `states`, if given."""
         since = at.astimezone(UTC).isoformat()
 
-        def moved_since(item: _Item) -> bool:
+        def seen(item: Item) -> datetime:
+            return max(at, item.when)
+
+        def moved_since(item: Item) -> bool:
             u = item.updated
             if u is None:
                 return False
+            if own and item.when > at:
+                return moment(u) > item.when
             # stored in UTC as ISO text, which sorts as time does; anything else is parsed
-            return u > since if u.endswith("+00:00") else _moment(u) > at
+            return u > since if u.endswith("+00:00") else moment(u) > at
 
         moved = {i.case_id for i in items if moved_since(i)}
         wanted = [c for c in moved if c not in self._moves]
@@ -379,12 +337,13 @@ class KpiCalculator:
             found = self.store.state_changes(wanted)
             for case_id in wanted:
                 self._moves[case_id] = [
-                    (_moment(when), state) for when, state in found.get(case_id, [])
+                    (moment(when), state) for when, state in found.get(case_id, [])
                 ]
         out = []
         for item in items:
-            if item.case_id in moved and self._moves[item.case_id]:
-                item = item.as_at(at, self._moves[item.case_id])
+            moves = self._moves.get(item.case_id) if item.case_id in moved else None
+            if moves:  # a case begun late is seen once its first move is logged, not before
+                item = item.as_at(max(seen(item), moves[0][0]) if own else at, moves)
                 if item is None:  # not yet in any state then
                     continue
             if not states or item.state in states:
@@ -392,7 +351,7 @@ class KpiCalculator:
         return out
 
     def _result(
-        self, kpi: dict[str, Any], period: Period, group: str, items: list[_Item], at: datetime,
+        self, kpi: dict[str, Any], period: Period, group: str, items: list[Item], at: datetime,
         reported: bool,
     ) -> KpiValue:  # fmt: skip
         measure = kpi["measure"]
@@ -466,10 +425,6 @@ def rag(kpi: dict[str, Any], value: float | None) -> str | None:
 
 def _number(x: Any) -> float | None:
     return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
-
-
-class _NoRecords(dict):  # type: ignore[type-arg]
-    """Stands for a case's records where no expression asked for them."""
 
 
 __all__ = ["KpiCalculator", "KpiValue", "Period", "period_of", "periods", "rag"]

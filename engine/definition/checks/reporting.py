@@ -80,6 +80,82 @@ class ReportingChecks(ProgrammeIndex):
                         ):
                             self._adds_up((*path, fk), label, measure, info.questions[k[fk]])
             self._bands(path, label, _d(k.get("target")), k.get("rag"))
+            self._kpi_breakdowns(path, label, k)
+            self._kpi_date(path, label, k)
+
+    def _kpi_breakdowns(self, path: Path, label: str, k: dict[str, Any]) -> None:
+        """A KPI is broken down only by the answer to a choice question it can read."""
+        for j, b in enumerate(_l(k.get("by"))):
+            qid = _d(b).get("answer")
+            where = (*path, "by", j, "answer")
+            q = self._kpi_question(where, k, qid, once=False)
+            kind = None if q is None else q.get("type")
+            if q is not None and isinstance(kind, str) and kind not in CHOICE:
+                self.err(where, "kpi-not-choice",
+                         f'{label} is broken down by the answer to "{qid}", a {kind} question, but '
+                         "only the answers to a choice question fall into groups; name a radios, "
+                         "select, checkboxes or yes/no question")  # fmt: skip
+
+    def _kpi_date(self, path: Path, label: str, k: dict[str, Any]) -> None:
+        """A KPI's own date is a date answer it can read, or an event of its workflow."""
+        spec = k.get("date")
+        if not isinstance(spec, dict):
+            return  # the schema check has said what is wrong
+        ref = self.exactly_one((*path, "date"), spec, ("answer", "entered", "trigger"), "bad-date",
+                               f"the date of {label}")  # fmt: skip
+        if ref is None:
+            return
+        name = spec[ref]
+        where = (*path, "date", ref)
+        if ref == "answer":
+            q = self._kpi_question(where, k, name, once=k.get("source") == "cases")
+            kind = None if q is None else q.get("type")
+            if q is not None and isinstance(kind, str) and kind != "date":
+                self.err(where, "kpi-not-date",
+                         f'{label} counts each item in the period of its answer to "{name}", a '
+                         f"{kind} question, which holds no date; name a date question")  # fmt: skip
+            return
+        wid = k.get("workflow")
+        if not isinstance(wid, str):
+            self.err(where, "needs-workflow",
+                     f"{label} is dated by a case event, so it needs the \"workflow\" whose "
+                     f"{'states' if ref == 'entered' else 'transitions'} these are")  # fmt: skip
+        elif wid in self.workflows:
+            known = self.states[wid] if ref == "entered" else self.triggers[wid]
+            what = "state" if ref == "entered" else "transition"
+            self.ref(where, name, known, f"unknown-{'state' if ref == 'entered' else 'trigger'}",
+                     what, f'in workflow "{wid}"')  # fmt: skip
+
+    def _kpi_question(
+        self, where: Path, k: dict[str, Any], qid: Any, *, once: bool
+    ) -> dict[str, Any] | None:
+        """The question `qid` of the forms a KPI reads (with `once`, not repeatable ones), or None
+        (after saying so) when it has none of that name; None too while its forms are unknown."""
+        if not isinstance(qid, str):
+            return None
+        if k.get("source") in ("returns", "records"):
+            form = k.get("form")
+            if not isinstance(form, str) or form not in self.forms:
+                return None  # reported where the form is named
+            forms, owner = [form], f'in form "{form}"'
+        else:
+            wid = k.get("workflow")
+            if not isinstance(wid, str) or wid not in self.workflows or self.forms_unknown(wid):
+                return None
+            repeatable = {
+                _d(f).get("form") for f in _l(_d(self.data).get("forms")) if _d(f).get("repeatable")
+            }
+            forms = [f for f, ws in self.form_workflows.items() if wid in ws and f in self.forms
+                     and not (once and f in repeatable)]  # fmt: skip
+            owner = f'in the forms of workflow "{wid}"' + (
+                " asked once per case (a repeatable form's records have no single date)"
+                if once
+                else ""
+            )
+        known = {q: spec for f in forms for q, spec in self.forms[f].questions.items()}
+        if not self.ref(where, qid, set(known), "unknown-question", "question", owner):
+            return None
+        return known[qid]
 
     def _bands(self, path: Path, label: str, target: dict[str, Any], bands: Any) -> None:
         """Green starts at the target (or `rag.green` without one), amber is on its worse side."""

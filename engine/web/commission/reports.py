@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from engine.errors import NotFound
 from engine.model import Programme
 from engine.reporting.charts import Point, Series, bar_chart, line_chart
+from engine.reporting.kpi_groups import answer_breakdowns, by_answer, group_labels
 from engine.reporting.kpis import KpiCalculator, periods
 from engine.reporting.meetings import (
     group_names,
@@ -114,30 +115,44 @@ def kpis(pid: str) -> tuple[str, int] | str:
     end = end or now()
     start = start or end - timedelta(days=365)
     shown = periods(period, start, end, tz)
-    reporting = programme.data.get("reporting", {})
     below = programme.suppress_below()
     blocks: list[dict[str, Any]] = []
+    questions = programme.questions()
     for kpi in programme.data["kpis"]:
-        rows: list[dict[str, Any]] = []
-        for p in shown:
-            values = calc.value(kpi, p, by)
-            if not values:  # a breakdown with nobody reporting: the period still has its row
-                rows.append({"period": p.label, "group": "(any)", "value": None, "count": 0,
-                             "rag": None, "reported": False, "suppressed": False})  # fmt: skip
-            rows.extend(
-                anonymised(values, programme)
-                if reporting.get("anonymised")
-                else [v.__dict__ | {"suppressed": False} for v in values]
-            )
+        rows = _rows(calc, programme, kpi, shown, by)
+        # each answer the KPI is broken down by: a table of its own, options by their labels
+        answers = [
+            {"question": questions[q].label, "rows": _rows(calc, programme, kpi, shown, by_answer(q)),
+             "names": {**group_labels(questions[q]), "(any)": "Any answer"}}
+            for q in answer_breakdowns(kpi) if q in questions
+        ]  # fmt: skip
         chart = None
         if by == "programme" and rows:
             target = kpi.get("target", {}).get("value")
             chart = Markup(bar_chart(kpi["title"], [Point(r["period"], r["value"], _gap(r, below)) for r in rows],
                                      target=target, unit=_unit(kpi), ident=f"kpi-{kpi['id']}",
                                      whole=True if kpi["measure"] == "count" else None))  # fmt: skip
-        blocks.append({"kpi": kpi, "rows": rows, "chart": chart})
+        blocks.append({"kpi": kpi, "rows": rows, "chart": chart, "answers": answers})
     return render_template("commission/kpis.html", **page, blocks=blocks, problems={}, start=start,
                            end=end, shown=shown, chosen=chosen)  # fmt: skip
+
+
+def _rows(
+    calc: KpiCalculator, programme: Programme, kpi: dict[str, Any], shown: list[Any], by: str
+) -> list[dict[str, Any]]:
+    """A KPI's rows for a table: each period's groups, small numbers hidden where they must be."""
+    rows: list[dict[str, Any]] = []
+    for p in shown:
+        values = calc.value(kpi, p, by)
+        if not values:  # a breakdown with nobody reporting: the period still has its row
+            rows.append({"period": p.label, "group": "(any)", "value": None, "count": 0,
+                         "rag": None, "reported": False, "suppressed": False})  # fmt: skip
+        rows.extend(
+            anonymised(values, programme)
+            if programme.data.get("reporting", {}).get("anonymised")
+            else [v.__dict__ | {"suppressed": False} for v in values]
+        )
+    return rows
 
 
 def _unit(kpi: dict[str, Any]) -> str:
