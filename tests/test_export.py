@@ -179,3 +179,26 @@ def test_awards_download_with_organisation_names_amounts_and_dates_in_words(
     rows = list(csv.DictReader(io.StringIO(awards_csv(d.engine.store, d.programme))))
     assert rows[0] == {"Reference": rows[0]["Reference"], "Organisation": "Dingle Family Hub", "Lot": "",
                        "Amount awarded": "100000", "Awarded": "midday on Tuesday 1 March 2022"}  # fmt: skip
+
+
+def test_a_spreadsheet_of_cases_is_written_a_batch_at_a_time_header_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.reporting import export
+
+    d = Data(tmp_path, "bradford.yaml")
+    for n in range(5):
+        d.case("referral", "supported", "horton_park", forms={"bradford_referral": [
+            ("2024-05-01T10:00", {"referral_date": f"2024-05-0{n + 1}", "referral_source": "mdt"})]})  # fmt: skip
+    monkeypatch.setattr(export, "BATCH", 2)
+    asked: list[int] = []
+    read = d.engine.store.cases_after
+    monkeypatch.setattr(d.engine.store, "cases_after",
+                        lambda *a: asked.append(len(rows := read(*a))) or rows)  # fmt: skip
+    lines = export.cases_csv_lines(d.engine.store, d.programme, "referral")
+    assert next(lines).startswith("Reference,Kind of case,Status")  # before any case is read
+    assert asked == []
+    chunks = list(lines)
+    assert asked == [2, 2, 1, 0] and len(chunks) == 3  # never more than a batch in hand
+    rows = list(csv.reader(io.StringIO("".join(chunks))))
+    assert [r[0] for r in rows] == sorted(r[0] for r in rows) and len(rows) == 5

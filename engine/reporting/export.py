@@ -13,6 +13,7 @@ import csv
 import io
 import json
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -209,6 +210,71 @@ def _hidden(programme: Programme, role: str, anonymised: bool) -> set[str]:
     return hidden
 
 
+BATCH = 500  # cases read at a time: a CSV of 100,000 starts at once and memory stays flat
+
+
+def _batches(store: StoreContract, programme: Programme, workflow: str | None) -> Iterator[list[dict[str, Any]]]:  # fmt: skip
+    """The programme's cases (of one workflow, if given) a batch at a time, each with its answers."""
+    after = 0
+    while rows := store.cases_after(programme.id, workflow, after, BATCH):
+        answers = store.answers_of([r["id"] for r in rows])
+        for r in rows:
+            r["answers"] = answers.get(r["id"], [])
+        yield rows
+        after = rows[-1]["id"]
+
+
+def _line(cells: list[Any]) -> str:
+    out = io.StringIO()
+    csv.writer(out).writerow(cells)
+    return out.getvalue()
+
+
+def _asked(programme: Programme, workflow: str | None) -> set[str]:
+    """The questions of the forms a workflow's cases fill in (every workflow's, if None)."""
+    return {
+        qid
+        for e in programme.data["forms"]
+        if workflow in (None, e["workflow"]) and e["form"] in programme.forms
+        for qid in programme.forms[e["form"]].questions()
+    }
+
+
+def cases_csv_lines(
+    store: StoreContract,
+    programme: Programme,
+    workflow: str | None = None,
+    *,
+    anonymised: bool = False,
+    role: str = "commissioner",
+) -> Iterator[str]:
+    """The lines of `cases_csv`, the header first, read and written a batch of cases at a time."""
+    hidden = _hidden(programme, role, anonymised)
+    asked = _asked(programme, workflow)
+    used = [q for q in programme.questions().values()
+            if q.type != "group" and q.id not in hidden and q.id in asked]  # fmt: skip
+    tz = ZoneInfo(programme.timezone)
+    organisations, lots = _names(store, programme)
+    fixed = ["Reference", "Kind of case", "Status", "Organisation", "Lot", "Started"]
+    yield _line(column_names(fixed, programme, used))
+    for rows in _batches(store, programme, workflow):
+        out = io.StringIO()
+        writer = csv.writer(out)
+        for r in rows:
+            given: dict[str, Any] = {}
+            for a in r["answers"]:
+                given.update(a["data"])
+            wf = programme.workflows.get(r["workflow"])
+            states = {s.id: s.label for s in wf.states} if wf else {}
+            org = r["organisation_id"]
+            cells = [r["reference"], wf.title if wf else _worded(r["workflow"]),
+                     states.get(r["state"]) or _worded(r["state"]), organisations.get(org, org) if org else "",
+                     lots.get(r["lot"]) or _worded(r["lot"]), when_text(r["created_at"], tz),
+                     *[answer_text(q, given.get(q.id)) for q in used]]  # fmt: skip
+            writer.writerow([safe_cell(c) for c in cells])
+        yield out.getvalue()
+
+
 def cases_csv(
     store: StoreContract,
     programme: Programme,
@@ -217,29 +283,9 @@ def cases_csv(
     anonymised: bool = False,
     role: str = "commissioner",
 ) -> str:
-    """One row per case with its state and every answer `role` may see (fewer when anonymised)."""
-    hidden = _hidden(programme, role, anonymised)
-    keep = [q for q in programme.questions().values() if q.type != "group" and q.id not in hidden]
-    rows = [r for r in store.programme_cases(programme.id) if workflow in (None, r["workflow"])]
-    answers = _answers_by_case(store, [r["id"] for r in rows])
-    used = [q for q in keep if any(q.id in answers[r["id"]] for r in rows)]
-    tz = ZoneInfo(programme.timezone)
-    organisations, lots = _names(store, programme)
-    fixed = ["Reference", "Kind of case", "Status", "Organisation", "Lot", "Started"]
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(column_names(fixed, programme, used))
-    for r in rows:
-        given = answers[r["id"]]
-        wf = programme.workflows.get(r["workflow"])
-        states = {s.id: s.label for s in wf.states} if wf else {}
-        org = r["organisation_id"]
-        cells = [r["reference"], wf.title if wf else _worded(r["workflow"]),
-                 states.get(r["state"]) or _worded(r["state"]), organisations.get(org, org) if org else "",
-                 lots.get(r["lot"]) or _worded(r["lot"]), when_text(r["created_at"], tz),
-                 *[answer_text(q, given.get(q.id)) for q in used]]  # fmt: skip
-        writer.writerow([safe_cell(c) for c in cells])
-    return out.getvalue()
+    """One row per case with its state and every answer `role` may see (fewer when anonymised):
+    a column for each question the workflow's forms ask."""
+    return "".join(cases_csv_lines(store, programme, workflow, anonymised=anonymised, role=role))
 
 
 def awards_csv(store: StoreContract, programme: Programme) -> str:
@@ -279,12 +325,13 @@ def records_csv(
     writer = csv.writer(out)
     fixed = ["Reference", "Organisation", "Number", "Submitted"]
     writer.writerow(column_names(fixed, programme, used))
-    for r in store.programme_cases(programme.id):
-        org = r["organisation_id"]
-        for a in store.answers(r["id"]):
-            if a["form"] != form_id or not a["submitted_at"]:
-                continue
-            cells = [r["reference"], organisations.get(org, org) if org else "", _cell(a["record"]),
-                     when_text(a["submitted_at"], tz), *[answer_text(q, a["data"].get(q.id)) for q in used]]  # fmt: skip
-            writer.writerow([safe_cell(c) for c in cells])
+    for rows in _batches(store, programme, None):
+        for r in rows:
+            org = r["organisation_id"]
+            for a in r["answers"]:
+                if a["form"] != form_id or not a["submitted_at"]:
+                    continue
+                cells = [r["reference"], organisations.get(org, org) if org else "", _cell(a["record"]),
+                         when_text(a["submitted_at"], tz), *[answer_text(q, a["data"].get(q.id)) for q in used]]  # fmt: skip
+                writer.writerow([safe_cell(c) for c in cells])
     return out.getvalue()

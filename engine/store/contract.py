@@ -377,6 +377,14 @@ class ReportingStore(Protocol):
     def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
         """The organisations holding any case of these workflows of a programme."""
 
+    def cases_after(
+        self, programme_id: str, workflow: str | None, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The next `limit` cases of a programme (of one workflow, if given) after case `after`, by id."""
+
+    def answers_of(self, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """Every answer and record of these cases, by case, in the order they were made."""
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
 

@@ -50,6 +50,30 @@ class ReportingReads(Connection):
             "AND organisation_id IS NOT NULL", (programme_id, *workflows),
         ).fetchall()]  # fmt: skip
 
+    def cases_after(
+        self, programme_id: str, workflow: str | None, after: int, limit: int
+    ) -> list[dict[str, Any]]:
+        """The next `limit` cases of a programme (of one workflow, if given) after case `after`, by id."""
+        sql = "SELECT id, reference, workflow, state, organisation_id, lot, created_at FROM cases WHERE programme_id = ? AND id > ?"
+        params: tuple[Any, ...] = (programme_id, after)
+        if workflow is not None:
+            sql, params = sql + " AND workflow = ?", (*params, workflow)
+        return self._rows(sql + f" ORDER BY id LIMIT {int(limit)}", params)
+
+    def answers_of(self, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """Every answer and record of these cases, by case, in the order they were made."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
+            chunk = case_ids[start : start + 500]
+            for case_id, form, record, data, submitted, updated in self.execute(
+                "SELECT case_id, form_id, record_no, data, submitted_at, updated_at FROM answers "
+                f"WHERE case_id IN ({','.join('?' * len(chunk))}) ORDER BY case_id, form_id, record_no",
+                tuple(chunk),
+            ).fetchall():
+                out.setdefault(case_id, []).append({"form": form, "record": record, "data": json.loads(data),
+                                                    "submitted_at": submitted, "updated_at": updated})  # fmt: skip
+        return out
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
         out: dict[str, dict[str, int]] = {}
