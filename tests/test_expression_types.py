@@ -289,7 +289,10 @@ def test_every_shipped_expression_is_read_and_none_is_refused(
 
     monkeypatch.setattr("engine.definition.checks.base.type_problems", spy)
     linter = Linter()
-    for path in [*PROGRAMMES, EXAMPLE / "programmes" / "tiny.yaml"]:
+    for path in [
+        *PROGRAMMES,
+        *(EXAMPLE / "programmes" / f"{n}.yaml" for n in ("tiny", "link_service")),
+    ]:
         forms = ROOT / "forms" if path in PROGRAMMES else EXAMPLE / "forms"
         by_file = linter.programme(path, forms, build=False)[1]
         codes = {p.code for ps in by_file.values() for p in ps}

@@ -16,7 +16,11 @@ from engine.definition.loader import Linter, default_forms_dir
 
 from .conftest import EXAMPLE, PROGRAMMES
 
-SOURCES = [*PROGRAMMES, EXAMPLE / "programmes" / "tiny.yaml"]
+SOURCES = [
+    *PROGRAMMES,
+    EXAMPLE / "programmes" / "tiny.yaml",
+    EXAMPLE / "programmes" / "link_service.yaml",
+]
 
 SETTINGS = settings(
     deadline=None,

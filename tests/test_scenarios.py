@@ -1,7 +1,9 @@
 """Journeys written as data: given a programme, at a time, someone does something, expect this.
 
-Each file in tests/scenarios/ is one journey through one shipped programme, run through
-`Engine` with a frozen clock and a fresh database. Step keys:
+Each file in tests/scenarios/ is one journey through one shipped or documented example
+programme (`programme:` is its path from the repository's root, such as
+docs/example/programmes/link_service.yaml, its forms found beside it), run through `Engine` with
+a frozen clock and a fresh database. Step keys:
 
 - `at`: move the frozen clock to this programme-local time (`2022-01-31T16:59`) and keep it there.
 - `actor`: who acts (a name from the file's `actors`); defaults to the previous step's actor.

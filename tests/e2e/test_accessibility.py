@@ -39,10 +39,11 @@ NARROW = 375  # px: a small phone; no page may need sideways scrolling at this w
 
 
 def shipped_ids() -> re.Pattern[str]:
-    """The identifiers a person must never read: every id of a shipped programme and its forms
-    (workflows, states, lots, forms, questions, roles, criteria) and of the demo's organisations.
-    Only ids no sentence would contain are looked for: those with an underscore or a digit
-    (`eoi_draft`, `lot_1`, `lodge_lane_trust`); `income` or `eligible` are also plain words."""
+    """The identifiers a person must never read: every id of a shipped or documented example
+    programme and its forms (workflows, states, lots, forms, questions, roles, criteria) and of
+    the demo's organisations. Only ids no sentence would contain are looked for: those with an
+    underscore or a digit (`eoi_draft`, `lot_1`, `lodge_lane_trust`); `income` or `eligible` are
+    also plain words."""
     import yaml
 
     ids: set[str] = set()
@@ -58,7 +59,8 @@ def shipped_ids() -> re.Pattern[str]:
             for value in node:
                 collect(value)
 
-    for path in [*ROOT.glob("programmes/*.yaml"), *ROOT.glob("forms/*.yaml"), ROOT / "demo" / "seed.yaml"]:  # fmt: skip
+    for path in [*ROOT.glob("programmes/*.yaml"), *ROOT.glob("forms/*.yaml"), ROOT / "demo" / "seed.yaml",
+                 *ROOT.glob("docs/example/*/*.yaml")]:  # fmt: skip
         collect(yaml.safe_load(path.read_text("utf-8")))
     odd = sorted((i for i in ids if "_" in i or re.search(r"\d", i)), key=len, reverse=True)
     return re.compile(r"(?<![\w/.@-])(" + "|".join(map(re.escape, odd)) + r")(?![\w/.@-])")
