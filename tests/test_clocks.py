@@ -72,9 +72,10 @@ def test_a_limit_counts_from_the_date_answered_across_a_weekend_and_bank_holiday
 ) -> None:
     clock.set("2026-12-29T09:00")  # the form is filled in days after the referral it records
     case = referral(engine, "2026-12-24")
-    # end of Thursday 24th; Friday 25th, Monday 28th (Boxing Day's substitute) are holidays
-    assert level(engine, case) == ("pending", local("2026-12-30T00:00"))
-    assert pending_due(engine, case, "service_level", CONTACT) == [local("2026-12-30T00:00")]
+    # Friday 25th and Monday 28th (Boxing Day's substitute) are holidays: the second working day
+    # after Thursday 24th is Wednesday 30th, and the limit is the end of it
+    assert level(engine, case) == ("pending", local("2026-12-31T00:00"))
+    assert pending_due(engine, case, "service_level", CONTACT) == [local("2026-12-31T00:00")]
 
 
 def test_nothing_falls_due_until_the_date_is_answered(engine: Engine) -> None:

@@ -45,11 +45,9 @@ def _anchors(data: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
 def answer_events(
     programme: Programme, answers: Sequence[Mapping[str, Any]]
 ) -> dict[str, datetime]:
-    """Events for the dates answered on a case's once-only forms, keyed `answer:<question>`.
-
-    A date counts from the end of its day: "2 working days after" a referral dated Thursday is
-    the end of the following Monday, whatever time of day the form was filled in.
-    """
+    """Events for the dates answered on a case's once-only forms, keyed `answer:<question>`: the
+    start of the day on the programme's clock (`offset` makes a limit after it end with its day:
+    "2 working days after" a referral dated Thursday is the end of the following Monday)."""
     wanted = answer_questions(programme)
     if not wanted:
         return {}
@@ -63,7 +61,7 @@ def answer_events(
                 day = date.fromisoformat(str(a["data"][q]))
             except ValueError:
                 continue
-            out[f"answer:{q}"] = datetime.combine(day + timedelta(days=1), time(0), tz)
+            out[f"answer:{q}"] = datetime.combine(day, time(0), tz)
     return out
 
 

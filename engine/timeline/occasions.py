@@ -119,11 +119,18 @@ def anchor_time(
 def offset(
     moment: datetime, anchor: Mapping[str, Any], tz: ZoneInfo, days: str = DEFAULT_CALENDAR
 ) -> datetime:
-    """Apply an anchor's `before`/`after` to the moment it counts from."""
+    """Apply an anchor's `before`/`after` to the moment it counts from.
+
+    A date answered (`answer`) names a whole day: "2 working days after" it is the end of the
+    second working day after that date, so the limit falls at the midnight that ends that day.
+    """
     from engine.dates import parse_duration
 
     if "after" in anchor:
-        return shift(moment, parse_duration(anchor["after"]), +1, tz, days)
+        out = shift(moment, parse_duration(anchor["after"]), +1, tz, days)
+        if "answer" in anchor:  # the whole of the day it lands on
+            out = shift(out, Duration(1, "days"), +1, tz, days)
+        return out
     if "before" in anchor:
         return shift(moment, parse_duration(anchor["before"]), -1, tz, days)
     return moment
