@@ -11,12 +11,15 @@ a frozen clock and a fresh database. Step keys:
   `answer: {form, answers, record?}`, `act: trigger` (with optional `amount`, `lot`, `reason`,
   `expected_state`), `eligibility: {}`, `actions: {}`, `view: {}`, `service_levels: {}` (check
   the case's time-limited promises, flagging missed ones), `sweep: {}` (the scheduler's sweep at
-  the frozen time), `child: {of: case, workflow, as}` (names a case an action started).
+  the frozen time), `child: {of: case, workflow, as}` (names a case an action started),
+  `kpi: {id, in, by?}` (a KPI in its period holding day `in`; `by` a question id for a breakdown
+  by its answer, or organisation or lot).
 - `case`: which named case the step is about (defaults to the last one named).
 - `expect`: `state`, `flags` (subset), `error` (exception class), `says` (substring of the
   message and reasons), `invalid` (question ids an AnswersInvalid names), `eligibility` ({criterion id: status}), `allowed`/`refused` (triggers),
   `audit` (subset of the newest audit event), `records` ({form: count}), `service_levels`
-  ({id: kept|pending|at_risk|missed|not_started}, after a `service_levels` step), `sent`/`taken`/
+  ({id: kept|pending|at_risk|missed|paused|not_started}, after a `service_levels` step),
+  `figures` ({group: value}, after a `kpi` step; `programme` for the whole), `sent`/`taken`/
   `checked`/`skipped` (counts, after a `sweep`), `outbox` ([{to: role, says: words}] queued so far).
 """
 
@@ -116,6 +119,10 @@ class Journey:
             ), (
                 f"no message to {wanted['to']} saying {wanted.get('says')!r} in {[(m['to_role'], m['subject']) for m in messages]}"
             )
+        for group, value in expect.get("figures", {}).items():
+            assert isinstance(result, dict) and result.get(group) == value, (
+                f"figure for {group} is {result.get(group) if isinstance(result, dict) else result}: {result}"
+            )
         for sl_id, status in expect.get("service_levels", {}).items():
             assert isinstance(result, dict) and result.get(sl_id) == status, (
                 f"service level {sl_id}: {result}"
@@ -162,7 +169,23 @@ class Journey:
             return {r.id: r.status for r in e.check_service_levels(case, actor)}
         if "view" in step:
             return e.case(case, actor)
+        if "kpi" in step:
+            return self.figures(step["kpi"])
         raise AssertionError(f"a step needs an action: {step!r}")
+
+    def figures(self, asked: dict[str, Any]) -> dict[str, float | None]:
+        """A KPI in the period (of its own kind) holding day `in`, by group."""
+        from engine.reporting.kpi_groups import by_answer
+        from engine.reporting.kpis import KpiCalculator, period_of
+
+        kpi = next(k for k in self.programme.data["kpis"] if k["id"] == asked["id"])
+        day = datetime.fromisoformat(str(asked["in"])).replace(tzinfo=self.tz)
+        period = period_of(kpi.get("period", "quarter"), day, self.tz)
+        by = asked.get("by", "programme")
+        if by not in ("programme", "organisation", "lot"):
+            by = by_answer(by)
+        calc = KpiCalculator(self.engine.store, self.programme, self.engine.now())
+        return {v.group: v.value for v in calc.value(kpi, period, by)}
 
     def check(self, expect: dict[str, Any], result: Any) -> None:
         if not (

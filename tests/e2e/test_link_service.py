@@ -3,7 +3,8 @@ link_service.yaml), as a link worker (a caseworker) uses it. The person and the 
 Python; everything the link worker does is done in the page: start a referral, fill in the
 referral form, see the case with its time limits counted in working days across a weekend and a
 bank holiday, record an attempt to contact the person (the promise kept), take them on, record six
-sessions, and be told in words that a seventh cannot be added. axe-core checks the key pages."""
+sessions, be told in words that a seventh cannot be added, and put support on hold (the review's
+clock stops, then resumes with the time left). axe-core checks the key pages."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from .test_rolling_fund import heading, nav, save_and_continue, success
 LINK_WORKER = "lee@trust.example"
 FIRST_CONTACT = "First attempt to contact the person within 2 working days of referral"
 DECISION = "Decision whether to take the person on within 5 working days of referral"
+REVIEW = (
+    "The 12-week review recorded within 13 weeks of support starting, not counting time on hold"
+)
 SEVENTH = (
     "This case already has 6 of “Session”, the most it may have. "
     "Change one of them instead of adding another."
@@ -120,7 +124,8 @@ def test_a_link_worker_takes_a_referral_from_first_contact_to_six_sessions(
     expect(page.locator("main")).to_contain_text("Status: Referred")
     expect(promise(page, FIRST_CONTACT)).to_contain_text("Due")
     expect(page.locator("main")).to_contain_text(
-        "Must be met by 10am on Wednesday 29 May 2024."  # not Tuesday: Monday is a bank holiday
+        # from the referral date: the end of the second working day after it (Monday is a holiday)
+        "Must be met by the end of Wednesday 29 May 2024."
     )
     expect(page.locator("main")).to_contain_text("Must be met by 10am on Monday 3 June 2024.")
     audit.check(page, "caseworker (new referral)")
@@ -169,6 +174,22 @@ def test_a_link_worker_takes_a_referral_from_first_contact_to_six_sessions(
     audit.check(page, "caseworker (seventh session refused)")
     go(page, page.get_by_role("link", name=f"Back to {reference}").first)
     expect(page.locator("main li", has_text=re.compile(r"^Session \d, "))).to_have_count(6)
+
+    # 6. he goes into hospital: support is put on hold, and the review's clock stops
+    expect(promise(page, REVIEW)).to_contain_text("Must be met by 2pm on Friday 23 August 2024.")
+    page.get_by_label("Why? (put support on hold)").fill("In hospital after a fall.")
+    go(page, page.get_by_role("button", name="Put support on hold"))
+    expect(page.locator("main")).to_contain_text("Status: On hold")
+    expect(promise(page, REVIEW)).to_contain_text("Paused")
+    expect(promise(page, REVIEW)).to_contain_text(
+        "The clock is stopped while the case is on hold, and starts again with the time that was "
+        "left when it moves on."
+    )
+    audit.check(page, "caseworker (on hold)")
+    # two weeks later support restarts, and the limit moves two weeks on
+    clock.set("2024-07-29T15:00")
+    go(page, page.get_by_role("button", name="Restart support"))
+    expect(promise(page, REVIEW)).to_contain_text("Must be met by 2pm on Friday 6 September 2024.")
 
     assert not audit.problems, audit.report()
     # no page had a JavaScript error or a console error (a script the CSP refused, say)
