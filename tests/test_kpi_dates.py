@@ -187,6 +187,19 @@ def test_a_review_sent_in_october_is_not_in_augusts_figure(engine: Engine, clock
     assert figures(engine, clock, "reviews_done", "2026-10") == {"programme": 1.0}
 
 
+def test_a_form_first_filled_in_after_a_month_is_not_in_that_months_figure(
+    engine: Engine, clock: Clock
+) -> None:
+    clock.set("2026-06-10T12:00")
+    case = engine.start_case("referral_counts", "referral", SAM, organisation="hub").id
+    clock.set("2026-08-05T12:00")  # the referral form is only filled in in August
+    engine.save_answers(case, "kd_referral", {"referral_date": "2026-06-10", "referral_source": "gp"}, SAM)  # fmt: skip
+    clock.set("2026-10-15T09:00")
+    assert figures(engine, clock, "cases_open", "2026-06") == {"programme": 1.0}
+    assert figures(engine, clock, "gp_referrals_on_the_books", "2026-06") == {"programme": 0.0}
+    assert figures(engine, clock, "gp_referrals_on_the_books", "2026-08") == {"programme": 1.0}
+
+
 def test_a_review_dated_in_august_but_sent_in_october_counts_in_august_by_its_date(
     engine: Engine, clock: Clock
 ) -> None:

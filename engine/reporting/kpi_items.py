@@ -27,10 +27,12 @@ def moment(text: str) -> datetime:
 
 
 def answer_time(answer: dict[str, Any]) -> datetime:
-    """When a record of a repeatable form came in (it keeps the time it was first sent); a
-    once-only form's answers are written over in place, so they count as always there."""
+    """When answers came in: a record of a repeatable form when it was first sent; a once-only
+    form's answers when the form was first saved (later saves write over them in place, so a
+    form begun by then counts with the answers it has now)."""
     if not answer.get("record"):
-        return _EVER
+        text = answer.get("created_at")
+        return moment(text) if text else _EVER
     text = answer.get("submitted_at") or answer.get("updated_at")
     return moment(text) if text else _EVER
 

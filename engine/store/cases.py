@@ -114,14 +114,15 @@ class CaseTables(Connection):
         """Insert or replace one form's answers (or one record of a repeatable form, which keeps
         the time it was first sent)."""
         self.execute(
-            "INSERT INTO answers (case_id, form_id, record_no, data, submitted_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+            "INSERT INTO answers (case_id, form_id, record_no, data, submitted_at, updated_at, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (case_id, form_id, record_no) DO UPDATE SET data = excluded.data, "
             # a record corrected later keeps the time it was first sent: reports and time limits
             # place it then
             "submitted_at = CASE WHEN answers.record_no > 0 "
             "THEN coalesce(answers.submitted_at, excluded.submitted_at) ELSE excluded.submitted_at END, "
             "updated_at = excluded.updated_at",
-            (case_id, form_id, record_no, json.dumps(data), now if submitted else None, now),
+            (case_id, form_id, record_no, json.dumps(data), now if submitted else None, now, now),
         )
 
     def mark_submitted(self, case_id: int, form_id: str, now: str) -> None:
@@ -134,8 +135,8 @@ class CaseTables(Connection):
     def answers(self, case_id: int) -> list[dict[str, Any]]:
         """Every form's answers and records for a case, in the order they were made."""
         cur = self.execute(
-            "SELECT form_id, record_no, data, submitted_at, updated_at FROM answers WHERE case_id = ? "
-            "ORDER BY form_id, record_no",
+            "SELECT form_id, record_no, data, submitted_at, updated_at, created_at FROM answers "
+            "WHERE case_id = ? ORDER BY form_id, record_no",
             (case_id,),
         )
         return [
@@ -145,6 +146,7 @@ class CaseTables(Connection):
                 "data": json.loads(r[2]),
                 "submitted_at": r[3],
                 "updated_at": r[4],
+                "created_at": r[5],
             }
             for r in cur.fetchall()
         ]

@@ -284,6 +284,12 @@ MIGRATIONS: list[str | dict[str, str]] = [
     CREATE INDEX cases_by_organisation_changed ON cases (organisation_id, updated_at, id);
     CREATE INDEX reminders_next_by_case ON reminders (case_id, status, due_at);
     """,
+    # 16: when a form's answers were first saved: later saves write over the row and its
+    # updated_at, and a report as at an earlier day leaves out a form nobody had begun by then
+    """
+    ALTER TABLE answers ADD COLUMN created_at TEXT;
+    UPDATE answers SET created_at = coalesce(submitted_at, updated_at);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 POSTGRES_BASELINE = 14  # the version PostgreSQL's one baseline reaches

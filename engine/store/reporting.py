@@ -65,13 +65,24 @@ class ReportingReads(Connection):
         out: dict[int, list[dict[str, Any]]] = {}
         for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
             chunk = case_ids[start : start + 500]
-            for case_id, form, record, data, submitted, updated in self.execute(
-                "SELECT case_id, form_id, record_no, data, submitted_at, updated_at FROM answers "
-                f"WHERE case_id IN ({','.join('?' * len(chunk))}) ORDER BY case_id, form_id, record_no",
-                tuple(chunk),
-            ).fetchall():
-                out.setdefault(case_id, []).append({"form": form, "record": record, "data": json.loads(data),
-                                                    "submitted_at": submitted, "updated_at": updated})  # fmt: skip
+            out.update(self._answers_by_case(
+                f"WHERE a.case_id IN ({','.join('?' * len(chunk))})", tuple(chunk)))  # fmt: skip
+        return out
+
+    def _answers_by_case(
+        self, where: str, params: tuple[Any, ...], *, decode: bool = True
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Answer rows by case, oldest form and record first (`data` left as JSON text unless decoded)."""
+        out: dict[int, list[dict[str, Any]]] = {}
+        for case_id, form, record, data, submitted, updated, created in self.execute(
+            "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at, a.created_at "
+            f"FROM answers a {where} ORDER BY a.case_id, a.form_id, a.record_no",
+            params,
+        ).fetchall():
+            out.setdefault(case_id, []).append({
+                "form": form, "record": record, "data": json.loads(data) if decode else data,
+                "submitted_at": submitted, "updated_at": updated, "created_at": created,
+            })  # fmt: skip
         return out
 
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
@@ -194,41 +205,18 @@ class ReportingReads(Connection):
         names = [c[0] for c in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
         if rows:
-            answers = self.execute(
-                "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at "
-                "FROM answers a JOIN (" + ids + ") c ON c.id = a.case_id "
-                "ORDER BY a.case_id, a.form_id, a.record_no",
-                params,
-            ).fetchall()
-            by_case: dict[int, list[dict[str, Any]]] = {}
-            for case_id, form, record, data, submitted, updated in answers:
-                by_case.setdefault(case_id, []).append(
-                    {"form": form, "record": record, "data": data, "submitted_at": submitted,
-                     "updated_at": updated}
-                )  # fmt: skip
+            by_case = self._answers_by_case(
+                f"JOIN ({ids}) c ON c.id = a.case_id", params, decode=False
+            )
             for row in rows:
                 row["answers"] = by_case.get(row["id"], [])
         return rows
 
     def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
         """Every answer and record of every case of a programme, by case, in one query."""
-        cur = self.execute(
-            "SELECT a.case_id, a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at FROM answers a "
-            "JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? ORDER BY a.case_id, a.form_id, a.record_no",
-            (programme_id,),
+        return self._answers_by_case(
+            "JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ?", (programme_id,)
         )
-        out: dict[int, list[dict[str, Any]]] = {}
-        for case_id, form, record, data, submitted, updated in cur.fetchall():
-            out.setdefault(case_id, []).append(
-                {
-                    "form": form,
-                    "record": record,
-                    "data": json.loads(data),
-                    "submitted_at": submitted,
-                    "updated_at": updated,
-                }
-            )
-        return out
 
     def form_entries(self, programme_id: str, form_id: str) -> list[dict[str, Any]]:
         """Every submitted answer set of one form, with its case's facts (for KPIs over returns)."""
