@@ -165,8 +165,14 @@ def test_a_link_worker_takes_a_referral_from_first_contact_to_six_sessions(
     expect(sessions).to_have_count(6)
     expect(sessions.first).to_have_text("Session 6, Monday 8 July 2024")
 
+    # the case page offers no seventh, and says why
+    expect(page.get_by_role("button", name="Record a new session")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text(
+        "This case has 6 session records, the most it may have. To correct one, open it from the list."
+    )
+    # one begun from an older tab is refused in words when it is saved
     clock.set("2024-07-15T15:00")
-    go(page, page.get_by_role("button", name="Record a new session"))
+    page.goto(f"{site.url}/casework/cases/{reference}/forms/link_session")
     fill_date(page, "On what date was the session?", 15, 7, 2024)
     choose(page, "How was the session held?", "In person")
     save_and_continue(page)

@@ -139,6 +139,7 @@ def case(ref: str) -> str:
             "complete": form.id in view.answers and not sheets.problems_of(form, view.answers[form.id]),
             "records": newest_first(programme, entry, sheets.records(view, form.id)) if entry.get("repeatable") else [],
             "draft": bool(entry.get("repeatable")) and bool(eng.store.record_draft(view.id, form.id)),
+            "most": entry.get("max_records"),
         })  # fmt: skip
     actions = [a for a in eng.actions(view.id, actor) if not any(r.startswith("this action is not for") for r in a.reasons)]  # fmt: skip
     state = next(s for s in wf.states if s.id == view.state)
