@@ -132,6 +132,11 @@ class Programme:
             _QUESTIONS[key] = out
         return _QUESTIONS[key]
 
+    def has_money(self) -> bool:
+        """Whether the programme records money: it says anything under `funding` (a total, awards,
+        lots, fees), beyond the default that money is counted per programme."""
+        return any(k != "per" for k in self.data.get("funding", {}))
+
     def reports_anonymised(self) -> bool:
         """Whether the programme's reports are anonymised (`reporting: {anonymised: true}`)."""
         return bool(self.data.get("reporting", {}).get("anonymised"))

@@ -183,3 +183,18 @@ def test_an_anonymised_pack_hides_small_counts_of_people_as_the_kpi_pages_do(
     assert "Contracts being delivered,Anfield Walkers,Fewer than 5,," in text
     # a return is an organisation's own report, not a person: shown whatever it counts
     assert "Numbers accessing,Anfield Walkers,Not reported" in text
+
+
+def test_a_programme_with_no_money_has_no_spend_in_its_pack(tmp_path: Path) -> None:
+    from engine.runtime import Engine
+
+    from .conftest import EXAMPLE
+
+    engine = Engine(database_in(tmp_path, "link"), clock=lambda: at("2024-10-01T09:00"))
+    programme, _ = engine.publish(EXAMPLE / "programmes" / "link_service.yaml")
+    assert not programme.has_money()
+    pack = meeting_pack(engine.store, programme, "quarterly_meeting", 0, at("2024-10-01T09:00"))
+    text = pack_csv(pack, programme, {})
+    assert "KPI" in text and "Amount awarded" not in text and "Spent" not in text
+    liverpool = engine.publish(ROOT / "programmes" / "liverpool.yaml")[0]
+    assert liverpool.has_money()

@@ -107,7 +107,8 @@ def inspect(file: Path, as_json: bool, forms_dir: Path | None) -> None:
         return
     d = programme.data
     click.echo(f"{programme.name} ({programme.id}), version {programme.version}")
-    click.echo(f"  timezone {programme.timezone}, currency {d.get('currency')}")
+    money = f", currency {d.get('currency')}" if programme.has_money() else ", no money recorded"
+    click.echo(f"  timezone {programme.timezone}{money}")
     for wid, wf in programme.workflows.items():
         click.echo(f"  workflow {wid}: {len(wf.states)} states, {len(wf.transitions)} transitions")
     click.echo(f"  forms: {', '.join(programme.forms)}")

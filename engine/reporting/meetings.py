@@ -315,6 +315,8 @@ def pack_csv(pack: MeetingPack, programme: Programme, organisations: dict[str, s
                  else "" if k.value is None else f"{k.value:g}")  # fmt: skip
         row(k.title, names.get(k.group, k.group), value, "" if k.target is None else k.target,
             _RAG_WORDS.get(k.rag or "", ""))  # fmt: skip
+    if not programme.has_money():  # no money: no spend to report
+        return out.getvalue()
     w.writerow([])
     row("Reference", "Organisation", "Amount awarded", "Spent", "Left")
     for s in pack.spend:
