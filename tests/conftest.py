@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -58,3 +59,18 @@ def _connections() -> Iterator[None]:
 def database(tmp_path: Path) -> str:
     """This test's database: an SQLite file, or a PostgreSQL schema of its own."""
     return database_in(tmp_path)
+
+
+def refusal(tmp_path: Path, folder: Path, name: str, old: str, new: str) -> str:
+    """What loading a copy of `folder`'s programme `name` (forms beside it) with `old` changed to
+    `new` is refused with."""
+    from engine import ProgrammeInvalid, load_programme
+
+    shutil.copytree(folder, tmp_path / "p")
+    path = tmp_path / "p" / name
+    text = path.read_text("utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), "utf-8")
+    with pytest.raises(ProgrammeInvalid) as caught:
+        load_programme(path, tmp_path / "p" / "forms")
+    return str(caught.value)

@@ -4,20 +4,19 @@ case stood at their limit, however late the scheduler sweeps."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import ProgrammeInvalid, load_programme
+from engine import load_programme
 from engine.runtime import Actor, Engine
 from engine.scheduler.sweeper import sweep
 from engine.timeline.planner import dry_run
 
 from .clock import Clock
-from .conftest import ROOT
+from .conftest import ROOT, refusal
 from .databases import database_in
 
 DATA = ROOT / "tests" / "data" / "clocks"
@@ -168,14 +167,7 @@ def test_the_dry_run_counts_from_a_date_answered(engine: Engine) -> None:
 
 
 def _broken(tmp_path: Path, old: str, new: str) -> str:
-    shutil.copytree(DATA, tmp_path / "p")
-    path = tmp_path / "p" / "clocks.yaml"
-    text = path.read_text("utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), "utf-8")
-    with pytest.raises(ProgrammeInvalid) as caught:
-        load_programme(path, tmp_path / "p" / "forms")
-    return str(caught.value)
+    return refusal(tmp_path, DATA, "clocks.yaml", old, new)
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine import ProgrammeInvalid, load_programme
 from engine.reporting.kpi_groups import by_answer, group_labels
 from engine.reporting.kpis import KpiCalculator, period_of
 from engine.reporting.suppression import anonymised
 from engine.runtime import Actor, Engine
 
 from .clock import Clock
-from .conftest import ROOT
+from .conftest import ROOT, refusal
 from .databases import database_in
 
 DATA = ROOT / "tests" / "data" / "kpi_dates"
@@ -212,14 +211,7 @@ def test_a_review_dated_in_august_but_sent_in_october_counts_in_august_by_its_da
 
 
 def _refused(tmp_path: Path, old: str, new: str) -> str:
-    shutil.copytree(DATA, tmp_path / "p")
-    path = tmp_path / "p" / "kpi_dates.yaml"
-    text = path.read_text("utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), "utf-8")
-    with pytest.raises(ProgrammeInvalid) as caught:
-        load_programme(path, tmp_path / "p" / "forms")
-    return str(caught.value)
+    return refusal(tmp_path, DATA, "kpi_dates.yaml", old, new)
 
 
 @pytest.mark.parametrize(
