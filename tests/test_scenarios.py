@@ -19,7 +19,8 @@ a frozen clock and a fresh database. Step keys:
   message and reasons), `invalid` (question ids an AnswersInvalid names), `eligibility` ({criterion id: status}), `allowed`/`refused` (triggers),
   `audit` (subset of the newest audit event), `records` ({form: count}), `service_levels`
   ({id: kept|pending|at_risk|missed|paused|not_started}, after a `service_levels` step),
-  `figures` ({group: value}, after a `kpi` step; `programme` for the whole), `sent`/`taken`/
+  `figures` ({group: value}, after a `kpi` step; `programme` for the whole; null: no figure),
+  `rag` ({group: green|amber|red}, after a `kpi` step), `sent`/`taken`/
   `checked`/`skipped` (counts, after a `sweep`), `outbox` ([{to: role, says: words}] queued so far).
 """
 
@@ -54,6 +55,7 @@ class Journey:
         self.cases: dict[str, int] = {}
         self.actor: Actor | None = None
         self.case_name: str | None = None
+        self.rags: dict[str, str | None] = {}  # the last `kpi` step's red, amber or green by group
 
     def _people(self) -> None:
         """Each actor is a person with an account, as in a deployment: reminders reach them."""
@@ -123,6 +125,8 @@ class Journey:
             assert isinstance(result, dict) and result.get(group) == value, (
                 f"figure for {group} is {result.get(group) if isinstance(result, dict) else result}: {result}"
             )
+        for group, colour in expect.get("rag", {}).items():
+            assert self.rags.get(group) == colour, f"RAG for {group} is {self.rags.get(group)}"
         for sl_id, status in expect.get("service_levels", {}).items():
             assert isinstance(result, dict) and result.get(sl_id) == status, (
                 f"service level {sl_id}: {result}"
@@ -185,7 +189,9 @@ class Journey:
         if by not in ("programme", "organisation", "lot"):
             by = by_answer(by)
         calc = KpiCalculator(self.engine.store, self.programme, self.engine.now())
-        return {v.group: v.value for v in calc.value(kpi, period, by)}
+        found = calc.value(kpi, period, by)
+        self.rags = {v.group: v.rag for v in found}
+        return {v.group: v.value for v in found}
 
     def check(self, expect: dict[str, Any], result: Any) -> None:
         if not (
