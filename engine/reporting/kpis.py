@@ -79,7 +79,10 @@ class KpiCalculator:
         self._records: dict[int, tuple[Records, Stamps]] | None = None
         self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
         self._begun_cases: dict[str | None, list[tuple[datetime, str | None, str | None]]] = {}
-        self._latest: datetime | None = None  # the last change to any case (see `today`)
+        self._latest: datetime | None = None
+        self._times: list[tuple[str, str | None, str, str | None, str | None]] | None = (
+            None  # the last change to any case (see `today`)
+        )
         # the states each workflow's cases are read in by any KPI (empty: every state), so
         # KPIs over the same cases share one read
         self._case_states: dict[str | None, set[str]] = {}
@@ -284,8 +287,7 @@ class KpiCalculator:
         """Now, or the last moment the programme recorded anything if that is later: a rehearsal's
         clock can be set before the data it shows (periods after this have no figures)."""
         if self._latest is None:
-            changed = [r.get("updated_at") or r["created_at"]
-                       for r in self.store.programme_cases(self.programme.id)]  # fmt: skip
+            changed = [updated or created for created, updated, *_rest in self._case_times()]
             self._latest = max((moment(c) for c in changed), default=self.now)
         whens = self._source(kpi).whens  # returns and records are sent without moving the case
         return max(self.now, self._latest, whens[-1] if whens else self.now)
@@ -297,11 +299,17 @@ class KpiCalculator:
     def _begun(self, workflow: str | None) -> list[tuple[datetime, str | None, str | None]]:
         """When each case of the workflow started, in order, with its organisation and lot."""
         if workflow not in self._begun_cases:
-            rows = self.store.programme_cases(self.programme.id)
             self._begun_cases[workflow] = sorted(
-                [(datetime.fromisoformat(r["created_at"]), r["organisation_id"], r["lot"])
-                 for r in rows if workflow in (None, r["workflow"])], key=lambda r: r[0])  # fmt: skip
+                [(datetime.fromisoformat(created), org, lot)
+                 for created, _changed, wf, org, lot in self._case_times() if workflow in (None, wf)],
+                key=lambda r: r[0])  # fmt: skip
         return self._begun_cases[workflow]
+
+    def _case_times(self) -> list[tuple[str, str | None, str, str | None, str | None]]:
+        """Every case's times, workflow, organisation and lot: one read, shared."""
+        if self._times is None:
+            self._times = self.store.case_times(self.programme.id)
+        return self._times
 
     def span(self, kpi: dict[str, Any]) -> tuple[datetime, datetime] | None:
         """When the first and the last of the KPI's returns, records or cases came in (None: none)."""

@@ -385,6 +385,11 @@ class ReportingStore(Protocol):
     def answers_of(self, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         """Every answer and record of these cases, by case, in the order they were made."""
 
+    def case_times(
+        self, programme_id: str
+    ) -> list[tuple[str, str | None, str, str | None, str | None]]:
+        """Each case of a programme as (created, changed, workflow, organisation, lot), oldest first."""
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
 

@@ -85,6 +85,15 @@ class ReportingReads(Connection):
             })  # fmt: skip
         return out
 
+    def case_times(
+        self, programme_id: str
+    ) -> list[tuple[str, str | None, str, str | None, str | None]]:
+        """Each case of a programme as (created, changed, workflow, organisation, lot), oldest first."""
+        return [tuple(r) for r in self.execute(  # type: ignore[misc]
+            "SELECT created_at, updated_at, workflow, organisation_id, lot FROM cases "
+            "WHERE programme_id = ? ORDER BY id", (programme_id,),
+        ).fetchall()]  # fmt: skip
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
         out: dict[str, dict[str, int]] = {}

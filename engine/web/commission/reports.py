@@ -185,7 +185,7 @@ def _trend_window(
 def _scopes(programme: Programme) -> list[tuple[str, str]]:
     """What a trend can be shown for: the programme, every organisation or lot, or one of them."""
     names = store().organisation_names()
-    orgs = sorted({r["organisation_id"] for r in store().programme_cases(programme.id) if r["organisation_id"]},
+    orgs = sorted(store().case_organisations(programme.id, list(programme.workflows)),
                   key=lambda o: names.get(o, o).lower())  # fmt: skip
     lots = programme.data.get("funding", {}).get("lots", [])
     out = [
