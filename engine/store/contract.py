@@ -390,6 +390,9 @@ class ReportingStore(Protocol):
     ) -> list[tuple[str, str | None, str, str | None, str | None]]:
         """Each case of a programme as (created, changed, workflow, organisation, lot), oldest first."""
 
+    def organisation_case_counts(self, programme_id: str) -> list[tuple[str, int]]:
+        """How many cases each organisation holds in a programme, most first."""
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
 

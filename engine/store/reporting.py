@@ -94,6 +94,13 @@ class ReportingReads(Connection):
             "WHERE programme_id = ? ORDER BY id", (programme_id,),
         ).fetchall()]  # fmt: skip
 
+    def organisation_case_counts(self, programme_id: str) -> list[tuple[str, int]]:
+        """How many cases each organisation holds in a programme, most first."""
+        return [(r[0], int(r[1])) for r in self.execute(
+            "SELECT organisation_id, count(*) FROM cases WHERE programme_id = ? AND organisation_id IS NOT NULL "
+            "GROUP BY organisation_id ORDER BY count(*) DESC, organisation_id", (programme_id,),
+        ).fetchall()]  # fmt: skip
+
     def state_counts(self, programme_id: str) -> dict[str, dict[str, int]]:
         """How many of a programme's cases of each workflow are in each state (one indexed query)."""
         out: dict[str, dict[str, int]] = {}

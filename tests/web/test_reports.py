@@ -402,3 +402,42 @@ def test_people_reached_change_with_the_next_answer_saved(app: Flask, clock: Clo
     engine.save_answers(case.id, "llr_referral", {"sex": "female"}, worker)
     after = table_rows(cora.get(f"/commission/{LLR}/people").data.decode(), "Sex: the numbers")
     assert ["Male", "1"] in [r[:2] for r in after] and ["Female", "1"] in [r[:2] for r in after]
+
+
+def test_trends_of_many_organisations_draw_the_busiest_and_find_the_rest_by_name(
+    app: Flask, clock: Clock
+) -> None:
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    programme = engine.programme(LLR)
+    with engine.store.transaction():
+        for n in range(40):  # hub 0 holds 40 cases, hub 39 holds one
+            engine.store.ensure_organisation(f"hub_{n}", f"Hub number {n}", "2021-01-01")
+            for _ in range(40 - n):
+                engine.store.insert_case({
+                    "programme_id": LLR, "version": programme.version, "workflow": "referral",
+                    "state": "referred", "organisation_id": f"hub_{n}", "subject": None, "role": None,
+                    "lot": None, "parent_id": None, "entered": {}, "created_at": "2021-05-01T10:00:00+00:00"}, "LLR")  # fmt: skip
+    cora = person(app, "cora@council.example", "commissioner")
+    html = cora.get(
+        f"/commission/{LLR}/trends?show=organisations&kpi=crs_people_accessing"
+    ).data.decode()
+    choices = re.findall(r'<option value="organisation:[^"]+"', html)
+    assert len(choices) == 30  # the busiest 30 to choose from, not all 40
+    assert "The 8 organisations with the most cases, side by side" in html
+    header = re.search(r"<thead.*?</thead>", html, flags=re.S).group(0)
+    assert "Hub number 7<" in header and "Hub number 8<" not in header  # eight columns
+    assert "Or find an organisation by name" in html
+    several = page_text(cora.get(f"/commission/{LLR}/trends?find=number 3"))
+    assert "Organisations whose names contain “number 3”" in several
+    assert "Hub number 3 " in several and "Hub number 35" in several
+    one = cora.get(
+        f"/commission/{LLR}/trends?find=number 39&kpi=crs_people_accessing"
+    ).data.decode()
+    assert '<option value="organisation:hub_39" selected>Hub number 39</option>' in one
+    none = page_text(cora.get(f"/commission/{LLR}/trends?find=Zebra"))
+    assert (
+        "No organisation's name contains “Zebra”. Check the spelling, or type less of the name"
+        in none
+    )
+    linked = cora.get(f"/commission/{LLR}/trends?show=organisation:hub_38")
+    assert linked.status_code == 200  # not in the list, but any organisation may be shown

@@ -182,21 +182,34 @@ def _trend_window(
     return start or end - timedelta(days=730), end, False
 
 
-def _scopes(programme: Programme) -> list[tuple[str, str]]:
-    """What a trend can be shown for: the programme, every organisation or lot, or one of them."""
+#: Organisations drawn side by side (the busiest), and listed to choose one from (the rest are
+#: found by name), so a programme of 5,000 organisations has a page of a sensible size.
+SIDE_BY_SIDE = 8
+LISTED = 30
+
+
+def _scopes(programme: Programme, held: list[tuple[str, int]]) -> list[tuple[str, str]]:
+    """What a trend can be shown for: the programme, the busiest organisations or every lot side
+    by side, or one of them (organisations listed only up to `LISTED`, the busiest)."""
     names = store().organisation_names()
-    orgs = sorted(store().case_organisations(programme.id, list(programme.workflows)),
-                  key=lambda o: names.get(o, o).lower())  # fmt: skip
+    listed = sorted((o for o, _n in held[:LISTED]), key=lambda o: names.get(o, o).lower())
     lots = programme.data.get("funding", {}).get("lots", [])
-    out = [
-        ("programme", "The whole programme"),
-        ("organisations", "Every organisation, side by side"),
-    ]
-    out += [(f"organisation:{o}", names.get(o, o)) for o in orgs]
+    side = ("Every organisation, side by side" if len(held) <= SIDE_BY_SIDE
+            else f"The {SIDE_BY_SIDE} organisations with the most cases, side by side")  # fmt: skip
+    out = [("programme", "The whole programme"), ("organisations", side)]
+    out += [(f"organisation:{o}", names.get(o, o)) for o in listed]
     if lots:
         out.append(("lots", "Every lot, side by side"))
         out += [(f"lot:{lot['id']}", lot.get("name", lot["id"])) for lot in lots]
     return out
+
+
+def _found(held: list[tuple[str, int]], text: str) -> list[tuple[str, str]]:
+    """The organisations whose names contain `text` (any case), by name."""
+    names = store().organisation_names()
+    wanted = text.strip().lower()
+    return sorted(((o, names.get(o, o)) for o, _n in held if wanted in names.get(o, o).lower()),
+                  key=lambda p: p[1].lower())  # fmt: skip
 
 
 @bp.get("/<pid>/trends")
@@ -205,12 +218,19 @@ def trends(pid: str) -> str:
     """Each KPI over the programme's periods, for the programme, by organisation or lot, or one."""
     programme = engine().programme(pid)
     tz = ZoneInfo(programme.timezone)
-    scopes = _scopes(programme)
+    held = store().organisation_case_counts(programme.id)
+    scopes = _scopes(programme, held)
     show = request.args.get("show", "programme")
     period = request.args.get("period", "")
     chosen = request.args.get("kpi", "")
     kpis = programme.data["kpis"]
-    if (show not in dict(scopes) or period not in ("", "month", "quarter", "year")
+    find = request.args.get("find", "").strip()[:100]
+    found = _found(held, find) if find else []
+    if len(found) == 1:  # found by name: that organisation's trend
+        show = f"organisation:{found[0][0]}"
+    # any organisation may be shown, listed or not (found by name, or from a link)
+    labels = {**{f"organisation:{o}": n for o, n in _found(held, "")}, **dict(scopes)}
+    if (show not in labels or period not in ("", "month", "quarter", "year")
             or (chosen and chosen not in {k["id"] for k in kpis})):  # fmt: skip
         abort(404 if show.startswith(("organisation:", "lot:")) else 400)
     by, _, only = show.partition(":")
@@ -227,17 +247,22 @@ def trends(pid: str) -> str:
         begun = max(now(), end) if from_figures else now()
         over = window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)
         everyone = [v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]
+        if by == "organisation":  # side by side: the busiest, not every one
+            everyone = [o for o, _n in held[:SIDE_BY_SIDE]]
         hide = None if below is None else people_threshold(programme, kpi)
         t = trend(calc, kpi, over, by, only or None, hide, everyone)
+        if by == "organisation" and not only:
+            t.groups = [g for g in t.groups if g in everyone]
         lines = [Series(names.get(g, g), t.values(g), t.notes(g, hide)) for g in t.groups[:8]]
-        chart = Markup(line_chart(f"{kpi['title']}: {dict(scopes)[show]}", t.periods, lines,
+        chart = Markup(line_chart(f"{kpi['title']}: {labels[show]}", t.periods, lines,
                                   target=kpi.get("target", {}).get("value"), unit=_unit(kpi),
                                   ident=f"trend-{kpi['id']}",
                                   whole=True if kpi["measure"] == "count" else None)) if t.periods and lines else None  # fmt: skip
         blocks.append({"kpi": kpi, "trend": t, "chart": chart, "unit": _unit(kpi)})
     return render_template("commission/trends.html", programme=programme, blocks=blocks, scopes=scopes,
                            show=show, period=period, chosen=chosen, start=start, end=end, names=names,
-                           below=below, from_figures=from_figures)  # fmt: skip
+                           below=below, from_figures=from_figures, find=find, found=found,
+                           listed=len(held) > LISTED, shown_label=labels[show])  # fmt: skip
 
 
 def _meetings(programme: Any) -> list[dict[str, Any]]:
