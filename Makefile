@@ -82,6 +82,7 @@ bench: setup
 	$(BIN)/python scripts/bench_web.py
 	$(BIN)/python scripts/bench_rush.py
 	$(BIN)/python scripts/bench_kpis.py
+	$(BIN)/python scripts/bench_pages.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis
