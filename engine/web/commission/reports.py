@@ -23,6 +23,7 @@ from engine.reporting.meetings import (
     meeting_pack,
     pack_csv,
 )
+from engine.reporting.memo import remembered
 from engine.reporting.suppression import anonymised, people_threshold
 from engine.reporting.trends import covering, trend, window_periods
 from engine.web.access import allow
@@ -106,6 +107,26 @@ def kpis(pid: str) -> tuple[str, int] | str:
     page = {"programme": programme, "by": by, "period": period, "names": _names(programme, by)}
     if problems:  # the page again, saying what to type beside the month it could not read
         return render_template("commission/kpis.html", **page, problems=problems, blocks=[]), 400
+    # worked out again only once a case changes (or a day passes): it reads every case
+    key = (
+        "kpis",
+        programme.id,
+        programme.version,
+        by,
+        period,
+        start,
+        end,
+        now().astimezone(tz).date(),
+    )
+    figures = remembered(store(), key, lambda: _kpi_blocks(programme, by, period, start, end))
+    return render_template("commission/kpis.html", **page, **figures, problems={})
+
+
+def _kpi_blocks(
+    programme: Programme, by: str, period: str, start: datetime | None, end: datetime | None
+) -> dict[str, Any]:
+    """The KPI page's tables and charts for these periods (all its figures, from every case)."""
+    tz = ZoneInfo(programme.timezone)
     calc = KpiCalculator(store(), programme, now())
     chosen = "typed" if start or end else "covering"
     if not (start or end):
@@ -133,8 +154,7 @@ def kpis(pid: str) -> tuple[str, int] | str:
                                      target=target, unit=_unit(kpi), ident=f"kpi-{kpi['id']}",
                                      whole=True if kpi["measure"] == "count" else None))  # fmt: skip
         blocks.append({"kpi": kpi, "rows": rows, "chart": chart, "answers": answers})
-    return render_template("commission/kpis.html", **page, blocks=blocks, problems={}, start=start,
-                           end=end, shown=shown, chosen=chosen)  # fmt: skip
+    return {"blocks": blocks, "start": start, "end": end, "shown": shown, "chosen": chosen}
 
 
 def _rows(
@@ -235,34 +255,53 @@ def trends(pid: str) -> str:
         abort(404 if show.startswith(("organisation:", "lot:")) else 400)
     by, _, only = show.partition(":")
     by = {"organisations": "organisation", "lots": "lot"}.get(by, by)
-    calc = KpiCalculator(store(), programme, now())
-    shown_kpis = [k for k in kpis if not chosen or k["id"] == chosen]
-    start, end, from_figures = _trend_window(programme, tz, calc, shown_kpis)
-    reporting = programme.data.get("reporting", {})
-    below = programme.suppress_below() if reporting.get("anonymised") else None
     names = _names(programme, by)
+    below = programme.suppress_below() if programme.reports_anonymised() else None
+    side = [o for o, _n in held[:SIDE_BY_SIDE]] if by == "organisation" else [
+        v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]  # fmt: skip
+    shown_kpis = [k for k in kpis if not chosen or k["id"] == chosen]
+    # worked out again only once a case changes (or a day passes): it reads every case
+    key = (
+        "trends",
+        programme.id,
+        programme.version,
+        show,
+        period,
+        chosen,
+        now().astimezone(tz).date(),
+    )
+    figures = remembered(store(), key, lambda: _trend_blocks(
+        programme, shown_kpis, by, only or None, period, side, names, labels[show], below))  # fmt: skip
+    return render_template("commission/trends.html", programme=programme, scopes=scopes,
+                           show=show, period=period, chosen=chosen, names=names, below=below,
+                           find=find, found=found, listed=len(held) > LISTED, shown_label=labels[show],
+                           **figures)  # fmt: skip
+
+
+def _trend_blocks(
+    programme: Programme, kpis: list[dict[str, Any]], by: str, only: str | None, period: str,
+    side: list[str], names: dict[str, str], label: str, below: int | None,
+) -> dict[str, Any]:  # fmt: skip
+    """Each KPI's trend over its periods, with its chart: `side` are the groups side by side."""
+    tz = ZoneInfo(programme.timezone)
+    calc = KpiCalculator(store(), programme, now())
+    start, end, from_figures = _trend_window(programme, tz, calc, kpis)
     blocks: list[dict[str, Any]] = []
-    for kpi in shown_kpis:
+    for kpi in kpis:
         # periods that have begun, or that already hold figures (a rehearsal's clock can be earlier)
         begun = max(now(), end) if from_figures else now()
         over = window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)
-        everyone = [v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]
-        if by == "organisation":  # side by side: the busiest, not every one
-            everyone = [o for o, _n in held[:SIDE_BY_SIDE]]
         hide = None if below is None else people_threshold(programme, kpi)
-        t = trend(calc, kpi, over, by, only or None, hide, everyone)
-        if by == "organisation" and not only:
-            t.groups = [g for g in t.groups if g in everyone]
+        t = trend(calc, kpi, over, by, only, hide, side)
+        if by == "organisation" and not only:  # side by side: the busiest, not every one
+            t.groups = [g for g in t.groups if g in side]
         lines = [Series(names.get(g, g), t.values(g), t.notes(g, hide)) for g in t.groups[:8]]
-        chart = Markup(line_chart(f"{kpi['title']}: {labels[show]}", t.periods, lines,
+        chart = Markup(line_chart(f"{kpi['title']}: {label}", t.periods, lines,
                                   target=kpi.get("target", {}).get("value"), unit=_unit(kpi),
                                   ident=f"trend-{kpi['id']}",
                                   whole=True if kpi["measure"] == "count" else None)) if t.periods and lines else None  # fmt: skip
         blocks.append({"kpi": kpi, "trend": t, "chart": chart, "unit": _unit(kpi)})
-    return render_template("commission/trends.html", programme=programme, blocks=blocks, scopes=scopes,
-                           show=show, period=period, chosen=chosen, start=start, end=end, names=names,
-                           below=below, from_figures=from_figures, find=find, found=found,
-                           listed=len(held) > LISTED, shown_label=labels[show])  # fmt: skip
+    return {"blocks": blocks, "start": start, "end": end, "from_figures": from_figures}
 
 
 def _meetings(programme: Any) -> list[dict[str, Any]]:
