@@ -11,7 +11,7 @@ import calendar
 import difflib
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -160,6 +160,12 @@ def parse_week_of(text: object, tz: ZoneInfo) -> Span:
         raise DateError(f"{name} is not a Monday; give the Monday the week begins")
     last = first.start.date() + timedelta(days=6)
     return Span(first.start, _end_of(last, tz), "week")
+
+
+def stored_moment(text: str) -> datetime:
+    """A timestamp as the store keeps it (UTC if it names no zone): compared as times, not text."""
+    found = datetime.fromisoformat(text)
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def iso(moment: datetime) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.dates import stored_moment
 from engine.forms.answers import cel_value
 from engine.model import Question
 
@@ -20,21 +21,15 @@ Stamps = dict[str, list[datetime]]  # beside each form's records: when each was 
 _EVER = datetime.min.replace(tzinfo=UTC)
 
 
-def moment(text: str) -> datetime:
-    """A stored timestamp (UTC if it names no zone)."""
-    found = datetime.fromisoformat(text)
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
-
-
 def answer_time(answer: dict[str, Any]) -> datetime:
     """When answers came in: a record of a repeatable form when it was first sent; a once-only
     form's answers when the form was first saved (later saves write over them in place, so a
     form begun by then counts with the answers it has now)."""
     if not answer.get("record"):
         text = answer.get("created_at")
-        return moment(text) if text else _EVER
+        return stored_moment(text) if text else _EVER
     text = answer.get("submitted_at") or answer.get("updated_at")
-    return moment(text) if text else _EVER
+    return stored_moment(text) if text else _EVER
 
 
 class Item:

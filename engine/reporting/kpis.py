@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from engine.dates import stored_moment
 from engine.model import Programme
 from engine.reporting.kpi_filters import Filter
 from engine.reporting.kpi_groups import (
@@ -31,7 +32,6 @@ from engine.reporting.kpi_items import (
     Stamps,
     answer_time,
     as_seen,
-    moment,
 )
 from engine.reporting.periods import Period, period_of, periods
 from engine.store import StoreContract
@@ -275,7 +275,7 @@ class KpiCalculator:
                 for i in items:
                     # a case written before the audit log named its moves keeps `entered` only
                     text = first.get(i.case_id) or (i.entered.get(state) if state else None)
-                    found.append((moment(text) if text else None, i))
+                    found.append((stored_moment(text) if text else None, i))
             pairs = sorted(((d, n, i) for n, (d, i) in enumerate(found) if d is not None),
                            key=lambda p: (p[0], p[1]))  # fmt: skip
             self._sources[key] = Source(
@@ -288,7 +288,7 @@ class KpiCalculator:
         clock can be set before the data it shows (periods after this have no figures)."""
         if self._latest is None:
             changed = [updated or created for created, updated, *_rest in self._case_times()]
-            self._latest = max((moment(c) for c in changed), default=self.now)
+            self._latest = max((stored_moment(c) for c in changed), default=self.now)
         whens = self._source(kpi).whens  # returns and records are sent without moving the case
         return max(self.now, self._latest, whens[-1] if whens else self.now)
 
@@ -335,9 +335,9 @@ class KpiCalculator:
             if u is None:
                 return False
             if own and item.when > at:
-                return moment(u) > item.when
+                return stored_moment(u) > item.when
             # stored in UTC as ISO text, which sorts as time does; anything else is parsed
-            return u > since if u.endswith("+00:00") else moment(u) > at
+            return u > since if u.endswith("+00:00") else stored_moment(u) > at
 
         moved = {i.case_id for i in items if moved_since(i)}
         wanted = [c for c in moved if c not in self._moves]
@@ -345,7 +345,7 @@ class KpiCalculator:
             found = self.store.state_changes(wanted)
             for case_id in wanted:
                 self._moves[case_id] = [
-                    (moment(when), state) for when, state in found.get(case_id, [])
+                    (stored_moment(when), state) for when, state in found.get(case_id, [])
                 ]
         out = []
         for item in items:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.dates import DateError, moment_in_words, parse_duration, parse_when
+from engine.dates import DateError, moment_in_words, parse_duration, parse_when, stored_moment
 from engine.errors import EngineError, NotFound
 from engine.forms.visibility import visible_answers
 from engine.model import Programme
@@ -58,12 +58,6 @@ class MeetingPack:
     def missing(self) -> list[ReturnStatus]:
         """The returns not received by their due date."""
         return [r for r in self.returns if r.received is None]
-
-
-def _moment(text: str) -> datetime:
-    """A stored timestamp (UTC if it names no zone): compared as times, never as text."""
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _day(moment: datetime, tz: ZoneInfo) -> datetime:
@@ -120,7 +114,7 @@ def _held(
         for a in answers[case["id"]]:
             if form is None or a["form"] != form.id or not a["submitted_at"]:
                 continue
-            sent = _moment(a["submitted_at"])
+            sent = stored_moment(a["submitted_at"])
             if (opens is not None and sent < opens) or (closes is not None and sent >= closes):
                 continue
             out.records.append((case, a))
@@ -139,7 +133,7 @@ def _state_at(case: dict[str, Any], moves: list[tuple[str, str]], moment: dateti
     """The state a case was in at `moment`, from its moves (its state now if none are logged)."""
     if not moves:
         return str(case["state"])
-    before = [state for when, state in moves if _moment(when) <= moment]
+    before = [state for when, state in moves if stored_moment(when) <= moment]
     return before[-1] if before else None
 
 
@@ -216,7 +210,7 @@ def meeting_pack(
                        held=sorted(set(this.days.values())) if this.occasion.at is None else [],
                        below=programme.suppress_below())  # fmt: skip
 
-    cases = [r for r in every if _moment(r["created_at"]) <= moment]
+    cases = [r for r in every if stored_moment(r["created_at"]) <= moment]
     final = (
         {s.id for s in programme.workflows[review["workflow"]].states if s.final}
         if review.get("workflow")
@@ -229,7 +223,7 @@ def meeting_pack(
         for case in cases:
             on = this.days.get(case["id"], when)  # the day this case's meeting was held
             deadline = shift(on, parse_duration(due["before"]), -1, tz, days) if on else None
-            times = [_moment(a["submitted_at"]) for a in answers[case["id"]]
+            times = [stored_moment(a["submitted_at"]) for a in answers[case["id"]]
                      if a["form"] == due["form"] and a["submitted_at"]]  # fmt: skip
             sent = [t for t in times if (previous is None or t > previous) and t <= moment]
             pack.returns.append(ReturnStatus(case["reference"], case["organisation_id"] or "", due["form"],

@@ -22,7 +22,7 @@ from engine.runtime.cases import CaseService
 from engine.runtime.core import with_detail
 from engine.runtime.money import MoneyService
 from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResult
-from engine.timeline.clocks import case_due, paused_now
+from engine.timeline.clocks import Moves, case_due, paused_now
 from engine.timeline.occasions import offset, shift, working_calendar
 from engine.timeline.planner import case_moves, events_of
 
@@ -237,8 +237,17 @@ class ActionService(CaseService, MoneyService):
             reasons.extend(p for p in problems if not (preview and p.startswith("give the amount")))
         return reasons
 
+    def _clock_facts(self, row: dict[str, Any], programme: Programme) -> tuple[dict[str, datetime], Moves]:  # fmt: skip
+        """What every clock of the case counts from: its events and its moves (read once)."""
+        events = events_of(self.store, programme, row, self.store.fired_all(row["id"]))
+        return events, case_moves(self.store, programme, row["id"])
+
     def _due(
-        self, row: dict[str, Any], programme: Programme, anchor: dict[str, Any]
+        self,
+        row: dict[str, Any],
+        programme: Programme,
+        anchor: dict[str, Any],
+        clock: tuple[dict[str, datetime], Moves] | None = None,
     ) -> datetime | None:
         """When a limit or timed action counted from `anchor` falls due for this case: None while
         its event has not happened or its clock is stopped, or when a cadence decides."""
@@ -248,8 +257,8 @@ class ActionService(CaseService, MoneyService):
         if "review" in anchor:
             return None
         # the scheduler's own arithmetic, so a page and a sweep agree on every due time
-        events = events_of(self.store, programme, row, self.store.fired_all(row["id"]))
-        return case_due(programme, anchor, events, case_moves(self.store, programme, row["id"]))
+        events, moves = clock or self._clock_facts(row, programme)
+        return case_due(programme, anchor, events, moves)
 
     def _incomplete(
         self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str
@@ -326,20 +335,25 @@ class ActionService(CaseService, MoneyService):
     def _service_levels(
         self, row: dict[str, Any], programme: Programme
     ) -> list[ServiceLevelResult]:
+        levels = [
+            sl for sl in programme.data["service_levels"] if sl["workflow"] == row["workflow"]
+        ]
+        if not levels:
+            return []
         context: dict[str, Any] | None = None
+        past: dict[datetime, dict[str, Any]] = {}  # the case as it stood at each limit passed
+        clock = self._clock_facts(row, programme)
         now = self.now()
         results: list[ServiceLevelResult] = []
-        for sl in programme.data["service_levels"]:
-            if sl["workflow"] != row["workflow"]:
-                continue
-            due = self._due(row, programme, sl["within"])
+        for sl in levels:
+            due = self._due(row, programme, sl["within"], clock)
             if due is not None and now >= due:
                 # judged as the case stood at its limit: a sweep a day late, or a contact
                 # recorded after it, gives the verdict a sweep on time would have given
-                then, stored = case_as_at(self.store, row, due)
-                kept, _why = self._check(
-                    sl["rule"], self._context(then, programme, stored, due), programme
-                )
+                if due not in past:
+                    then, stored = case_as_at(self.store, row, due)
+                    past[due] = self._context(then, programme, stored, due)
+                kept, _why = self._check(sl["rule"], past[due], programme)
                 status = "kept" if kept else "missed"
             else:
                 context = context or self._context(row, programme)

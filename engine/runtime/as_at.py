@@ -12,18 +12,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from engine.dates import stored_moment
 from engine.store.contract import StoreContract
-
-
-def _moment(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def case_as_at(
     store: StoreContract, row: dict[str, Any], at: datetime
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The case row and its answer rows as they stood at `at`."""
-    moves = [(_moment(w), s) for w, s in store.state_changes([row["id"]]).get(row["id"], [])]
+    moves = [(stored_moment(w), s) for w, s in store.state_changes([row["id"]]).get(row["id"], [])]
     then = [(w, s) for w, s in moves if w <= at]
     if then:
         entered = {s: w.isoformat() for w, s in then}  # the latest entry to each, by then
@@ -32,9 +29,9 @@ def case_as_at(
     rows = []
     for a in store.answers(row["id"]):
         if a["record"]:  # a record of a repeatable form: there if it had been sent by then
-            if a["submitted_at"] and _moment(a["submitted_at"]) <= at:
+            if a["submitted_at"] and stored_moment(a["submitted_at"]) <= at:
                 rows.append(a)
-        elif _moment(a["updated_at"]) <= at:
+        elif stored_moment(a["updated_at"]) <= at:
             rows.append(a)
         else:
             kept = answered.get(a["form"])
@@ -49,7 +46,7 @@ def _answered_by(history: list[dict[str, Any]], at: datetime) -> dict[str, Any]:
     """Per once-only form, the questions answered by `at` ("all" for a form copied whole)."""
     out: dict[str, Any] = {}
     for entry in history:
-        if _moment(entry["at"]) > at:
+        if stored_moment(entry["at"]) > at:
             continue
         detail = entry.get("detail") or {}
         if entry["action"] == "answer" and "questions" in detail:

@@ -6,9 +6,28 @@ Each reads in a few queries what a report would otherwise read case by case.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from engine.store.connection import Connection
+
+CHUNK = 500  # ids in one `IN (…)`: within SQLite's limit on parameters
+
+
+def _chunks(ids: list[int]) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """`ids` a chunk at a time, each with its `?, ?, …` placeholders."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = tuple(ids[start : start + CHUNK])
+        yield ",".join("?" * len(chunk)), chunk
+
+
+def _event_clause(event: dict[str, Any]) -> tuple[str, str] | None:
+    """The audit condition for a case event (`trigger` or `entered`), and its value."""
+    if "trigger" in event:
+        return "a.action = ?", event["trigger"]
+    if "entered" in event:
+        return "a.to_state = ?", event["entered"]
+    return None
 
 
 class ReportingReads(Connection):
@@ -63,10 +82,8 @@ class ReportingReads(Connection):
     def answers_of(self, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         """Every answer and record of these cases, by case, in the order they were made."""
         out: dict[int, list[dict[str, Any]]] = {}
-        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
-            chunk = case_ids[start : start + 500]
-            out.update(self._answers_by_case(
-                f"WHERE a.case_id IN ({','.join('?' * len(chunk))})", tuple(chunk)))  # fmt: skip
+        for marks, chunk in _chunks(case_ids):
+            out.update(self._answers_by_case(f"WHERE a.case_id IN ({marks})", chunk))
         return out
 
     def _answers_by_case(
@@ -132,11 +149,9 @@ class ReportingReads(Connection):
     def case_links(self, case_ids: list[int]) -> dict[int, tuple[int | None, str | None]]:
         """Each case's parent (the case it was started from) and lot."""
         out: dict[int, tuple[int | None, str | None]] = {}
-        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
-            chunk = case_ids[start : start + 500]
+        for marks, chunk in _chunks(case_ids):
             for case_id, parent, lot in self.execute(
-                f"SELECT id, parent_id, lot FROM cases WHERE id IN ({','.join('?' * len(chunk))})",
-                tuple(chunk),
+                f"SELECT id, parent_id, lot FROM cases WHERE id IN ({marks})", chunk
             ).fetchall():
                 out[case_id] = (parent, lot)
         return out
@@ -249,12 +264,11 @@ class ReportingReads(Connection):
     def state_changes(self, case_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
         """Each case's moves from the audit log, oldest first: (when, the state it moved to)."""
         out: dict[int, list[tuple[str, str]]] = {}
-        for start in range(0, len(case_ids), 500):  # SQLite's limit on parameters
-            chunk = case_ids[start : start + 500]
+        for marks, chunk in _chunks(case_ids):
             rows = self.execute(
-                f"SELECT case_id, at, to_state FROM audit WHERE case_id IN ({','.join('?' * len(chunk))}) "
+                f"SELECT case_id, at, to_state FROM audit WHERE case_id IN ({marks}) "
                 "AND to_state IS NOT NULL AND (from_state IS NULL OR to_state != from_state) ORDER BY case_id, id",
-                tuple(chunk),
+                chunk,
             ).fetchall()
             for case_id, at, state in rows:
                 out.setdefault(case_id, []).append((at, state))
@@ -262,12 +276,9 @@ class ReportingReads(Connection):
 
     def first_event(self, programme_id: str, anchor: dict[str, Any]) -> str | None:
         """When any case of the programme first took an action or entered a state (an anchor)."""
-        if "trigger" in anchor:
-            sql, value = "a.action = ?", anchor["trigger"]
-        elif "entered" in anchor:
-            sql, value = "a.to_state = ?", anchor["entered"]
-        else:
+        if (clause := _event_clause(anchor)) is None:
             return None
+        sql, value = clause
         row = self.execute(
             f"SELECT min(a.at) FROM audit a JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ? AND {sql}",
             (programme_id, value),
@@ -277,12 +288,9 @@ class ReportingReads(Connection):
     def first_events(self, programme_id: str, event: dict[str, Any]) -> dict[int, str]:
         """When each case of a programme first took an action (`trigger`) or entered a state
         (`entered`), from the audit log, in one query (for KPIs dated by a case event)."""
-        if "trigger" in event:
-            sql, value = "a.action = ?", event["trigger"]
-        elif "entered" in event:
-            sql, value = "a.to_state = ?", event["entered"]
-        else:
+        if (clause := _event_clause(event)) is None:
             return {}
+        sql, value = clause
         rows = self.execute(
             f"SELECT a.case_id, min(a.at) FROM audit a JOIN cases c ON c.id = a.case_id "
             f"WHERE c.programme_id = ? AND {sql} GROUP BY a.case_id",

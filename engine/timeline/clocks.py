@@ -10,11 +10,11 @@ module, so a page, a sweep and a dry run agree on every due time.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from engine.dates import Duration, is_working_day, parse_duration
+from engine.dates import Duration, parse_duration, working_days_between
 from engine.model import Programme
 from engine.timeline.occasions import CaseEvents, anchor_time, offset, shift, working_calendar
 
@@ -137,10 +137,7 @@ def _resume(
         return resumed + (due - stopped)
     # the working days still to come when it stopped, then as many from the day it restarts,
     # at the limit's own time of day
-    first, last = stopped.astimezone(tz).date(), due.astimezone(tz).date()
-    left = sum(
-        1 for n in range(1, (last - first).days + 1) if is_working_day(first + timedelta(n), days)
-    )
+    left = working_days_between(stopped.astimezone(tz).date(), due.astimezone(tz).date(), days)
     moved = shift(resumed, Duration(left, unit), +1, tz, days)
     out = datetime.combine(moved.astimezone(tz).date(), due.astimezone(tz).timetz())
     return out if out > resumed else resumed + (due - stopped)  # stopped on its last day

@@ -82,9 +82,8 @@ class Occasion:
     label: str
 
 
-CaseEvents = Mapping[
-    str, datetime
-]  # "entered:<state>", "trigger:<name>" or "answer:<question>" → when
+#: "entered:<state>", "trigger:<name>" or "answer:<question>" → when it happened
+CaseEvents = Mapping[str, datetime]
 
 
 def anchor_time(
@@ -111,7 +110,7 @@ def anchor_time(
         return events.get(f"entered:{anchor['entered']}"), f"entering {anchor['entered']}"
     if "trigger" in anchor:
         return events.get(f"trigger:{anchor['trigger']}"), f"{anchor['trigger']}"
-    if "answer" in anchor:  # a date given on a form, from the end of that day (see clocks)
+    if "answer" in anchor:  # a date given on a form: the start of that day (see `offset`)
         return events.get(f"answer:{anchor['answer']}"), f"the date answered to {anchor['answer']}"
     return None, ""
 

@@ -167,7 +167,7 @@ def hypothetical_events(programme: Programme, workflow: str, at: datetime) -> di
     wf = programme.workflows[workflow]
     events = {f"entered:{s.id}": at for s in wf.states}
     events.update({f"trigger:{t.trigger}": at for t in wf.transitions})
-    # a date its form records, answered as the window opens (it counts from the end of that day)
+    # a date its form records, answered as the window opens
     tz = ZoneInfo(programme.timezone)
     day = at.astimezone(tz).date()
     answered = [{"form": "", "record": 0, "data": {q: day.isoformat()}} for q in answer_questions(programme)]  # fmt: skip

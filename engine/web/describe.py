@@ -70,9 +70,20 @@ def limit_words(moment: datetime, tz: str = "Europe/London") -> str:
     return limit_in_words(moment, ZoneInfo(tz))
 
 
+def promise_titles(programme: Programme) -> dict[str, str]:
+    """Each service level's title by its id (also the flag a missed one raises)."""
+    return {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
+
+
+def missed_promises(programme: Programme, flags: dict[str, Any]) -> list[str]:
+    """The titles of the service levels a case has missed (its raised flags)."""
+    titles = promise_titles(programme)
+    return [titles[f] for f, on in flags.items() if on and f in titles]
+
+
 def flag_words(programme: Programme, flags: list[str]) -> str:
     """A case's raised flags in words: a missed promise by its title, any other flag by its name."""
-    titles = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
+    titles = promise_titles(programme)
     words = [titles.get(f) or f.replace("_", " ").capitalize() for f in flags]
     return "; ".join(words)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.model import Programme
 
-from .describe import ROLE_WORDS, action_words
+from .describe import ROLE_WORDS, action_words, promise_titles
 
 # Irregular and consonant-doubling past tenses of the verbs action labels start with; any other
 # known verb takes -ed. An unknown first word ("Permission requested", "Monthly report falls
@@ -150,7 +150,7 @@ def event_words(programme: Programme, workflow: str, entry: dict[str, Any]) -> s
     text = own or past_tense(action_words(programme, workflow, entry["action"]))
     missed = (entry.get("detail") or {}).get("missed")
     if missed:  # the promises, by their titles
-        titles = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
+        titles = promise_titles(programme)
         text += ": " + "; ".join(titles.get(m, "a promise") for m in missed)
     to = entry.get("to")
     if own or not to or to == entry.get("from"):

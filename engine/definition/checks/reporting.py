@@ -142,11 +142,8 @@ class ReportingChecks(ProgrammeIndex):
             wid = k.get("workflow")
             if not isinstance(wid, str) or wid not in self.workflows or self.forms_unknown(wid):
                 return None
-            repeatable = {
-                _d(f).get("form") for f in _l(_d(self.data).get("forms")) if _d(f).get("repeatable")
-            }
             forms = [f for f, ws in self.form_workflows.items() if wid in ws and f in self.forms
-                     and not (once and f in repeatable)]  # fmt: skip
+                     and not (once and f in self.repeatable)]  # fmt: skip
             owner = f'in the forms of workflow "{wid}"' + (
                 " asked once per case (a repeatable form's records have no single date)"
                 if once

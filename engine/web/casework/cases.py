@@ -51,12 +51,6 @@ def startable() -> list[dict[str, Any]]:
     return out
 
 
-def missed(programme: Programme, flags: dict[str, Any]) -> list[str]:
-    """The titles of the service levels a case has missed (its raised flags)."""
-    titles = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
-    return [titles[f] for f, on in flags.items() if on and f in titles]
-
-
 def newest_first(programme: Programme, entry: dict[str, Any], found: list[dict[str, Any]]) -> list[dict[str, Any]]:  # fmt: skip
     """A form's records by their own date (a contact's date), newest first, that date in words.
 
@@ -95,7 +89,7 @@ def home() -> str:
         due = datetime.fromisoformat(row["next_due"]) if row["next_due"] else None
         row["due"] = moment_in_words(due, tz) if due else None
         row["overdue"] = due is not None and due < moment
-        row["missed"] = missed(row["programme"], row["flags"])
+        row["missed"] = describe.missed_promises(row["programme"], row["flags"])
     return render_template("casework/home.html", listing=page, startable=startable(),
                            labelled=bool(labels))  # fmt: skip
 
@@ -146,7 +140,7 @@ def case(ref: str) -> str:
     parent, children = eng.related(view.id, actor)
     return render_template(
         "casework/case.html", view=view, programme=programme, workflow=wf, state=state,
-        forms=forms, actions=explained(wf, actions), missed=missed(programme, view.flags),
+        forms=forms, actions=explained(wf, actions), missed=describe.missed_promises(programme, view.flags),
         criteria=eng.eligibility(view.id, actor), history=eng.history(view.id, actor),
         parent=parent, children=children,
         promises=describe.promises(programme, view, eng.service_levels(view.id, actor)),

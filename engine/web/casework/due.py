@@ -11,9 +11,9 @@ from flask import g, render_template
 from engine.model import Programme
 from engine.timeline.occasions import occasions
 from engine.timeline.planner import events_of, pins_of
+from engine.web import describe
 from engine.web.access import allow, current_actor
 from engine.web.casework import bp
-from engine.web.casework.cases import missed
 from engine.web.services import engine, now
 
 WEEK = timedelta(days=7)
@@ -105,7 +105,7 @@ def due() -> str:
         full = eng.store.case(row["id"])
         for r in reviews_between(full or {}, programme, moment, moment + WEEK) if full else []:
             items.append({"row": row, "programme": programme, "at": r["at"], "overdue": False, "what": r["what"]})  # fmt: skip
-        titles = missed(programme, row["flags"])
+        titles = describe.missed_promises(programme, row["flags"])
         if titles:
             flagged.append({"row": row, "programme": programme, "missed": titles})
     items.sort(key=lambda i: i["at"])

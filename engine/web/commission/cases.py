@@ -93,7 +93,6 @@ def case(ref: str) -> str:
     criteria = eng.assessment_criteria(view.id, actor)
     parent, children = eng.related(view.id, actor)
     roles = programme.data["workflows"][view.workflow].get("roles", [])
-    levels = {sl["id"]: sl["title"] for sl in programme.data.get("service_levels", [])}
     return render_template(
         "commission/case.html", view=view, programme=programme,
         workflow=programme.workflows[view.workflow], forms=answered_forms(view, programme, actor.role),
@@ -106,7 +105,7 @@ def case(ref: str) -> str:
         file_url=lambda value: url_for("commission.file", ref=view.reference, file_id=value.get("id", "-")),
         parent=parent, children=children,
         applies_as=next((r["label"] for r in roles if r["id"] == view.role), None),
-        missed=[levels[f] for f, on in view.flags.items() if on and f in levels],
+        missed=describe.missed_promises(programme, view.flags),
         promises=describe.promises(programme, view, eng.service_levels(view.id, actor)),
     )  # fmt: skip
 

@@ -208,10 +208,11 @@ SIDE_BY_SIDE = 8
 LISTED = 30
 
 
-def _scopes(programme: Programme, held: list[tuple[str, int]]) -> list[tuple[str, str]]:
+def _scopes(
+    programme: Programme, held: list[tuple[str, int]], names: dict[str, str]
+) -> list[tuple[str, str]]:
     """What a trend can be shown for: the programme, the busiest organisations or every lot side
     by side, or one of them (organisations listed only up to `LISTED`, the busiest)."""
-    names = store().organisation_names()
     listed = sorted((o for o, _n in held[:LISTED]), key=lambda o: names.get(o, o).lower())
     lots = programme.data.get("funding", {}).get("lots", [])
     side = ("Every organisation, side by side" if len(held) <= SIDE_BY_SIDE
@@ -224,9 +225,8 @@ def _scopes(programme: Programme, held: list[tuple[str, int]]) -> list[tuple[str
     return out
 
 
-def _found(held: list[tuple[str, int]], text: str) -> list[tuple[str, str]]:
+def _found(held: list[tuple[str, int]], names: dict[str, str], text: str) -> list[tuple[str, str]]:
     """The organisations whose names contain `text` (any case), by name."""
-    names = store().organisation_names()
     wanted = text.strip().lower()
     return sorted(((o, names.get(o, o)) for o, _n in held if wanted in names.get(o, o).lower()),
                   key=lambda p: p[1].lower())  # fmt: skip
@@ -239,17 +239,18 @@ def trends(pid: str) -> str:
     programme = engine().programme(pid)
     tz = ZoneInfo(programme.timezone)
     held = store().organisation_case_counts(programme.id)
-    scopes = _scopes(programme, held)
+    organisations = store().organisation_names()
+    scopes = _scopes(programme, held, organisations)
     show = request.args.get("show", "programme")
     period = request.args.get("period", "")
     chosen = request.args.get("kpi", "")
     kpis = programme.data["kpis"]
     find = request.args.get("find", "").strip()[:100]
-    found = _found(held, find) if find else []
+    found = _found(held, organisations, find) if find else []
     if len(found) == 1:  # found by name: that organisation's trend
         show = f"organisation:{found[0][0]}"
     # any organisation may be shown, listed or not (found by name, or from a link)
-    labels = {**{f"organisation:{o}": n for o, n in _found(held, "")}, **dict(scopes)}
+    labels = {**{f"organisation:{o}": organisations.get(o, o) for o, _n in held}, **dict(scopes)}
     if (show not in labels or period not in ("", "month", "quarter", "year")
             or (chosen and chosen not in {k["id"] for k in kpis})):  # fmt: skip
         abort(404 if show.startswith(("organisation:", "lot:")) else 400)
