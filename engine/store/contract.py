@@ -18,6 +18,8 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from engine.store.people_contract import AccountStore, StaffStore
+
 
 class TransactionStore(Protocol):
     """The database itself: where it is, its schema version, upgrades and transactions."""
@@ -256,99 +258,6 @@ class ScheduleStore(Protocol):
         """Messages queued for one address, newest first."""
 
 
-class AccountStore(Protocol):
-    """People who sign in, password resets, sign-in failures, kept answers and uploads."""
-
-    def create_user(
-        self,
-        email: str,
-        password_hash: str | None,
-        name: str,
-        role: str,
-        organisation_id: str | None,
-        now: str,
-        *,
-        confirmed: bool = True,
-    ) -> int:
-        """Add a person who can sign in; raises EmailTaken if an account already uses the email."""
-
-    def has_people(self) -> bool:
-        """Whether anyone has an account yet (a demo goes only into an empty database)."""
-
-    def confirm_user(self, user_id: int, now: str) -> None:
-        """Note that the person has shown the email address is theirs."""
-
-    def user_by_email(self, email: str) -> dict[str, Any] | None:
-        """The person with this email address (any case), if any."""
-
-    def user(self, user_id: int) -> dict[str, Any] | None:
-        """One person by id."""
-
-    def set_password(self, user_id: int, password_hash: str, now: str) -> None:
-        """Replace a person's password hash."""
-
-    def users_in_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
-        """The people who share an organisation's cases."""
-
-    def addresses(self, role: str, organisation_id: str | None = None) -> list[str]:
-        """The email addresses of the people who hold a role (in an organisation, if given)."""
-
-    def add_password_reset(self, user_id: int, token_hash: str, expires_at: str, now: str) -> None:
-        """Record a reset token (its hash only) that expires at `expires_at`."""
-
-    def password_reset(self, token_hash: str) -> dict[str, Any] | None:
-        """The reset with this token hash, used or not."""
-
-    def use_password_reset(self, reset_id: int, now: str) -> bool:
-        """Mark a reset used, once: False if it was already used."""
-
-    def record_sign_in_failure(self, email: str, address: str, at: str) -> None:
-        """Note a failed sign-in for this email address from this network address."""
-
-    def sign_in_failures(
-        self, since: str, *, email: str | None = None, address: str | None = None
-    ) -> list[str]:
-        """When sign-ins failed since a moment, oldest first: for an email, from an address, or both."""
-
-    def clear_sign_in_failures(self, email: str) -> None:
-        """Forget failed sign-ins once the person has signed in."""
-
-    def keep_answers(
-        self, token: str, path: str, data: str, at: str, forget_before: str, user_id: int
-    ) -> None:
-        """Keep a page's posted answers for one person under a token (and drop any kept too long)."""
-
-    def kept_answers(self, token: str, path: str, since: str, user_id: int) -> str | None:
-        """The answers this person's browser kept under this token for this page, if not too old."""
-
-    def kept_count(self, user_id: int, since: str) -> int:
-        """How many pages of answers were kept for a person since a moment."""
-
-    def add_session(self, session_id: str, user_id: int, now: str) -> None:
-        """Record a signed-in session, so the server can end it."""
-
-    def session_user(self, session_id: str) -> dict[str, Any] | None:
-        """The person a session belongs to, if the session has not been ended."""
-
-    def end_session(self, session_id: str, now: str) -> None:
-        """End one session (signing out): its cookie no longer signs anyone in."""
-
-    def end_sessions(self, user_id: int, now: str) -> None:
-        """End every session of a person (a new password, an account disabled)."""
-
-    def forget_kept(self, token: str) -> None:
-        """Drop kept answers once they are saved."""
-
-    def add_upload(self, row: dict[str, Any], content: bytes) -> None:
-        """Keep an uploaded file: its random id, case, question, name, size, kind, and its bytes."""
-
-    def upload(self, upload_id: str) -> dict[str, Any] | None:
-        """One uploaded file's record (without its bytes)."""
-
-    def upload_content(self, upload_id: str) -> bytes | None:
-        """An uploaded file's bytes (None if they were kept on disk by an older version)."""
-
-
 class AssessmentStore(Protocol):
     """Assessors' assessments of cases and the conflicts they declared."""
 
@@ -492,6 +401,7 @@ class StoreContract(
     MoneyStore,
     ScheduleStore,
     AccountStore,
+    StaffStore,
     AssessmentStore,
     ReportingStore,
     ListingStore,

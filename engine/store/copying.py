@@ -38,6 +38,8 @@ TABLES: list[tuple[str, str]] = [
     ("kept_answers", "token"),
     ("uploads", "id"),
     ("assessments", "case_id, assessor"),
+    ("staff_roles", "id"),
+    ("service_log", "id"),
 ]
 BATCH = 2000
 

@@ -25,6 +25,7 @@ from engine.store.programmes import ProgrammeTables
 from engine.store.reminders import ReminderTables
 from engine.store.reporting import ReportingReads
 from engine.store.sqlite import SqliteConnection
+from engine.store.staff import StaffTables
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "Store"]
 
@@ -35,6 +36,7 @@ class Store(
     MoneyTables,
     ReminderTables,
     AccountTables,
+    StaffTables,
     AssessmentTables,
     ReportingReads,
     CaseListing,
