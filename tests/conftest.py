@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -74,3 +75,14 @@ def refusal(tmp_path: Path, folder: Path, name: str, old: str, new: str) -> str:
     with pytest.raises(ProgrammeInvalid) as caught:
         load_programme(path, tmp_path / "p" / "forms")
     return str(caught.value)
+
+
+def account(store: Any, email: str, name: str, role: str, organisation: str | None = None,
+            at: str = "2022-01-01", *, password_hash: str | None = None,
+            programme: str | None = None) -> int:  # fmt: skip
+    """An account as an administrator sets one up: staff hold their role in `programme` (every
+    programme when None), a caseworker's in their organisation; applicants just have the account."""
+    user_id = store.create_user(email, password_hash, name, role, organisation, at)
+    if role != "applicant":
+        store.grant_role(user_id, role, programme, organisation if role == "caseworker" else None, "test", at)  # fmt: skip
+    return user_id

@@ -25,7 +25,7 @@ from engine.scheduler.delivery import (
 )
 from engine.scheduler.sweeper import sweep, time_left
 
-from .conftest import EXAMPLE, ROOT
+from .conftest import EXAMPLE, ROOT, account
 from .databases import database_in
 from .notify_api import notify_api
 from .smtp_server import certificate, free_port, smtp_server
@@ -54,7 +54,7 @@ def person(engine: Engine, email: str, role: str = "applicant", org: str | None 
     with engine.store.transaction():
         if org:
             engine.store.ensure_organisation(org, org, "2022-01-01")
-        engine.store.create_user(email, None, email.split("@")[0], role, org, "2022-01-01")
+        account(engine.store, email, email.split("@")[0], role, org)
 
 
 def drafts(engine: Engine, n: int) -> list[str]:

@@ -15,7 +15,7 @@ from engine.scheduler.sweeper import sweep
 from engine.timeline.planner import dry_run
 
 from .clock import Clock
-from .conftest import EXAMPLE
+from .conftest import EXAMPLE, account
 from .databases import database_in
 
 FUND = "neighbourhood_rolling_fund"
@@ -36,7 +36,7 @@ def fund(tmp_path: Path) -> tuple[Engine, Clock]:
     with engine.store.transaction():
         engine.store.ensure_organisation("lark_lane", "Lark Lane Lunch Club", "2025-01-01")
         engine.store.create_user("gita@group.example", None, "Gita", "applicant", "lark_lane", "2025-01-01")  # fmt: skip
-        engine.store.create_user("cora@council.example", None, "Cora", "commissioner", None, "2025-01-01")  # fmt: skip
+        account(engine.store, "cora@council.example", "Cora", "commissioner", at="2025-01-01")
     return engine, clock
 
 

@@ -37,7 +37,7 @@ import yaml
 from engine import errors
 from engine.runtime import Actor, Engine
 
-from .conftest import ROOT
+from .conftest import ROOT, account
 from .databases import database_in
 
 SCENARIOS = sorted((ROOT / "tests" / "scenarios").glob("*.yaml"))
@@ -66,7 +66,14 @@ class Journey:
                     continue
                 if actor.organisation:
                     store.ensure_organisation(actor.organisation, actor.organisation, stamp)
-                store.create_user(f"{actor.id}@example.org", None, actor.id, actor.role, actor.organisation, stamp)  # fmt: skip
+                account(
+                    store,
+                    f"{actor.id}@example.org",
+                    actor.id,
+                    actor.role,
+                    actor.organisation,
+                    stamp,
+                )
 
     def run(self) -> None:
         for number, step in enumerate(self.spec["steps"], 1):

@@ -19,7 +19,7 @@ from engine.scheduler.delivery import FileBackend, deliver
 from engine.scheduler.sweeper import sweep
 from engine.timeline.planner import dry_run
 
-from .conftest import EXAMPLE, ROOT
+from .conftest import EXAMPLE, ROOT, account
 from .databases import database_in
 
 LONDON = ZoneInfo("Europe/London")
@@ -128,9 +128,7 @@ def engine(tmp_path: Path) -> tuple[Engine, Clock]:
             e.store.ensure_organisation(org, org.replace("_", " ").title(), "2022-01-01")
         e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
         e.store.create_user("bob@org-b.example", None, "Bob", "applicant", "org_b", "2022-01-01")
-        e.store.create_user(
-            "cora@council.example", None, "Cora", "commissioner", None, "2022-01-01"
-        )
+        account(e.store, "cora@council.example", "Cora", "commissioner")
     return e, clock
 
 
@@ -397,7 +395,7 @@ def example_engine(tmp_path: Path, text: str) -> tuple[Engine, Clock]:
     with e.store.transaction():
         e.store.ensure_organisation("org_a", "Org A", "2022-01-01")
         e.store.create_user("ann@org-a.example", None, "Ann", "applicant", "org_a", "2022-01-01")
-        e.store.create_user("cora@council.example", None, "Cora", "commissioner", None, "2022-01-01")  # fmt: skip
+        account(e.store, "cora@council.example", "Cora", "commissioner")
     return e, clock
 
 

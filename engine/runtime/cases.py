@@ -44,6 +44,7 @@ class CaseService(EngineCore):
         lot: str | None = None,
     ) -> CaseView:
         """Open a new case (an application, a referral…) on the newest version of a programme."""
+        self._reach(programme_id, actor)
         programme = self.programme(programme_id)
         wf = self._workflow(programme, workflow)
         allowed = self.starters(programme, wf)

@@ -17,6 +17,7 @@ class DashboardService(EngineCore):
     def dashboard(self, programme_id: str, actor: Actor) -> dict[str, Any]:
         """A programme at a glance: cases by state, deadlines ahead, money, awards, what is overdue."""
         self._commissioner_only(actor, "a programme's dashboard")
+        self._reach(programme_id, actor)
         programme = self.programme(programme_id)
         # counts and the first few flagged or overdue, from indexed queries: the page reads no
         # more rows with 100,000 cases than with 100

@@ -17,15 +17,21 @@ ROLES = ("applicant", "assessor", "commissioner", "caseworker", "scheduler")
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting: a role, who they are, and (for applicants and caseworkers) their organisation."""
+    """Who is acting: a role, who they are, (for applicants and caseworkers) their organisation,
+    and the programmes their role covers (None: not limited, as for the scheduler and the CLI)."""
 
     role: str
     id: str = ""
     organisation: str | None = None
+    programmes: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise NotPermitted(f'"{self.role}" is not a role; roles are {", ".join(ROLES)}')
+
+    def covers(self, programme_id: str) -> bool:
+        """Whether this actor's role reaches the programme."""
+        return self.programmes is None or programme_id in self.programmes
 
 
 SCHEDULER = Actor("scheduler", "scheduler")

@@ -123,6 +123,12 @@ class StaffStore(Protocol):
                        organisation_id: str | None = None) -> list[str]:  # fmt: skip
         """The email addresses of live accounts holding a role in a programme (or an organisation)."""
 
+    def set_user_role(self, user_id: int, role: str, now: str) -> None:
+        """Set the account's main role: the home page it lands on after signing in."""
+
+    def set_user_organisation(self, user_id: int, organisation_id: str, now: str) -> None:
+        """Set the organisation a staff account works for (a caseworker's provider)."""
+
     def disable_user(self, user_id: int, now: str) -> bool:
         """Switch an account off (it signs nobody in); False if it was already off."""
 

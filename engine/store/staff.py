@@ -69,6 +69,17 @@ class StaffTables(Connection):
             str(r[0]) for r in self.execute(sql + " ORDER BY u.email", tuple(params)).fetchall()
         ]
 
+    def set_user_role(self, user_id: int, role: str, now: str) -> None:
+        """Set the account's main role: the home page it lands on after signing in."""
+        self.execute("UPDATE users SET role = ?, updated_at = ? WHERE id = ?", (role, now, user_id))
+
+    def set_user_organisation(self, user_id: int, organisation_id: str, now: str) -> None:
+        """Set the organisation a staff account works for (a caseworker's provider)."""
+        self.execute(
+            "UPDATE users SET organisation_id = ?, updated_at = ? WHERE id = ?",
+            (organisation_id, now, user_id),
+        )
+
     def disable_user(self, user_id: int, now: str) -> bool:
         """Switch an account off (it signs nobody in); False if it was already off."""
         cur = self.execute(

@@ -34,7 +34,7 @@ from engine.web.services import now, store
 
 MARKER = "commission_signed_in"
 KEEP_FOR = timedelta(days=1)  # how long answers typed after a session ran out are kept
-AUDIENCES = ("public", "signed_in", "applicant", "assessor", "commissioner", "caseworker")
+AUDIENCES = ("public", "signed_in", "applicant", "assessor", "commissioner", "caseworker", "admin")
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -55,8 +55,16 @@ def allow(*audiences: str) -> Callable[[F], F]:
                     return keep_posted() or redirect(
                         url_for("auth.sign_in", next=safe_next(request.full_path))
                     )
-                if "signed_in" not in audiences and user["role"] not in audiences:
+                held = g.roles
+                acting = next((a for a in audiences if a in held), None)
+                if acting is None and "signed_in" not in audiences:
                     abort(403)
+                g.acting_as = acting or user["role"]
+                # a programme named in the address must be one the role reaches: another
+                # programme's pages, downloads and exports are "page not found", not "forbidden"
+                named = kwargs.get("pid") or kwargs.get("programme_id")
+                if named is not None and not covers(named):
+                    abort(404)
             return view(*args, **kwargs)
 
         guarded.allowed = audiences  # type: ignore[attr-defined]
@@ -149,10 +157,44 @@ def _marker_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="signed-in-marker")
 
 
+def roles_held(user: dict[str, Any]) -> dict[str, frozenset[str] | None]:
+    """Each role a person holds, with the programmes it covers (None: every programme).
+
+    An applicant's one role is their account's. Staff hold only what an administrator granted:
+    nobody has a role just by having an account.
+    """
+    if user["role"] == "applicant":
+        return {"applicant": None}
+    held: dict[str, set[str] | None] = {}
+    for grant in store().roles_of(user["id"]):
+        if grant["role"] == "caseworker" and grant["organisation_id"] != user["organisation_id"]:
+            continue  # a caseworker works for the organisation their account belongs to
+        programmes = held.setdefault(grant["role"], set())
+        if grant["programme_id"] is None:
+            held[grant["role"]] = None
+        elif programmes is not None:
+            programmes.add(grant["programme_id"])
+    return {role: None if p is None else frozenset(p) for role, p in held.items()}
+
+
 def current_actor() -> Actor:
-    """The signed-in person as the engine's `Actor`."""
+    """The signed-in person as the engine's `Actor`, in the role the route let them in as."""
     user = g.user
-    return Actor(user["role"], user["email"], user["organisation_id"])
+    role = g.get("acting_as") or user["role"]
+    return Actor(role, user["email"], user["organisation_id"], g.roles.get(role, frozenset()))
+
+
+def reachable(programme_ids: list[str]) -> list[str]:
+    """The programmes this request's role reaches, of those given (all of them on public pages)."""
+    if g.get("user") is None or g.get("acting_as") is None:
+        return programme_ids
+    actor = current_actor()
+    return [pid for pid in programme_ids if actor.covers(pid)]
+
+
+def covers(programme_id: str) -> bool:
+    """Whether the role this request acts in reaches the programme (for pages read from the store)."""
+    return current_actor().covers(programme_id)
 
 
 def init_app(app: Flask) -> None:
@@ -160,7 +202,7 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def load_user() -> None:
-        g.user = None
+        g.user, g.roles = None, {}
         user_id, sid = session.get("user_id"), session.get("sid")
         if user_id is None:
             return
@@ -170,11 +212,15 @@ def init_app(app: Flask) -> None:
             user is None
             or user["id"] != user_id
             or session.get("auth") != fingerprint(user["password_hash"])
+            or user["disabled_at"] is not None
         ):
             session.clear()
             return
         g.user = user
+        g.roles = roles_held(user)
 
     @app.context_processor
     def user_in_templates() -> dict[str, Any]:
-        return {"user": g.get("user")}
+        # the chrome's navigation is drawn per set of roles held: one person may hold several
+        held = "+".join(sorted(g.get("roles") or ())) or ("signed_in" if g.get("user") else None)
+        return {"user": g.get("user"), "roles_key": held}

@@ -85,7 +85,11 @@ def seed(db_path: Path, data_file: Path, password: str) -> dict[str, Any]:
         for org in spec.get("organisations", []):
             store.ensure_organisation(org["id"], org["name"], stamp)
         for person in spec["users"]:
-            store.create_user(person["email"], hashed, person["name"], person["role"], person.get("organisation"), stamp)  # fmt: skip
+            role, org = person["role"], person.get("organisation")
+            user_id = store.create_user(person["email"], hashed, person["name"], role, org, stamp)
+            if role != "applicant":  # staff hold what an administrator would grant them
+                for pid in person.get("programmes") or [None]:
+                    store.grant_role(user_id, role, pid, org if role == "caseworker" else None, "demo", stamp)  # fmt: skip
             users[person["email"]] = person
     references = []
     for item in _cases(spec.get("cases", [])):

@@ -16,6 +16,7 @@ from typing import Any
 from flask import request, url_for
 
 from engine.model import Programme
+from engine.web.access import reachable
 from engine.web.services import engine, store
 
 PER_PAGE = 25
@@ -203,7 +204,7 @@ def label_questions(programmes: list[Programme]) -> list[tuple[str, str, str, st
 
 def programmes() -> list[Programme]:
     """Every published programme, at its latest version (whose states and kinds the filters offer)."""
-    return [engine().programme(pid) for pid in store().programme_ids()]
+    return [engine().programme(pid) for pid in reachable(store().programme_ids())]
 
 
 def workflows_about(found: list[Programme], person: bool) -> set[tuple[str, str]]:

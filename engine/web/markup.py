@@ -265,6 +265,7 @@ NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
     "caseworker": (("Your cases", "casework.home"), ("Due this week", "casework.due")),
     "commissioner": (("Programmes", "commission.index"),),
     "assessor": (("Applications to assess", "assess.queue"),),
+    "admin": (("Staff", "admin.staff"),),
 }  # fmt: skip
 
 
@@ -293,14 +294,16 @@ class Chrome(NamedTuple):
 
 
 def page_chrome(role: str | None) -> Chrome:
-    """The page chrome for a visitor of this role: rendering it again costs more than most pages."""
+    """The page chrome for a visitor with these roles ("a+b"): rendering it again costs more than most pages."""
     memo: dict[tuple[str | None, str], Chrome] = current_app.extensions.setdefault(
         "govuk_chrome", {}
     )
     key = (role, request.script_root)
     chrome = memo.get(key)
     if chrome is None:
-        links = (("Funding rounds", "apply.rounds"), *NAVIGATION.get(role, ()))
+        held = role.split("+") if role else [None]
+        links = (("Funding rounds", "apply.rounds"),
+                 *(link for r in held for link in NAVIGATION.get(r, ())))  # fmt: skip
         nav = [{"text": text, "href": url_for(endpoint)} for text, endpoint in links]
         home = url_for("index")
         css = url_for("govuk_static", filename="govuk-frontend.min.css")

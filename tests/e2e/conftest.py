@@ -31,7 +31,7 @@ from engine.runtime import Engine
 from engine.web import create_app
 
 from ..clock import Clock
-from ..conftest import ROOT
+from ..conftest import ROOT, account
 from ..databases import database_in
 
 PASSWORD = "demo-browser-tests"
@@ -197,7 +197,15 @@ def add_person(
     with engine.store.transaction():
         if organisation:
             engine.store.ensure_organisation(org_id, organisation, at)
-        engine.store.create_user(email, generate_password_hash(PASSWORD), name, role, org_id, at)
+        account(
+            engine.store,
+            email,
+            name,
+            role,
+            org_id,
+            at,
+            password_hash=generate_password_hash(PASSWORD),
+        )
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from ..conftest import account
 from .conftest import PASSWORD, Clock, act_confirming, text
 
 BRADFORD = "bradford_healthy_minds_wave2"
@@ -30,7 +31,15 @@ def caseworker(app: Flask) -> Callable[..., FlaskClient]:
                 s.ensure_organisation(
                     organisation, organisation.replace("_", " ").title(), "2024-01-01"
                 )
-                s.create_user(email, generate_password_hash(PASSWORD), "Aisha Khan", "caseworker", organisation, "2024-01-01")  # fmt: skip
+                account(
+                    s,
+                    email,
+                    "Aisha Khan",
+                    "caseworker",
+                    organisation,
+                    "2024-01-01",
+                    password_hash=generate_password_hash(PASSWORD),
+                )
         browser = app.test_client()
         r = browser.post("/auth/sign-in", data={"email": email, "password": PASSWORD})
         assert r.status_code == 302

@@ -16,7 +16,7 @@ from engine.model import Programme
 from engine.runtime import CaseView
 from engine.runtime.record_dates import record_day
 from engine.web import confirming, describe, listing
-from engine.web.access import allow, current_actor
+from engine.web.access import allow, current_actor, reachable
 from engine.web.casework import bp, sheets
 from engine.web.offers import explained
 from engine.web.services import engine, now
@@ -43,7 +43,7 @@ def startable() -> list[dict[str, Any]]:
     """Each programme's kinds of case a caseworker may open (referrals)."""
     eng = engine()
     out = []
-    for pid in eng.store.programme_ids():
+    for pid in reachable(eng.store.programme_ids()):
         programme = eng.programme(pid)
         for wf in programme.workflows.values():
             if "caseworker" in eng.starters(programme, wf):

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from engine.model import Programme
 from engine.reporting.export import cases_csv_lines
 from engine.web import headers
-from engine.web.access import allow, current_actor
+from engine.web.access import allow, current_actor, reachable
 from engine.web.apply.answering import blank_form
 from engine.web.commission import bp, diagram
 from engine.web.listing import Choice, list_page, state_choices
@@ -26,7 +26,7 @@ def _programme(pid: str) -> Programme:
 @allow("commissioner")
 def index() -> str:
     """Every published programme, with links to its dashboard."""
-    programmes = [engine().programme(pid) for pid in store().programme_ids()]
+    programmes = [engine().programme(pid) for pid in reachable(store().programme_ids())]
     return render_template("commission/index.html", programmes=programmes)
 
 
