@@ -37,6 +37,7 @@ from engine.web import (
     logs,
     markup,
     offers,
+    oidc,
     services,
     sessions,
     widgets,
@@ -160,6 +161,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # Whose service this is (name, operator, phase, contact, feedback link, brand colour):
         # unset ones take the demo's defaults in `identity.read_settings` (docs: README).
         **{key: os.environ.get(key) for key in identity.DEFAULTS},
+        # Staff sign-in by OpenID Connect (issuer, client id, secret, button words): docs/deploy.md.
+        **{key: os.environ.get(key) for key in oidc.SETTINGS},
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
@@ -204,6 +207,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     logs.redact_access_logs()
 
     from engine.web import auth, signup  # noqa: F401 - signup's routes join auth's blueprint
+
+    oidc.init_app(app)  # its routes join auth's blueprint too
     from engine.web.apply import bp as apply_bp
 
     app.register_blueprint(auth.bp)
@@ -217,8 +222,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(casework_bp)
     from engine.web import about
+    from engine.web.admin import bp as admin_bp
 
     app.register_blueprint(about.bp)
+    app.register_blueprint(admin_bp)
 
     @app.get("/")
     @allow("public")

@@ -149,6 +149,7 @@ HOMES = {
     "assessor": "assess.queue",
     "commissioner": "commission.index",
     "caseworker": "casework.home",
+    "admin": "admin.staff",
 }
 
 
@@ -183,6 +184,10 @@ def sign_in_page() -> Any:
         if check_password_hash(hashed, form.password.data) and user and user["password_hash"]:
             with st.transaction():
                 st.clear_sign_in_failures(email)
+            if user["disabled_at"] is not None:  # told only once the password is right
+                form.email.errors = ["This account has been switched off: ask your administrator "
+                                     "to switch it back on"]  # fmt: skip
+                return render_template("auth/sign_in.html", form=form), 403
             if not user["confirmed_at"]:  # signed up but never opened the link: send another
                 from engine.web.signup import send_confirm_link  # signup builds on this module
 
@@ -205,14 +210,14 @@ def sign_out() -> Response:
     return redirect(url_for("index"))
 
 
-def send_reset_link(user: dict[str, Any], subject: str, opening: str) -> None:
-    """Write a one-use, expiring link to choose a password to the outbox for this person."""
-    send_link(user, "auth.reset", subject, opening + "\n\nChoose your password here",
-              "If you did not ask for this, ignore this message: your password has not changed.")  # fmt: skip
+def send_reset_link(user: dict[str, Any], subject: str, opening: str) -> str:
+    """Write a one-use, expiring link to choose a password to the outbox for this person; the link."""
+    return send_link(user, "auth.reset", subject, opening + "\n\nChoose your password here",
+                     "If you did not ask for this, ignore this message: your password has not changed.")  # fmt: skip
 
 
-def send_link(user: dict[str, Any], endpoint: str, subject: str, before: str, after: str) -> None:
-    """Write a one-use, expiring link to `endpoint` to the outbox for this person."""
+def send_link(user: dict[str, Any], endpoint: str, subject: str, before: str, after: str) -> str:
+    """Write a one-use, expiring link to `endpoint` to the outbox for this person; the link."""
     token = secrets.token_urlsafe(32)
     st = store()
     moment = now()
@@ -224,6 +229,7 @@ def send_link(user: dict[str, Any], endpoint: str, subject: str, before: str, af
                               (moment + timedelta(hours=hours)).isoformat(), moment.isoformat())  # fmt: skip
         st.add_outbox_message(user["email"], subject, body, moment.isoformat(),
                               to_role=user["role"], organisation_id=user["organisation_id"])  # fmt: skip
+    return link
 
 
 @bp.route("/reset", methods=["GET", "POST"])
