@@ -18,6 +18,7 @@ from engine.forms.answers import check_form
 from engine.model import Programme, Transition, Workflow
 from engine.runtime import assessment, machines
 from engine.runtime.as_at import case_as_at
+from engine.runtime.assignments import step_blockers
 from engine.runtime.cases import CaseService
 from engine.runtime.core import with_detail
 from engine.runtime.money import MoneyService
@@ -225,6 +226,9 @@ class ActionService(CaseService, MoneyService):
             settings = programme.data.get("assessment", {})
             if why := assessment.below_pass_mark(context["assessment"], settings):
                 reasons.append(why)
+        reasons.extend(
+            step_blockers(self.store, row, programme, t, actor)
+        )  # the panel's work first
         if spec.get("reason") and not (reason and reason.strip()):
             reasons.append("give a reason")
         for eff in spec.get("effects", []):

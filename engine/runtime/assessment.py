@@ -126,20 +126,24 @@ def shared_scale(criteria: list[dict[str, Any]]) -> tuple[int, int] | None:
     return next(iter(scales)) if len(scales) == 1 else None
 
 
-def outcome(criteria: list[dict[str, Any]], rows: list[dict[str, Any]],
-            settings: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+def outcome(criteria: list[dict[str, Any]], rows: list[dict[str, Any]], settings: dict[str, Any],
+            moderated: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
     """What rules read as `assessment`: completed sheets, each weighted score and the mean.
 
     Scores are on the criteria's own scale (`3.4` out of 5) when they share one, and also as a
     percentage of the most a proposal could get. With no sheet yet, the means are 0 and `count`
     is 0, so a rule reads `assessment.count` first.
     """
+    if settings.get("assessments_needed"):  # a panel counts only the sheets marked complete
+        rows = [r for r in rows if r.get("completed_at")]
     percents = [
         p
         for r in rows
         if r["conflict"] is None and r["scores"]
         if (p := weighted_score(criteria, r["scores"])) is not None
     ]
+    if moderated is not None and percents:  # the panel's agreed score stands for theirs
+        percents = [float(moderated["score"])] * len(percents)
     sheets = [r for r in rows if r["conflict"] is None and r["scores"]]
     scale = shared_scale(criteria)
     low, high = scale or (0, 100)
@@ -187,6 +191,76 @@ def below_pass_mark(facts: dict[str, Any], settings: dict[str, Any]) -> str | No
     return None
 
 
+def completed_sheets(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sheets their assessors marked complete (conflicts set aside)."""
+    return [r for r in rows if r.get("completed_at") and r["conflict"] is None]
+
+
+def spread(criteria: list[dict[str, Any]], rows: list[dict[str, Any]]) -> float | None:
+    """How far apart the completed sheets' weighted scores are, in points (None: under two)."""
+    scores = [w for r in completed_sheets(rows) if (w := weighted_score(criteria, r["scores"])) is not None]  # fmt: skip
+    return round(max(scores) - min(scores), 1) if len(scores) > 1 else None
+
+
+def needed_count(settings: dict[str, Any], assigned: int) -> int:
+    """How many completed assessments end a case's assessment: the programme's number, else
+    one from each assessor assigned (0: no panel, the step opens as it always did)."""
+    return int(settings.get("assessments_needed") or assigned)
+
+
+def panel_blockers(settings: dict[str, Any], criteria: list[dict[str, Any]],
+                   rows: list[dict[str, Any]], assigned: list[str],
+                   moderated: dict[str, Any] | None) -> list[str]:  # fmt: skip
+    """Why the step that ends a case's assessment cannot be taken yet, in sentences (none: it can).
+
+    `assigned` lists the assessors assigned to the case now; `moderated` is its moderated score.
+    """
+    done = completed_sheets(rows)
+    needed = needed_count(settings, len(assigned))
+    reasons = []
+    if needed and len(done) < needed:
+        if needed == 1:
+            reasons.append("the assessment this application needs is not complete yet")
+        else:
+            verb = "is" if len(done) == 1 else "are"
+            count = str(len(done)) if done else "none"
+            reasons.append(f"{count} of the {needed} assessments this application needs {verb} complete")  # fmt: skip
+        finished = {r["assessor"] for r in done}
+        working = [a for a in assigned if a not in finished]
+        missing = needed - len(done) - len(working)
+        if missing > 0 and (assigned or settings.get("assessments_needed")):
+            people = "another assessor" if missing == 1 else f"{missing} more assessors"
+            reasons.append(f"it needs {people}: a commissioner assigns them on the assessment panel page")  # fmt: skip
+    limit = settings.get("moderate_when_spread_over")
+    apart = spread(criteria, rows)
+    if limit is not None and apart is not None and apart > limit and moderated is None:
+        reasons.append(
+            f"the assessors' weighted scores are {apart:g} points apart, more than the {limit:g} "
+            "the programme allows: a commissioner records a moderated score with a reason first"
+        )
+    return reasons
+
+
+def share_out(cases: list[dict[str, Any]], assessors: list[str], loads: dict[str, int],
+              per_case: int) -> dict[int, dict[str, Any]]:  # fmt: skip
+    """Share cases among assessors evenly: each case gets `per_case` assessors, the least loaded
+    first (ties by address), never one who declared a conflict or is on the case already.
+
+    Each case is {"id", "conflicted": set, "assigned": set}; the result, by case id, lists the
+    assessors given it and how many it is still short of.
+    """
+    load = {a: loads.get(a, 0) for a in assessors}
+    out: dict[int, dict[str, Any]] = {}
+    for case in sorted(cases, key=lambda c: c["id"]):
+        wanted = per_case - len(case["assigned"])
+        free = [a for a in assessors if a not in case["conflicted"] and a not in case["assigned"]]
+        chosen = sorted(free, key=lambda a: (load[a], a))[: max(wanted, 0)]
+        for a in chosen:
+            load[a] += 1
+        out[case["id"]] = {"assigned": chosen, "short": max(wanted - len(chosen), 0)}
+    return out
+
+
 def moderate(criteria: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The moderated view of one application: each assessor's sheet, and the totals across them."""
     sheets = []
@@ -208,6 +282,7 @@ def moderate(criteria: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict
                 "weighted": weighted_score(criteria, row["scores"]),
                 "met": sum(1 for v in row["scores"].values() if v == MET),
                 "updated_at": row["updated_at"],
+                "completed": bool(row.get("completed_at")),
             }
         )
     per_criterion = []

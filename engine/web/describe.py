@@ -148,6 +148,13 @@ _ENGINE_ACTIONS = {
     "assessment": "Assessment recorded",
     "conflict_declared": "Conflict of interest declared",
     "service_level_missed": "A promise was not kept in time",
+    "assessor_assigned": "Assessor assigned",
+    "assessor_released": "Assessor taken off the case",
+    "moderated_score_recorded": "Moderated score recorded",
+    "assessment_completed": "Assessment completed",
+    "retention_delete": "Content removed under the programme's retention rules",
+    "retention_erase_personal_data": "Personal data erased under the programme's retention rules",
+    "personal_data_erased": "Personal data erased on request",
 }
 
 

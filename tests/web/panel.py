@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 
 from engine.runtime import Actor, Engine
 
-from ..conftest import EXAMPLE
+from ..conftest import EXAMPLE, account
 from .conftest import PASSWORD, Clock
 
 PANEL = "tiny_panel"
@@ -41,8 +41,9 @@ criteria:
 timeline:"""
 
 
-def panel_programme(tmp_path: Path) -> Path:
-    """Write the panel programme (and its form) under tmp_path; its path."""
+def panel_programme(tmp_path: Path, settings: str = "") -> Path:
+    """Write the panel programme (and its form) under tmp_path; its path. `settings`: lines of
+    its `assessment` key, e.g. "  assessments_needed: 2"."""
     (tmp_path / "panel" / "forms").mkdir(parents=True, exist_ok=True)
     (tmp_path / "panel" / "forms" / "tiny_eoi.yaml").write_bytes(
         (EXAMPLE / "forms" / "tiny_eoi.yaml").read_bytes()
@@ -51,7 +52,9 @@ def panel_programme(tmp_path: Path) -> Path:
     text = text.replace("id: tiny_grants", f"id: {PANEL}").replace(
         "name: Tiny community grants", "name: Tiny panel grants"
     )
-    text = text.replace("timeline:", CRITERIA, 1)
+    text = text.replace(
+        "timeline:", (f"assessment:\n{settings}\n" if settings else "") + CRITERIA, 1
+    )
     text = text.replace(
         "      - {id: submitted, label: Submitted}\n",
         "      - {id: submitted, label: Submitted}\n      - {id: assessed, label: Assessed by the panel}\n",
@@ -69,10 +72,10 @@ def panel_programme(tmp_path: Path) -> Path:
     return path
 
 
-def seed_engine(app: Flask, tmp_path: Path, clock: Clock) -> Engine:
+def seed_engine(app: Flask, tmp_path: Path, clock: Clock, settings: str = "") -> Engine:
     """An engine on the app's database with the panel programme published."""
     engine = Engine(app.config["DATABASE"], clock=clock)
-    engine.publish(panel_programme(tmp_path), tmp_path / "panel" / "forms")
+    engine.publish(panel_programme(tmp_path, settings), tmp_path / "panel" / "forms")
     return engine
 
 
@@ -90,8 +93,14 @@ def person(app: Flask, email: str, role: str, organisation: str | None = None) -
     with engine.store.transaction():
         if organisation:
             engine.store.ensure_organisation(organisation, organisation, "2022-01-01")
-        engine.store.create_user(email, generate_password_hash(PASSWORD), email.split("@")[0].title(),
-                                 role, organisation, "2022-01-01")  # fmt: skip
+        account(
+            engine.store,
+            email,
+            email.split("@")[0].title(),
+            role,
+            organisation,
+            password_hash=generate_password_hash(PASSWORD),
+        )
     browser = app.test_client()
     r = browser.post("/auth/sign-in", data={"email": email, "password": PASSWORD})
     assert r.status_code == 302, r.data

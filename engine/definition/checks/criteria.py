@@ -41,6 +41,7 @@ class CriteriaChecks(ProgrammeIndex):
                     f'the scale of criterion "{c.get("id")}" runs from {scale["min"]} to {scale["max"]}; min must be below max',
                 )
         self._pass_mark(d)
+        self._panel(d)
         weights = [_d(c).get("weight") for c in _l(d.get("criteria"))]
         weights = [w for w in weights if _num(w)]
         if weights and sum(weights) > 100:
@@ -49,6 +50,13 @@ class CriteriaChecks(ProgrammeIndex):
                 "out-of-range",
                 f"the criteria's weights add up to {sum(weights)}%, more than 100%",
             )
+
+    def _panel(self, d: dict) -> None:
+        """Moderating a spread of scores needs a criterion that is scored."""
+        limit = _d(d.get("assessment")).get("moderate_when_spread_over")
+        scored = [c for c in _l(d.get("criteria")) if _d(c).get("kind") == "scored"]
+        if _num(limit) and not scored:
+            self.err(("assessment", "moderate_when_spread_over"), "bad-moderation", "a spread of weighted scores needs at least one scored criterion, but none is scored; score a criterion, or remove this setting")  # fmt: skip
 
     def _pass_mark(self, d: dict) -> None:
         """A pass mark is on the criteria's one shared scale, within it."""

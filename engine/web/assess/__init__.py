@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from engine.errors import ActionRefused, AnswersInvalid, EngineError, NotPermitted, StaleCase
 from engine.runtime.assessment import assessment_states
 from engine.web import confirming, listing
-from engine.web.access import allow, current_actor
+from engine.web.access import allow, current_actor, reachable
 from engine.web.casework import sheets
 from engine.web.commission.cases import answered_forms, staff_forms
 from engine.web.services import engine, store
@@ -25,7 +25,9 @@ def queue() -> str:
     """Applications waiting for assessment (less any this assessor declared a conflict on), paged."""
     eng, actor = engine(), current_actor()
     scope: set[tuple[str, str, str]] = set()
-    for pid in store().programme_ids():  # every version: a case waits in its own version's states
+    for pid in reachable(
+        store().programme_ids()
+    ):  # every version: a case waits in its own version's states
         for version in {v["version"] for v in store().versions(pid)}:
             for wf in eng.programme(pid, version).workflows.values():
                 scope |= {(pid, wf.id, state) for state in assessment_states(wf)}
@@ -86,10 +88,25 @@ def case(ref: str) -> Any:
     return render_template(
         "assess/case.html", view=view, programme=programme, criteria=criteria, values=values,
         errors=errors, assessed=bool(own.get("scores")), actions=actions,
+        completed=bool(own.get("completed_at")),
         forms=answered_forms(view, programme, actor.role), staff_forms=staff_forms(view, programme, "assessor"),
         organisation=store().organisation_name(view.organisation) if view.organisation else None,
         file_url=lambda value: url_for("assess.file", ref=view.reference, file_id=value.get("id", "-")),
     ), (400 if errors else 200)  # fmt: skip
+
+
+@bp.post("/cases/<ref>/complete")
+@allow("assessor")
+def complete(ref: str) -> Any:
+    """Mark this assessor's own assessment complete: it counts towards the panel, and is final."""
+    view, _programme = _load(ref)
+    try:
+        engine().complete_my_assessment(view.id, current_actor())
+    except (ActionRefused, NotPermitted) as exc:
+        flash(getattr(exc, "message", str(exc)), "error")
+        return redirect(url_for("assess.case", ref=view.reference) + "#sheet")
+    flash(f"You completed your assessment of {view.reference}.", "message")
+    return redirect(url_for("assess.case", ref=view.reference))
 
 
 @bp.post("/cases/<ref>/conflict")

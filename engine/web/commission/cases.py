@@ -12,6 +12,7 @@ from engine.forms.classes import visible_questions
 from engine.forms.visibility import hidden_questions
 from engine.model import Programme
 from engine.runtime import ActionOption, CaseView
+from engine.runtime.assessment import assessment_states
 from engine.web import confirming, describe
 from engine.web.access import allow, current_actor
 from engine.web.casework import sheets
@@ -99,6 +100,8 @@ def case(ref: str) -> str:
         eligibility=eng.eligibility(view.id, actor),
         actions=[(a, action_fields(view, programme, a, eng.funding_of(view.id, actor))) for a in options],
         criteria=criteria, moderation=eng.moderation(view.id, actor) if criteria else None,
+        panel=eng.panel_status(view.id, actor)
+        if criteria or view.state in assessment_states(programme.workflows[view.workflow]) else None,
         history=eng.history(view.id, actor), staff_forms=staff_forms(view, programme, "commissioner"),
         organisation=store().organisation_name(view.organisation) if view.organisation else None,
         lot_names={x["id"]: x.get("name", x["id"]) for x in programme.data["funding"].get("lots", [])},
