@@ -137,6 +137,21 @@ class Programme:
         lots, fees), beyond the default that money is counted per programme."""
         return any(k != "per" for k in self.data.get("funding", {}))
 
+    def retention_rules(self) -> tuple[RetentionRule, ...]:
+        """The file's `retention` rules: how long each workflow's cases are kept, and then what."""
+        return tuple(
+            RetentionRule(
+                id=r["id"],
+                workflow=r["workflow"],
+                states=tuple(r.get("states", ())),
+                never_submitted=bool(r.get("never_submitted")),
+                counts_from=dict(r["from"]),
+                after=r["after"],
+                then=r["then"],
+            )
+            for r in self.data.get("retention", [])
+        )
+
     def reports_anonymised(self) -> bool:
         """Whether the programme's reports are anonymised (`reporting: {anonymised: true}`)."""
         return bool(self.data.get("reporting", {}).get("anonymised"))
@@ -152,6 +167,21 @@ class Programme:
 
 
 ANONYMISED_SUPPRESS_BELOW = 5
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """How long a workflow's cases are kept (`after`, counted `counts_from`), and then what:
+    `delete` their content or `erase_personal_data`."""
+
+    id: str
+    workflow: str
+    states: tuple[str, ...]
+    never_submitted: bool
+    counts_from: dict[str, str]  # one of milestone, entered or trigger → its name
+    after: str
+    then: str
+
 
 # Programme is frozen but holds dicts, so it cannot be hashed for lru_cache: a version is immutable,
 # so its question index is kept here by (programme id, version).

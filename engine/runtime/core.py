@@ -111,12 +111,20 @@ class EngineCore:
         return programme.workflows[workflow]
 
     # -- a case, only for those who may see it ---------------------------------------------
+    def _reach(self, programme_id: str, actor: Actor) -> None:
+        if not actor.covers(programme_id):
+            raise NotFound(f'there is no programme "{programme_id}"')
+
     def _row(self, case_id: int | str, actor: Actor) -> dict[str, Any]:
         if isinstance(case_id, str) and not case_id.isdigit():
             row = self.store.case_by_reference(case_id)
         else:
             row = self.store.case(int(case_id))
-        if row is None:
+        if row is None or not actor.covers(row["programme_id"]):
+            # a case in a programme the actor's role does not reach is as good as absent
+            raise NotFound(f"there is no case {case_id}")
+        if row.get("removed_at") and actor.role in ("applicant", "caseworker"):
+            # its content went under a retention rule: nothing is left to open or change
             raise NotFound(f"there is no case {case_id}")
         if (
             actor.role in ("applicant", "caseworker")
@@ -179,6 +187,8 @@ class EngineCore:
                 criteria,
                 self.store.assessments(row["id"]) if criteria else [],
                 programme.data.get("assessment", {}),
+                # a moderated score, once recorded, is the panel's score for every rule
+                self.store.moderated_score(row["id"]) if criteria else None,
             ),
             **answers,
             "answers": answers,

@@ -16,6 +16,8 @@ from engine.runtime.dashboards import DashboardService
 from engine.runtime.money import MoneyService
 from engine.runtime.panel import PanelService
 from engine.runtime.records import RecordService
+from engine.runtime.staff import StaffService
+from engine.runtime.subject_access import SubjectAccessService
 from engine.runtime.views import (
     ROLES,
     SCHEDULER,
@@ -39,6 +41,13 @@ __all__ = [
 
 
 class Engine(
-    ActionService, RecordService, CaseService, MoneyService, PanelService, DashboardService
+    ActionService,
+    RecordService,
+    CaseService,
+    MoneyService,
+    PanelService,
+    DashboardService,
+    StaffService,
+    SubjectAccessService,
 ):
     """Drives cases of published programmes through their workflows, on one SQLite database."""

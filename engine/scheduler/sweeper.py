@@ -226,7 +226,7 @@ def _queue(
     stamp = engine.now().astimezone(UTC).isoformat()
     base_url = os.environ.get("COMMISSION_BASE_URL", "http://127.0.0.1:5000")
     for role, (subject, body) in worded.items():
-        found, why = addresses(engine.store, role, case)
+        found, why = addresses(engine.store, role, case, row["programme_id"])
         text = body
         if case is not None:
             text += f"\n\nCase {case['reference']}: {case_link(base_url, role, case['reference'])}"
@@ -258,6 +258,14 @@ def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> Non
     # one job, never overlapping itself; missed runs are merged, since each run catches up anyway
     scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC),
                       max_instances=1, coalesce=True, id="sweep")  # fmt: skip
+    from engine.scheduler.retention import DAILY_SECONDS, retention_summary, run_retention
+
+    def retention_job() -> None:
+        print(f"[scheduler] {retention_summary(run_retention(engine))}", flush=True)
+
+    # data-protection retention once a day (and at start, catching up), beside the sweep
+    scheduler.add_job(retention_job, "interval", seconds=DAILY_SECONDS, next_run_time=datetime.now(UTC),
+                      max_instances=1, coalesce=True, id="retention")  # fmt: skip
     print(f"[scheduler] sweeping {db_path} every {interval:g} s; Ctrl-C to stop", flush=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()

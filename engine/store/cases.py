@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import StaleCase
 from engine.store.connection import Connection, Cursor
+from engine.store.privacy import ERASED_REASON, identity_digest
 
 
 class CaseTables(Connection):
@@ -202,25 +203,24 @@ class CaseTables(Connection):
         )
 
     def history(self, case_id: int) -> list[dict[str, Any]]:
-        """The case's audit log, oldest first."""
+        """The case's audit log, oldest first (an erased account's address and, on a case whose
+        personal data was erased, the reasons people typed, hidden: the log itself never changes)."""
+        hidden = {r[0] for r in self.execute("SELECT digest FROM erasures WHERE kind = 'account'")}
+        erased = self.execute("SELECT erased_at FROM cases WHERE id = ?", (case_id,)).fetchone()
         cur = self.execute(
             "SELECT at, actor_role, actor_id, action, from_state, to_state, version, detail FROM audit "
             "WHERE case_id = ? ORDER BY id",
             (case_id,),
         )
-        return [
-            {
-                "at": r[0],
-                "role": r[1],
-                "actor": r[2],
-                "action": r[3],
-                "from": r[4],
-                "to": r[5],
-                "version": r[6],
-                "detail": json.loads(r[7]),
-            }
-            for r in cur.fetchall()
-        ]
+        out = []
+        for r in cur.fetchall():
+            detail = json.loads(r[7])
+            if erased and erased[0] and "reason" in detail:
+                detail["reason"] = ERASED_REASON
+            actor = None if r[2] and identity_digest(r[2]) in hidden else r[2]
+            out.append({"at": r[0], "role": r[1], "actor": actor, "action": r[3], "from": r[4],
+                        "to": r[5], "version": r[6], "detail": detail})  # fmt: skip
+        return out
 
     def fired(self, case_id: int, action: str) -> str | None:
         """When the action was last taken on the case, if ever."""

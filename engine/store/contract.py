@@ -18,7 +18,9 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from engine.store.panel_contract import PanelStore
 from engine.store.people_contract import AccountStore, StaffStore
+from engine.store.privacy_contract import PrivacyStore
 
 
 class TransactionStore(Protocol):
@@ -372,7 +374,8 @@ class ListingStore(Protocol):
     `scope`: (programme, workflow or None, state or None) triples a case must match one of;
     `search`: part of a reference, organisation name or label, in any case of letters;
     `labels`: (programme, workflow, form, question) naming the answer that labels its cases;
-    `not_conflicted`: an assessor whose declared conflicts are left out; `sort`: one of
+    `not_conflicted`: an assessor whose declared conflicts (and, once a programme assigns
+    work, the cases not assigned to them) are left out; `sort`: one of
     `engine.store.listing.SORTS` (newest, oldest, reference, changed, organisation, due).
     """
 
@@ -402,7 +405,9 @@ class StoreContract(
     ScheduleStore,
     AccountStore,
     StaffStore,
+    PrivacyStore,
     AssessmentStore,
+    PanelStore,
     ReportingStore,
     ListingStore,
     Protocol,

@@ -40,6 +40,9 @@ TABLES: list[tuple[str, str]] = [
     ("assessments", "case_id, assessor"),
     ("staff_roles", "id"),
     ("service_log", "id"),
+    ("erasures", "id"),
+    ("assignments", "id"),
+    ("moderated_scores", "case_id"),
 ]
 BATCH = 2000
 

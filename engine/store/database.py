@@ -21,6 +21,8 @@ from engine.store.dialect import is_postgres
 from engine.store.listing import CaseListing
 from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from engine.store.money import MoneyTables
+from engine.store.panels import PanelTables
+from engine.store.privacy import PrivacyTables
 from engine.store.programmes import ProgrammeTables
 from engine.store.reminders import ReminderTables
 from engine.store.reporting import ReportingReads
@@ -37,7 +39,9 @@ class Store(
     ReminderTables,
     AccountTables,
     StaffTables,
+    PrivacyTables,
     AssessmentTables,
+    PanelTables,
     ReportingReads,
     CaseListing,
 ):

@@ -62,6 +62,12 @@ class CaseListing(Connection):
                 "NOT EXISTS (SELECT 1 FROM assessments a WHERE a.case_id = c.id "
                 "AND a.assessor = :assessor AND a.conflict IS NOT NULL)"
             )
+            # once a programme's cases are assigned, an assessor sees only those assigned to them
+            where.append(
+                "(NOT EXISTS (SELECT 1 FROM assignments s WHERE s.programme_id = c.programme_id) "
+                "OR EXISTS (SELECT 1 FROM assignments s WHERE s.case_id = c.id "
+                "AND s.assessor = :assessor AND s.released_at IS NULL))"
+            )
             params["assessor"] = not_conflicted
         if search.strip():
             params["q"] = _like(search.strip())
@@ -88,7 +94,7 @@ class CaseListing(Connection):
                about_people: bool | None, workflow: str | None, state: str | None,
                params: dict[str, Any]) -> list[str]:  # fmt: skip
         """The filters every list shares, as SQL conditions (their values put in `params`)."""
-        where: list[str] = []
+        where: list[str] = ["c.removed_at IS NULL"]  # content removed by retention: gone from lists
         if scope is not None:
             ors = []
             for i, (programme_id, wf, st) in enumerate(scope):

@@ -159,7 +159,8 @@ class ReportingReads(Connection):
     def list_cases(self, programme_id: str, *, workflow: str | None = None, state: str | None = None,
                    organisation_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
         """Cases of a programme, newest first, filtered as asked."""
-        sql = "SELECT id, reference, workflow, state, organisation_id, role, lot, updated_at FROM cases WHERE programme_id = ?"
+        sql = "SELECT id, reference, workflow, state, organisation_id, role, lot, updated_at FROM cases WHERE programme_id = ? "
+        sql += "AND removed_at IS NULL"  # a case retention removed leaves every list
         params: list[Any] = [programme_id]
         for column, value in (
             ("workflow", workflow),
@@ -178,7 +179,7 @@ class ReportingReads(Connection):
         """Every case of an organisation, across programmes, newest first."""
         return self._rows(
             "SELECT id, reference, programme_id, workflow, state, role, lot, updated_at FROM cases "
-            "WHERE organisation_id = ? ORDER BY id DESC",
+            "WHERE organisation_id = ? AND removed_at IS NULL ORDER BY id DESC",
             (organisation_id,),
         )
 
@@ -186,7 +187,7 @@ class ReportingReads(Connection):
         """An organisation's cases with their subject and flags decoded, newest first."""
         rows = self._rows(
             "SELECT id, reference, programme_id, version, workflow, state, subject, flags, created_at, "
-            "updated_at FROM cases WHERE organisation_id = ? ORDER BY id DESC",
+            "updated_at FROM cases WHERE organisation_id = ? AND removed_at IS NULL ORDER BY id DESC",
             (organisation_id,),
         )
         for row in rows:

@@ -14,6 +14,7 @@ from engine.definition.checks.declarations import DeclarationChecks
 from engine.definition.checks.money import FundingChecks
 from engine.definition.checks.reminders import ReminderChecks
 from engine.definition.checks.reporting import ReportingChecks
+from engine.definition.checks.retention import RetentionChecks
 from engine.definition.checks.timeline import TimelineChecks
 from engine.definition.checks.typed_values import TypedValueChecks
 from engine.definition.checks.workflows import WorkflowChecks
@@ -29,6 +30,7 @@ class ProgrammeChecker(
     CriteriaChecks,
     ReminderChecks,
     ReportingChecks,
+    RetentionChecks,
     DeclarationChecks,
 ):
     """Checks across one programme file and the forms it uses."""
@@ -55,5 +57,6 @@ class ProgrammeChecker(
         self._service_levels()
         self._kpis()
         self._demographics()
+        self._retention()
         self._misspelt_declarations()  # last: it folds what the checks above found
         return self.problems
