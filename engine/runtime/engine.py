@@ -11,6 +11,7 @@ callers hold one object with one store and one clock whichever service they call
 from __future__ import annotations
 
 from engine.runtime.actions import ActionService
+from engine.runtime.bulk import BulkService
 from engine.runtime.cases import CaseService
 from engine.runtime.dashboards import DashboardService
 from engine.runtime.money import MoneyService
@@ -41,6 +42,7 @@ __all__ = [
 
 
 class Engine(
+    BulkService,
     ActionService,
     RecordService,
     CaseService,

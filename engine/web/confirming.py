@@ -22,20 +22,27 @@ _LASTING = {"record_award", "record_payment", "start_case"}
 
 
 def _transition(programme: Programme, view: CaseView, trigger: str) -> Transition | None:
-    wf = programme.workflows[view.workflow]
-    return next(
-        (t for t in wf.transitions if t.trigger == trigger and view.state in t.sources), None
-    )
+    return _from(programme, view.workflow, view.state, trigger)
+
+
+def _from(programme: Programme, workflow: str, state: str, trigger: str) -> Transition | None:
+    wf = programme.workflows[workflow]
+    return next((t for t in wf.transitions if t.trigger == trigger and state in t.sources), None)
 
 
 def cannot_be_undone(programme: Programme, view: CaseView, trigger: str) -> bool:
     """Whether taking `trigger` on this case now is something nobody can take back."""
-    t = _transition(programme, view, trigger)
+    return lasting(programme, view.workflow, view.state, trigger)
+
+
+def lasting(programme: Programme, workflow: str, state: str, trigger: str) -> bool:
+    """Whether taking `trigger` on a case of `workflow` in `state` is something nobody can take back."""
+    t = _from(programme, workflow, state, trigger)
     if t is None:
         return False  # the engine refuses it, with its reasons
-    final = {s.id for s in programme.workflows[view.workflow].states if s.final}
-    lasting = any(e.get("do") in _LASTING for e in t.spec.get("effects", []))
-    return t.dest in final or lasting or t.by == ("assessor",)
+    final = {s.id for s in programme.workflows[workflow].states if s.final}
+    effects = any(e.get("do") in _LASTING for e in t.spec.get("effects", []))
+    return t.dest in final or effects or t.by == ("assessor",)
 
 
 def ask_first(view: CaseView, programme: Programme, trigger: str, action_endpoint: str,

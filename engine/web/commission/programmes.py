@@ -12,7 +12,7 @@ from engine.reporting.export import cases_csv_lines
 from engine.web import headers
 from engine.web.access import allow, current_actor, reachable
 from engine.web.apply.answering import blank_form
-from engine.web.commission import bp, diagram
+from engine.web.commission import bp, bulk, diagram
 from engine.web.listing import Choice, list_page, state_choices
 from engine.web.services import engine, store
 
@@ -64,7 +64,7 @@ def cases(pid: str) -> str:
         row["lot_name"] = lots.get(row["lot"] or "")
     return render_template("commission/cases.html", programme=programme, listing=listing,
                            heading=labels.get((listing.workflow or "", listing.state or "")),
-                           lots=bool(lots))  # fmt: skip
+                           lots=bool(lots), bulk=bulk.offer(programme, listing))  # fmt: skip
 
 
 @bp.get("/<pid>/export.csv")
