@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from engine.forms import messages
+from engine.forms.organisation_numbers import check_number
 from engine.model import Form, Question
 from engine.rules import ExpressionError, compile_expression, names_of
 
@@ -59,6 +60,8 @@ def check_value(
             ]
         if kind in ("text", "textarea") and len(value) > spec.get("max_length", len(value)):
             errors.append(messages.too_long(q, spec["max_length"], len(value), "characters"))
+        if kind == "text" and spec.get("organisation_number") and value and not errors:
+            value, errors = check_number(q, value)  # written one way: the same number matches
         if kind == "textarea":
             words = len(value.split())
             if "word_limit" in spec and words > spec["word_limit"]:

@@ -14,6 +14,7 @@ from engine.dates import span_phrase
 from engine.definition.schema_check import did_you_mean
 from engine.errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
 from engine.forms.answers import check_form, reads_case
+from engine.forms.organisation_numbers import numbers_answered
 from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.core import EngineCore
@@ -297,6 +298,7 @@ class CaseService(EngineCore):
                 # the rows as they now stand, for the view returned (no second read of them)
                 rows = sorted([*(a for a in rows if a["form"] != form_id), saved],
                               key=lambda a: (a["form"], a["record"]))  # fmt: skip
+            self._record_organisation_numbers(row, form, answers, clean)
             revision = self.store.touch_case(row["id"], row["revision"], now)
             self.store.audit(
                 row["id"],
@@ -315,6 +317,22 @@ class CaseService(EngineCore):
         if entry.get("repeatable"):
             return self.case(row["id"], actor)
         return self._view(written, rows, actor)
+
+    def _record_organisation_numbers(self, row: dict[str, Any], form: Form, typed: dict[str, Any],
+                                     clean: dict[str, Any]) -> None:  # fmt: skip
+        """Record the numbers just answered on the case's organisation; refuse one another holds."""
+        # refusing raises inside save_answers' transaction: nothing of the save is kept
+        org = row["organisation_id"]
+        asked = [q for q in form.questions().values() if q.id in typed]
+        for qid, register, number in numbers_answered(asked, clean) if org else []:
+            holder = self.store.set_organisation_number(org, register, number)
+            if holder is not None:
+                name = self.store.organisation_name(holder) or "Another organisation"
+                said = (
+                    f"{name} is already registered with this number: ask someone at {name} "
+                    "to add you as a colleague from their organisation page"
+                )
+                raise AnswersInvalid(form.title, {qid: [said]}, {qid: form.questions()[qid].label})
 
     def _lot_answers(
         self, row: dict[str, Any], form: Form, answers: dict[str, Any]

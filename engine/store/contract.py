@@ -18,6 +18,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from engine.store.organisation_contract import OrganisationStore
 from engine.store.panel_contract import PanelStore
 from engine.store.people_contract import AccountStore, StaffStore
 from engine.store.privacy_contract import PrivacyStore
@@ -46,7 +47,7 @@ class TransactionStore(Protocol):
 
 
 class ProgrammeStore(Protocol):
-    """Programme versions (the normalised document each case is pinned to) and organisations."""
+    """Programme versions: the normalised document each case is pinned to."""
 
     def save_programme_version(
         self, programme_id: str, version: str, data: dict[str, Any], source: str, now: str
@@ -64,15 +65,6 @@ class ProgrammeStore(Protocol):
 
     def versions(self, programme_id: str) -> list[dict[str, Any]]:
         """Each version with when it was published and how many cases it has."""
-
-    def ensure_organisation(self, org_id: str, name: str, now: str) -> None:
-        """Record an organisation the first time it is seen."""
-
-    def organisation_name(self, organisation_id: str) -> str | None:
-        """An organisation's name."""
-
-    def organisation_names(self) -> dict[str, str]:
-        """Organisation id → name."""
 
 
 class CaseStore(Protocol):
@@ -400,6 +392,7 @@ class ListingStore(Protocol):
 class StoreContract(
     TransactionStore,
     ProgrammeStore,
+    OrganisationStore,
     CaseStore,
     MoneyStore,
     ScheduleStore,

@@ -21,6 +21,7 @@ from engine.store.dialect import is_postgres
 from engine.store.listing import CaseListing
 from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from engine.store.money import MoneyTables
+from engine.store.organisations import OrganisationTables
 from engine.store.panels import PanelTables
 from engine.store.privacy import PrivacyTables
 from engine.store.programmes import ProgrammeTables
@@ -34,6 +35,7 @@ __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "SqliteStore", "Store"]
 
 class Store(
     ProgrammeTables,
+    OrganisationTables,
     CaseTables,
     MoneyTables,
     ReminderTables,

@@ -451,6 +451,19 @@ MIGRATIONS: list[str | dict[str, str]] = [
     );
     """,
     },
+    # 20: organisations known once. Their Charity Commission and Companies House numbers (no two
+    # organisations hold the same one), and their name as it is compared (`name_key`, worked out
+    # in engine.store.organisations; rows from before get theirs the first time a name is looked up).
+    """
+    ALTER TABLE organisations ADD COLUMN charity_number TEXT;
+    ALTER TABLE organisations ADD COLUMN company_number TEXT;
+    ALTER TABLE organisations ADD COLUMN name_key TEXT;
+    CREATE UNIQUE INDEX organisations_charity_number ON organisations (charity_number)
+        WHERE charity_number IS NOT NULL;
+    CREATE UNIQUE INDEX organisations_company_number ON organisations (company_number)
+        WHERE company_number IS NOT NULL;
+    CREATE INDEX organisations_by_name_key ON organisations (name_key);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 POSTGRES_BASELINE = 14  # the version PostgreSQL's one baseline reaches

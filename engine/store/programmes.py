@@ -1,4 +1,4 @@
-"""Programme versions (each the normalised document a case is pinned to) and organisations."""
+"""Programme versions: each the normalised document a case is pinned to."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from engine.store.connection import Connection
 
 
 class ProgrammeTables(Connection):
-    """Reads and writes of `programme_versions` and `organisations`."""
+    """Reads and writes of `programme_versions`."""
 
     def save_programme_version(
         self, programme_id: str, version: str, data: dict[str, Any], source: str, now: str
@@ -57,21 +57,3 @@ class ProgrammeTables(Connection):
         return [
             {"version": r[0], "published_at": r[1], "source": r[2], "cases": r[3]} for r in rows
         ]
-
-    def ensure_organisation(self, org_id: str, name: str, now: str) -> None:
-        """Record an organisation the first time it is seen."""
-        self.execute(
-            "INSERT INTO organisations (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-            (org_id, name, now),
-        )
-
-    def organisation_name(self, organisation_id: str) -> str | None:
-        """An organisation's name."""
-        row = self.execute(
-            "SELECT name FROM organisations WHERE id = ?", (organisation_id,)
-        ).fetchone()
-        return row[0] if row else None
-
-    def organisation_names(self) -> dict[str, str]:
-        """Organisation id → name."""
-        return dict(self.execute("SELECT id, name FROM organisations").fetchall())

@@ -171,6 +171,7 @@ class FormChecker(BaseChecker):
             "min": ("number", "decimal", "money", "percent", "scale"),
             "max": ("number", "decimal", "money", "percent", "scale"),
             "compute": ("number", "decimal", "money", "percent"),
+            "organisation_number": ("text",),
         }
         for k, kinds in type_keys.items():
             if k in q and isinstance(kind, str) and kind not in kinds:
@@ -181,6 +182,20 @@ class FormChecker(BaseChecker):
                     f"{', '.join(kinds)} questions",
                     key=True,
                 )
+        if q.get("organisation_number") and groups:
+            self.err(
+                (*path, "organisation_number"),
+                "organisation-number-in-group",
+                f"{label} is inside a group, and each item's answer cannot name the one "
+                "organisation; ask it outside the group",
+            )
+        if q.get("organisation_number") and q.get("keep_characters"):
+            self.err(
+                (*path, "keep_characters"),
+                "conflicting-keys",
+                f"{label} names the organisation by its whole number, so it cannot keep only "
+                "the start of it; remove keep_characters",
+            )
         lo, hi = q.get("min"), q.get("max")
         if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
             self.err((*path, "min"), "bad-range", f"{label} has min {lo} above max {hi}")
