@@ -344,7 +344,8 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(NotPermitted)
     @app.errorhandler(403)
     def forbidden(_exc: Exception) -> tuple[str, int]:
-        return page(403, "You cannot see this page", "Your account does not give you access to it.")
+        return page(403, "You cannot see this page", "Your account does not give you access to it. "
+                    "If you work on this service and need it, ask your administrator to give you the role.")  # fmt: skip
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_exc: Exception) -> Any:

@@ -65,7 +65,9 @@ def test_an_invited_commissioner_of_one_programme_finds_every_other_programme_no
         assert cora.get(url).status_code == 404, url
     assert cora.post(f"/commission/cases/{referral.reference}/actions/close").status_code == 404
     # and the staff pages are an administrator's alone
-    assert cora.get("/admin/staff").status_code == 403
+    refused = cora.get("/admin/staff")
+    assert refused.status_code == 403
+    assert "ask your administrator to give you the role" in text(refused)
 
 
 def test_a_second_role_in_another_programme_opens_it(app: Flask) -> None:

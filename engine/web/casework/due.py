@@ -82,14 +82,14 @@ def reviews_between(row: dict[str, Any], programme: Programme, start: datetime, 
 @allow("caseworker")
 def due() -> str:
     """Reminders and checks due in the next 7 days, less promises already kept; flagged cases."""
-    eng = engine()
+    eng, actor = engine(), current_actor()
     org = g.user["organisation_id"]
     moment = now()
     until = (moment + WEEK).astimezone(UTC).isoformat()
     items = []
     kept: dict[int, set[str]] = {}
     for row in eng.store.pending_for_organisation(org, until):
-        if not for_caseworkers(row):
+        if not for_caseworkers(row) or not actor.covers(row["programme_id"]):
             continue
         programme = eng.programme(row["programme_id"], row["version"])
         if not still_due(row, programme, kept):
@@ -99,8 +99,8 @@ def due() -> str:
                       "what": describe_row(programme, row)})  # fmt: skip
     flagged = []
     for row in eng.store.organisation_cases(org):
-        if row["subject"] is None:
-            continue
+        if row["subject"] is None or not actor.covers(row["programme_id"]):
+            continue  # only the people of the programmes this caseworker works in
         programme = eng.programme(row["programme_id"], row["version"])
         full = eng.store.case(row["id"])
         for r in reviews_between(full or {}, programme, moment, moment + WEEK) if full else []:
