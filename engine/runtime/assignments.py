@@ -39,9 +39,8 @@ def step_blockers(store: StoreContract, row: dict[str, Any], programme: Programm
 class AssignmentService(EngineCore):
     """Assign, reassign and release assessors; complete a sheet; record a moderated score."""
 
-    def _waiting(self, case_id: int | str, actor: Actor) -> tuple[dict[str, Any], Programme]:
-        """A case a commissioner may manage the panel of: one waiting for assessment."""
-        self._commissioner_only(actor, "the assessment panel")
+    def _in_assessment(self, case_id: int | str, actor: Actor) -> tuple[dict[str, Any], Programme]:
+        """A case this actor may see that is waiting for assessment, and its programme's version."""
         row = self._row(case_id, actor)
         programme = self.programme(row["programme_id"], row["version"])
         wf = programme.workflows[row["workflow"]]
@@ -49,6 +48,11 @@ class AssignmentService(EngineCore):
             label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
             raise ActionRefused(f"{row['reference']} is not waiting for assessment: it is {label.lower()}")  # fmt: skip
         return row, programme
+
+    def _waiting(self, case_id: int | str, actor: Actor) -> tuple[dict[str, Any], Programme]:
+        """A case a commissioner may manage the panel of: one waiting for assessment."""
+        self._commissioner_only(actor, "the assessment panel")
+        return self._in_assessment(case_id, actor)
 
     def programme_assessors(self, programme_id: str) -> list[str]:
         """The live accounts that assess for this programme, by address."""

@@ -55,12 +55,7 @@ class PanelService(AssignmentService):
     def _assessable(self, case_id: int | str, actor: Actor) -> tuple[dict[str, Any], Programme]:
         if actor.role != "assessor":
             raise NotPermitted(f"only an assessor can assess an application, not a {actor.role}")
-        row = self._row(case_id, actor)
-        programme = self.programme(row["programme_id"], row["version"])
-        wf = programme.workflows[row["workflow"]]
-        if row["state"] not in assessment.assessment_states(wf):
-            label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
-            raise ActionRefused(f"{row['reference']} is not waiting for assessment: it is {label.lower()}")  # fmt: skip
+        row, programme = self._in_assessment(case_id, actor)
         own = self.store.assessments_by(actor.id).get(row["id"])
         if own is not None and own["conflict"] is not None:
             raise NotPermitted(
