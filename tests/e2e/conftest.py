@@ -33,6 +33,7 @@ from engine.web import create_app
 from ..clock import Clock
 from ..conftest import ROOT, account
 from ..databases import database_in
+from ..oidc_provider import Provider, running_provider
 
 PASSWORD = "demo-browser-tests"
 NOW = "2022-01-20T10:00"  # as `commission up`: Liverpool's expression of interest window is open
@@ -70,6 +71,7 @@ class Site:
     app: Flask
     folder: Path
     templates: dict[str, str] = field(default_factory=dict)  # path -> the template it last showed
+    provider: Provider | None = None  # the OpenID Connect provider staff sign in with, if any
 
     def template(self, url: str) -> str | None:
         """The template of the page last shown at this URL's path (a GET or POST; HEAD is no page)."""
@@ -92,64 +94,56 @@ class Site:
         raise AssertionError(f"no message with a link to {email} in {outbox}")
 
     def endpoint(self, url: str) -> str | None:
-        """The Flask endpoint a URL of this site goes to (None: not this site's, or no route)."""
+        """The Flask endpoint a URL of this site goes to (None: not this site's, or no route); a
+        page only a form's POST shows (a confirmation) is named by that POST's endpoint."""
         if not url.startswith(self.url):
             return None
         path = url[len(self.url) :].split("#")[0].split("?")[0] or "/"
-        try:
-            endpoint, _ = self.app.url_map.bind("localhost").match(path, method="GET")
-        except Exception:
-            return None
-        return endpoint
+        for method in ("GET", "POST"):
+            try:
+                endpoint, _ = self.app.url_map.bind("localhost").match(path, method=method)
+            except Exception:
+                continue
+            return str(endpoint)
+        return None
 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    """A demo database (as `commission demo`), served with a frozen clock on a free port."""
-    from werkzeug.serving import make_server
-
+    """A demo database (as `commission demo`), served with a frozen clock on a free port, with
+    staff sign-in through a real OpenID Connect provider on this machine (started once)."""
     from engine.web.demo import seed
 
     folder = tmp_path_factory.mktemp("e2e")
     db = database_in(folder, "demo")
     seed(db, ROOT / "demo" / "seed.yaml", PASSWORD)
     moment = datetime.fromisoformat(NOW).replace(tzinfo=UTC)
-    app = create_app(
-        {
-            "DATABASE": str(db),
-            "CLOCK": lambda: moment,
-            "SECRET_KEY": "browser-tests",
-            "SESSION_COOKIE_SECURE": False,  # plain http on 127.0.0.1, as `commission serve`
-        }
-    )  # CSRF stays on: the browser sends the tokens the pages carry
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    site = Site(f"http://127.0.0.1:{server.server_port}", app, folder)
-    app.config["BASE_URL"] = site.url  # as a deployment sets COMMISSION_BASE_URL: links in emails
-
-    def shown(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
-        if has_request_context() and request.method != "HEAD" and template.name:
-            site.templates[request.path] = template.name
-
-    template_rendered.connect(shown, app, weak=False)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-server", daemon=True)
-    thread.start()
-    try:
-        yield site
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with running_provider() as provider:
+        app = create_app(
+            {
+                "DATABASE": str(db),
+                "CLOCK": lambda: moment,
+                "SECRET_KEY": "browser-tests",
+                "SESSION_COOKIE_SECURE": False,  # plain http on 127.0.0.1, as `commission serve`
+                "COMMISSION_OIDC_ISSUER": provider.issuer,
+                "COMMISSION_OIDC_CLIENT_ID": "commission-app",
+                "COMMISSION_OIDC_CLIENT_SECRET": "not-a-real-secret",
+            }
+        )  # CSRF stays on: the browser sends the tokens the pages carry
+        with serving(app, folder) as site:
+            site.provider = provider
+            yield site
 
 
 @contextmanager
 def serving(app: Flask, folder: Path) -> Iterator[Site]:
-    """Serve `app` on a free localhost port (as the `site` fixture does) until the block ends."""
+    """Serve `app` on a free localhost port until the block ends (the `site` fixture serves so too)."""
     from werkzeug.serving import make_server
 
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     server = make_server("127.0.0.1", 0, app, threaded=True)
     site = Site(f"http://127.0.0.1:{server.server_port}", app, folder)
-    app.config["BASE_URL"] = site.url
+    app.config["BASE_URL"] = site.url  # as a deployment sets COMMISSION_BASE_URL: links in emails
 
     def shown(sender: Flask, template: Any, context: dict[str, Any], **extra: Any) -> None:
         if has_request_context() and request.method != "HEAD" and template.name:
@@ -316,5 +310,6 @@ def sign_in(page: Any, site: Site, email: str, password: str = PASSWORD) -> None
     page.goto(f"{site.url}/auth/sign-in")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    go(page, page.locator("main").get_by_role("button", name="Sign in"))
+    # exactly: the staff sign-in button ("Sign in with your organisation's account") is another
+    go(page, page.locator("main").get_by_role("button", name="Sign in", exact=True))
     assert page.get_by_text("Signed in as").count(), page.content()

@@ -1,10 +1,12 @@
 """Every page type passes axe-core with no serious or critical violations, in real Chromium.
 
-Each kind of user (nobody signed in, the demo applicants, commissioner, assessor, caseworker)
-walks the site from its start pages, following links, and axe checks each page type it reaches
-(each Flask endpoint, a few pages of each). Pages reached only by a form are checked on purpose:
-errors shown after a form sent empty (on pages the walk found), the page after a reset request,
-the reset link read from the outbox (and the same link once used), a 404. New blueprints are
+Each kind of user (nobody signed in, the demo applicants, commissioner, assessor, caseworker,
+administrator) walks the site from its start pages, following links, and axe checks each page type
+it reaches (each Flask endpoint, a few pages of each). Pages reached only by a form are checked on
+purpose: errors shown after a form sent empty (on pages the walk found), the page after a reset
+request, the reset link read from the outbox (and the same link once used), a 404, staff sign-in
+refused (the site signs staff in through a local OpenID Connect provider), and the "Are you
+sure?" pages before a moderated score is recorded or a role taken away. New blueprints are
 covered as they come: their pages are found through the links, and none needs listing here.
 
 The walk runs once; one test says what axe found, another that the walk reached what it must (so
@@ -25,6 +27,8 @@ import pytest
 from ..conftest import ROOT
 from .conftest import PASSWORD, Site, go, open_context, save_screenshot, sign_in
 
+# the OpenID Connect provider calls an Authlib hook Authlib now marks deprecated: not our warning
+pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
 BAD_IMPACTS = ("serious", "critical")
 PER_ENDPOINT = 3  # pages of one type to check (a form's pages differ more: see MORE)
 MORE = {"page": 12}  # endpoints named `<blueprint>.page`: every page of a long form
@@ -34,7 +38,7 @@ LIVERPOOL_EOI = "liverpool_expression_of_interest"
 TAG_AS_TEXT = re.compile(r"</?(a|br|strong|p|span|div|ul|li|h[1-6]|table|td|tr)\b[^>]*>")
 TEMPLATES = ROOT / "engine" / "web" / "templates"
 # folders of templates whose every page (not the `_partials`) the walk must have checked
-EVERY_TEMPLATE_IN = ("about", "assess", "auth", "casework")
+EVERY_TEMPLATE_IN = ("about", "admin", "assess", "auth", "casework")
 NARROW = 375  # px: a small phone; no page may need sideways scrolling at this width
 
 
@@ -226,16 +230,33 @@ def tour(page: Any, audit: Audit) -> None:
     audit.refused.add(page.url)
     audit.check(page, "public (404)")
 
-    # signing up: "check your email", then the confirmation link from the email signs them in
-    page.goto(site.url + "/auth/register")
-    page.get_by_label("Your full name").fill("Walk Tester")
-    page.get_by_label("Your organisation's name").fill("Walk Testers")
-    page.get_by_label("Email address").fill("walker@example.org")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label(re.compile("Confirm", re.I)).fill(PASSWORD)
-    go(page, page.locator("main").get_by_role("button", name="Create account"))
-    assert "Check your email" in page.locator("h1").inner_text()
-    audit.check(page, "public (sign-up sent)")
+    # staff sign-in with an organisation's account, refused: cancelled at the provider, and an
+    # address nobody invited (signed in at the provider as the person would, then sent back)
+    page.goto(site.url + "/auth/staff/signed-in?error=access_denied")
+    assert "You have not signed in" in page.locator("h1").inner_text()
+    audit.refused.add(page.url)
+    audit.check(page, "public (staff sign-in cancelled)")
+    assert site.provider is not None
+    site.provider.person("walker-1", email="stranger@council.example", email_verified=True)
+    to_provider = page.request.get(site.url + "/auth/staff/sign-in", max_redirects=0)
+    page.goto(site.provider.sign_in_as(to_provider.headers["location"], "walker-1"))
+    assert "You do not have a staff account" in page.locator("h1").inner_text()
+    audit.refused.add(page.url)
+    audit.check(page, "public (staff sign-in refused)")
+
+    # signing up: "check your email", then the confirmation link from the email signs them in;
+    # for an organisation the service already knows, told to ask a colleague there instead
+    for organisation, email, heading in (("Walk Testers", "walker@example.org", "Check your email"),
+                                         ("Demo Community Trust", "walker.two@example.org", "already has an account")):  # fmt: skip
+        page.goto(site.url + "/auth/register")
+        page.get_by_label("Your full name").fill("Walk Tester")
+        page.get_by_label("Your organisation's name").fill(organisation)
+        page.get_by_label("Email address").fill(email)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_label(re.compile("Confirm", re.I)).fill(PASSWORD)
+        go(page, page.locator("main").get_by_role("button", name="Create account"))
+        assert heading in page.locator("h1").inner_text()
+        audit.check(page, f"public (signed up for {organisation})")
     page.goto(site.url + site.emailed_link("walker@example.org"))
     assert page.get_by_text("Signed in as Walk Tester").count(), page.content()
     go(page, page.get_by_role("button", name="Sign out"))
@@ -286,6 +307,7 @@ def tour(page: Any, audit: Audit) -> None:
     _sign_out(page)
 
     # staff: whatever their home pages link to, then their forms sent empty
+    completed = ""  # the application the assessor completes an assessment of
     for email in ("commissioner@example.org", "assessor@example.org", "caseworker@example.org"):
         sign_in(page, site, email)
         starts = ["/", page.url[len(site.url) :]]
@@ -295,6 +317,7 @@ def tour(page: Any, audit: Audit) -> None:
         if label == "assessor":  # a score sheet, and a page of the panel's own form
             submit_empty(page, audit, label, "assess.case", "Save your assessment")
             submit_empty(page, audit, label, "assess.sheet_page", "Save and continue")
+            completed = _complete_assessment(page, audit, label)
         if label == "caseworker":  # a page of a record, and recording it with answers missing
             _new_record(page, audit, label)
             submit_empty(page, audit, label, "casework.sheet_page", "Save and continue")
@@ -303,6 +326,28 @@ def tour(page: Any, audit: Audit) -> None:
                 page, audit, label, "casework.sheet_check", record, "#submit ~ form", False
             )
         _sign_out(page)
+
+    # the commissioner moderates the assessment just completed: the page asking to confirm it
+    sign_in(page, site, "commissioner@example.org")
+    page.goto(f"{site.url}/commission/cases/{completed}/panel")
+    audit.check(page, "commissioner (panel with a completed assessment)")
+    page.get_by_label("Moderated weighted score, as a percentage").fill("72.5")
+    page.get_by_label("Reason").fill("The panel agreed it when it met.")
+    go(page, page.get_by_role("button", name="Record the moderated score"))
+    assert f"Record a moderated score of 72.5% for {completed}?" in page.locator("h1").inner_text()
+    audit.check(page, "commissioner (confirm)")
+    _sign_out(page)
+
+    # the administrator: the staff, a person, inviting someone (sent empty too), and the question
+    # asked before a role is taken away (not answered: the walk changes no one's roles)
+    sign_in(page, site, "admin@example.org")
+    walk(page, audit, "admin", ["/", page.url[len(site.url) :]])
+    submit_empty(page, audit, "admin", "admin.invite", "Send invitation")
+    submit_empty(page, audit, "admin", "admin.person", "Give role")
+    go(page, page.locator("main").get_by_role("button", name=re.compile(r"^Remove")).first)
+    assert "Are you sure you want to remove" in page.locator("h1").inner_text()
+    audit.check(page, "admin (confirm)")
+    _sign_out(page)
 
 
 @dataclass
@@ -360,6 +405,12 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
         # the assessor's score sheet and the panel's form; the caseworker's records and record forms
         "assess.case", "assess.sheet_task_list", "assess.sheet_page", "assess.sheet_check",
         "casework.record", "casework.sheet_task_list", "casework.sheet_page", "casework.sheet_check",
+        # the commissioner's assessment panel, and confirming a moderated score
+        "commission.panel", "commission.case_panel", "commission.moderate",
+        # the administrator's staff pages, and confirming a role taken away
+        "admin.staff", "admin.invite", "admin.person", "admin.remove_role",
+        # staff sign-in with an organisation's account, refused
+        "auth.oidc_callback",
     }  # fmt: skip
     missing = expected - set(audit.seen)
     assert not missing, f"page types never reached: {sorted(missing)}"
@@ -368,6 +419,7 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
     errors = {
         "auth.sign_in", "auth.register", "auth.reset_request", "auth.reset", "apply.page",
         "assess.case", "assess.sheet_page", "casework.sheet_page", "casework.sheet_check",
+        "admin.invite", "admin.person",
     }  # fmt: skip
     missing = errors - audit.with_errors
     assert not missing, f"page types never checked showing errors: {sorted(missing)}"
@@ -385,6 +437,25 @@ def _page_templates(folders: tuple[str, ...] | None) -> set[str]:
         if folders is None or name.split("/")[0] in folders:
             found.add(name)
     return found
+
+
+def _complete_assessment(page: Any, audit: Audit, label: str) -> str:
+    """Score every criterion of the first score sheet the walk checked (its first choice each
+    time), save it and complete it, and check the page after; the application's reference."""
+    for url in dict.fromkeys(audit.seen.get("assess.case", [])):
+        page.goto(url)
+        sheet = page.locator("main form", has=page.get_by_role("button", name="Save your assessment"))  # fmt: skip
+        if not sheet.count():
+            continue
+        for choices in sheet.locator(".govuk-radios").all():
+            choices.locator("input[type=radio]").first.check()
+        go(page, sheet.get_by_role("button", name="Save your assessment"))
+        go(page, page.get_by_role("button", name="Complete your assessment"))
+        reference = url.split("/")[-1]
+        assert f"You completed your assessment of {reference}." in page.locator("main").inner_text()
+        audit.check(page, label + " (assessment completed)")
+        return reference
+    raise AssertionError("no score sheet the walk checked can be saved")
 
 
 def _new_record(page: Any, audit: Audit, label: str) -> None:
