@@ -120,6 +120,31 @@ class StaffService(EngineCore):
                 self.store.log_service(stamp, "admin", by, "account switched on", subject=user["email"])  # fmt: skip
         return changed
 
+    def link_work_account(self, user_id: int, work_account: str) -> bool:
+        """Tie a staff account to the work account it first signs in with; False if tied to another."""
+        user = self._staff_member(user_id)
+        if user["work_account"] == work_account:
+            return True
+        if user["work_account"] is not None:
+            return False
+        stamp = self.now().isoformat()
+        with self.store.transaction():
+            self.store.link_work_account(user_id, work_account, stamp)
+            self.store.log_service(stamp, "staff", user["email"], "work account linked", subject=user["email"])  # fmt: skip
+        return True
+
+    def forget_work_account(self, user_id: int, by: str) -> bool:
+        """Untie a staff account from its work account, so the next one it signs in with is kept."""
+        user = self._staff_member(user_id)
+        if user["work_account"] is None:
+            return False
+        stamp = self.now().isoformat()
+        with self.store.transaction():
+            self.store.link_work_account(user_id, None, stamp)
+            self.store.end_sessions(user_id, stamp)
+            self.store.log_service(stamp, "admin", by, "work account forgotten", subject=user["email"])  # fmt: skip
+        return True
+
     def staff_list(self) -> list[dict[str, Any]]:
         """Every staff account with the roles it holds, by name."""
         roles: dict[int, list[dict[str, Any]]] = {}

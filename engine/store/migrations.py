@@ -444,6 +444,12 @@ MIGRATIONS: list[str | dict[str, str]] = [
         WHERE company_number IS NOT NULL;
     CREATE INDEX organisations_by_name_key ON organisations (name_key);
     """,
+    # 21: the work account (the provider's issuer and subject) a staff account first signed in
+    # with: a provider that later gives the same email address to someone else signs nobody in
+    """
+    ALTER TABLE users ADD COLUMN work_account TEXT;
+    CREATE UNIQUE INDEX users_by_work_account ON users (work_account) WHERE work_account IS NOT NULL;
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 POSTGRES_BASELINE = 14  # the version PostgreSQL's one baseline reaches

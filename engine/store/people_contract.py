@@ -129,6 +129,9 @@ class StaffStore(Protocol):
     def set_user_organisation(self, user_id: int, organisation_id: str, now: str) -> None:
         """Set the organisation a staff account works for (a caseworker's provider)."""
 
+    def link_work_account(self, user_id: int, work_account: str | None, now: str) -> None:
+        """Remember the work account a staff account signs in with (None: forget it)."""
+
     def disable_user(self, user_id: int, now: str) -> bool:
         """Switch an account off (it signs nobody in); False if it was already off."""
 

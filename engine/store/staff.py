@@ -80,6 +80,13 @@ class StaffTables(Connection):
             (organisation_id, now, user_id),
         )
 
+    def link_work_account(self, user_id: int, work_account: str | None, now: str) -> None:
+        """Remember the work account a staff account signs in with (None: forget it)."""
+        self.execute(
+            "UPDATE users SET work_account = ?, updated_at = ? WHERE id = ?",
+            (work_account, now, user_id),
+        )
+
     def disable_user(self, user_id: int, now: str) -> bool:
         """Switch an account off (it signs nobody in); False if it was already off."""
         cur = self.execute(

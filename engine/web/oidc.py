@@ -25,7 +25,7 @@ from joserfc.errors import JoseError
 from engine.errors import ConfigError
 from engine.web.access import allow, safe_next, sign_in
 from engine.web.auth import bp, home_of
-from engine.web.services import external_url, now, store
+from engine.web.services import engine, external_url, now, store
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,11 @@ def callback() -> Any:
         return _refused("applicant_account", email=email, user_id=user["id"])
     if user.get("disabled_at"):
         return _refused("account_switched_off", email=email, user_id=user["id"])
+    # the first work account to sign in keeps the staff account: if the provider later gives
+    # this address to someone else, they are a different subject and sign nobody in
+    work_account = f"{claims.get('iss') or ''} {claims.get('sub') or ''}"
+    if not claims.get("sub") or not engine().link_work_account(user["id"], work_account):
+        return _refused("another_work_account", email=email, user_id=user["id"])
     st = store()
     with st.transaction():
         st.confirm_user(user["id"], now().isoformat())  # the provider vouched for the address
@@ -188,6 +193,11 @@ _PAGES: dict[str, tuple[int, str, list[str]]] = {
     "account_switched_off": (403, "Your account has been switched off", [
         "The account for {email} cannot sign in at the moment.",
         "If you still need to use this service, ask your administrator to switch it back on.",
+    ]),
+    "another_work_account": (403, "This is not the work account you sign in with", [
+        "The staff account for {email} signs in with a different work account.",
+        "If your work account has changed, ask your administrator to forget the old one, then "
+        "sign in again.",
     ]),
     "email_not_verified": (403, "We could not check your email address", [
         "Your organisation's account did not confirm that {email} is your own email address.",

@@ -254,3 +254,31 @@ def test_half_the_settings_or_a_plain_http_provider_stops_the_app_starting(
     with pytest.raises(ConfigError, match="https://"):
         make_app(tmp_path, clock, COMMISSION_OIDC_ISSUER="http://login.example/tenant/v2.0",
                  COMMISSION_OIDC_CLIENT_ID="x", COMMISSION_OIDC_CLIENT_SECRET="y")  # fmt: skip
+
+
+def test_the_first_work_account_keeps_the_staff_account_until_an_administrator_forgets_it(
+    app: Flask, provider: Provider
+) -> None:
+    from .panel import person
+
+    user_id = invite(app, "cora@council.example", "commissioner")
+    provider.person("cora-old", email="cora@council.example", email_verified=True)
+    provider.person("someone-new", email="cora@council.example", email_verified=True)
+    browser = app.test_client()
+    assert sign_in_at_provider(browser, provider, "cora-old").status_code == 302
+    browser.post("/auth/sign-out")
+    # the provider gave the same address to another subject: that person signs nobody in
+    refused = sign_in_at_provider(app.test_client(), provider, "someone-new")
+    assert refused.status_code == 403
+    assert "This is not the work account you sign in with" in text(refused)
+    assert "ask your administrator to forget the old one" in text(refused)
+    # her work account changed: an administrator forgets the old one, and the next one is kept
+    admin = person(app, "root@council.example", "admin")
+    page = text(admin.get(f"/admin/staff/{user_id}"))
+    assert "Linked: they sign in with their organisation's account" in page
+    admin.post(f"/admin/staff/{user_id}/forget-work-account")
+    assert "forgot cora@council.example's work account" in text(
+        admin.get(f"/admin/staff/{user_id}")
+    )
+    assert sign_in_at_provider(app.test_client(), provider, "someone-new").status_code == 302
+    assert sign_in_at_provider(app.test_client(), provider, "cora-old").status_code == 403

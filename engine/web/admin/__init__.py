@@ -177,6 +177,20 @@ def switch_off(user_id: int) -> Any:
     return redirect(url_for("admin.person", user_id=user_id))
 
 
+@bp.post("/staff/<int:user_id>/forget-work-account")
+@allow("admin")
+def forget_work_account(user_id: int) -> Response:
+    """Forget the work account someone signs in with (theirs changed): the next one is kept."""
+    eng = engine()
+    try:
+        member = eng.staff_member(user_id)
+    except NotFound:
+        abort(404)
+    eng.forget_work_account(user_id, g.user["email"])
+    flash(f"The next work account {member['name']} signs in with will be theirs.")
+    return redirect(url_for("admin.person", user_id=user_id))
+
+
 @bp.post("/staff/<int:user_id>/switch-on")
 @allow("admin")
 def switch_on(user_id: int) -> Response:

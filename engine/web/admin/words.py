@@ -59,6 +59,8 @@ _ACTIONS = {
     "role taken away": "took away {subject}'s role as {role_bare}",
     "account switched off": "switched off {subject}'s account",
     "account switched on": "switched {subject}'s account back on",
+    "work account linked": "first signed in with their work account",
+    "work account forgotten": "forgot {subject}'s work account, so the next one they sign in with is kept",
 }
 
 
