@@ -220,11 +220,64 @@ def _notifications(env: dict[str, str]) -> Iterator[Finding]:
         )
 
 
+def _administrators(env: dict[str, str]) -> Iterator[Finding]:
+    from engine.errors import EngineError
+    from engine.store import SCHEMA_VERSION, Store
+
+    try:
+        store = Store(env.get("COMMISSION_DB") or DEFAULT_DB, check=False)
+        if store.schema_version() != SCHEMA_VERSION:
+            return  # said above: the database comes first
+        live = {u["id"] for u in store.staff() if u["disabled_at"] is None}
+        admins = {r["user_id"] for r in store.staff_roles() if r["role"] == "admin"} & live
+    except EngineError:
+        return  # said above
+    if admins:
+        yield Finding(True, f"{len(admins)} administrator(s) can invite staff and give them roles")
+    else:
+        yield Finding(False, "nobody can administer the service, so nobody can invite staff",
+                      "add the first administrator with `commission users add EMAIL --name NAME --role admin`")  # fmt: skip
+
+
+def _staff_sign_in(env: dict[str, str]) -> Iterator[Finding]:
+    names = ("COMMISSION_OIDC_ISSUER", "COMMISSION_OIDC_CLIENT_ID", "COMMISSION_OIDC_CLIENT_SECRET")
+    missing = [n for n in names if not env.get(n)]
+    if len(missing) == len(names):
+        yield Finding(True, "staff sign in with a password (COMMISSION_OIDC_ISSUER is not set)")
+        return
+    if missing:
+        yield Finding(False, f"staff sign-in with an organisation's account needs {' and '.join(missing)}",
+                      "set all three COMMISSION_OIDC_ settings, or none")  # fmt: skip
+        return
+    issuer = env["COMMISSION_OIDC_ISSUER"].rstrip("/")
+    parts = urlsplit(issuer)
+    if parts.scheme != "https" and parts.hostname not in LOCAL:
+        yield Finding(False, f"COMMISSION_OIDC_ISSUER ({issuer}) is not https",
+                      "use the provider's https:// issuer address")  # fmt: skip
+        return
+    import requests
+
+    try:
+        answer = requests.get(f"{issuer}/.well-known/openid-configuration", timeout=10)
+    except requests.RequestException as exc:
+        yield Finding(False, f"the sign-in provider at {issuer} cannot be reached ({type(exc).__name__})",
+                      "check COMMISSION_OIDC_ISSUER and that this host can reach the provider")  # fmt: skip
+        return
+    if answer.status_code != 200 or "authorization_endpoint" not in answer.text:
+        yield Finding(False, f"{issuer} answers, but is not an OpenID Connect issuer (no discovery document)",
+                      "set COMMISSION_OIDC_ISSUER to the issuer address the provider gives, e.g. "
+                      "https://login.microsoftonline.com/<tenant id>/v2.0")  # fmt: skip
+        return
+    yield Finding(True, f"staff sign in with their organisation's account through {issuer}")
+
+
 CHECKS: list[Callable[[dict[str, str]], Iterator[Finding]]] = [
     _database,
+    _administrators,
     _secret,
     _addresses,
     _notifications,
+    _staff_sign_in,
 ]
 
 

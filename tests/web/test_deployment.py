@@ -110,11 +110,18 @@ def test_doctor_says_what_is_wrong_with_a_deployment_and_what_to_do(database: st
     assert "FIX  COMMISSION_BASE_URL (http://funding.example.gov.uk) is not https" in out
     assert "FIX  COMMISSION_TRUSTED_HOSTS (other.example) leaves out funding.example.gov.uk" in out
     assert "FIX  email by SMTP needs SMTP_HOST and SMTP_SENDER: set SMTP_HOST, SMTP_SENDER" in out
-    assert "4 thing(s) to fix" in out
+    assert (
+        "FIX  nobody can administer the service, so nobody can invite staff: add the first administrator"
+        in out
+    )
+    assert "5 thing(s) to fix" in out
 
 
 def test_doctor_passes_a_deployment_that_is_ready(database: str) -> None:
-    Store(database)
+    store = Store(database)
+    with store.transaction():
+        admin = store.create_user("root@example.gov.uk", None, "Root", "admin", None, "2022-01-01")
+        store.grant_role(admin, "admin", None, None, "operator", "2022-01-01")
     ready = run(["doctor"], env={"COMMISSION_DB": database, "COMMISSION_SECRET_KEY": "k" * 64,
                                  "COMMISSION_BASE_URL": "https://funding.example.gov.uk",
                                  "COMMISSION_TRUSTED_HOSTS": "funding.example.gov.uk", "COMMISSION_NOTIFY": "smtp",
@@ -134,3 +141,18 @@ def test_doctor_names_an_unreachable_or_out_of_date_database(tmp_path: Path) -> 
     behind = run(["doctor"], env={"COMMISSION_DB": str(old)})
     assert "FIX  the database is at schema 3; this engine needs" in behind.output
     assert "run `commission db upgrade`" in behind.output
+
+
+def test_doctor_checks_staff_sign_in_against_the_provider(database: str) -> None:
+    from tests.oidc_provider import running_provider
+
+    Store(database)
+    half = run(["doctor"], env={"COMMISSION_DB": database, "COMMISSION_OIDC_ISSUER": "https://login.example"})  # fmt: skip
+    assert "FIX  staff sign-in with an organisation's account needs COMMISSION_OIDC_CLIENT_ID and COMMISSION_OIDC_CLIENT_SECRET" in half.output  # fmt: skip
+    with running_provider() as provider:
+        settings = {"COMMISSION_DB": database, "COMMISSION_OIDC_CLIENT_ID": "app", "COMMISSION_OIDC_CLIENT_SECRET": "s"}  # fmt: skip
+        good = run(["doctor"], env={**settings, "COMMISSION_OIDC_ISSUER": provider.issuer})
+        assert f"ok   staff sign in with their organisation's account through {provider.issuer}" in good.output  # fmt: skip
+        wrong = run(["doctor"], env={**settings, "COMMISSION_OIDC_ISSUER": provider.issuer + "/tenant"})  # fmt: skip
+        assert "answers, but is not an OpenID Connect issuer" in wrong.output
+        assert "set COMMISSION_OIDC_ISSUER to the issuer address the provider gives" in wrong.output
