@@ -63,10 +63,10 @@ def test_a_pin_without_hashes_fails_the_check() -> None:
 
 
 def test_a_dependency_added_that_was_already_locked_for_another_still_needs_a_new_lock() -> None:
-    # requests is pinned because GOV.UK Notify's client needs it; naming it ourselves changes
-    # what the lock is made from, so an unchanged lock is stale
-    assert "requests==" in LOCK
-    edited = PYPROJECT.replace("dependencies = [\n", 'dependencies = [\n  "requests>=2",\n', 1)
+    # certifi is pinned because requests needs it; naming it ourselves changes what the lock is
+    # made from, so an unchanged lock is stale
+    assert "certifi==" in LOCK
+    edited = PYPROJECT.replace("dependencies = [\n", 'dependencies = [\n  "certifi>=2024",\n', 1)
     assert check_lock.problems(edited, LOCK) == [
-        "requests is in pyproject.toml but requirements.lock was not made from it"
+        "certifi is in pyproject.toml but requirements.lock was not made from it"
     ]
