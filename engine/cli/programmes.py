@@ -16,7 +16,7 @@ from engine.cli.main import (
     open_engine,
     show,
 )
-from engine.definition.loader import Linter, display_name, load_programme
+from engine.definition.loader import Linter, display_name, load_programme, read_source
 from engine.errors import EngineError, ProgrammeInvalid
 
 
@@ -114,6 +114,62 @@ def inspect(file: Path, as_json: bool, forms_dir: Path | None) -> None:
     click.echo(f"  forms: {', '.join(programme.forms)}")
     for m in programme.milestones.values():
         click.echo(f"  {m.span.start:%Y-%m-%d %H:%M %Z}  {m.label} ({m.span.precision})")
+    extension = read_source(file, "programme").extension
+    if extension is not None:
+        through = "".join(f", which builds on {name}" for name in extension.chain[1:])
+        click.echo(f"  builds on {extension.base}{through}; this file changes:")
+        for line in extension.changes:
+            click.echo(f"    {line}")
+
+
+@main.command("new-round")
+@click.argument("base", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--id", "new_id", required=True, help="The new round's programme id.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write it (default: <id>.yaml beside BASE).",
+)
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are (default: forms/ beside programmes/).",
+)
+def new_round(base: Path, new_id: str, out: Path | None, forms_dir: Path | None) -> None:
+    """Write next year's round as a small file that builds on BASE (`extends:`), dates a year on."""
+    import re
+
+    from engine.definition.next_round import round_file
+
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", new_id):
+        raise click.ClickException(
+            f'"{new_id}" cannot be a programme id: use lower case letters, digits and '
+            "underscores, starting with a letter"
+        )
+    try:
+        programme = load_programme(base, forms_dir)
+    except ProgrammeInvalid as exc:
+        for p in exc.problems:
+            click.echo(str(p))
+        raise click.ClickException(
+            f"{display_name(base)} has mistakes; put them right before building a round on it"
+        ) from None
+    if new_id == programme.id:
+        raise click.ClickException(f'the new round needs an id of its own, not "{new_id}"')
+    out = out or base.parent / f"{new_id}.yaml"
+    if out.exists():
+        raise click.ClickException(f"{display_name(out)} already exists; nothing was written")
+    data = read_source(base, "programme").data
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("x", encoding="utf-8") as f:  # "x": never overwrite, even in a race
+        f.write(round_file(base, out, data, new_id))
+    problems = Linter().programme(out, forms_dir, build=False)[1]
+    found = [p for ps in problems.values() for p in ps]
+    for p in found:
+        click.echo(str(p))
+    click.echo(f"wrote {display_name(out)}, building on {display_name(base)}")
+    if found:
+        sys.exit(1)
 
 
 @main.command()

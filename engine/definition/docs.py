@@ -66,6 +66,10 @@ Every mistake comes back as `path:line:col: error[code]: a sentence`, all at onc
 
 ## Worth knowing
 
+- **Next year's round.** A programme (or form) file can build on another with `extends:` and
+  hold only what changes: its own id, the dates, the budget, a question added. `commission
+  new-round programmes/x.yaml --id x_2023` writes one with every date a year on. How the files
+  merge, with a worked example: [next-round.md](next-round.md).
 - **Round windows.** A workflow's `opens` and `closes` name milestones. Nobody can start a case,
   not even a draft, before it opens (the forms may still change) or after it closes. Without
   `closes`, it closes at the latest deadline of its applicants' first steps when every one of

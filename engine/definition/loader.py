@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from engine.dates import (
     parse_when,
 )
 from engine.definition.checks import FormChecker, FormInfo, ProgrammeChecker, form_info
+from engine.definition.extending import Extension, display_name, resolve
 from engine.definition.schema_check import load_schema
 from engine.definition.schema_check import schema_problems as _schema_problems
 from engine.definition.yaml_source import Positions, read_yaml
@@ -42,6 +42,7 @@ class Source:
     data: Any
     positions: Positions
     problems: list[Problem] = field(default_factory=list)
+    extension: Extension | None = None  # set when the file `extends:` another
 
     @property
     def text(self) -> str | None:
@@ -50,14 +51,6 @@ class Source:
             return self.raw.decode("utf-8")
         except UnicodeDecodeError:
             return None
-
-
-def display_name(path: Path) -> str:
-    """The path as a person typed it: relative to the working directory when inside it."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:  # pragma: no cover - another drive on Windows
-        return str(path)
 
 
 def read_source(path: Path, kind: str) -> Source:
@@ -75,6 +68,11 @@ def read_source(path: Path, kind: str) -> Source:
         )
     data, positions, problems = read_yaml(fname, raw)
     src = Source(fname, raw, data, positions, problems)
+    if isinstance(data, dict) and "extends" in data:
+        merged = resolve(path, fname, data, positions, kind)
+        src.data, src.positions, src.extension = merged.data, merged.positions, merged.extension
+        src.problems.extend(merged.problems)
+        data, positions = merged.data, merged.positions
     if data is None:
         return src
     if not isinstance(data, dict):
@@ -126,8 +124,11 @@ class Linter:
             info = None
             problems = list(src.problems)
             if isinstance(src.data, dict):
-                info = form_info(path.stem, src.fname, src.data, src.positions)
-                problems += FormChecker(info, path.stem, src.text).run()
+                # A form that `extends:` another keeps that form's id unless it writes its own.
+                written_in = src.positions.value(("id",)).file
+                expected = Path(written_in).stem if written_in else path.stem
+                info = form_info(expected, src.fname, src.data, src.positions)
+                problems += FormChecker(info, expected, src.text).run()
             self._forms[key] = (src, info, sorted(set(problems)))
         return self._forms[key]
 
@@ -152,23 +153,37 @@ class Linter:
             fid = entry.get("form") if isinstance(entry, dict) else None
             if not isinstance(fid, str) or fid in forms or fid in form_sources:
                 continue
-            fpath = forms_dir / f"{fid}.yaml"
+            stem = entry.get("file") if isinstance(entry.get("file"), str) else fid
+            fpath = forms_dir / f"{stem}.yaml"
             if not fpath.is_file():
                 from engine.definition.schema_check import did_you_mean
 
-                pos = src.positions.value(("forms", i, "form"))
+                pos = src.positions.value(("forms", i, "file" if stem != fid else "form"))
                 where = display_name(forms_dir)
                 by_file[src.fname].append(
                     Problem(
-                        src.fname,
+                        pos.file or src.fname,
                         pos.line,
                         pos.col,
                         "unknown-form",
-                        f'there is no form file "{fid}.yaml" in {where}/{did_you_mean(fid, set(available))}',
+                        f'there is no form file "{stem}.yaml" in {where}/{did_you_mean(stem, set(available))}',
                     )
                 )
                 continue
             fsrc, info, fproblems = self.form(fpath)
+            if info is not None and stem != fid and info.data.get("id") != fid:
+                pos = src.positions.value(("forms", i, "file"))
+                by_file[src.fname].append(
+                    Problem(
+                        pos.file or src.fname,
+                        pos.line,
+                        pos.col,
+                        "form-id-mismatch",
+                        f'the form in "{stem}.yaml" has the id "{info.data.get("id")}", not '
+                        f'"{fid}"; a form file named here must build on the form "{fid}"',
+                    )
+                )
+                continue
             form_sources[fid] = fsrc
             if fproblems:
                 by_file.setdefault(fsrc.fname, []).extend(fproblems)
@@ -321,6 +336,9 @@ def _build(
     digest = hashlib.sha256(src.raw)
     for fid in sorted(form_sources):
         digest.update(fid.encode() + b"\0" + form_sources[fid].raw)
+    for source in (src, *form_sources.values()):  # a change to a base is a new version too
+        for _name, raw in source.extension.raws if source.extension else []:
+            digest.update(b"\0" + raw)
     version = digest.hexdigest()[:16]
     normal = {"version": version, **_normalise(data, tz, normal_forms)}
     return programme_from_data(normal, src.fname)

@@ -145,11 +145,11 @@ def _explain(
 
     def at_value(code: str, message: str, p: Path = path) -> Problem:
         pos = positions.value(p)
-        return Problem(fname, pos.line, pos.col, code, message)
+        return Problem(pos.file or fname, pos.line, pos.col, code, message)
 
     def at_key(code: str, message: str, p: Path = path) -> Problem:
         pos = positions.key(p)
-        return Problem(fname, pos.line, pos.col, code, message)
+        return Problem(pos.file or fname, pos.line, pos.col, code, message)
 
     if v == "additionalProperties" and isinstance(value, dict):
         allowed = set(schema.get("properties", {}))

@@ -55,10 +55,11 @@ Path = tuple[str | int, ...]
 
 @dataclass(frozen=True)
 class Pos:
-    """A 1-based line and column in a file."""
+    """A 1-based line and column in a file; `file` is set when it is another file (`extends:`)."""
 
     line: int
     col: int
+    file: str | None = None
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Positions:
 
     values: dict[Path, Pos] = field(default_factory=dict)
     keys: dict[Path, Pos] = field(default_factory=dict)
+    #: The text of each other file a `Pos.file` names, for placing a mistake inside a value.
+    texts: dict[str, str] = field(default_factory=dict)
 
     def value(self, path: Path) -> Pos:
         """The position of the value at `path`, or of its nearest ancestor that has one."""

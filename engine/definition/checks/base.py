@@ -44,7 +44,7 @@ class BaseChecker:
     def err(self, path: Path, code: str, message: str, *, key: bool = False) -> None:
         """Report a problem at the value (or, with `key`, the key) at `path`."""
         pos = self.positions.key(path) if key else self.positions.value(path)
-        self.problems.append(Problem(self.fname, pos.line, pos.col, code, message))
+        self.problems.append(Problem(pos.file or self.fname, pos.line, pos.col, code, message))
 
     #: Question id → its answer's type, for the type check of expressions (None: no type check).
     answer_types: dict[str, Answer] | None = None
@@ -63,13 +63,13 @@ class BaseChecker:
         except ExpressionError as exc:
             pos = self.positions.value(path)
             line, col = pos.line, pos.col
-            raw_line = self._line_text(pos.line)
+            raw_line = self._line_text(pos.line, pos.file)
             # A one-line plain or quoted scalar: point inside it at the exact character.
             if exc.offset_line == 1 and raw_line is not None and "\n" not in source:
                 start = raw_line.find(source, pos.col - 1)
                 if start >= 0:
                     col = start + exc.offset_col
-            self.problems.append(Problem(self.fname, line, col, exc.code, exc.message))
+            self.problems.append(Problem(pos.file or self.fname, line, col, exc.code, exc.message))
             return
         for name in sorted(expr.names - names - set(RESERVED_NAMES)):
             self.err(
@@ -87,20 +87,35 @@ class BaseChecker:
             )
         if self.answer_types is not None:
             pos = self.positions.value(path)
-            lines = self.source_text.splitlines() if self.source_text is not None else []
+            text = self._text(pos.file)
+            lines = text.splitlines() if text is not None else []
             for offset, message in type_problems(source, self.answer_types, own):
                 line, col = place(lines, pos.line, pos.col, source, offset)
-                self.problems.append(Problem(self.fname, line, col, "expression-type", message))
+                self.problems.append(
+                    Problem(pos.file or self.fname, line, col, "expression-type", message)
+                )
 
     _lines: list[str] | None = None
     source_text: str | None = None
 
-    def _line_text(self, line: int) -> str | None:
+    def _text(self, file: str | None) -> str | None:
+        # A value written in the file this one `extends:` is placed within that file's text.
+        return self.positions.texts.get(file) if file else self.source_text
+
+    def _line_text(self, line: int, file: str | None = None) -> str | None:
+        if file:
+            other = (self._text(file) or "").splitlines()
+            return other[line - 1] if 0 < line <= len(other) else None
         if self.source_text is None:
             return None
         if self._lines is None:
             self._lines = self.source_text.splitlines()
         return self._lines[line - 1] if 0 < line <= len(self._lines) else None
+
+    def line_of(self, path: Path, here: Path) -> str:
+        """`line N` of the value at `path`, naming its file when it is not the file of `here`."""
+        pos, at = self.positions.value(path), self.positions.value(here)
+        return f"line {pos.line}" + (f" of {pos.file or self.fname}" if pos.file != at.file else "")
 
     def exactly_one(
         self, path: Path, item: dict[str, Any], keys: tuple[str, ...], code: str, what: str
@@ -127,11 +142,11 @@ class BaseChecker:
             if ident is None:
                 continue
             if ident in seen:
-                first = self.positions.value((*path, seen[ident], key)).line
+                first = self.line_of((*path, seen[ident], key), (*path, i, key))
                 self.err(
                     (*path, i, key),
                     "duplicate-id",
-                    f'{what} "{ident}" is used twice (first on line {first}); each must be different',
+                    f'{what} "{ident}" is used twice (first on {first}); each must be different',
                 )
             else:
                 seen[ident] = i

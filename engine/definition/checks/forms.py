@@ -94,11 +94,11 @@ class FormChecker(BaseChecker):
                 qid = _s(q.get("id"))
                 if qid:
                     if qid in all_ids:
-                        first = self.positions.value((*all_ids[qid], "id")).line
+                        first = self.line_of((*all_ids[qid], "id"), (*qpath_full, "id"))
                         self.err(
                             (*qpath_full, "id"),
                             "duplicate-id",
-                            f'question "{qid}" is asked twice (first on line {first}); '
+                            f'question "{qid}" is asked twice (first on {first}); '
                             "each question needs its own id",
                         )
                     else:
