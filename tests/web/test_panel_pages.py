@@ -96,6 +96,11 @@ def test_a_case_whose_only_assessor_declares_a_conflict_is_freed_by_assigning_an
         "it needs another assessor: a commissioner assigns them on the assessment panel page"
         in page
     )
+    # the programme's panel says so too, rather than "Nobody assigned"
+    overview = text(
+        cora.get("/commission/" + engine.store.case_by_reference(ref)["programme_id"] + "/panel")
+    )
+    assert "Asa (asa@panel.example): declared a conflict of interest" in overview
     html = cora.get(f"/commission/cases/{ref}/panel").data.decode()
     assert 'value="asa@panel.example"' not in html.split('id="assign"')[1]  # not offered again
     r = cora.post(f"/commission/cases/{ref}/panel/assign", data={}, follow_redirects=True)
