@@ -239,6 +239,18 @@ def _administrators(env: dict[str, str]) -> Iterator[Finding]:
                       "add the first administrator with `commission users add EMAIL --name NAME --role admin`")  # fmt: skip
 
 
+def _identity(env: dict[str, str]) -> Iterator[Finding]:
+    # the demo's words on a live service would name the wrong council and a mailbox nobody reads
+    for name, what in (("COMMISSION_OPERATOR", "the organisation running the service, shown on every page"),
+                       ("COMMISSION_CONTACT_EMAIL", "the address people write to, on the contact and privacy pages")):  # fmt: skip
+        if env.get(name, "").strip():
+            yield Finding(True, f"{name} is set ({env[name].strip()})")
+        else:
+            yield Finding(
+                False, f"{name} is not set, so the pages show the demo's", f"set it to {what}"
+            )
+
+
 def _staff_sign_in(env: dict[str, str]) -> Iterator[Finding]:
     names = ("COMMISSION_OIDC_ISSUER", "COMMISSION_OIDC_CLIENT_ID", "COMMISSION_OIDC_CLIENT_SECRET")
     missing = [n for n in names if not env.get(n)]
@@ -277,6 +289,7 @@ CHECKS: list[Callable[[dict[str, str]], Iterator[Finding]]] = [
     _secret,
     _addresses,
     _notifications,
+    _identity,
     _staff_sign_in,
 ]
 

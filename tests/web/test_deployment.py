@@ -114,7 +114,11 @@ def test_doctor_says_what_is_wrong_with_a_deployment_and_what_to_do(database: st
         "FIX  nobody can administer the service, so nobody can invite staff: add the first administrator"
         in out
     )
-    assert "5 thing(s) to fix" in out
+    assert (
+        "FIX  COMMISSION_OPERATOR is not set, so the pages show the demo's: set it to the organisation"
+        in out
+    )
+    assert "7 thing(s) to fix" in out
 
 
 def test_doctor_passes_a_deployment_that_is_ready(database: str) -> None:
@@ -125,7 +129,9 @@ def test_doctor_passes_a_deployment_that_is_ready(database: str) -> None:
     ready = run(["doctor"], env={"COMMISSION_DB": database, "COMMISSION_SECRET_KEY": "k" * 64,
                                  "COMMISSION_BASE_URL": "https://funding.example.gov.uk",
                                  "COMMISSION_TRUSTED_HOSTS": "funding.example.gov.uk", "COMMISSION_NOTIFY": "smtp",
-                                 "SMTP_HOST": "smtp.example.gov.uk", "SMTP_SENDER": "funding@example.gov.uk"})  # fmt: skip
+                                 "SMTP_HOST": "smtp.example.gov.uk", "SMTP_SENDER": "funding@example.gov.uk",
+                                 "COMMISSION_OPERATOR": "Example Borough Council",
+                                 "COMMISSION_CONTACT_EMAIL": "funding@example.gov.uk"})  # fmt: skip
     assert ready.exit_code == 0, ready.output
     assert (
         "the database accepts writes" in ready.output
