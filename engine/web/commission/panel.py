@@ -90,7 +90,7 @@ def assign_lot(pid: str) -> Response:
 
 @bp.get("/cases/<ref>/panel")
 @allow("commissioner")
-def case_panel(ref: str) -> str:
+def case_panel(ref: str, typed: dict[str, Any] | None = None) -> str:
     """One application's panel: who is assessing it, what each has done, and what is needed."""
     view, programme = load(ref)
     eng, actor = engine(), current_actor()
@@ -98,7 +98,7 @@ def case_panel(ref: str) -> str:
     return render_template(
         "commission/case_panel.html", view=view, programme=programme, status=status,
         names=_people([p["assessor"] for p in status["people"]] + status["choices"]),
-        moderation=eng.moderation(view.id, actor), errors=request.args.get("errors", ""),
+        moderation=eng.moderation(view.id, actor), typed=typed,
     )  # fmt: skip
 
 
@@ -157,15 +157,16 @@ def moderate(ref: str) -> Response | str:
         score = float(typed)
     except ValueError:
         score = -1.0
-    problems = []
+    problems = {}
     if not 0 <= score <= 100:
-        problems.append("Enter the moderated score as a number from 0 to 100, like 72.5")
+        problems["score"] = "Enter the moderated score as a number from 0 to 100, like 72.5"
     if not reason:
-        problems.append("Give the reason for the moderated score")
-    if problems:
-        for p in problems:
-            flash(p, "error")
-        return _back(view.reference, "#moderate")
+        problems["reason"] = "Give the reason for the moderated score"
+    if problems:  # the page again, with what was typed kept beside each message
+        page = case_panel(
+            ref, {"score": request.form.get("score", ""), "reason": reason, "errors": problems}
+        )
+        return Response(page, status=400)
     if request.form.get("confirmed") != "yes":
         return render_template("commission/moderate_confirm.html", view=view, programme=programme,
                                score=score, reason=reason)  # fmt: skip
