@@ -60,8 +60,11 @@ def signed_in(app: Any, email: str, role: str, organisation: str | None = None) 
     """A browser signed in as a new person with this role, as tests/web/panel.py's `person`."""
     engine = Engine(app.config["DATABASE"])
     with engine.store.transaction():
-        engine.store.create_user(email, generate_password_hash(PASSWORD), email.split("@")[0].title(),
-                                 role, organisation, "2022-01-01")  # fmt: skip
+        user_id = engine.store.create_user(email, generate_password_hash(PASSWORD), email.split("@")[0].title(),
+                                           role, organisation, "2022-01-01")  # fmt: skip
+        # staff hold no role until one is granted: every programme, a caseworker's in their organisation
+        engine.store.grant_role(user_id, role, None, organisation if role == "caseworker" else None,
+                                "bench", "2022-01-01")  # fmt: skip
     browser = app.test_client()
     response = browser.post("/auth/sign-in", data={"email": email, "password": PASSWORD})
     if response.status_code != 302:

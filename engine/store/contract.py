@@ -323,6 +323,22 @@ class ReportingStore(Protocol):
     def organisation_cases(self, organisation_id: str) -> list[dict[str, Any]]:
         """An organisation's cases with their subject and flags decoded, newest first."""
 
+    def organisation_case_kinds(self, organisation_id: str) -> list[tuple[str, str, str]]:
+        """The (programme, version, workflow) of an organisation's cases about people."""
+
+    def organisation_cases_in(
+        self, organisation_id: str, scope: list[tuple[str, str, str, list[str]]]
+    ) -> list[dict[str, Any]]:
+        """An organisation's cases about people of these (programme, version, workflow, states), newest first."""
+
+    def last_actions(self, case_ids: list[int], actions: list[str]) -> dict[int, dict[str, str]]:
+        """When each of these actions was last taken on each of these cases, by case."""
+
+    def organisation_flagged(
+        self, organisation_id: str, programme_ids: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """An organisation's cases about people with any flag set, newest first (None: every programme)."""
+
     def cases_in_states(
         self, programme_id: str | None, workflow: str | None, states: list[str]
     ) -> list[dict[str, Any]]:

@@ -194,6 +194,76 @@ class ReportingReads(Connection):
             row["flags"] = json.loads(row["flags"])
         return rows
 
+    def organisation_case_kinds(self, organisation_id: str) -> list[tuple[str, str, str]]:
+        """The (programme, version, workflow) of an organisation's cases about people."""
+        return [
+            (pid, str(version), workflow)
+            for pid, version, workflow in self.execute(
+                "SELECT DISTINCT programme_id, version, workflow FROM cases WHERE organisation_id = ? "
+                "AND subject IS NOT NULL AND removed_at IS NULL ORDER BY 1, 2, 3",
+                (organisation_id,),
+            ).fetchall()
+        ]
+
+    def organisation_cases_in(
+        self, organisation_id: str, scope: list[tuple[str, str, str, list[str]]]
+    ) -> list[dict[str, Any]]:
+        """An organisation's cases about people of these (programme, version, workflow, states),
+        newest first, with the states they entered decoded."""
+        terms, params = [], [organisation_id]
+        for pid, version, workflow, states in scope:
+            if states:
+                terms.append(f"(programme_id = ? AND version = ? AND workflow = ? AND state IN ({','.join('?' * len(states))}))")  # fmt: skip
+                params += [pid, version, workflow, *states]
+        if not terms:
+            return []
+        rows = self._rows(
+            "SELECT id, reference, programme_id, version, workflow, state, entered FROM cases "
+            "WHERE organisation_id = ? AND subject IS NOT NULL AND removed_at IS NULL "
+            f"AND ({' OR '.join(terms)}) ORDER BY id DESC",
+            tuple(params),
+        )
+        for row in rows:
+            row["entered"] = json.loads(row["entered"])
+        return rows
+
+    def last_actions(self, case_ids: list[int], actions: list[str]) -> dict[int, dict[str, str]]:
+        """When each of these actions was last taken on each of these cases, by case."""
+        out: dict[int, dict[str, str]] = {}
+        if not actions:
+            return out
+        marks = ",".join("?" * len(actions))
+        for i in range(0, len(case_ids), 500):  # a bounded number of parameters a query
+            chunk = case_ids[i : i + 500]
+            for case_id, action, at in self.execute(
+                f"SELECT case_id, action, max(at) FROM audit WHERE case_id IN ({','.join('?' * len(chunk))}) "
+                f"AND action IN ({marks}) GROUP BY case_id, action",
+                (*chunk, *actions),
+            ).fetchall():
+                out.setdefault(int(case_id), {})[action] = at
+        return out
+
+    def organisation_flagged(
+        self, organisation_id: str, programme_ids: list[str] | None
+    ) -> list[dict[str, Any]]:
+        """An organisation's cases about people with any flag set (raised or cleared), newest first,
+        flags decoded; only of these programmes unless None."""
+        sql = (
+            "SELECT id, reference, programme_id, version, flags FROM cases WHERE organisation_id = ? "
+            # the literal matches the partial index cases_flagged_by_organisation (migration 22)
+            "AND flags <> '{}' AND subject IS NOT NULL AND removed_at IS NULL"
+        )
+        params: list[Any] = [organisation_id]
+        if programme_ids is not None:
+            if not programme_ids:
+                return []
+            sql += f" AND programme_id IN ({','.join('?' * len(programme_ids))})"
+            params += programme_ids
+        rows = self._rows(sql + " ORDER BY id DESC", tuple(params))
+        for row in rows:
+            row["flags"] = json.loads(row["flags"])
+        return rows
+
     def cases_in_states(self, programme_id: str | None, workflow: str | None,
                         states: list[str]) -> list[dict[str, Any]]:  # fmt: skip
         """Cases (of one programme and workflow, or all) in any of these states, oldest first."""

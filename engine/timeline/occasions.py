@@ -135,6 +135,11 @@ def offset(
     return moment
 
 
+def scheduled(review: Mapping[str, Any]) -> bool:
+    """Whether a cadence can have any occasion: fixed dates, once (`at`), or every N from a start."""
+    return "dates" in review or "at" in review or ("every" in review and "start" in review)
+
+
 def occasions(
     programme: Programme,
     review: Mapping[str, Any],
@@ -168,7 +173,7 @@ def occasions(
             return out
         at = offset(base, review["at"], tz, days)
         return [Occasion(review["id"], 0, at, at, at, review["title"])] if at <= until else out
-    if "every" not in review or "start" not in review:
+    if not scheduled(review):
         return out  # to be agreed: nothing is scheduled yet
     base, _what = anchor_time(programme, review["start"], events, pins)
     if base is None:
