@@ -31,15 +31,7 @@ def caseworker(app: Flask) -> Callable[..., FlaskClient]:
                 s.ensure_organisation(
                     organisation, organisation.replace("_", " ").title(), "2024-01-01"
                 )
-                account(
-                    s,
-                    email,
-                    "Aisha Khan",
-                    "caseworker",
-                    organisation,
-                    "2024-01-01",
-                    password_hash=generate_password_hash(PASSWORD),
-                )
+                account(s, email, "Aisha Khan", "caseworker", organisation, "2024-01-01", password_hash=generate_password_hash(PASSWORD))  # fmt: skip
         browser = app.test_client()
         r = browser.post("/auth/sign-in", data={"email": email, "password": PASSWORD})
         assert r.status_code == 302
