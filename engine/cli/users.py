@@ -4,6 +4,7 @@ of a fresh deployment, who then invites everyone else from the staff pages."""
 from __future__ import annotations
 
 import os
+import secrets
 
 import click
 
@@ -23,7 +24,10 @@ def _invite(db_path: str, email: str, inviter: str, role_words: str) -> str:
     from engine.web import auth, create_app
     from engine.web.services import store
 
-    app = create_app({"DATABASE": str(db_path), "CLOCK": frozen_clock(str(db_path))})
+    # the app only builds the link (its token is random, kept hashed): it signs no session, so a
+    # throwaway key will do where the deployment's own is not in this shell's environment
+    app = create_app({"DATABASE": str(db_path), "CLOCK": frozen_clock(str(db_path)),
+                      "SECRET_KEY": secrets.token_hex(32)})  # fmt: skip
     with app.test_request_context():  # links come from COMMISSION_BASE_URL, never a request
         user = store().user_by_email(email)
         assert user is not None
