@@ -1,10 +1,11 @@
-"""Programme files: validate, inspect, docs, publish, versions; and `db upgrade`."""
+"""Programme files: validate, inspect, docs, diff, publish, versions; and `db upgrade`."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,6 +19,7 @@ from engine.cli.main import (
 )
 from engine.definition.loader import Linter, display_name, load_programme, read_source
 from engine.errors import EngineError, ProgrammeInvalid
+from engine.forms.answers import without_controls
 
 
 def _default_files() -> list[Path]:
@@ -206,14 +208,72 @@ def docs(check: bool, output: Path) -> None:
 @db_option
 @json_option
 def publish(file: Path, forms_dir: Path | None, db_path: str, as_json: bool) -> None:
-    """Validate a programme and register its new version; new cases use it, open cases keep theirs."""
+    """Validate a programme and register its new version; new cases use it, open cases keep theirs.
+
+    When a version is already published, first prints what this one changes (as `commission diff`).
+    """
+    engine = open_engine(db_path)
     try:
-        programme, new = open_engine(db_path).publish(file, forms_dir)
+        changed = engine.changes_from_published(load_programme(file, forms_dir))
+        programme, new = engine.publish(file, forms_dir)
     except EngineError as exc:
         fail(exc)
+    if changed and new and not as_json:
+        click.echo(without_controls(changes_in_words(programme.name, changed)))
     word = "published" if new else "already published"
-    show({"programme": programme.id, "version": programme.version, "new": new}, as_json,
-           f"{programme.id}: version {programme.version} {word}")  # fmt: skip
+    data = {"programme": programme.id, "version": programme.version, "new": new,
+            "changes": changed or []}  # fmt: skip
+    show(data, as_json, f"{programme.id}: version {programme.version} {word}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are.",
+)
+@db_option
+@json_option
+def diff(file: Path, forms_dir: Path | None, db_path: str, as_json: bool) -> None:
+    """Say what publishing FILE would change from the newest published version, and the open
+    cases each change touches. Publishes nothing."""
+    engine = open_engine(db_path)
+    try:
+        programme = load_programme(file, forms_dir)
+        changed = engine.changes_from_published(programme)
+    except EngineError as exc:
+        fail(exc)
+    if changed is None:
+        text = (f"No version of {programme.name} is published yet: publishing "
+                f"{display_name(file)} adds its first version.")  # fmt: skip
+    elif not changed:
+        text = f"{display_name(file)} is the same as the published version of {programme.name}: publishing it changes nothing."
+    else:
+        text = changes_in_words(programme.name, changed)
+    show({"programme": programme.id, "published": changed is not None, "changes": changed or []},
+         as_json, text)  # fmt: skip
+
+
+def changes_in_words(name: str, changed: list[dict[str, Any]]) -> str:
+    """The changes a new version makes, one to a line, each with the open cases it touches."""
+    lines = [
+        f"Publishing this file changes {name} in {len(changed)} way{'s' if len(changed) != 1 else ''}:"
+    ]
+    for change in changed:
+        lines.append(f"  - {change['sentence']}")
+        if change["states"]:  # a change that can reach cases says how many it does
+            lines.append(f"    {_cases_in_words(change)}")
+    return "\n".join(lines)
+
+
+def _cases_in_words(change: dict[str, Any]) -> str:
+    count = change["count"]
+    if not count:
+        return "touches no open cases"
+    listed = ", ".join(change["cases"])
+    more = f" and {change['more']:,} more" if change["more"] else ""
+    return f"touches {count:,} open case{'s' if count != 1 else ''}: {listed}{more}"
 
 
 @main.command()

@@ -16,6 +16,7 @@ from engine.runtime.cases import CaseService
 from engine.runtime.dashboards import DashboardService
 from engine.runtime.money import MoneyService
 from engine.runtime.panel import PanelService
+from engine.runtime.publishing import PublishingService
 from engine.runtime.records import RecordService
 from engine.runtime.staff import StaffService
 from engine.runtime.subject_access import SubjectAccessService
@@ -51,5 +52,6 @@ class Engine(
     DashboardService,
     StaffService,
     SubjectAccessService,
+    PublishingService,
 ):
     """Drives cases of published programmes through their workflows, on one SQLite database."""
