@@ -149,3 +149,14 @@ def test_scores_far_apart_need_a_moderated_score_confirmed_first(
         cora.get(f"/commission/cases/{ref}")
     )  # in the history
     assert "weighted scores are" not in text(bo.get(f"/assess/cases/{ref}"))
+
+
+def test_only_a_programme_with_assessors_links_to_an_assessment_panel(
+    app: Flask, clock: Clock
+) -> None:
+    from ..conftest import EXAMPLE
+
+    service, _ = Engine(app.config["DATABASE"], clock=clock).publish(EXAMPLE / "programmes" / "link_service.yaml")  # fmt: skip
+    cora = person(app, "cora@council.example", "commissioner")
+    assert "Assessment panel" in text(cora.get("/commission/liverpool_life_rooms_2022"))
+    assert "Assessment panel" not in text(cora.get(f"/commission/{service.id}"))

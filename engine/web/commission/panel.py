@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import ActionRefused, EngineError
 from engine.model import Programme
+from engine.runtime.assessment import assessment_states
 from engine.web.access import allow, current_actor
 from engine.web.commission import bp
 from engine.web.commission.cases import load
@@ -187,4 +188,10 @@ def summary(status: dict[str, Any]) -> str:
     return f"{done} assessment{'s' if done != 1 else ''} complete"
 
 
+def has_panel(programme: Programme) -> bool:
+    """Whether any of the programme's workflows waits for assessors (so it has a panel to run)."""
+    return any(assessment_states(wf) for wf in programme.workflows.values())
+
+
 bp.add_app_template_global(summary, "panel_summary")
+bp.add_app_template_global(has_panel, "has_panel")
