@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.errors import NotPermitted
 
-ROLES = ("applicant", "assessor", "commissioner", "caseworker", "scheduler")
+ROLES = ("applicant", "assessor", "commissioner", "caseworker", "admin", "scheduler")
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,7 @@ NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
     "caseworker": (("Your cases", "casework.home"), ("Due this week", "casework.due")),
     "commissioner": (("Programmes", "commission.index"),),
     "assessor": (("Applications to assess", "assess.queue"),),
-    "admin": (("Staff", "admin.staff"),),
+    "admin": (("Staff", "admin.staff"), ("Personal data requests", "admin.privacy")),
 }  # fmt: skip
 
 

@@ -206,14 +206,10 @@ def submit_empty(page: Any, audit: Audit, label: str, endpoint: str, button: str
             link = summary.locator("a").first
             link.click()
             focused = page.evaluate("document.activeElement.tagName")
-            assert focused in ("INPUT", "TEXTAREA", "SELECT"), (
-                f"{url}: the error link to {link.get_attribute('href')} left the focus on a {focused}"
-            )
+            assert focused in ("INPUT", "TEXTAREA", "SELECT"), f"{url}: the error link to {link.get_attribute('href')} left the focus on a {focused}"  # fmt: skip
         return
     seen = ", ".join(dict.fromkeys(audit.seen.get(endpoint, []))) or "none"
-    raise AssertionError(
-        f"no {endpoint} page the walk checked has a {button!r} button (checked: {seen})"
-    )
+    raise AssertionError(f"no {endpoint} page the walk checked has a {button!r} button (checked: {seen})")  # fmt: skip
 
 
 def tour(page: Any, audit: Audit) -> None:
@@ -338,8 +334,8 @@ def tour(page: Any, audit: Audit) -> None:
     audit.check(page, "commissioner (confirm)")
     _sign_out(page)
 
-    # the administrator: the staff, a person, inviting someone (sent empty too), and the question
-    # asked before a role is taken away (not answered: the walk changes no one's roles)
+    # the administrator: the staff, a person, inviting someone (sent empty too), the question asked
+    # before a role is taken away (not answered: the walk changes no one's roles)
     sign_in(page, site, "admin@example.org")
     walk(page, audit, "admin", ["/", page.url[len(site.url) :]])
     submit_empty(page, audit, "admin", "admin.invite", "Send invitation")
@@ -347,6 +343,12 @@ def tour(page: Any, audit: Audit) -> None:
     go(page, page.locator("main").get_by_role("button", name=re.compile(r"^Remove")).first)
     assert "Are you sure you want to remove" in page.locator("h1").inner_text()
     audit.check(page, "admin (confirm)")
+    # a personal data request: asked empty, found, and the question before erasing (not answered)
+    submit_empty(page, audit, "admin", "admin.privacy", "Find their data")
+    page.goto(f"{site.url}/admin/privacy?kind=person&who=P-0003")
+    audit.check(page, "admin (personal data)")
+    go(page, page.get_by_role("button", name="Erase their personal data"))
+    audit.check(page, "admin (confirm erasing)")
     _sign_out(page)
 
 
@@ -408,9 +410,8 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
         # the commissioner's assessment panel, and confirming a moderated score
         "commission.panel", "commission.case_panel", "commission.moderate",
         # the administrator's staff pages, and confirming a role taken away
-        "admin.staff", "admin.invite", "admin.person", "admin.remove_role",
-        # staff sign-in with an organisation's account, refused
-        "auth.oidc_callback",
+        "admin.staff", "admin.invite", "admin.person", "admin.remove_role", "admin.privacy", "admin.erase",
+        "auth.oidc_callback",  # staff sign-in with an organisation's account, refused
     }  # fmt: skip
     missing = expected - set(audit.seen)
     assert not missing, f"page types never reached: {sorted(missing)}"
@@ -419,7 +420,7 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
     errors = {
         "auth.sign_in", "auth.register", "auth.reset_request", "auth.reset", "apply.page",
         "assess.case", "assess.sheet_page", "casework.sheet_page", "casework.sheet_check",
-        "admin.invite", "admin.person",
+        "admin.invite", "admin.person", "admin.privacy",
     }  # fmt: skip
     missing = errors - audit.with_errors
     assert not missing, f"page types never checked showing errors: {sorted(missing)}"

@@ -203,3 +203,6 @@ def switch_on(user_id: int) -> Response:
     eng.enable(user_id, g.user["email"])
     flash(f"{member['name']}'s account is switched on again.")
     return redirect(url_for("admin.person", user_id=user_id))
+
+
+from engine.web.admin import privacy  # noqa: E402, F401 - its views register on bp too
