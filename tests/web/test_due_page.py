@@ -99,8 +99,8 @@ def table_rows(html: str) -> list[tuple[str, str, str]]:
 
 def test_reviews_due_this_week_are_those_reading_every_case_finds(
     app: Flask,
-    caseworker: Callable[..., FlaskClient],
-    clock: Clock,  # noqa: F811
+    caseworker: Callable[..., FlaskClient],  # noqa: F811 - the fixture imported above
+    clock: Clock,
 ) -> None:
     from engine.runtime import Actor
 
@@ -127,8 +127,8 @@ def test_reviews_due_this_week_are_those_reading_every_case_finds(
 
 def test_the_first_outcome_review_is_listed_in_its_week_and_not_the_week_before(
     app: Flask,
-    caseworker: Callable[..., FlaskClient],
-    clock: Clock,  # noqa: F811
+    caseworker: Callable[..., FlaskClient],  # noqa: F811 - the fixture imported above
+    clock: Clock,
 ) -> None:
     from engine.runtime import Actor
 
@@ -198,8 +198,8 @@ def flag_referrals(app: Flask, clock: Clock, how_many: int, organisation: str) -
 
 def test_flagged_cases_are_paged_25_at_a_time_with_a_count(
     app: Flask,
-    caseworker: Callable[..., FlaskClient],
-    clock: Clock,  # noqa: F811
+    caseworker: Callable[..., FlaskClient],  # noqa: F811 - the fixture imported above
+    clock: Clock,
 ) -> None:
     aisha = caseworker()
     refs = flag_referrals(app, clock, 27, "horton_park")
@@ -225,10 +225,10 @@ def test_flagged_cases_are_paged_25_at_a_time_with_a_count(
 )  # fmt: skip
 def test_a_page_of_flagged_cases_that_is_not_there_says_what_to_do(
     app: Flask,
-    caseworker: Callable[..., FlaskClient],
+    caseworker: Callable[..., FlaskClient],  # noqa: F811 - the fixture imported above
     clock: Clock,
     asked: str,
-    says: str,  # noqa: F811
+    says: str,
 ) -> None:
     aisha = caseworker()
     refs = flag_referrals(app, clock, 2, "horton_park")
@@ -244,8 +244,8 @@ def test_a_page_of_flagged_cases_that_is_not_there_says_what_to_do(
 
 def test_a_flag_cleared_or_on_another_programme_is_not_a_missed_promise(
     app: Flask,
-    caseworker: Callable[..., FlaskClient],
-    clock: Clock,  # noqa: F811
+    caseworker: Callable[..., FlaskClient],  # noqa: F811 - the fixture imported above
+    clock: Clock,
 ) -> None:
     from engine.web.services import store
 
