@@ -59,6 +59,15 @@ class Filter:
         self.seen: dict[tuple[Any, ...], Any] | None = {}
         self.asked = self.found = 0
 
+    @property
+    def reads_answers(self) -> bool:
+        """Whether it may read an item's answers or its case's records (not only the case's
+        state, dates, flags and other facts, `now`, `role` or `programme`)."""
+        others = set(self.names) - {"case", "now", "role", "programme"}
+        return bool(others) or (
+            "case" in self.names and (self.case is None or "records" in self.case)
+        )
+
     def holds(self, item: Any, at: datetime, programme: dict[str, Any]) -> bool:
         """Whether the expression holds for the item (its `data`, `case` and `role`); an item lacking
         what it reads does not count."""

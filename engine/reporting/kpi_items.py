@@ -8,6 +8,7 @@ October).
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,7 @@ class Item:
         "_case",
         "_records",
         "_row",
+        "_views",
         "data",
         "derived",
         "latest",
@@ -59,6 +61,8 @@ class Item:
         data: dict[str, Any] | None = None,
         stamps: Stamps | None = None,
         derived: bool = False,
+        views: Views | None = None,
+        latest: datetime | None = None,
     ) -> None:
         # the answers as expressions see them; None until a KPI reads a period holding this item
         self.data = data
@@ -75,7 +79,10 @@ class Item:
         # a case's answers are made from its records, so they too are read as at a moment
         self.derived = derived
         self.stamps = stamps
-        self.latest = _latest(stamps)
+        self.latest = _latest(stamps) if latest is None else latest
+        # what the records looked like at each moment asked about, shared by every copy of this
+        # item seen as at a moment: every KPI and period reading it builds each view once
+        self._views: Views | None = views  # made when first asked for
 
     @property
     def case(self) -> dict[str, Any]:
@@ -83,8 +90,11 @@ class Item:
         if self._case is None:
             row = self._row
             flags, entered = row["flags"], row["entered"]
-            flags = json.loads(flags) if isinstance(flags, str) else flags
-            entered = json.loads(entered) if isinstance(entered, str) else entered
+            # kept decoded: every copy of this case seen as at a period's end shares the row
+            if isinstance(flags, str):
+                flags = row["flags"] = json.loads(flags)
+            if isinstance(entered, str):
+                entered = row["entered"] = json.loads(entered)
             self._case = {
                 "id": row.get("id", row.get("case_id")), "state": row["state"], "flags": flags,
                 "reference": row["reference"], "lot": row["lot"] or "", "organisation": row["organisation_id"] or "",
@@ -113,7 +123,8 @@ class Item:
         if state is None:
             return None
         row = {**self._row, "state": state, "entered": entered}
-        item = Item(row, self.when, self._records, self.data, self.stamps, self.derived)
+        item = Item(row, self.when, self._records, self.data, self.stamps, self.derived,
+                    self._views)  # fmt: skip
         item.updated = None  # it has not moved since `at`
         return item
 
@@ -122,15 +133,26 @@ class Item:
         them by `merge`); itself when nothing came later."""
         if self.latest is None or self.latest <= at or self._records is None or not self.stamps:
             return self
-        records: Records = {}
-        stamps: Stamps = {}
-        for form, rows in self._records.items():
-            times = self.stamps.get(form, [])
-            kept = [i for i, t in enumerate(times) if t <= at]
-            records[form] = [rows[i] for i in kept]
-            stamps[form] = [times[i] for i in kept]
-        data = merge(records) if self.derived else self.data
-        item = Item(self._row, self.when, records, data, stamps, self.derived)
+        views = self._views
+        if views is None:
+            views = self._views = Views()
+        if views.order is None:  # every time a record came in, in order: a view per place in it
+            views.order = sorted(t for ts in self.stamps.values() for t in ts)
+        place = bisect_right(views.order, at)
+        view = views.seen.get(place)
+        if view is None:
+            records: Records = {}
+            stamps: Stamps = {}
+            for form, rows in self._records.items():
+                times = self.stamps.get(form, [])
+                kept = [i for i, t in enumerate(times) if t <= at]
+                records[form] = [rows[i] for i in kept]
+                stamps[form] = [times[i] for i in kept]
+            view = views.seen[place] = (records, stamps, merge(records) if self.derived else None)
+        records, stamps, merged = view
+        data = merged if self.derived else self.data
+        # the latest of them came in at or before `at`, so no later than that
+        item = Item(self._row, self.when, records, data, stamps, self.derived, latest=at)
         item.state, item.updated = self.state, self.updated
         return item
 
@@ -153,8 +175,19 @@ class Item:
         self._records = records
         self.stamps = stamps
         self.latest = _latest(stamps)
+        self._views = None
         if self._case is not None:
             self._case["records"] = records
+
+
+class Views:
+    """A case's records as they stood at moments asked about, by how many had come in then."""
+
+    __slots__ = ("order", "seen")
+
+    def __init__(self) -> None:
+        self.order: list[datetime] | None = None
+        self.seen: dict[int, tuple[Records, Stamps, dict[str, Any] | None]] = {}
 
 
 def _latest(stamps: Stamps | None) -> datetime | None:

@@ -6,7 +6,6 @@ with red/amber/green against the target (periods: see `periods`).
 from __future__ import annotations
 
 import json
-import statistics
 from bisect import bisect_left
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +32,7 @@ from engine.reporting.kpi_items import (
     answer_time,
     as_seen,
 )
+from engine.reporting.kpi_measures import measured, rag, reads_answers
 from engine.reporting.periods import Period, period_of, periods
 from engine.store import StoreContract
 
@@ -53,7 +53,6 @@ class KpiValue:
     suppressed: bool = False  # True: hidden in an anonymised report as from too few people
 
 
-_NUMBER = {int, float}
 # Below this many cases, reading each one's records costs less than reading the programme's.
 _FEW_CASES = 50
 
@@ -80,6 +79,12 @@ class KpiCalculator:
         self._moves: dict[int, list[tuple[datetime, str]]] = {}  # read once, for cases that moved
         self._begun_cases: dict[str | None, list[tuple[datetime, str | None, str | None]]] = {}
         self._latest: datetime | None = None
+        self._begun_held: dict[tuple[Any, ...], list[tuple[str | None, str | None]]] = {}
+        self._keys: dict[tuple[int, str], list[str]] = {}  # the groups each of those holds
+        # cases as they stood at a moment, read once for every KPI and breakdown over the same
+        # cases and period (see `_cases_at`); and the cases each narrower read keeps
+        self._at: dict[tuple[Any, ...], list[Item]] = {}
+        self._within: dict[tuple[Any, ...], tuple[tuple[Any, ...], set[int]]] = {}
         self._times: list[tuple[str, str | None, str, str | None, str | None]] | None = (
             None  # the last change to any case (see `today`)
         )
@@ -96,6 +101,23 @@ class KpiCalculator:
                 self._case_states[workflow] |= states
             else:
                 self._case_states[workflow] = set()
+        # whether any KPI over a workflow's cases reads their answers or records: when none does,
+        # the cases are read without them (most of what reading every case costs)
+        self._answered: dict[str | None, bool] = {}
+        for kpi in programme.data["kpis"]:
+            if kpi["source"] == "cases":
+                wf = kpi.get("workflow")
+                self._answered[wf] = self._answered.get(wf, False) or reads_answers(
+                    kpi, "programme", self._filter
+                )
+
+    def _with_answers(self, workflow: str | None) -> None:
+        """Read the workflow's cases again with their answers, for a KPI that reads them."""
+        self._answered[workflow] = True
+        for key in [k for k in self._sources if "cases" in k[:2]]:
+            del self._sources[key]
+        self._at.clear()
+        self._within.clear()
 
     def _filter(self, source: str) -> Filter:
         if source not in self._filters:
@@ -141,19 +163,35 @@ class KpiCalculator:
                 chosen = set(states)
                 items = self._cases(workflow, shared).items
                 self._sources[key] = Source([i for i in items if i.was_in(chosen)])
+                kept = {i.case_id for i in self._sources[key].items}
+                self._within[key] = (("cases", workflow, shared), kept)
             else:
                 self._sources[key] = self._read_cases(workflow, states)
         return self._sources[key]
 
     def _read_cases(self, workflow: str | None, states: tuple[str, ...]) -> Source:
         items = []
-        rows = self.store.workflow_cases(self.programme.id, workflow, list(states) or None)
+        rows = self.store.workflow_cases(self.programme.id, workflow, list(states) or None,
+                                         answers=self._answered.get(workflow, True))  # fmt: skip
+        texts = []
+        for a in (a for row in rows for a in row["answers"]):
+            if isinstance(a["data"], str):
+                texts.append(a)
+            else:  # already decoded (PostgreSQL): a copy of its own, changed in place later
+                a["data"] = dict(a["data"])
+        if texts:  # one parse for every case's answers: a call per answer set cost half again
+            try:
+                parsed = json.loads(f"[{','.join(a['data'] for a in texts)}]")
+            except ValueError:
+                parsed = None
+            if parsed is None or len(parsed) != len(texts):  # a damaged one: say which
+                parsed = [json.loads(a["data"]) for a in texts]
+            for a, data in zip(texts, parsed, strict=True):
+                a["data"] = data
+        empty = self._records_of([])  # shared by cases without answers: never changed in place
         for row in rows:
             answers = row.pop("answers")
-            for a in answers:
-                raw = a["data"]
-                a["data"] = json.loads(raw) if isinstance(raw, str) else dict(raw)
-            records, stamps = self._records_of(answers)
+            records, stamps = self._records_of(answers) if answers else empty
             when = datetime.fromisoformat(row["created_at"])
             items.append(Item(row, when, records, self._merge(records), stamps, derived=True))
         return Source(sorted(items, key=lambda i: i.when))
@@ -195,6 +233,13 @@ class KpiCalculator:
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down by organisation, lot or the
         answer to a question (`by_answer`)."""
+        wf = kpi.get("workflow")
+        if (
+            kpi["source"] == "cases"
+            and not self._answered.get(wf, True)
+            and reads_answers(kpi, by, self._filter)
+        ):
+            self._with_answers(wf)
         source = self._source(kpi)  # in time order, so the period is a slice
         question = answer_of(by)
         at = min(period.end, self.now)
@@ -209,14 +254,12 @@ class KpiCalculator:
             at = min(period.end, today)
         cases, states = kpi["source"] == "cases", set(kpi.get("states") or ())
         # what came in (for cases: any of the workflow, in any state), whatever the KPI then picks
-        begun = self._begun(kpi.get("workflow")) if cases else None
-        held = [] if begun is None else [
-            (o, lot) for _w, o, lot in begun[: bisect_left(begun, period.end, key=lambda r: r[0])]]  # fmt: skip
+        held = self._held(kpi.get("workflow"), period.end) if cases else []
         if "date" in kpi:  # each item once, in the period its own date falls in
             dated = self._dated(kpi)
             last = bisect_left(dated.whens, period.end)
             items = dated.slice(bisect_left(dated.whens, period.start), last)
-            held += [(i.organisation, i.lot) for i in dated.items[:last]]
+            held = held + [(i.organisation, i.lot) for i in dated.items[:last]]
             if cases:  # a case put on after the period ended is judged as it was put on
                 items = self._as_at(items, at, states, own=True)
             items = [i.seen_at(max(at, i.when), self._merge) for i in items]
@@ -226,10 +269,10 @@ class KpiCalculator:
             items = source.slice(first, bisect_left(source.whens, period.end))
             if not cases:
                 held = [(i.organisation, i.lot) for i in items]
+                # what it had by the period's end: never a record sent after it
+                items = [i.seen_at(at, self._merge) for i in items]
             else:
-                items = self._as_at(items, at, states)
-            # what the case had by the period's end: never a record sent after it
-            items = [i.seen_at(at, self._merge) for i in items]
+                items = self._cases_at(kpi, period.end, at, states)
         if "where" in kpi:
             where = self._filter(kpi["where"])
             data = self.programme.data
@@ -246,13 +289,32 @@ class KpiCalculator:
                     groups.setdefault(key, []).append(i)
             return [self._result(kpi, period, g, groups[g], at, True) for g in groups]
         if by in ("organisation", "lot"):  # a group whose items all fail the filter has 0
-            groups = {((o if by == "organisation" else lot) or "(none)"): [] for o, lot in held}
+            shared = held is self._begun_held.get(("held", kpi.get("workflow"), period.end))
+            groups = {k: [] for k in self._group_keys(held, by, shared)}
             for i in items:
                 key = (i.organisation if by == "organisation" else i.lot) or "(none)"
                 groups.setdefault(key, []).append(i)
         elif held or by == "programme":
             groups["programme"] = items  # any other breakdown is the programme as a whole
         return [self._result(kpi, period, g, groups[g], at, bool(held)) for g in sorted(groups)]
+
+    def _cases_at(
+        self, kpi: dict[str, Any], end: datetime, at: datetime, states: set[str]
+    ) -> list[Item]:
+        """The KPI's cases begun before `end` as they stood at `at`, with only what they had by
+        then (never a record sent after it): worked out once for every KPI over the same cases."""
+        key = ("cases", kpi.get("workflow"), tuple(kpi.get("states") or ()))
+        self._cases(*key[1:])
+        base, kept = self._within.get(key, (key, None))
+        found = self._at.get((base, end, at))
+        if found is None:
+            source = self._sources[base]
+            items = self._as_at(source.slice(0, bisect_left(source.whens, end)), at, set())
+            found = self._at[(base, end, at)] = [i.seen_at(at, self._merge) for i in items]
+        if kept is None and not states:
+            return found
+        return [i for i in found if (not states or i.state in states)
+                and (kept is None or i.case_id in kept)]  # fmt: skip
 
     def _dated(self, kpi: dict[str, Any]) -> Source:
         """The KPI's items in the order of the date it names for them (those without one left
@@ -304,6 +366,30 @@ class KpiCalculator:
                  for created, _changed, wf, org, lot in self._case_times() if workflow in (None, wf)],
                 key=lambda r: r[0])  # fmt: skip
         return self._begun_cases[workflow]
+
+    def _held(self, workflow: str | None, end: datetime) -> list[tuple[str | None, str | None]]:
+        """The organisation and lot of each case of the workflow begun before `end` (kept: every
+        KPI over the workflow's cases asks the same for each period)."""
+        key = ("held", workflow, end)
+        if key not in self._begun_held:
+            begun = self._begun(workflow)
+            self._begun_held[key] = [(o, lot) for _w, o, lot in
+                                     begun[: bisect_left(begun, end, key=lambda r: r[0])]]  # fmt: skip
+        return self._begun_held[key]
+
+    def _group_keys(
+        self, held: list[tuple[str | None, str | None]], by: str, shared: bool
+    ) -> list[str]:
+        """The organisations or lots of these items (kept when `held` is shared by KPIs)."""
+        key = (id(held), by)
+        if shared and key in self._keys:
+            return self._keys[key]
+        found = list(
+            dict.fromkeys(((o if by == "organisation" else lot) or "(none)") for o, lot in held)
+        )
+        if shared:  # `held` is kept too, so its id stays its own
+            self._keys[key] = found
+        return found
 
     def _case_times(self) -> list[tuple[str, str | None, str, str | None, str | None]]:
         """Every case's times, workflow, organisation and lot: one read, shared."""
@@ -362,41 +448,7 @@ class KpiCalculator:
         self, kpi: dict[str, Any], period: Period, group: str, items: list[Item], at: datetime,
         reported: bool,
     ) -> KpiValue:  # fmt: skip
-        measure = kpi["measure"]
-        value: float | None
-        if not reported:
-            value = None
-        elif measure == "count":
-            value = float(len(items))
-        elif measure in ("sum", "average", "median"):
-            if "value" in kpi:  # worked out per item, such as days_between(referral, contact)
-                of = self._filter(kpi["value"])
-                data = self.programme.data
-                numbers = [x for i in items if (x := of.number(i, at, data)) is not None]
-            else:  # answers come from JSON, so exact types: a bool (an int to isinstance) is not one
-                numbers = [
-                    float(x) for i in items if type(x := i.data.get(kpi["field"])) in _NUMBER
-                ]
-            total = sum(numbers)
-            if measure == "median":
-                value = statistics.median(numbers) if numbers else None
-            else:
-                value = (
-                    float(total)
-                    if measure == "sum"
-                    else (total / len(numbers) if numbers else None)
-                )
-        elif measure == "percentage":
-            numerator = self._filter(kpi["numerator"])
-            data = self.programme.data
-            hits = sum(1 for i in items if numerator.holds(i, at, data))
-            value = 100.0 * hits / len(items) if items else None
-        else:  # matched_change: only people with both measures count
-            pairs = [
-                (_number(i.data.get(kpi["pre"])), _number(i.data.get(kpi["post"]))) for i in items
-            ]
-            changes = [post - pre for pre, post in pairs if pre is not None and post is not None]
-            value = sum(changes) / len(changes) if changes else None
+        value = measured(kpi, items, at, self._filter, self.programme.data) if reported else None
         target = kpi.get("target", {}).get("value")
         return KpiValue(kpi["id"], kpi["title"], period.label, group, value, len(items), target,
                         rag(kpi, value), reported)  # fmt: skip
@@ -410,29 +462,6 @@ class KpiCalculator:
             for p in periods(period_kind or kpi.get("period", "quarter"), start, end, self.tz):
                 out.extend(self.value(kpi, p, by))
         return out
-
-
-def rag(kpi: dict[str, Any], value: float | None) -> str | None:
-    """Green at or beyond the target, amber short of it down to the `rag.amber` threshold, red
-    beyond that (a KPI without a target uses `rag.green` for it); None without either."""
-    if value is None:
-        return None
-    target, bands = kpi.get("target") or {}, kpi.get("rag") or {}
-    green = target.get("value", bands.get("green"))
-    if green is None:
-        return None
-    down = target.get("direction") == "at_most"
-
-    def meets(threshold: float) -> bool:
-        return value <= threshold if down else value >= threshold
-
-    if meets(green):
-        return "green"
-    return "amber" if "amber" in bands and meets(bands["amber"]) else "red"
-
-
-def _number(x: Any) -> float | None:
-    return float(x) if isinstance(x, int | float) and not isinstance(x, bool) else None
 
 
 __all__ = ["KpiCalculator", "KpiValue", "Period", "period_of", "periods", "rag"]

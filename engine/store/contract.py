@@ -345,8 +345,9 @@ class ReportingStore(Protocol):
         """Cases (of one programme and workflow, or all) in any of these states, oldest first."""
 
     def workflow_cases(
-        self, programme_id: str, workflow: str | None, states: list[str] | None
-    ) -> list[dict[str, Any]]:
+        self, programme_id: str, workflow: str | None, states: list[str] | None,
+        answers: bool = True,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Cases of a workflow that are or were in some states, with their answers, for KPIs."""
 
     def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:

@@ -281,12 +281,14 @@ class ReportingReads(Connection):
         return self._rows(sql + " ORDER BY id", tuple(params))
 
     def workflow_cases(
-        self, programme_id: str, workflow: str | None, states: list[str] | None
-    ) -> list[dict[str, Any]]:
+        self, programme_id: str, workflow: str | None, states: list[str] | None,
+        answers: bool = True,
+    ) -> list[dict[str, Any]]:  # fmt: skip
         """Cases of a workflow that are or were in some states, with their answers, for KPIs.
 
         A case that has left one of the states is read too (it may have been in it at the end of
-        an earlier period): the audit log names every state a case has entered.
+        an earlier period): the audit log names every state a case has entered. Without
+        `answers`, each case's `answers` is empty (KPIs that read none of them).
         """
         where = "programme_id = ?" + (" AND workflow = ?" if workflow else "")
         base: list[Any] = [programme_id, *([workflow] if workflow else [])]
@@ -306,7 +308,10 @@ class ReportingReads(Connection):
         cur = self.execute(sql + " ORDER BY id", params)
         names = [c[0] for c in cur.description]
         rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-        if rows:
+        if rows and not answers:
+            for row in rows:
+                row["answers"] = []
+        elif rows:
             by_case = self._answers_by_case(
                 f"JOIN ({ids}) c ON c.id = a.case_id", params, decode=False
             )
