@@ -30,6 +30,13 @@ def _default_files() -> list[Path]:
     return files
 
 
+forms_dir_option = click.option(
+    "--forms-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the form files are (default: forms/ beside programmes/).",
+)
+
+
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
@@ -91,11 +98,7 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
 @click.option(
     "--json", "as_json", is_flag=True, help="Print the whole normalised programme as JSON."
 )
-@click.option(
-    "--forms-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the form files are (default: forms/ beside programmes/).",
-)
+@forms_dir_option
 def inspect(file: Path, as_json: bool, forms_dir: Path | None) -> None:
     """Show a programme as the engine reads it: validated, dates with UTC offsets, forms resolved."""
     try:
@@ -132,11 +135,7 @@ def inspect(file: Path, as_json: bool, forms_dir: Path | None) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Where to write it (default: <id>.yaml beside BASE).",
 )
-@click.option(
-    "--forms-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the form files are (default: forms/ beside programmes/).",
-)
+@forms_dir_option
 def new_round(base: Path, new_id: str, out: Path | None, forms_dir: Path | None) -> None:
     """Write next year's round as a small file that builds on BASE (`extends:`), dates a year on."""
     import re
@@ -200,11 +199,7 @@ def docs(check: bool, output: Path) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--forms-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the form files are.",
-)
+@forms_dir_option
 @db_option
 @json_option
 def publish(file: Path, forms_dir: Path | None, db_path: str, as_json: bool) -> None:
@@ -228,11 +223,7 @@ def publish(file: Path, forms_dir: Path | None, db_path: str, as_json: bool) -> 
 
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--forms-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Where the form files are.",
-)
+@forms_dir_option
 @db_option
 @json_option
 def diff(file: Path, forms_dir: Path | None, db_path: str, as_json: bool) -> None:
