@@ -88,13 +88,13 @@ class _Resolver:
         if not isinstance(target, str) or not target.strip():
             return refuse(
                 "wrong-type",
-                "extends should name the file this one builds on, e.g. `liverpool.yaml`",
+                "extends should name the file this one builds on, e.g. `last_year.yaml`",
             )
         if os.path.isabs(target) or target.startswith(("/", "\\", "~")) or ":" in target:
             return refuse(
                 "extends-outside",
                 f'extends names "{target}" from the top of the disk; name the file by its place '
-                "beside this one, e.g. `liverpool.yaml` or `../archive/liverpool.yaml`",
+                "beside this one, e.g. `last_year.yaml` or `../archive/last_year.yaml`",
             )
         base_path = (path.parent / target).resolve()
         if not base_path.is_relative_to(self.root):

@@ -33,7 +33,7 @@ def sentence(words: str) -> str:
 
 
 def role(grant: dict[str, Any]) -> str:
-    """A role held, with where: "a commissioner of Healthy Minds", "a caseworker at Acorn Trust …"."""
+    """A role held, with where: "a commissioner of <programme>", "a caseworker at <organisation>, in <programme>"."""
     name = role_name(grant["role"])
     if grant["role"] == "admin":
         return name
