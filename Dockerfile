@@ -2,11 +2,14 @@
 # `commission scheduler`. Everything is installed from the project's own lock files.
 # docs/deploy.md shows it with PostgreSQL (compose.yaml) and behind a reverse proxy.
 
-# GOV.UK Frontend and Mermaid, exactly as package-lock.json pins them (no dev packages)
+# GOV.UK Frontend, Mermaid and CodeMirror, exactly as package-lock.json pins them; the programme
+# editor's script bundled by esbuild (a dev package, pruned once it has run)
 FROM node:20-bookworm-slim AS assets
 WORKDIR /build
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --no-audit --no-fund
+COPY engine/web/assets ./engine/web/assets
+RUN npm run --silent build && npm prune --omit=dev --no-audit --no-fund
 
 FROM python:3.11-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
@@ -21,6 +24,7 @@ COPY requirements.lock ./
 RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY pyproject.toml README.md ./
 COPY engine ./engine
+COPY --from=assets /build/engine/web/static/build ./engine/web/static/build
 COPY programmes ./programmes
 COPY demo ./demo
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \

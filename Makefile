@@ -7,10 +7,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+EDITOR_JS := engine/web/static/build/editor.js
 
 .PHONY: run test e2e lint layers docs bench setup lock upgrade clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(EDITOR_JS)
 
 # Every Python package, direct and transitive, at the version and hash requirements.lock names;
 # a new lock makes a new .venv, so nothing from an older install lingers. The project itself is
@@ -44,6 +45,12 @@ upgrade: setup
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $(NODE_STAMP)
+
+# The programme editor's code editor: our source and CodeMirror in one file, by esbuild (the
+# command is package.json's `build`). Built, never committed; rebuilt when the source or any
+# package changes, without a fresh `npm ci` for an edit to the source alone.
+$(EDITOR_JS): engine/web/assets/editor.js $(NODE_STAMP)
+	npm run --silent build
 
 ## make run: set up, check the programmes, then the web app and the scheduler on a demo database
 ## (var/demo.db, seeded on first run; the demo people and password are printed at start-up).

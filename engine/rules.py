@@ -482,3 +482,14 @@ def names_of(source: str) -> set[str]:
         return set(compile_expression(source).names)
     except ExpressionError:
         return set()
+
+
+_ANSWER_READ = re.compile(r"(?<![\w.])answers\s*\.\s*([A-Za-z_]\w*)")
+_ANSWER_ASKED = re.compile(r"\bhas\s*\(\s*answers\s*\.\s*([A-Za-z_]\w*)\s*\)")
+
+
+def answers_read(source: str) -> set[str]:
+    """The questions an expression reads as `answers.x` without asking `has(answers.x)`."""
+    # such a rule over a question not answered yet (one a newer version added) cannot be worked
+    # out: the caller says which question to answer rather than reading it as false
+    return set(_ANSWER_READ.findall(source)) - set(_ANSWER_ASKED.findall(source))

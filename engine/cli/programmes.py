@@ -280,3 +280,35 @@ def versions(programme: str, db_path: str, as_json: bool) -> None:
         f"{r['version']}  published {r['published_at'][:16]}  {r['cases']} case(s)" for r in rows
     ]
     show(rows, as_json, "\n".join(lines))
+
+
+@main.command("export-programme")
+@click.argument("programme")
+@click.option("--to", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write into: programmes/ and forms/ are made in it.")  # fmt: skip
+@click.option("--version", "version", default=None, help="A version (as `commission versions` lists); the newest when left out.")  # fmt: skip
+@click.option("--force", is_flag=True, help="Write over files that are there and differ.")
+@db_option
+def export_programme(programme: str, out: Path, version: str | None, force: bool, db_path: str) -> None:  # fmt: skip
+    """Write a published version's files out, as `programmes/` and `forms/`, for keeping in git.
+
+    A file already there with other text is left alone (and named) unless --force.
+    """
+    engine = open_engine(db_path)
+    version = version or engine.store.latest_version(programme)
+    files = engine.store.version_files(programme, version) if version else None
+    if files is None:
+        listed = {v["version"] for v in engine.store.versions(programme)}
+        if not listed:
+            fail(EngineError(f'there is no published programme "{programme}"; `commission versions` lists what is'))  # fmt: skip
+        if version not in listed:
+            fail(EngineError(f'"{programme}" has no version {version}; `commission versions {programme}` lists them'))  # fmt: skip
+        fail(EngineError(f"the files of this version of {programme} were not kept (it was published before versions kept them); publish it again"))  # fmt: skip
+    assert files is not None  # every other way out failed above
+    clashes = [n for n, t in files.items() if (out / n).is_file() and (out / n).read_text("utf-8") != t]  # fmt: skip
+    if clashes and not force:
+        fail(EngineError(f"{len(clashes)} file(s) in {out} differ from the published ones and were not written over: {', '.join(sorted(clashes))}; use --force to replace them"))  # fmt: skip
+    for name, text in sorted(files.items()):
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(text, "utf-8")
+    click.echo(f"wrote {len(files)} file(s) of {programme} into {out}")

@@ -114,37 +114,23 @@ def calendar(programme: str, db_path: str) -> None:
 def pin(programme: str, target: str, at: str, db_path: str) -> None:
     """Pin a vague date to a moment, e.g. `pin ID review:quarterly_meeting:0 2022-05-18T10:00`.
 
-    TARGET is `milestone:<id>` or `review:<cadence id>:<occasion number from 0>`. Reminders hang
-    on pinned dates; until then the dry run lists them as unpinned.
+    TARGET is `milestone:<id>` or `review:<cadence id>:<occasion number from 0>`. AT must fall in
+    the date's own period (a meeting in May 2022 is pinned to a moment in May 2022). Reminders
+    hang on pinned dates; until then the dry run lists them as unpinned. Commissioners can do
+    the same on the programme's Dates page.
     """
-    from engine.timeline.planner import plan_programme, replan_case
+    from engine.cli.users import OPERATOR
+    from engine.runtime import Actor
 
     engine = open_engine(db_path)
+    operator = Actor("commissioner", OPERATOR)  # a commissioner of every programme
     try:
         p = engine.programme(programme)
+        engine.pinnable_date(p.id, target, operator)  # an unknown target before an unread time
+        moment = _moment(at, ZoneInfo(p.timezone))
+        engine.pin_date(p.id, target, moment, operator)
     except EngineError as exc:
         fail(exc)
-    kind, _, rest = target.partition(":")
-    known = {f"milestone:{m}" for m in p.milestones} | {
-        f"review:{r['id']}:{i}" for r in p.data["reviews"] for i in range(len(r.get("dates", [])))
-    }
-    if target not in known:
-        from engine.definition.schema_check import did_you_mean
-
-        fail(
-            EngineError(f'"{target}" is not a date that can be pinned{did_you_mean(target, known)}')
-        )
-    del kind, rest
-    moment = _moment(at, ZoneInfo(p.timezone))
-    now = engine.now()
-    with engine.store.transaction():
-        engine.store.pin(p.id, target, moment.astimezone(UTC).isoformat(), "cli", now.isoformat())
-        plan_programme(engine.store, p, now)
-        for case_id in engine.store.open_case_ids(p.id):
-            row = engine.store.case(case_id)
-            replan_case(
-                engine.store, engine.programme(row["programme_id"], row["version"]), row, now
-            )
     click.echo(f"{target} pinned to {moment:%-d %B %Y %H:%M %Z}; reminders re-planned")
 
 

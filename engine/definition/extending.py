@@ -16,6 +16,9 @@ server. Chains are at most `MAX_CHAIN` long and may not go round in a circle.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
 from typing import Any
@@ -49,10 +52,25 @@ class Merged:
     extension: Extension | None
 
 
-def display_name(path: FilePath) -> str:
-    """The path relative to the working directory when inside it."""
+# Files checked in a temporary folder (a draft in the browser) are named from that folder, as
+# `programmes/x.yaml`, never by where the server put them; per context, so threads do not mix.
+_NAMES_FROM: ContextVar[FilePath | None] = ContextVar("names_from", default=None)
+
+
+@contextmanager
+def names_relative_to(root: FilePath) -> Iterator[None]:
+    """Name every file checked inside this block from `root` rather than the working directory."""
+    token = _NAMES_FROM.set(root)
     try:
-        return os.path.relpath(path)
+        yield
+    finally:
+        _NAMES_FROM.reset(token)
+
+
+def display_name(path: FilePath) -> str:
+    """The path relative to the working directory (or the folder being checked) when inside it."""
+    try:
+        return os.path.relpath(path, _NAMES_FROM.get())
     except ValueError:  # pragma: no cover - another drive on Windows
         return str(path)
 

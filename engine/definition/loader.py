@@ -132,6 +132,10 @@ class Linter:
             self._forms[key] = (src, info, sorted(set(problems)))
         return self._forms[key]
 
+    def forms_read(self) -> list[Source]:
+        """Every form file read so far, as read (for keeping a published version's files)."""
+        return [src for src, _info, _problems in self._forms.values()]
+
     def programme(
         self,
         path: Path,

@@ -45,10 +45,13 @@ def visible_answers(
     programme: Programme, form: Form, answers: dict[str, Any], role: str
 ) -> dict[str, Any]:
     """The answers of one form with every answer `role` may not see left out."""
+    questions = form.questions()
+    if any(qid not in questions for qid in answers):
+        # answered on an earlier version of the form (the case moved): kept, never shown
+        answers = {qid: value for qid, value in answers.items() if qid in questions}
     hidden = hidden_questions(programme, form, role)
     if not hidden:
         return answers
-    questions = form.questions()
     out: dict[str, Any] = {}
     for qid, value in answers.items():
         if qid in hidden:

@@ -282,7 +282,7 @@ class ActionService(CaseService, MoneyService):
             return [f"fill in {form.title} first"]
         _clean, errors = check_form(
             form,
-            stored[0]["data"],
+            {k: v for k, v in stored[0]["data"].items() if k in form.questions()},  # as now asked
             complete=True,
             context=self._answer_context(row, programme, form),
         )

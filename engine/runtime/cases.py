@@ -274,7 +274,10 @@ class CaseService(EngineCore):
             else:
                 rows = self.store.answers(row["id"])
                 existing = next((a for a in rows if a["form"] == form_id), None)
-                merged = {**(existing["data"] if existing else {}), **answers}
+                before = existing["data"] if existing else {}
+                # answers to questions an earlier version asked (the case moved) are kept as they are
+                kept = {k: v for k, v in before.items() if k not in form.questions()}
+                merged = {**{k: v for k, v in before.items() if k not in kept}, **answers}
                 merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
                 clean, errors = check_form(
                     form, merged, complete=False, context=self._answer_context(row, programme, form)
@@ -283,7 +286,9 @@ class CaseService(EngineCore):
                     raise AnswersInvalid(
                         form.title, errors, {k: q.label for k, q in form.questions().items()}
                     )
-                self.store.save_answers(row["id"], form_id, 0, clean, now, submitted=False)
+                self.store.save_answers(
+                    row["id"], form_id, 0, {**kept, **clean}, now, submitted=False
+                )
                 # the questions this save answered: a blank sent with the page is not an answer
                 detail = {"form": form_id, "questions": sorted(q for q in answers if q in clean)}
                 chosen = next((clean[q] for q in lot_questions(form) if clean.get(q)), None)

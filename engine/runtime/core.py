@@ -16,10 +16,11 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from engine.definition.loader import load_programme, programme_from_data
 from engine.definition.schema_check import did_you_mean
+from engine.definition.workspace import files_of
 from engine.errors import NotFound, NotPermitted
 from engine.forms.answers import cel_value
 from engine.model import Programme, Workflow
-from engine.rules import EvaluationError, ExpressionError, compile_expression
+from engine.rules import EvaluationError, ExpressionError, answers_read, compile_expression
 from engine.runtime import assessment
 from engine.runtime.views import Actor
 from engine.store import Store
@@ -82,6 +83,8 @@ class EngineCore:
             )
             if new:
                 plan_programme(self.store, programme, self.now())
+            # the files it was built from: to download, and to edit in the browser
+            self.store.keep_version_files(programme.id, programme.version, files_of(Path(path), Path(forms_dir) if forms_dir else None), None)  # fmt: skip
         self._programmes[(programme.id, programme.version)] = programme
         return programme, new
 
@@ -220,7 +223,10 @@ class EngineCore:
             expr = compile_expression(source)
         except ExpressionError as exc:  # a programme published before today's bounds on rules
             return None, f"this rule could not be worked out: {exc.message}"
-        missing = sorted(n for n in expr.names if n not in context)
+        missing = sorted({n for n in expr.names if n not in context} | {
+            q for q in answers_read(source)  # `answers.x` of a question not answered yet
+            if q in programme.questions() and q not in context.get("answers", {})
+        })  # fmt: skip
         if missing:
             labels = programme.questions()
             names = [f'"{labels[n].label}"' if n in labels else n for n in missing]

@@ -15,10 +15,13 @@ from engine.runtime.bulk import BulkService
 from engine.runtime.cases import CaseService
 from engine.runtime.dashboards import DashboardService
 from engine.runtime.money import MoneyService
+from engine.runtime.moving import MovingService
 from engine.runtime.panel import PanelService
+from engine.runtime.pinning import PinningService
 from engine.runtime.publishing import PublishingService
 from engine.runtime.records import RecordService
 from engine.runtime.staff import StaffService
+from engine.runtime.studio import StudioService
 from engine.runtime.subject_access import SubjectAccessService
 from engine.runtime.views import (
     ROLES,
@@ -53,5 +56,8 @@ class Engine(
     StaffService,
     SubjectAccessService,
     PublishingService,
+    MovingService,
+    PinningService,
+    StudioService,
 ):
     """Drives cases of published programmes through their workflows, on one SQLite database."""

@@ -92,6 +92,36 @@ class CaseTables(Connection):
             )
         return revision + 1
 
+    def change_case_version(self, case_id: int, revision: int, version: str, now: str) -> int:
+        """Pin a case to another version of its programme, with the same compare-and-set."""
+        cur = self.execute(
+            "UPDATE cases SET version = ?, revision = revision + 1, updated_at = ? "
+            "WHERE id = ? AND revision = ?",
+            (version, now, case_id, revision),
+        )
+        if cur.rowcount != 1:
+            raise StaleCase(
+                "this case changed while you were looking at it, so it was not moved; "
+                "look at it again and decide"
+            )
+        return revision + 1
+
+    def cases_by_version(self, programme_id: str, version: str | None = None, workflow: str | None = None,
+                         state: str | None = None, *, limit: int = 0, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+        """Case counts by version, workflow and state; with `limit`, the cases of one, oldest first."""
+        if not limit:
+            return self._rows(
+                "SELECT version, workflow, state, count(*) AS count FROM cases "
+                "WHERE programme_id = ? AND removed_at IS NULL GROUP BY version, workflow, state",
+                (programme_id,),
+            )
+        return self._rows(
+            "SELECT id, reference, organisation_id, version, workflow, state, revision FROM cases "
+            "WHERE programme_id = ? AND version = ? AND workflow = ? AND state = ? "
+            "AND removed_at IS NULL ORDER BY id LIMIT ? OFFSET ?",
+            (programme_id, version, workflow, state, limit, offset),
+        )
+
     def open_case_ids(self, programme_id: str) -> list[int]:
         """Every case of a programme (for re-planning after a date is pinned)."""
         return [

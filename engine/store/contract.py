@@ -18,6 +18,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from engine.store.draft_contract import DraftStore
 from engine.store.organisation_contract import OrganisationStore
 from engine.store.panel_contract import PanelStore
 from engine.store.people_contract import AccountStore, StaffStore
@@ -95,6 +96,13 @@ class CaseStore(Protocol):
 
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
+
+    def change_case_version(self, case_id: int, revision: int, version: str, now: str) -> int:
+        """Pin a case to another version of its programme, with the same compare-and-set."""
+
+    def cases_by_version(self, programme_id: str, version: str | None = None, workflow: str | None = None,
+                         state: str | None = None, *, limit: int = 0, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
+        """Case counts by version, workflow and state; with `limit`, the cases of one, oldest first."""
 
     def open_case_ids(self, programme_id: str) -> list[int]:
         """Every case of a programme (for re-planning after a date is pinned)."""
@@ -418,6 +426,7 @@ class StoreContract(
     PrivacyStore,
     AssessmentStore,
     PanelStore,
+    DraftStore,
     ReportingStore,
     ListingStore,
     Protocol,

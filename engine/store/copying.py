@@ -43,6 +43,7 @@ TABLES: list[tuple[str, str]] = [
     ("erasures", "id"),
     ("assignments", "id"),
     ("moderated_scores", "case_id"),
+    ("programme_drafts", "id"),
 ]
 BATCH = 2000
 

@@ -18,6 +18,7 @@ from engine.store.accounts import AccountTables
 from engine.store.assessments import AssessmentTables
 from engine.store.cases import CaseTables
 from engine.store.dialect import is_postgres
+from engine.store.drafts import DraftTables
 from engine.store.listing import CaseListing
 from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from engine.store.money import MoneyTables
@@ -44,6 +45,7 @@ class Store(
     PrivacyTables,
     AssessmentTables,
     PanelTables,
+    DraftTables,
     ReportingReads,
     CaseListing,
 ):

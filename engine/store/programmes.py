@@ -49,11 +49,18 @@ class ProgrammeTables(Connection):
     def versions(self, programme_id: str) -> list[dict[str, Any]]:
         """Each version with when it was published and how many cases it has."""
         rows = self.execute(
-            "SELECT v.version, v.published_at, v.source, "
+            "SELECT v.version, v.published_at, v.source, v.published_by, "
             "(SELECT count(*) FROM cases c WHERE c.programme_id = v.programme_id AND c.version = v.version) "
             "FROM programme_versions v WHERE v.programme_id = ? ORDER BY v.published_at, v.seq",
             (programme_id,),
         ).fetchall()
         return [
-            {"version": r[0], "published_at": r[1], "source": r[2], "cases": r[3]} for r in rows
+            {
+                "version": r[0],
+                "published_at": r[1],
+                "source": r[2],
+                "published_by": r[3],
+                "cases": r[4],
+            }
+            for r in rows
         ]

@@ -226,6 +226,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(about.bp)
     app.register_blueprint(admin_bp)
+    from engine.web.studio import bp as studio_bp
+
+    app.register_blueprint(studio_bp)
 
     @app.get("/")
     @allow("public")

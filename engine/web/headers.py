@@ -69,6 +69,12 @@ def allow_inline_styles() -> None:
     request.environ[STYLE] = "'self' 'unsafe-inline'"
 
 
+def allow_nonce_styles() -> None:
+    """Let this response's scripts add style elements carrying its nonce (a code editor's own
+    styles), and no other inline styles."""
+    request.environ[STYLE] = f"'self' 'nonce-{nonce()}'"
+
+
 def cacheable() -> None:
     """Let browsers keep this response (static files only: pages are never kept)."""
     request.environ[CACHEABLE] = True

@@ -263,7 +263,7 @@ NAVIGATION: dict[str | None, tuple[tuple[str, str], ...]] = {
     "applicant": (("Your applications", "apply.applications"), ("Monitoring returns", "apply.returns"),
                   ("Your organisation", "auth.organisation")),
     "caseworker": (("Your cases", "casework.home"), ("Due this week", "casework.due")),
-    "commissioner": (("Programmes", "commission.index"),),
+    "commissioner": (("Programmes", "commission.index"), ("Edit programmes", "studio.index")),
     "assessor": (("Applications to assess", "assess.queue"),),
     "admin": (("Staff", "admin.staff"), ("Personal data requests", "admin.privacy")),
 }  # fmt: skip

@@ -32,6 +32,20 @@ class WorkflowChecks(ProgrammeIndex):
         where = f'asked once per case in workflow "{wid}"'
         self.ref(("workflows", wid, "label_question"), wf["label_question"], asked, "unknown-question", "question", where)  # fmt: skip
 
+    def _movable_states(
+        self, wid: str, wf: dict[str, Any], states: set[str], final: set[str]
+    ) -> None:
+        """`movable_states` names states of the workflow, none of them final (closed is frozen)."""
+        for i, s in enumerate(_l(wf.get("movable_states"))):
+            path: Path = ("workflows", wid, "movable_states", i)
+            if (
+                self.ref(path, s, states, "unknown-state", "state", f'in workflow "{wid}"')
+                and s in final
+            ):
+                self.err(path, "final-state-moves",
+                         f'"{s}" is a final state, so its cases never move to a newer version: '
+                         "remove it from `movable_states`")  # fmt: skip
+
     def _workflows(self) -> None:
         for wid, wf in self.workflows.items():
             base: Path = ("workflows", wid)
@@ -51,6 +65,7 @@ class WorkflowChecks(ProgrammeIndex):
                 f'in workflow "{wid}"',
             )
             self._label_question(wid, wf)
+            self._movable_states(wid, wf, states, final)
             edges: dict[str, set[str]] = {s: set() for s in states}
             for ti, t in enumerate(_l(wf.get("transitions"))):
                 t = _d(t)

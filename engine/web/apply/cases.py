@@ -45,6 +45,8 @@ def case(ref: str) -> str:
         programme=programme,
         workflow=wf,
         forms=describe.form_entries(programme, view),
+        # the questions a move to a newer version added that are not answered yet
+        needs=eng.needs_answers(view.id, actor),
         actions=actions,
         criteria=criteria,
         funding=eng.funding_of(view.id, actor),

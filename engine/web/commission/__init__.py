@@ -41,4 +41,4 @@ def setup(state: BlueprintSetupState) -> None:
     )
 
 
-from engine.web.commission import bulk, cases, panel, people, programmes, reports  # noqa: E402, F401 - the views register themselves on bp
+from engine.web.commission import bulk, cases, dates, moving, panel, people, programmes, reports  # noqa: E402, F401 - the views register themselves on bp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import abort, render_template, request, stream_with_context
@@ -85,23 +86,56 @@ def export(pid: str) -> Response:
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 
-@bp.get("/<pid>/forms")
-@allow("commissioner")
-def forms(pid: str) -> str:
-    """The programme's forms, each with a preview as an applicant would see it."""
-    programme = _programme(pid)
+@dataclass(frozen=True)
+class Shown:
+    """Where a programme's form previews and workflows are shown: a published programme's pages
+    (`commission`) or a draft's (`studio`). The templates build every link from these endpoints
+    and the keys in the address, so one set of views and templates serves both."""
+
+    blueprint: str
+    where: dict[str, Any]  # the keys every link carries: {"pid": …} or {"draft_id": …}
+    caption: str  # above each heading: the programme's name, or which draft it is
+    home: str  # the page the lists go back to
+    home_words: str
+    nav: str  # the template of the links every page of this kind carries
+
+    @property
+    def forms(self) -> str:
+        """The endpoint of the list of forms."""
+        return f"{self.blueprint}.forms"
+
+    @property
+    def preview(self) -> str:
+        """The endpoint of one page of a form, previewed."""
+        return f"{self.blueprint}.preview"
+
+    @property
+    def workflows(self) -> str:
+        """The endpoint of the list of workflows."""
+        return f"{self.blueprint}.workflows"
+
+    @property
+    def workflow(self) -> str:
+        """The endpoint of one workflow's picture and table."""
+        return f"{self.blueprint}.workflow"
+
+
+def published(programme: Programme) -> Shown:
+    """A published programme's pages, under /commission."""
+    return Shown("commission", {"pid": programme.id}, programme.name, "commission.dashboard",
+                 "Dashboard", "commission/_nav.html")  # fmt: skip
+
+
+def forms_page(programme: Programme, at: Shown) -> str:
+    """The programme's forms, each linking to its preview."""
     entries: dict[str, list[dict[str, Any]]] = {}
     for entry in programme.data["forms"]:
         entries.setdefault(entry["form"], []).append(entry)
-    return render_template("commission/forms.html", programme=programme, entries=entries)
+    return render_template("commission/forms.html", programme=programme, entries=entries, at=at)
 
 
-@bp.get("/<pid>/forms/<form_id>/preview", defaults={"page_id": None})
-@bp.get("/<pid>/forms/<form_id>/preview/<page_id>")
-@allow("commissioner")
-def preview(pid: str, form_id: str, page_id: str | None) -> str:
-    """One page of a form as an applicant sees it, read only (every question, conditional ones marked)."""
-    programme = _programme(pid)
+def preview_page(programme: Programme, form_id: str, page_id: str | None, at: Shown) -> str:
+    """One page of a form as an applicant sees it, read only (a 404 for a form or page not there)."""
     form = programme.forms.get(form_id)
     if form is None:
         abort(404)
@@ -116,16 +150,51 @@ def preview(pid: str, form_id: str, page_id: str | None) -> str:
     return render_template(
         "commission/preview.html", programme=programme, form=form, fo=fo, title=title, spec=spec,
         page_id=page_id, pages=form.pages, previous=ids[index - 1] if index else None,
-        next=ids[index + 1] if index + 1 < len(ids) else None,
+        next=ids[index + 1] if index + 1 < len(ids) else None, at=at,
         conditional={q.id: q.spec["show_if"] for q in questions if q.spec.get("show_if")},
     )  # fmt: skip
+
+
+def workflows_page(programme: Programme, at: Shown) -> str:
+    """The programme's workflows, each linking to its picture."""
+    return render_template("commission/workflows.html", programme=programme, at=at)
+
+
+def workflow_page(programme: Programme, wf_id: str, at: Shown) -> str:
+    """A workflow drawn as a state diagram, and the same as a table (a 404 for one not there)."""
+    wf = programme.workflows.get(wf_id)
+    if wf is None:
+        abort(404)
+    # Mermaid styles the SVG it draws with a <style> element and style attributes; scripts
+    # stay locked to this site, only this page's styles are loosened (read by the CSP header).
+    headers.allow_inline_styles()
+    return render_template("commission/workflow.html", programme=programme, workflow=wf, at=at,
+                           source=diagram.mermaid(programme, wf), rows=diagram.rows(programme, wf))  # fmt: skip
+
+
+@bp.get("/<pid>/forms")
+@allow("commissioner")
+def forms(pid: str) -> str:
+    """The programme's forms, each with a preview as an applicant would see it."""
+    programme = _programme(pid)
+    return forms_page(programme, published(programme))
+
+
+@bp.get("/<pid>/forms/<form_id>/preview", defaults={"page_id": None})
+@bp.get("/<pid>/forms/<form_id>/preview/<page_id>")
+@allow("commissioner")
+def preview(pid: str, form_id: str, page_id: str | None) -> str:
+    """One page of a form as an applicant sees it, read only (every question, conditional ones marked)."""
+    programme = _programme(pid)
+    return preview_page(programme, form_id, page_id, published(programme))
 
 
 @bp.get("/<pid>/workflows")
 @allow("commissioner")
 def workflows(pid: str) -> str:
     """The programme's workflows, each linking to its picture."""
-    return render_template("commission/workflows.html", programme=_programme(pid))
+    programme = _programme(pid)
+    return workflows_page(programme, published(programme))
 
 
 @bp.get("/<pid>/workflows/<wf_id>")
@@ -133,11 +202,4 @@ def workflows(pid: str) -> str:
 def workflow(pid: str, wf_id: str) -> str:
     """A workflow drawn as a state diagram, and the same as a table of transitions."""
     programme = _programme(pid)
-    wf = programme.workflows.get(wf_id)
-    if wf is None:
-        abort(404)
-    # Mermaid styles the SVG it draws with a <style> element and style attributes; scripts
-    # stay locked to this site, only this page's styles are loosened (read by the CSP header).
-    headers.allow_inline_styles()
-    return render_template("commission/workflow.html", programme=programme, workflow=wf,
-                           source=diagram.mermaid(programme, wf), rows=diagram.rows(programme, wf))  # fmt: skip
+    return workflow_page(programme, wf_id, published(programme))
