@@ -69,7 +69,7 @@ function element(tag, className, text) {
   return el;
 }
 
-// A file as the page names it: "bradford.yaml (programme)", "contact.yaml (form)".
+// A file as the page names it: "grants.yaml (programme)", "contact.yaml (form)".
 function fileLabel(name) {
   const [folder, ...rest] = String(name).split("/");
   return `${rest.join("/")} (${folder === "programmes" ? "programme" : "form"})`;
