@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -53,11 +55,11 @@ class Source:
             return None
 
 
-def read_source(path: Path, kind: str) -> Source:
-    """Read and schema-check one file of `kind` (`programme` or `form`)."""
+def read_source(path: Path, kind: str, raw: bytes | None = None) -> Source:
+    """Read and schema-check one file of `kind` (`programme` or `form`), or `raw` as that file."""
     fname = display_name(path)
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if raw is None else raw
     except OSError as exc:
         return Source(
             fname,
@@ -120,16 +122,7 @@ class Linter:
         """Read and check one form file (cached)."""
         key = path.resolve()
         if key not in self._forms:
-            src = read_source(path, "form")
-            info = None
-            problems = list(src.problems)
-            if isinstance(src.data, dict):
-                # A form that `extends:` another keeps that form's id unless it writes its own.
-                written_in = src.positions.value(("id",)).file
-                expected = Path(written_in).stem if written_in else path.stem
-                info = form_info(expected, src.fname, src.data, src.positions)
-                problems += FormChecker(info, expected, src.text).run()
-            self._forms[key] = (src, info, sorted(set(problems)))
+            self._forms[key] = _checked_form(path)
         return self._forms[key]
 
     def forms_read(self) -> list[Source]:
@@ -213,6 +206,50 @@ class Linter:
             fsrc, _info, problems = self.form(path)
             return {fsrc.fname: problems}
         return self.programme(path, build=False, src=src)[1]  # checking needs no model
+
+
+CheckedForm = tuple[Source, FormInfo | None, list[Problem]]
+# Forms checked before, by their name and their bytes: the browser's editor checks a programme
+# as it is typed, and its dozen forms have not changed since the last keystroke. A form that
+# `extends:` another is always read afresh (its base may have changed). Nothing here is mutated
+# after it is made (building a programme deep-copies a form's data).
+_CHECKED: OrderedDict[tuple[str, str], CheckedForm] = OrderedDict()
+_CHECKED_MAX = 512
+_CHECKED_LOCK = threading.Lock()
+
+
+def _checked_form(path: Path) -> CheckedForm:
+    """A form file read and checked, or the same bytes' check from before."""
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return _check_form(path, None)
+    if b"extends" in raw:
+        return _check_form(path, raw)
+    key = (display_name(path), hashlib.sha256(raw).hexdigest())
+    with _CHECKED_LOCK:
+        if (hit := _CHECKED.get(key)) is not None:
+            _CHECKED.move_to_end(key)
+            return hit
+    checked = _check_form(path, raw)
+    with _CHECKED_LOCK:
+        _CHECKED[key] = checked
+        while len(_CHECKED) > _CHECKED_MAX:
+            _CHECKED.popitem(last=False)
+    return checked
+
+
+def _check_form(path: Path, raw: bytes | None) -> CheckedForm:
+    src = read_source(path, "form", raw)
+    info = None
+    problems = list(src.problems)
+    if isinstance(src.data, dict):
+        # A form that `extends:` another keeps that form's id unless it writes its own.
+        written_in = src.positions.value(("id",)).file
+        expected = Path(written_in).stem if written_in else path.stem
+        info = form_info(expected, src.fname, src.data, src.positions)
+        problems += FormChecker(info, expected, src.text).run()
+    return src, info, sorted(set(problems))
 
 
 def load_programme(path: str | Path, forms_dir: str | Path | None = None) -> Programme:
