@@ -72,7 +72,8 @@ def test_publishing_a_draft_makes_a_version_with_its_files_and_an_audit_entry(en
     draft_id = engine.open_draft("tiny_grants", CLEO)
     text = engine.draft(draft_id, CLEO)["files"][MAIN].replace("total: 100000", "total: 150000")
     engine.save_draft_file(draft_id, MAIN, text, 1, CLEO)
-    programme, changes = engine.draft_changes(draft_id, CLEO)
+    programme, changes, compared = engine.draft_changes(draft_id, CLEO)
+    assert compared is not None and compared.version == engine.programme("tiny_grants").version
     assert programme.data["funding"]["total"] == 150000
     assert changes and any("150,000" in c["sentence"] for c in changes)
     published, new = engine.publish_draft(draft_id, 2, CLEO)

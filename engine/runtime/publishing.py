@@ -36,7 +36,11 @@ class PublishingService(EngineCore):
         version = self.store.latest_version(programme.id)
         if version is None:
             return None
-        published = self.programme(programme.id, version)
+        return self.changes_between(self.programme(programme.id, version), programme)
+
+    def changes_between(self, published: Programme, programme: Programme) -> list[dict[str, Any]]:
+        """Each difference from a published programme (its own older version, or the round a
+        next round builds on), with the open cases of `programme` it touches."""
         counts = self.store.state_counts(programme.id)
         return [self._touching(programme.id, c, counts) for c in changes(published, programme)]
 

@@ -145,12 +145,21 @@ class StudioService(EngineCore):
         row = self.draft(draft_id, actor)
         return load_files(row["files"], row["main_file"])
 
-    def draft_changes(self, draft_id: int, actor: Actor) -> tuple[Programme, list[dict[str, Any]] | None]:  # fmt: skip
-        """The draft's programme and what publishing it changes (None: its first version)."""
-        programme = self.draft_programme(draft_id, actor)
+    def draft_changes(self, draft_id: int, actor: Actor) -> tuple[Programme, list[dict[str, Any]] | None, Programme | None]:  # fmt: skip
+        """The draft's programme, what publishing it changes, and what it was compared with: its
+        published version, or (for next year's round) the round it was started from; no changes
+        (None) for a programme with nothing to compare."""
+        row = self.draft(draft_id, actor)
+        programme = load_files(row["files"], row["main_file"])
         if not actor.covers(programme.id) and programme.id in self.store.programme_ids():
             raise ActionRefused("This draft now has the short name of a programme you do not commission: change its id")  # fmt: skip
-        return programme, self.changes_from_published(programme)  # type: ignore[attr-defined]
+        changed = self.changes_from_published(programme)  # type: ignore[attr-defined]
+        if changed is not None:
+            return programme, changed, self.programme(programme.id)
+        if row["programme_id"] != programme.id:
+            base = self.programme(row["programme_id"])
+            return programme, self.changes_between(base, programme), base  # type: ignore[attr-defined]
+        return programme, None, None
 
     # -- publishing ------------------------------------------------------------------------
     def publish_draft(self, draft_id: int, revision: int, actor: Actor) -> tuple[Programme, bool]:

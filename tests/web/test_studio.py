@@ -151,8 +151,10 @@ def test_next_round_starts_as_a_small_file_and_publishes_as_a_new_programme(app:
     assert "life_rooms_2023.yaml (programme)" in page and "No problems found" in page
     small = _textarea(page)
     assert "extends: liverpool.yaml" in small and len(small.splitlines()) < 80
+    # the new round builds on this one: the page says how it differs (its dates), in words
     page = raw(cleo.get(url + "/publish"))
-    assert "This is a new programme" in page
+    assert "This is a new programme" in page and "How it differs from The Life Rooms" in page
+    assert "31 January 2023" in html.unescape(text(cleo.get(url + "/publish")))
     r = cleo.post(url + "/publish", data={"revision": _revision(page)})
     assert r.status_code == 302
     assert "Life Rooms" in text(cleo.get("/commission/life_rooms_2023"))

@@ -36,7 +36,7 @@ def publish(draft_id: int) -> str | Response:
                   f"Nothing changed: {programme.name} was already published as it is in this draft")  # fmt: skip
             return redirect(url_for("studio.versions", pid=programme.id))
     try:
-        programme, changes = engine().draft_changes(draft_id, current_actor())
+        programme, changes, compared = engine().draft_changes(draft_id, current_actor())
     except ProgrammeInvalid:
         problems = problems_json(engine().lint_draft(draft_id, current_actor()))
         return render_template("studio/publish.html", draft=draft, programme=base, problems=problems,
@@ -45,7 +45,7 @@ def publish(draft_id: int) -> str | Response:
         return render_template("studio/publish.html", draft=draft, programme=base, problems=[],
                                changes=None, error=str(exc), summary="")  # fmt: skip
     return render_template("studio/publish.html", draft=draft, programme=base, new=programme,
-                           changes=changes, problems=[], error=error, summary="")  # fmt: skip
+                           changes=changes, compared=compared, problems=[], error=error, summary="")  # fmt: skip
 
 
 @bp.route("/drafts/<int:draft_id>/discard", methods=["GET", "POST"])
