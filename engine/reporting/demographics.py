@@ -276,10 +276,13 @@ def breakdowns(
     end: datetime | None = None,
 ) -> list[Breakdown]:
     """Every characteristic the programme's `reporting.demographics` names, counted (worked
-    out again only once a case has changed)."""
-    key = ("people", programme.id, programme.version, organisation, lot, start, end)
+    out again only once one of the programme's cases has changed)."""
+    key = ("people", programme.version, organisation, lot, start, end)
     return remembered(
-        store, key, lambda: _breakdowns(store, programme, organisation, lot, start, end)
+        store,
+        programme.id,
+        key,
+        lambda: _breakdowns(store, programme, organisation, lot, start, end),
     )
 
 

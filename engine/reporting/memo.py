@@ -1,10 +1,14 @@
-"""Figures worked out from every case, remembered until the next change to any case.
+"""Figures worked out from every case of a programme, remembered until one of its cases changes.
 
 A page such as people reached reads every case of a programme; with 100,000 cases that takes
-seconds. What it shows changes only when a case does, and every change to a case writes an audit
-row in the same transaction, one writer at a time, so the newest audit row names the database's
-revision. A figure is kept under that revision and worked out again once it moves: never stale,
-and cheap to check (one indexed read). Kept per process, for a few figures at a time.
+seconds. What it shows changes only when one of the programme's cases does, and every change to a
+case writes an audit row in the same transaction, one writer at a time (on PostgreSQL too: the
+writer lock), so audit ids grow in the order changes are committed. A figure is kept with the
+newest audit id when it was worked out. On the next view, if newer audit rows exist, one indexed
+read over just those rows says whether any is of this programme's cases: if none, the figure
+stands (and is marked as checked up to the newest row); if any, it is worked out again. So an
+action in one programme leaves another's figures alone, and nothing is ever stale. Kept per
+process, for a few figures at a time.
 """
 
 from __future__ import annotations
@@ -12,27 +16,45 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
 
 T = TypeVar("T")
 KEPT = 32  # figures kept at once: each is small (counts, not cases)
-_kept: OrderedDict[tuple[Any, ...], Any] = OrderedDict()
+# each key (database, programme, *what) → [newest audit id checked, figure]
+_kept: OrderedDict[tuple[Any, ...], list[Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def remembered(store: StoreContract, key: tuple[Hashable, ...], work_out: Callable[[], T]) -> T:
-    """What `work_out()` gives, or gave before for the same key at the database's revision."""
-    full = (store.revision(), *key)
+def remembered(
+    store: StoreContract, programme_id: str, key: tuple[Hashable, ...], work_out: Callable[[], T]
+) -> T:
+    """What `work_out()` gives, or gave for this key before if no case of the programme changed."""
+    database, newest = store.revision()
+    full = (database, programme_id, *key)
     with _lock:
-        if full in _kept:
-            _kept.move_to_end(full)
-            return _kept[full]  # type: ignore[no-any-return]
+        entry = _kept.get(full)
+    if entry is not None and _unchanged(store, programme_id, entry[0], newest):
+        with _lock:
+            entry[0] = max(entry[0], newest)  # next time, only audit rows after these are read
+            if full in _kept:
+                _kept.move_to_end(full)
+        return cast(T, entry[1])
+    # the revision was read before the work: a change made meanwhile is seen on the next view
     value = work_out()
     with _lock:
-        _kept[full] = value
+        _kept[full] = [newest, value]
+        _kept.move_to_end(full)
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
     return value
+
+
+def _unchanged(store: StoreContract, programme_id: str, checked: int, newest: int) -> bool:
+    """Whether no case of the programme changed after audit row `checked` (up to `newest`)."""
+    if checked == newest:
+        return True
+    # fewer rows than when the figure was kept: another database at the same address (a test's)
+    return checked < newest and not store.programme_changed(programme_id, checked, newest)

@@ -282,8 +282,11 @@ class ReportingStore(Protocol):
     def cases_by_state(self, programme_id: str, workflow: str | None = None) -> dict[str, int]:
         """How many cases are in each state."""
 
-    def revision(self) -> str:
-        """The database and its newest audit row: every change to a case writes one."""
+    def revision(self) -> tuple[str, int]:
+        """The database and its newest audit row's id: every change to a case writes one."""
+
+    def programme_changed(self, programme_id: str, after: int, upto: int) -> bool:
+        """Whether any audit row after `after`, up to `upto`, is of a case of the programme."""
 
     def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
         """The organisations holding any case of these workflows of a programme."""

@@ -56,10 +56,21 @@ class ReportingReads(Connection):
             params += (workflow,)
         return dict(self.execute(sql + " GROUP BY state", params).fetchall())
 
-    def revision(self) -> str:
-        """The database and its newest audit row: every change to a case writes one."""
+    def revision(self) -> tuple[str, int]:
+        """The database and its newest audit row's id: every change to a case writes one."""
         newest = self.execute("SELECT coalesce(max(id), 0) FROM audit").fetchone()[0]
-        return f"{self.path}#{newest}"
+        return self.path, int(newest)
+
+    def programme_changed(self, programme_id: str, after: int, upto: int) -> bool:
+        """Whether any audit row after `after`, up to `upto`, is of a case of the programme."""
+        # read from the audit rows in that range (few: those since a figure was last checked),
+        # never from the programme's cases, which may be 100,000
+        row = self.execute(
+            "SELECT 1 FROM audit a WHERE a.id > ? AND a.id <= ? AND EXISTS "
+            "(SELECT 1 FROM cases c WHERE c.id = a.case_id AND c.programme_id = ?) LIMIT 1",
+            (after, upto, programme_id),
+        ).fetchone()
+        return row is not None
 
     def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
         """The organisations holding any case of these workflows of a programme."""

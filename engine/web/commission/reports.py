@@ -107,10 +107,10 @@ def kpis(pid: str) -> tuple[str, int] | str:
     page = {"programme": programme, "by": by, "period": period, "names": _names(programme, by)}
     if problems:  # the page again, saying what to type beside the month it could not read
         return render_template("commission/kpis.html", **page, problems=problems, blocks=[]), 400
-    # worked out again only once a case changes (or a day passes): it reads every case
+    # worked out again only once a case of this programme changes (or a day passes): it reads
+    # every case, and an action in another programme leaves it be
     key = (
         "kpis",
-        programme.id,
         programme.version,
         by,
         period,
@@ -118,7 +118,9 @@ def kpis(pid: str) -> tuple[str, int] | str:
         end,
         now().astimezone(tz).date(),
     )
-    figures = remembered(store(), key, lambda: _kpi_blocks(programme, by, period, start, end))
+    figures = remembered(
+        store(), programme.id, key, lambda: _kpi_blocks(programme, by, period, start, end)
+    )
     return render_template("commission/kpis.html", **page, **figures, problems={})
 
 
@@ -261,17 +263,17 @@ def trends(pid: str) -> str:
     side = [o for o, _n in held[:SIDE_BY_SIDE]] if by == "organisation" else [
         v.partition(":")[2] for v, _label in scopes if v.startswith(f"{by}:")]  # fmt: skip
     shown_kpis = [k for k in kpis if not chosen or k["id"] == chosen]
-    # worked out again only once a case changes (or a day passes): it reads every case
+    # worked out again only once a case of this programme changes (or a day passes): it reads
+    # every case, and an action in another programme leaves it be
     key = (
         "trends",
-        programme.id,
         programme.version,
         show,
         period,
         chosen,
         now().astimezone(tz).date(),
     )
-    figures = remembered(store(), key, lambda: _trend_blocks(
+    figures = remembered(store(), programme.id, key, lambda: _trend_blocks(
         programme, shown_kpis, by, only or None, period, side, names, labels[show], below))  # fmt: skip
     return render_template("commission/trends.html", programme=programme, scopes=scopes,
                            show=show, period=period, chosen=chosen, names=names, below=below,

@@ -1,0 +1,81 @@
+"""KPI and people-reached figures are kept per programme between page views: an action in one
+programme leaves another's kept, and the programme's own figures change in the same request
+cycle as the action that changes them."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from engine.runtime import Actor, Engine
+
+from ..conftest import EXAMPLE
+from .conftest import Clock
+from .panel import person
+from .test_reports import table_rows
+
+LLR = "llr_resilience_recovery_hubs"
+KPIS = "?period=month&from=2024-05&to=2024-06"
+
+
+def counted(monkeypatch: pytest.MonkeyPatch, where: str, name: str) -> list[int]:
+    """Count each time the function `name` of module `where` works figures out (an item each)."""
+    calls: list[int] = []
+    module = importlib.import_module(where)
+    real: Callable[..., Any] = getattr(module, name)
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counting)
+    return calls
+
+
+def test_figures_are_kept_until_their_own_programme_changes(
+    app: Flask, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock.set("2024-06-12T09:00")
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    service, _ = engine.publish(EXAMPLE / "programmes" / "link_service.yaml")
+    lee = Actor("caseworker", "lee@trust.example", "example_trust")
+    kim = Actor("caseworker", "kim@hub.example", "hub_a")
+
+    def refer(day: str) -> None:  # an action in the link service
+        case = engine.start_case(service.id, "referral", lee, organisation="example_trust")
+        engine.save_answers(case.id, "link_referral", {"referral_date": day, "referral_source": "gp"}, lee)  # fmt: skip
+
+    def llr_referral(sex: str) -> None:  # an action in the other programme
+        case = engine.start_case(LLR, "referral", kim, organisation="hub_a")
+        engine.save_answers(case.id, "llr_referral", {"sex": sex}, kim)
+
+    def may(browser: FlaskClient) -> str:
+        html = browser.get(f"/commission/{service.id}/kpis{KPIS}").data.decode()
+        rows = table_rows(html, "Referrals received: the numbers")
+        return next(r for r in rows if r[0] == "May 2024")[1]
+
+    def women(browser: FlaskClient) -> str:
+        html = browser.get(f"/commission/{LLR}/people").data.decode()
+        return next(r for r in table_rows(html, "Sex: the numbers") if r[0] == "Female")[1]
+
+    kpi_work = counted(monkeypatch, "engine.web.commission.reports", "_kpi_blocks")
+    people_work = counted(monkeypatch, "engine.reporting.demographics", "_breakdowns")
+    for day in range(20, 25):  # five: fewer would be hidden, as the programme is anonymised
+        refer(f"2024-05-{day}")
+    cora = person(app, "cora@council.example", "commissioner")
+    assert may(cora) == "5" and len(kpi_work) == 1
+    assert women(cora) == "0" and len(people_work) == 1
+
+    llr_referral("female")  # the other programme's figures change at once …
+    assert women(cora) == "1" and len(people_work) == 2
+    assert may(cora) == "5" and len(kpi_work) == 1  # … and the link service's are kept
+
+    refer("2024-05-28")  # an action in the link service: its figures change at once …
+    assert may(cora) == "6" and len(kpi_work) == 2
+    assert women(cora) == "1" and len(people_work) == 2  # … and the other's are kept
+    assert may(cora) == "6" and len(kpi_work) == 2  # a second view is the kept one
