@@ -135,11 +135,38 @@ class AssignmentService(EngineCore):
         """A case's panel for a commissioner: who is assigned, what each has done, what is needed."""
         self._commissioner_only(actor, "the assessment panel")
         row = self._row(case_id, actor)
+        panel = {"assessments": self.store.assessments(row["id"]),
+                 "assignments": self.store.assignments(row["id"]),
+                 "moderated": self.store.moderated_score(row["id"])}  # fmt: skip
+        return self._panel(row, panel, self.programme_assessors(row["programme_id"]))
+
+    def panel_overview(self, programme_id: str, actor: Actor, offset: int,
+                       limit: int) -> dict[str, Any]:  # fmt: skip
+        """Cases waiting for assessment: how many, a page with their panels, each assessor's load."""
+        # a few reads however many cases: the page's panels together, the loads counted by the database
+        self._commissioner_only(actor, "the assessment panel")
+        waiting = self.waiting_cases(programme_id, actor)
+        page = waiting[offset : offset + limit]
+        assessors = self.programme_assessors(programme_id)
+        panels = self.store.panels_of([r["id"] for r in page])
+        loads = {a: {"assigned": 0, "completed": 0, "conflicts": 0} for a in assessors}
+        loads.update(self.store.assessor_loads([r["id"] for r in waiting]))
+        return {
+            "total": len(waiting),
+            "rows": [
+                {"case": r, "status": self._panel(r, panels[r["id"]], assessors)} for r in page
+            ],
+            "counts": loads,
+        }
+
+    def _panel(self, row: dict[str, Any], panel: dict[str, Any],
+               assessors: list[str]) -> dict[str, Any]:  # fmt: skip
+        """A case's panel from its assessments, assignments and moderated score, as read."""
         programme = self.programme(row["programme_id"], row["version"])
         wf = programme.workflows[row["workflow"]]
         criteria = assessment.criteria_for(programme, row["workflow"], row["role"])
-        sheets = {s["assessor"]: s for s in self.store.assessments(row["id"])}
-        assigned = self.store.assignments(row["id"])
+        sheets = {s["assessor"]: s for s in panel["assessments"]}
+        assigned = panel["assignments"]
         live = [a["assessor"] for a in assigned if a["released_at"] is None]
         people = []
         for who in dict.fromkeys([a["assessor"] for a in assigned] + list(sheets)):
@@ -155,7 +182,7 @@ class AssignmentService(EngineCore):
             else:
                 status = "Not started"
             people.append({"assessor": who, "status": status, "assigned": who in live})
-        moderated = self.store.moderated_score(row["id"])
+        moderated = panel["moderated"]
         settings = panel_settings(programme)
         waiting = row["state"] in assessment.assessment_states(wf)
         blockers = assessment.panel_blockers(settings, criteria, list(sheets.values()), live, moderated)  # fmt: skip
@@ -170,11 +197,7 @@ class AssignmentService(EngineCore):
             "limit": settings.get("moderate_when_spread_over"),
             "moderated": moderated,
             "blockers": blockers if waiting else [],
-            "choices": [
-                a
-                for a in self.programme_assessors(row["programme_id"])
-                if a not in conflicted and a not in live
-            ],
+            "choices": [a for a in assessors if a not in conflicted and a not in live],
         }
 
     def record_moderated_score(self, case_id: int | str, actor: Actor, score: float, reason: str) -> None:  # fmt: skip

@@ -37,3 +37,9 @@ class PanelStore(Protocol):
 
     def moderated_score(self, case_id: int) -> dict[str, Any] | None:
         """A case's moderated score, with its reason, if one was recorded."""
+
+    def panels_of(self, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Each case's assessments, assignments and moderated score, for many cases in few reads."""
+
+    def assessor_loads(self, case_ids: list[int]) -> dict[str, dict[str, int]]:
+        """Each assessor's live assignments, completed sheets and conflicts among these cases."""

@@ -3,9 +3,20 @@ marked complete, and the moderated score recorded when the assessors' scores are
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Any
 
 from engine.store.connection import Connection
+
+CHUNK = 500  # ids in one `IN (…)`: within SQLite's limit on parameters
+
+
+def _chunks(ids: list[int]) -> Iterator[tuple[str, tuple[int, ...]]]:
+    """`ids` a chunk at a time, each with its `?, ?, …` placeholders."""
+    for start in range(0, len(ids), CHUNK):
+        chunk = tuple(ids[start : start + CHUNK])
+        yield ",".join("?" * len(chunk)), chunk
 
 
 class PanelTables(Connection):
@@ -81,3 +92,49 @@ class PanelTables(Connection):
         """A case's moderated score, with its reason, if one was recorded."""
         rows = self._rows("SELECT * FROM moderated_scores WHERE case_id = ?", (case_id,))
         return rows[0] if rows else None
+
+    def panels_of(self, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Each case's assessments, assignments and moderated score, for many cases in few reads."""
+        out: dict[int, dict[str, Any]] = {
+            c: {"assessments": [], "assignments": [], "moderated": None} for c in case_ids
+        }
+        for marks, chunk in _chunks(case_ids):
+            for row in self._rows(
+                f"SELECT * FROM assessments WHERE case_id IN ({marks}) "
+                "ORDER BY case_id, created_at, assessor", chunk,
+            ):  # fmt: skip
+                row["scores"], row["notes"] = json.loads(row["scores"]), json.loads(row["notes"])
+                out[row["case_id"]]["assessments"].append(row)
+            for row in self._rows(
+                f"SELECT * FROM assignments WHERE case_id IN ({marks}) ORDER BY case_id, id", chunk
+            ):
+                out[row["case_id"]]["assignments"].append(row)
+            for row in self._rows(
+                f"SELECT * FROM moderated_scores WHERE case_id IN ({marks})", chunk
+            ):
+                out[row["case_id"]]["moderated"] = row
+        return out
+
+    def assessor_loads(self, case_ids: list[int]) -> dict[str, dict[str, int]]:
+        """Each assessor's live assignments, completed sheets and conflicts among these cases."""
+        out: dict[str, dict[str, int]] = {}
+
+        def add(who: str, what: str, count: int) -> None:
+            seen = out.setdefault(who, {"assigned": 0, "completed": 0, "conflicts": 0})
+            seen[what] += int(count or 0)
+
+        for marks, chunk in _chunks(case_ids):
+            for who, live in self.execute(
+                "SELECT assessor, sum(CASE WHEN released_at IS NULL THEN 1 ELSE 0 END) "
+                f"FROM assignments WHERE case_id IN ({marks}) GROUP BY assessor", chunk,
+            ).fetchall():  # fmt: skip
+                add(who, "assigned", live)
+            for who, done, conflicts in self.execute(
+                "SELECT assessor, "
+                "sum(CASE WHEN conflict IS NULL AND completed_at IS NOT NULL THEN 1 ELSE 0 END), "
+                "sum(CASE WHEN conflict IS NOT NULL THEN 1 ELSE 0 END) "
+                f"FROM assessments WHERE case_id IN ({marks}) GROUP BY assessor", chunk,
+            ).fetchall():  # fmt: skip
+                add(who, "completed", done)
+                add(who, "conflicts", conflicts)
+        return out

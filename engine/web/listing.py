@@ -166,17 +166,11 @@ def list_page(*, noun: str, states: list[tuple[str | None, list[Choice]]],
     if sort not in sorts:
         errors.append({"text": "Choose an order from the “Sort by” list", "href": "#sort"})
         sort = sorts[0]
-    page, asked = 1, args.get("page", "1").strip()
-    if not (asked.isascii() and asked.isdigit() and 0 < int(asked) < 10**9):
-        errors.append({"text": "Enter a page number as a whole number, like 2", "href": "#pages"})
-    else:
-        page = int(asked)
+    page = asked_page(errors)
     find = {"search": search, "state": state, "workflow": workflow, "sort": sort, **query}
     total, rows = store().find_cases(**find, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)
-    pages = max(1, -(-total // PER_PAGE))
-    if page > pages:
-        errors.append({"text": f"There is no page {page:,}: choose a page from 1 to {pages:,}",
-                       "href": "#pages"})  # fmt: skip
+    pages = page_count(total)
+    if not page_exists(page, pages, errors):
         page = 1
         total, rows = store().find_cases(**find, limit=PER_PAGE, offset=0)
     return ListPage(
@@ -184,6 +178,29 @@ def list_page(*, noun: str, states: list[tuple[str | None, list[Choice]]],
         workflow=workflow, sort=sort, states=states, workflows=workflows or [],
         sorts=[Choice(s, SORT_WORDS[s]) for s in sorts], noun=noun, errors=errors,
     )  # fmt: skip
+
+
+def asked_page(errors: list[dict[str, str]]) -> int:
+    """The page the address asks for: 1 if none, or not a number (said in `errors`)."""
+    asked = request.args.get("page", "1").strip()
+    if asked.isascii() and asked.isdigit() and 0 < int(asked) < 10**9:
+        return int(asked)
+    errors.append({"text": "Enter a page number as a whole number, like 2", "href": "#pages"})
+    return 1
+
+
+def page_count(total: int) -> int:
+    """How many pages `total` rows take (one, even when there are none)."""
+    return max(1, -(-total // PER_PAGE))
+
+
+def page_exists(page: int, pages: int, errors: list[dict[str, str]]) -> bool:
+    """Whether the list has this page (if not, `errors` says which pages it has)."""
+    if page <= pages:
+        return True
+    errors.append({"text": f"There is no page {page:,}: choose a page from 1 to {pages:,}",
+                   "href": "#pages"})  # fmt: skip
+    return False
 
 
 def label_questions(programmes: list[Programme]) -> list[tuple[str, str, str, str]]:

@@ -160,3 +160,42 @@ def test_only_a_programme_with_assessors_links_to_an_assessment_panel(
     cora = person(app, "cora@council.example", "commissioner")
     assert "Assessment panel" in text(cora.get("/commission/liverpool_life_rooms_2022"))
     assert "Assessment panel" not in text(cora.get(f"/commission/{service.id}"))
+
+
+def test_the_panel_lists_25_applications_a_page_and_counts_every_page(
+    engine: Engine, app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    refs = [submitted_case(engine, f"org_{n:02}", f"Org {n:02}") for n in range(1, 28)]
+    asa = person(app, "asa@panel.example", "assessor")
+    person(app, "bo@panel.example", "assessor")
+    cora = person(app, "cora@council.example", "commissioner")
+    last = refs[-1]  # on the second page
+    cora.post(f"/commission/cases/{last}/panel/assign", data={"assessor": ["asa@panel.example"]})
+    sheet(asa, last)
+
+    def listed(html: str) -> list[str]:
+        return [r for r in refs if f">{r}<span" in html]
+
+    from engine.store.assessments import AssessmentTables
+
+    one_by_one: list[int] = []
+    real = AssessmentTables.assessments
+    monkeypatch.setattr(AssessmentTables, "assessments",
+                        lambda self, case_id: one_by_one.append(case_id) or real(self, case_id))  # fmt: skip
+    first = cora.get(f"/commission/{PANEL}/panel")
+    html = first.data.decode()
+    assert listed(html) == refs[:25] and one_by_one == []  # the page's panels read together
+    assert "Showing 1 to 25 of 27 applications" in text(first)
+    assert f'href="/commission/{PANEL}/panel?page=2"' in html
+    # the assessors' table counts every application waiting, not only this page's
+    assert "Asa (asa@panel.example) 1 1 0" in text(first) and "Bo (bo@panel.example) 0 0 0" in text(first)  # fmt: skip
+
+    second = cora.get(f"/commission/{PANEL}/panel?page=2")
+    assert listed(second.data.decode()) == refs[25:]
+    assert "Showing 26 to 27 of 27 applications" in text(second)
+    assert "Asa (asa@panel.example): completed" in text(second) and "1 of 1 assessments complete" in text(second)  # fmt: skip
+
+    beyond = cora.get(f"/commission/{PANEL}/panel?page=9")
+    assert "There is no page 9: choose a page from 1 to 2" in text(beyond)
+    assert listed(beyond.data.decode()) == refs[:25]
+    assert "Enter a page number as a whole number, like 2" in text(cora.get(f"/commission/{PANEL}/panel?page=two"))  # fmt: skip

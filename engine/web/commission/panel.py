@@ -14,6 +14,7 @@ from engine.runtime.assessment import assessment_states
 from engine.web.access import allow, current_actor
 from engine.web.commission import bp
 from engine.web.commission.cases import load
+from engine.web.listing import PER_PAGE, ListPage, asked_page, page_count, page_exists
 from engine.web.services import engine, store
 
 
@@ -33,24 +34,27 @@ def _lots(programme: Programme) -> dict[str, str]:
 @bp.get("/<pid>/panel")
 @allow("commissioner")
 def panel(pid: str) -> str:
-    """Each assessor's load and progress, and every application waiting for assessment."""
+    """Each assessor's load and progress, and the applications waiting for assessment, 25 a page."""
     eng, actor = engine(), current_actor()
     programme = eng.programme(pid)
-    assessors = eng.programme_assessors(pid)
-    rows, counts = [], {a: {"assigned": 0, "completed": 0, "conflicts": 0} for a in assessors}
-    for case in eng.waiting_cases(pid, actor):
-        status = eng.panel_status(case["id"], actor)
-        for p in status["people"]:
-            seen = counts.setdefault(p["assessor"], {"assigned": 0, "completed": 0, "conflicts": 0})
-            seen["assigned"] += p["assigned"]
-            seen["completed"] += p["status"] == "Completed"
-            seen["conflicts"] += p["status"] == "Declared a conflict of interest"
-        rows.append({"case": case, "status": status})
-    organisations = store().organisation_names()
+    errors: list[dict[str, str]] = []
+    page = asked_page(errors)
+    overview = eng.panel_overview(pid, actor, (page - 1) * PER_PAGE, PER_PAGE)
+    pages = page_count(overview["total"])
+    if not page_exists(page, pages, errors):
+        page = 1
+        overview = eng.panel_overview(pid, actor, 0, PER_PAGE)
+    listing = ListPage(
+        rows=overview["rows"], total=overview["total"], page=page, pages=pages, search="",
+        state=None, workflow=None, sort="", states=[], workflows=[], sorts=[],
+        noun="application", errors=errors,
+    )  # fmt: skip
+    counts = overview["counts"]
+    people = list(counts) + [p["assessor"] for r in listing.rows for p in r["status"]["people"]]
     return render_template(
-        "commission/panel.html", programme=programme, rows=rows, counts=counts,
-        names=_people(list(counts)), lots=_lots(programme), organisations=organisations,
-        assigned_only=store().uses_assignments(pid),
+        "commission/panel.html", programme=programme, listing=listing, rows=listing.rows,
+        counts=counts, names=_people(sorted(set(people))), lots=_lots(programme),
+        organisations=store().organisation_names(), assigned_only=store().uses_assignments(pid),
     )  # fmt: skip
 
 
