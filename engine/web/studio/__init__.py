@@ -36,6 +36,7 @@ def when(stamp: str | None, programme_id: str) -> str:
     )
 
 
+@bp.app_template_global()
 def file_label(name: str) -> str:
     """A file as a commissioner knows it: its name, and which kind it is."""
     folder, _, base = name.partition("/")
@@ -129,7 +130,7 @@ def edit(draft_id: int) -> str | Response:
     return render_template(
         "studio/edit.html", draft=draft, name=name, text=text, revision=revision, error=error,
         files=sorted(draft["files"], key=lambda n: (n != draft["main_file"], n)),
-        problems=problems, summary=summary(len(problems)), file_label=file_label,
+        problems=problems, summary=summary(len(problems)),
         programme=engine().programme(draft["programme_id"]),
         saved=when(draft["saved_at"], draft["programme_id"]),
     )  # fmt: skip

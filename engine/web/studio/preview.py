@@ -26,7 +26,7 @@ from engine.web.commission.programmes import (
 )
 from engine.web.describe import ROLE_WORDS, action_words, due_words
 from engine.web.services import engine, store
-from engine.web.studio import bp, draft_or_404, file_label, problems_json
+from engine.web.studio import bp, draft_or_404, problems_json
 
 #: The window opens this long before the round's first date: reminders lead up to it (a
 #: webinar's the day before, a deadline's a week or two before).
@@ -63,7 +63,7 @@ def _programme_or_problems(draft_id: int, what: str) -> tuple[dict[str, Any], Pr
         )
         page = render_template(
             "studio/problems.html", draft=draft, programme=engine().programme(draft["programme_id"]),
-            problems=problems, heading=heading, what=what, file_label=file_label,
+            problems=problems, heading=heading, what=what,
         )  # fmt: skip
         return draft, page
 
