@@ -32,9 +32,10 @@ class ProgrammeTables(Connection):
         return json.loads(row[0]) if row else None
 
     def latest_version(self, programme_id: str) -> str | None:
-        """The most recently published version of a programme."""
+        """The most recently published version of a programme (in the order published, whatever
+        the clock said: a demo seeded at the real time and served on a frozen clock)."""
         row = self.execute(
-            "SELECT version FROM programme_versions WHERE programme_id = ? ORDER BY published_at DESC, seq DESC LIMIT 1",
+            "SELECT version FROM programme_versions WHERE programme_id = ? ORDER BY seq DESC LIMIT 1",
             (programme_id,),
         ).fetchone()
         return row[0] if row else None
@@ -51,7 +52,7 @@ class ProgrammeTables(Connection):
         rows = self.execute(
             "SELECT v.version, v.published_at, v.source, v.published_by, "
             "(SELECT count(*) FROM cases c WHERE c.programme_id = v.programme_id AND c.version = v.version) "
-            "FROM programme_versions v WHERE v.programme_id = ? ORDER BY v.published_at, v.seq",
+            "FROM programme_versions v WHERE v.programme_id = ? ORDER BY v.seq",
             (programme_id,),
         ).fetchall()
         return [

@@ -6,8 +6,12 @@ it reaches (each Flask endpoint, a few pages of each). Pages reached only by a f
 purpose: errors shown after a form sent empty (on pages the walk found), the page after a reset
 request, the reset link read from the outbox (and the same link once used), a 404, staff sign-in
 refused (the site signs staff in through a local OpenID Connect provider), and the "Are you
-sure?" pages before a moderated score is recorded or a role taken away. New blueprints are
-covered as they come: their pages are found through the links, and none needs listing here.
+sure?" pages before a moderated score is recorded or a role taken away. Last, the commissioner
+uses the programme studio (tests/e2e/studio_tour.py): a draft in the code editor (whose own YAML
+is left out of the internal-id check, not the rest of the page), its previews, a mistake, what
+publishing changes, throwing it away; a programme's dates; and moving a case to a newer version.
+New blueprints are covered as they come: their pages are found through the links, and none
+needs listing here. The checks themselves (axe, and the service's own) are in tests/e2e/audit.py.
 
 The walk runs once; one test says what axe found, another that the walk reached what it must (so
 a page type cannot drop out of the check unnoticed when the demo data or a link changes).
@@ -16,200 +20,27 @@ a page type cannot drop out of the check unnoticed when the demo data or a link 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from ..conftest import ROOT
+from .audit import NEVER, Audit, page_templates, submit_empty, walk
 from .conftest import PASSWORD, Site, go, open_context, save_screenshot, sign_in
+from .studio_tour import tour_studio
 
 # the OpenID Connect provider calls an Authlib hook Authlib now marks deprecated: not our warning
 pytestmark = pytest.mark.filterwarnings("ignore:get_jwt_config:DeprecationWarning")
-BAD_IMPACTS = ("serious", "critical")
-PER_ENDPOINT = 3  # pages of one type to check (a form's pages differ more: see MORE)
-MORE = {"page": 12}  # endpoints named `<blueprint>.page`: every page of a long form
-NEVER = {"assets", "govuk_static", "app_static"}  # files, not pages
-MAX_PAGES = 60  # per person: the walk always ends
 LIVERPOOL_EOI = "liverpool_expression_of_interest"
-TAG_AS_TEXT = re.compile(r"</?(a|br|strong|p|span|div|ul|li|h[1-6]|table|td|tr)\b[^>]*>")
-TEMPLATES = ROOT / "engine" / "web" / "templates"
 # folders of templates whose every page (not the `_partials`) the walk must have checked
-EVERY_TEMPLATE_IN = ("about", "admin", "assess", "auth", "casework")
-NARROW = 375  # px: a small phone; no page may need sideways scrolling at this width
-
-
-def shipped_ids() -> re.Pattern[str]:
-    """The identifiers a person must never read: every id of a shipped or documented example
-    programme and its forms (workflows, states, lots, forms, questions, roles, criteria) and of
-    the demo's organisations. Only ids no sentence would contain are looked for: those with an
-    underscore or a digit (`eoi_draft`, `lot_1`, `lodge_lane_trust`); `income` or `eligible` are
-    also plain words."""
-    import yaml
-
-    ids: set[str] = set()
-
-    def collect(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("id", "trigger", "initial"):
-                if isinstance(node.get(key), str):
-                    ids.add(node[key])
-            for value in node.values():
-                collect(value)
-        elif isinstance(node, list):
-            for value in node:
-                collect(value)
-
-    for path in [*ROOT.glob("programmes/*.yaml"), *ROOT.glob("forms/*.yaml"), ROOT / "demo" / "seed.yaml",
-                 *ROOT.glob("docs/example/*/*.yaml")]:  # fmt: skip
-        collect(yaml.safe_load(path.read_text("utf-8")))
-    odd = sorted((i for i in ids if "_" in i or re.search(r"\d", i)), key=len, reverse=True)
-    return re.compile(r"(?<![\w/.@-])(" + "|".join(map(re.escape, odd)) + r")(?![\w/.@-])")
-
-
-IDS = shipped_ids()
-
-
-@dataclass
-class Audit:
-    """What axe found, page by page, and which page types (endpoints, templates) it checked."""
-
-    site: Site
-    seen: dict[str, list[str]] = field(default_factory=dict)  # endpoint -> URLs checked
-    templates: dict[str, list[str]] = field(default_factory=dict)  # template -> URLs checked
-    with_errors: set[str] = field(default_factory=set)  # endpoints checked showing an error summary
-    problems: list[str] = field(default_factory=list)
-    refused: set[str] = field(default_factory=set)  # pages answered with a 4xx on purpose
-
-    def check(self, page: Any, label: str) -> None:
-        """Run axe on the page as it is now; note serious and critical violations."""
-        endpoint = self.site.endpoint(page.url) or "(no route)"
-        template = self.site.template(page.url) or "(no template)"
-        self.seen.setdefault(endpoint, []).append(page.url)
-        self.templates.setdefault(template, []).append(page.url)
-        if page.locator(".govuk-error-summary").count():
-            self.with_errors.add(endpoint)
-        results = page.evaluate(
-            """async () => {
-                const r = await axe.run(document, {resultTypes: ["violations"]});
-                return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " — " + n.html.slice(0, 160))}));
-            }"""
-        )
-        where = f"{label} {page.url} [{endpoint}, {template}]"
-        found = []
-        shown = page.locator("body").inner_text()
-        if TAG_AS_TEXT.search(shown):  # HTML escaped twice: a person would read the tags
-            found.append(f"{where}\n  HTML shown as text: {TAG_AS_TEXT.search(shown).group(0)!r}")
-        ids = sorted(set(IDS.findall(shown)))
-        if ids:
-            found.append(f"{where}\n  internal ids shown: {', '.join(ids[:8])}")
-        found.extend(f"{where}\n  {w}" for w in too_wide(page))
-        for v in results:
-            if v["impact"] in BAD_IMPACTS:
-                nodes = "\n      ".join(v["nodes"])
-                found.append(f"{where}\n  {v['impact']}: {v['id']} — {v['help']}\n      {nodes}")
-        name = f"{endpoint}-{label.replace(' ', '_')}-{len(self.seen[endpoint])}"
-        if found:
-            shot = save_screenshot(page, name)
-            self.problems.extend(f"{f}\n  screenshot: {shot}" for f in found)
-        elif os.environ.get("E2E_SCREENSHOTS"):
-            save_screenshot(page, name)
-
-    def report(self) -> str:
-        return (
-            f"{len(self.problems)} problems: serious or critical ones axe found, HTML shown as text, "
-            f"internal ids shown, or pages wider than a {NARROW} px screen:\n\n"
-            + "\n\n".join(self.problems)
-        )
-
-
-def too_wide(page: Any) -> list[str]:
-    """Whether the page, shown on a 375 px screen, needs sideways scrolling; it is put back after."""
-    size = page.viewport_size
-    page.set_viewport_size({"width": NARROW, "height": 800})
-    try:
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width <= NARROW:
-            return []
-        widest = page.evaluate(
-            """(narrow) => { let w = null; for (const e of document.querySelectorAll("main *")) {
-                 const r = e.getBoundingClientRect(); if (r.right > narrow + 1 && (!w || r.width > w.width))
-                 w = {tag: e.tagName.toLowerCase(), cls: e.className, width: Math.round(r.width)}; }
-               return w; }""",
-            NARROW,
-        )
-        return [f"{width} px wide on a {NARROW} px screen (widest: {widest})"]
-    finally:
-        page.set_viewport_size(size)
-
-
-def limit(endpoint: str) -> int:
-    return MORE.get(endpoint.rsplit(".", 1)[-1], PER_ENDPOINT)
-
-
-def shape(url: str) -> str:
-    """A link's shape: its path with the numbers taken out (LLR-000004 and LLR-000007 are alike)."""
-    return re.sub(r"\d+", "0", url.split("#")[0].split("?")[0])
-
-
-def walk(page: Any, audit: Audit, label: str, starts: list[str]) -> None:
-    """Follow this site's links from the start pages, checking each new page of each type.
-
-    Breadth first, but a link of a shape not yet followed goes before more of one already seen:
-    of a long list of cases, a few of each programme are checked, not the first few of one.
-    """
-    site = audit.site
-    queue = [site.url + s for s in starts]
-    visited: set[str] = set()
-    shapes: set[str] = set()
-    counts: dict[str, int] = {}
-    while queue and len(visited) < MAX_PAGES:
-        first_new = next((i for i, u in enumerate(queue) if shape(u) not in shapes), 0)
-        url = queue.pop(first_new).split("#")[0]
-        endpoint = site.endpoint(url)
-        if url in visited or endpoint is None or endpoint in NEVER:
-            continue
-        if counts.get(endpoint, 0) >= limit(endpoint) or len(audit.seen.get(endpoint, [])) >= 2 * limit(endpoint):  # fmt: skip
-            continue  # enough of this type, for this person and in all
-        visited.add(url)
-        shapes.add(shape(url))
-        head = page.request.head(url, max_redirects=0)
-        if head.status != 200 or not head.headers.get("content-type", "").startswith("text/html"):
-            continue  # a redirect (to sign in, say), a refusal, or a download (a file, a CSV)
-        page.goto(url)
-        counts[endpoint] = counts.get(endpoint, 0) + 1
-        audit.check(page, label)
-        hrefs = page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)")
-        queue.extend(h for h in dict.fromkeys(hrefs) if h.startswith(site.url) and h.split("#")[0] not in visited)  # fmt: skip
-
-
-def submit_empty(page: Any, audit: Audit, label: str, endpoint: str, button: str | re.Pattern[str],
-                 within: str = "main", focuses: bool = True) -> None:  # fmt: skip
-    """Send a form as it stands (nothing filled in) from the first page of a type the walk checked
-    that has the button, and check the page that shows the errors; its first error's link must
-    put the keyboard in the answer to correct (`focuses`), as GOV.UK's error summary does."""
-    for url in dict.fromkeys(audit.seen.get(endpoint, [])):
-        page.goto(url)
-        found = page.locator(within).get_by_role("button", name=button, exact=True)
-        if not found.count():
-            continue
-        go(page, found.first)
-        summary = page.locator(".govuk-error-summary")
-        assert summary.count(), f"{url} showed no errors"
-        audit.refused.add(page.url)  # a form with errors may answer 400
-        audit.check(page, label + " (errors)")
-        if focuses:
-            link = summary.locator("a").first
-            link.click()
-            focused = page.evaluate("document.activeElement.tagName")
-            assert focused in ("INPUT", "TEXTAREA", "SELECT"), f"{url}: the error link to {link.get_attribute('href')} left the focus on a {focused}"  # fmt: skip
-        return
-    seen = ", ".join(dict.fromkeys(audit.seen.get(endpoint, []))) or "none"
-    raise AssertionError(f"no {endpoint} page the walk checked has a {button!r} button (checked: {seen})")  # fmt: skip
+EVERY_TEMPLATE_IN = ("about", "admin", "assess", "auth", "casework", "studio")
+# and these, each a page of its own (an "Are you sure…?" page is named by the address it is sent to)
+EVERY_TEMPLATE = {
+    "commission/dates.html", "commission/dates_pin.html", "commission/move.html",
+    "commission/move_confirm.html", "commission/move_results.html", "commission/preview.html",
+}  # fmt: skip
 
 
 def tour(page: Any, audit: Audit) -> None:
@@ -351,6 +182,9 @@ def tour(page: Any, audit: Audit) -> None:
     audit.check(page, "admin (confirm erasing)")
     _sign_out(page)
 
+    # last, as it changes a programme and moves a case: the programme studio, dates, moving cases
+    tour_studio(page, audit)
+
 
 @dataclass
 class Walked:
@@ -374,7 +208,7 @@ def walked(browser: Any, site: Site, axe_source: str) -> Iterator[Walked]:
     print("page types checked:", json.dumps({k: len(v) for k, v in sorted(audit.seen.items())}))
     pages = {r.endpoint for r in site.app.url_map.iter_rules() if "GET" in r.methods} - NEVER
     print("page types no link led to:", sorted(pages - set(audit.seen)))
-    print("templates never checked:", sorted(_page_templates(None) - set(audit.templates)))
+    print("templates never checked:", sorted(page_templates(None) - set(audit.templates)))
     try:
         yield Walked(audit, ctx.errors)
     finally:
@@ -412,32 +246,26 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
         # the administrator's staff pages, and confirming a role taken away
         "admin.staff", "admin.invite", "admin.person", "admin.remove_role", "admin.privacy", "admin.erase",
         "auth.oidc_callback",  # staff sign-in with an organisation's account, refused
+        # the programme studio: a draft in the editor, previewed, checked before publishing, thrown
+        # away; the next round; a programme's versions
+        "studio.index", "studio.edit", "studio.forms", "studio.preview", "studio.workflows",
+        "studio.workflow", "studio.timeline", "studio.publish", "studio.discard",
+        "studio.next_round", "studio.versions",
+        # a programme's dates and pinning one; moving cases to a newer version, and the results
+        "commission.dates", "commission.pin_date", "commission.move", "commission.move_cases",
     }  # fmt: skip
     missing = expected - set(audit.seen)
     assert not missing, f"page types never reached: {sorted(missing)}"
-    unchecked = _page_templates(EVERY_TEMPLATE_IN) - set(audit.templates)
+    unchecked = (page_templates(EVERY_TEMPLATE_IN) | EVERY_TEMPLATE) - set(audit.templates)
     assert not unchecked, f"templates never checked: {sorted(unchecked)}"
     errors = {
         "auth.sign_in", "auth.register", "auth.reset_request", "auth.reset", "apply.page",
         "assess.case", "assess.sheet_page", "casework.sheet_page", "casework.sheet_check",
-        "admin.invite", "admin.person", "admin.privacy",
+        "admin.invite", "admin.person", "admin.privacy", "studio.next_round", "commission.pin_date",
+        "commission.move",
     }  # fmt: skip
     missing = errors - audit.with_errors
     assert not missing, f"page types never checked showing errors: {sorted(missing)}"
-
-
-def _page_templates(folders: tuple[str, ...] | None) -> set[str]:
-    """The page templates (not `_partials`, nor the layouts pages extend) in these folders (None: all)."""
-    paths = list(TEMPLATES.rglob("*.html"))
-    extended = {m for p in paths for m in re.findall(r"{%-?\s*extends\s+[\"']([^\"']+)", p.read_text("utf-8"))}  # fmt: skip
-    found = set()
-    for path in paths:
-        name = path.relative_to(TEMPLATES).as_posix()
-        if path.name.startswith("_") or name in extended:
-            continue
-        if folders is None or name.split("/")[0] in folders:
-            found.add(name)
-    return found
 
 
 def _complete_assessment(page: Any, audit: Audit, label: str) -> str:

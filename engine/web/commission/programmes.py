@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from engine.model import Programme
 from engine.reporting.export import cases_csv_lines
+from engine.rules import names_of
 from engine.web import headers
 from engine.web.access import allow, current_actor, reachable
 from engine.web.apply.answering import blank_form
@@ -151,8 +152,19 @@ def preview_page(programme: Programme, form_id: str, page_id: str | None, at: Sh
         "commission/preview.html", programme=programme, form=form, fo=fo, title=title, spec=spec,
         page_id=page_id, pages=form.pages, previous=ids[index - 1] if index else None,
         next=ids[index + 1] if index + 1 < len(ids) else None, at=at,
-        conditional={q.id: q.spec["show_if"] for q in questions if q.spec.get("show_if")},
+        conditional={q.id: asked_when(programme, q.spec["show_if"]) for q in questions if q.spec.get("show_if")},
     )  # fmt: skip
+
+
+def asked_when(programme: Programme, show_if: str) -> str:
+    """When a question is asked, in words: by the labels of the questions its rule reads (the
+    rule itself names question ids, which mean nothing to the person reading the preview)."""
+    questions = programme.questions()
+    read = sorted((n for n in names_of(show_if) if n in questions), key=show_if.find)
+    if not read:
+        return "Asked only when other answers call for it"
+    labels = " and ".join(f"“{questions[n].label}”" for n in read)
+    return f"Asked only when the answer{'s' if len(read) > 1 else ''} to {labels} call{'' if len(read) > 1 else 's'} for it"  # fmt: skip
 
 
 def workflows_page(programme: Programme, at: Shown) -> str:
