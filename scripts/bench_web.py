@@ -27,10 +27,14 @@ rounds, the routes' order reversed every other round, so the machine's drift fal
 and the servers are stopped at the end. The load comes from CLIENTS threads of this process, on the
 same 2-core machine as the workers, for every route alike; the load average is printed at the
 start and the end, as other work on the machine moves the figures.
+
+Shorter runs for a change being tried: `--rounds N --seconds S`, `--database sqlite` (or
+`postgresql`), and `--posts` (only the draft saves, their anchors and "hello"). `--help` lists them.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import secrets
@@ -39,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -325,6 +330,17 @@ ROUTES = [
 ]
 
 
+def options(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line: how many rounds, how long each, and which databases."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS, help=f"rounds of every route (default {ROUNDS})")  # fmt: skip
+    parser.add_argument("--seconds", type=float, default=SECONDS, help=f"at most this long per route and round (default {SECONDS:g})")  # fmt: skip
+    parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both",
+                        help="measure our app and the bare insert on these databases (default both)")  # fmt: skip
+    parser.add_argument("--posts", action="store_true", help="only the draft saves and their anchors (and 'hello')")  # fmt: skip
+    return parser.parse_args(argv)
+
+
 def main() -> None:
     """Seed the demo on both databases, serve the four apps, measure the routes, print the figures."""
     import sqlite3
@@ -333,9 +349,15 @@ def main() -> None:
 
     from engine.web.demo import seed
 
+    global SECONDS  # read by `measure`
+    args = options()
+    SECONDS = args.seconds
     began, load_start = time.monotonic(), load()
     secret = secrets.token_hex(32)
-    with tempfile.TemporaryDirectory() as tmp, postgres_schema() as pg_url:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        postgres_schema() if args.database != "sqlite" else nullcontext(None) as pg_url,
+    ):
         db = Path(tmp) / "demo.db"
         seed(db, ROOT / "demo" / "seed.yaml", PASSWORD)
         bare_db = str(Path(tmp) / "bare.db")
@@ -375,11 +397,18 @@ def main() -> None:
                     "get_pg": (ports["pg"], get_pg, 200),
                     "post_pg": (ports["pg"], post_pg, 302),
                 }
+            if args.database == "postgresql":
+                plan = {
+                    k: v for k, v in plan.items() if k in ("hello", "bare_get") or k.endswith("pg")
+                }
+            if args.posts:
+                plan = {k: v for k, v in plan.items() if k == "hello" or "post" in k}
             order = [key for key, *_ in ROUTES if key in plan]
             for key in order:
                 warm(*plan[key])
             rates: dict[str, list[float]] = {key: [] for key in order}
-            for n in range(ROUNDS):  # each of ours next to its anchor; reversed every other round
+            # each of ours next to its anchor; reversed every other round
+            for n in range(args.rounds):
                 for key in order if n % 2 == 0 else reversed(order):
                     rates[key].append(measure(*plan[key]))
         finally:
@@ -388,7 +417,7 @@ def main() -> None:
 
     took = time.monotonic() - began
     print(f"gunicorn, 2 sync workers per app; {CLIENTS} client connections on 127.0.0.1; median of "
-          f"{ROUNDS} rounds of at most {REQUESTS} requests or {SECONDS:g} s per route")  # fmt: skip
+          f"{args.rounds} rounds of at most {REQUESTS} requests or {SECONDS:g} s per route")  # fmt: skip
     print(f"load average at start: {load_start}; at the end: {load()}")
     print(f"  {'route':46} {'requests/s':>10}   against its anchor (median of rounds; range)")
     verdicts = []
@@ -401,6 +430,9 @@ def main() -> None:
             hello = statistics.median(rates["hello"])
             note = "" if key == "hello" else f"({rate / hello:.0%} of 'hello')"
             print(f"  {label:46} {rate:10.0f}   {note}")
+            continue
+        if anchor not in rates:
+            print(f"  {label:46} {rate:10.0f}")
             continue
         ratios = [ours / base for ours, base in zip(rates[key], rates[anchor], strict=True)]
         ratio = statistics.median(ratios)

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from engine.forms import messages
@@ -191,23 +193,46 @@ def cel_value(q: Question | None, value: Any) -> Any:
     return value
 
 
-def _visible(q: Question, answers: dict[str, Any], page_rule: str | None = None) -> bool:
-    return _holds(page_rule, answers) and _holds(q.spec.get("show_if"), answers)
+def _visible(
+    q: Question,
+    answers: dict[str, Any],
+    page_rule: str | None = None,
+    memo: dict[str, bool] | None = None,
+) -> bool:
+    return _holds(page_rule, answers, memo) and _holds(q.spec.get("show_if"), answers, memo)
 
 
-def _holds(rule: str | None, answers: dict[str, Any]) -> bool:
-    """Whether a show_if condition holds for the answers so far (no condition: it does)."""
+def _holds(rule: str | None, answers: dict[str, Any], memo: dict[str, bool] | None = None) -> bool:
+    """Whether a show_if condition holds for the answers so far (no condition: it does).
+
+    `memo` keeps each rule's result for one set of answers: a page's rule is asked once for
+    each of its questions, and questions often share a rule.
+    """
     if not rule:
         return True
-    answers = {**answers, "answers": answers}  # `has(answers.x)` asks whether x is answered
+    if memo is not None and rule in memo:
+        return memo[rule]
+    held = _condition(rule, answers)
+    if memo is not None:
+        memo[rule] = held
+    return held
+
+
+def _condition(rule: str, answers: dict[str, Any]) -> bool:
     try:
         expr = compile_expression(rule)
     except ExpressionError:  # stored before today's bounds on rules: the question is not asked
         return False
-    if expr.names - set(answers):
-        return False  # what it depends on is not answered yet, so it is not asked yet
+    scope: dict[str, Any] = {}
+    for name in expr.names:  # `has(answers.x)` asks whether x is answered
+        if name == "answers":
+            scope[name] = answers
+        elif name in answers:
+            scope[name] = answers[name]
+        else:
+            return False  # what it depends on is not answered yet, so it is not asked yet
     try:
-        return bool(expr.evaluate({k: answers[k] for k in expr.names}))
+        return bool(expr.evaluate(scope))
     except Exception:  # a type mismatch means the condition cannot hold
         return False
 
@@ -259,8 +284,9 @@ def check_answers(
         else:
             clean[q.id] = value
     cel_answers = {k: cel_value(by_id.get(k), v) for k, v in clean.items()}
+    memo: dict[str, bool] = {}  # the same answers throughout: each rule is asked once
     for q in questions:
-        hidden = not _visible(q, cel_answers, (page_rules or {}).get(q.id))
+        hidden = not _visible(q, cel_answers, (page_rules or {}).get(q.id), memo)
         if hidden:
             clean.pop(q.id, None)  # an answer to a question no longer asked is not kept
             errors.pop(q.id, None)
@@ -273,9 +299,32 @@ def _missing(q: Question) -> str:
     return messages.missing(q)  # made from the question: "Enter your organisation's name"
 
 
+def once_per_form(form: Form, name: str, make: Callable[[], Any]) -> Any:
+    """What `make` works out from a form, kept on the form (it never changes once loaded)."""
+    if name not in form.__dict__:
+        form.__dict__[name] = make()  # frozen: set past the dataclass's guard, as `questions()`
+    return form.__dict__[name]
+
+
 def form_questions(form: Form) -> tuple[Question, ...]:
     """The form's top-level questions, page after page."""
-    return tuple(q for _pid, _title, qs in form.pages for q in qs)
+    return once_per_form(  # type: ignore[no-any-return]
+        form, "_form_questions", lambda: tuple(q for _pid, _title, qs in form.pages for q in qs)
+    )
+
+
+def page_rules(form: Form) -> dict[str, str]:
+    """Each question on a page with a `show_if` mapped to that rule (callers must not change it)."""
+    return once_per_form(  # type: ignore[no-any-return]
+        form,
+        "_page_rules",
+        lambda: {
+            q["id"]: page["show_if"]
+            for page in form.spec.get("pages", [])
+            if page.get("show_if")
+            for q in page["questions"]
+        },
+    )
 
 
 def reads_case(form: Form) -> bool:
@@ -284,9 +333,35 @@ def reads_case(form: Form) -> bool:
     Such a rule needs the case as it stands (`size(case.records.sessions) < 6`); without it the
     rule would hold by default and be silently ignored.
     """
-    sources = [r["rule"] for r in form.spec.get("rules", [])]
-    sources += [v["rule"] for q in form_questions(form) for v in q.spec.get("validate", [])]
-    return any("case" in names_of(source) for source in sources)
+
+    def reads() -> bool:
+        sources = [r["rule"] for r in form.spec.get("rules", [])]
+        sources += [v["rule"] for q in form_questions(form) for v in q.spec.get("validate", [])]
+        return any("case" in names_of(source) for source in sources)
+
+    return once_per_form(form, "_reads_case", reads)  # type: ignore[no-any-return]
+
+
+def context_names(form: Form) -> frozenset[str]:
+    """The names any of the form's checks or computed answers read (its `context` among them)."""
+
+    def read() -> frozenset[str]:
+        sources = [r["rule"] for r in form.spec.get("rules", [])]
+        for q in form.questions().values():  # groups' inner questions too
+            sources += [v["rule"] for v in q.spec.get("validate", [])]
+            sources += [q.spec["compute"]] if q.spec.get("compute") else []
+        return frozenset().union(*(names_of(source) for source in sources))
+
+    return once_per_form(form, "_context_names", read)  # type: ignore[no-any-return]
+
+
+# The last form checked, what it was asked with and the result. A page saved is checked by the
+# web page (to show its messages) and then by the engine as it saves, with the same answers: the
+# engine's check finds the page's result here instead of doing it again. The key is everything the
+# result depends on: the form, `complete`, the answers (their repr: values, types and order) and
+# the part of `context` the form's rules read (`now` differs between the two checks, so a form
+# whose rules read it is checked twice, as before).
+_LAST: dict[str, tuple[Any, ...]] = {}  # one entry; dict.get and pop hold under threads
 
 
 def check_form(
@@ -296,15 +371,38 @@ def check_form(
 
     `context` supplies the reserved names rules may read, such as `now`.
     """
+    read = context_names(form)
+    shown = {k: v for k, v in (context or {}).items() if k in read}
+    if not (_plain(answers) and _plain(shown)):  # a repr that may not show the whole value
+        return _check_form(form, answers, complete=complete, context=context)
+    key = (complete, repr(answers), repr(shown))
+    last = _LAST.get("check")
+    if last is not None and last[0] is form and last[1] == key:
+        _LAST.pop("check", None)  # used once: the next check of the form works it out afresh
+        return dict(last[2]), {k: list(v) for k, v in last[3].items()}
+    clean, errors = _check_form(form, answers, complete=complete, context=context)
+    _LAST["check"] = (form, key, dict(clean), {k: list(v) for k, v in errors.items()})
+    return clean, errors
+
+
+_PLAIN = (str, int, float, bool, type(None), Decimal, date, datetime)
+
+
+def _plain(value: Any) -> bool:
+    """Whether a value is made only of data whose repr shows all of it (text, numbers, dates…)."""
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return isinstance(value, _PLAIN)
+
+
+def _check_form(
+    form: Form, answers: dict[str, Any], *, complete: bool, context: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, list[str]]]:
     questions = form_questions(form)
-    page_rules = {
-        q["id"]: page["show_if"]
-        for page in form.spec.get("pages", [])
-        if page.get("show_if")
-        for q in page["questions"]
-    }
     clean, errors = check_answers(
-        questions, answers, complete=complete, context=context, page_rules=page_rules
+        questions, answers, complete=complete, context=context, page_rules=page_rules(form)
     )
     from engine.forms.computed import with_computed  # it reads this module's checks: import late
 

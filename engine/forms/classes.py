@@ -329,7 +329,8 @@ def visible_questions(form: Form, page_id: str, answers: Mapping[str, Any]) -> l
         return list(qs)  # nothing on the page depends on other answers
     by_id = form.questions()
     cel = {k: cel_value(by_id.get(k), v) for k, v in answers.items() if not _blank(v)}
-    return [q for q in qs if _visible(q, cel, page.get("show_if"))]
+    memo: dict[str, bool] = {}  # the page's rule is asked once, not once per question
+    return [q for q in qs if _visible(q, cel, page.get("show_if"), memo)]
 
 
 def check_page(

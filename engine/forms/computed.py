@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.forms.answers import _visible, cel_value, check_value, form_questions
+from engine.forms.answers import (
+    _visible,
+    cel_value,
+    check_value,
+    form_questions,
+    once_per_form,
+    page_rules,
+)
 from engine.model import Form, Question
 from engine.rules import ExpressionError, compile_expression
 
@@ -27,7 +34,10 @@ def is_computed(q: Question) -> bool:
 
 def computed_questions(form: Form) -> list[Question]:
     """The form's computed questions, page after page."""
-    return [q for q in form_questions(form) if is_computed(q)]
+    kept = once_per_form(
+        form, "_computed", lambda: tuple(q for q in form_questions(form) if is_computed(q))
+    )
+    return list(kept)
 
 
 def work_out(
@@ -63,15 +73,11 @@ def with_computed(
     by_id = form.questions()
     clean = {k: v for k, v in clean.items() if k in by_id and not is_computed(by_id[k])}
     errors = {k: ms for k, ms in errors.items() if k not in {q.id for q in computed}}
-    page_rules = {
-        q["id"]: page["show_if"]
-        for page in form.spec.get("pages", [])
-        if page.get("show_if")
-        for q in page["questions"]
-    }
+    rules = page_rules(form)
     shown = {k: cel_value(by_id.get(k), v) for k, v in clean.items()}
+    memo: dict[str, bool] = {}
     for q in computed:
-        if not _visible(q, shown, page_rules.get(q.id)):
+        if not _visible(q, shown, rules.get(q.id), memo):
             continue  # not asked, so not worked out either
         value, problems = work_out(q, clean, by_id, context or {})
         if problems:

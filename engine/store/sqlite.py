@@ -8,6 +8,7 @@ expects a clash (a taken email address) asks with ON CONFLICT instead of catchin
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +39,12 @@ def _friendly(exc: sqlite3.Error, path: str) -> DatabaseError:
     return DatabaseError(f"the database {path} refused the change: {exc}")
 
 
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    """True when another connection holds the lock (SQLITE_BUSY), worth trying again."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
 class SqliteConnection(Connection):
     """The database file every table family reads and writes through (mixed into `SqliteStore`)."""
 
@@ -47,6 +54,7 @@ class SqliteConnection(Connection):
     def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 5.0) -> None:
         self.path = str(path)
         self._depth = 0
+        self._timeout = timeout
         try:
             conn = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -103,10 +111,7 @@ class SqliteConnection(Connection):
             finally:
                 self._depth -= 1
             return
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise _friendly(exc, self.path) from None
+        self._begin()
         self._depth = 1
         try:
             yield
@@ -120,6 +125,31 @@ class SqliteConnection(Connection):
         except sqlite3.Error as exc:
             self.db.execute("ROLLBACK")
             raise _friendly(exc, self.path) from None
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting for another connection's write in steps of a fraction of a
+        millisecond, up to the connection's timeout.
+
+        SQLite's own busy handler sleeps 1, 2, 5, 10, 15… ms between tries: a worker waiting for
+        another's save of 2 ms would sleep through most of the time the lock was free. So each
+        try answers at once (busy_timeout 0) and this paces them: every 0.1 ms, growing to 2 ms.
+        """
+        self.db.execute("PRAGMA busy_timeout = 0")
+        try:
+            deadline, pause = time.monotonic() + self._timeout, 0.0001
+            while True:
+                try:
+                    self.db.execute("BEGIN IMMEDIATE")
+                    return
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc) or time.monotonic() >= deadline:
+                        raise _friendly(exc, self.path) from None
+                except sqlite3.Error as exc:
+                    raise _friendly(exc, self.path) from None
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.002)
+        finally:  # every other statement waits as SQLite does, up to the timeout
+            self.db.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
 
     def execute(self, sql: str, params: tuple | dict = ()) -> sqlite3.Cursor:
         """Run one statement, turning SQLite's errors into sentences."""

@@ -105,16 +105,19 @@ def _after_save(view: CaseView, form: Form, page_id: str, shown: list[Question],
                 add: str | None, remove: str | None) -> Any:  # fmt: skip
     """Where a saved page leads: a question it revealed, the task list, or the next page."""
     ref = view.reference
-    here = url_for("apply.page", ref=ref, form_id=form.id, page_id=page_id)
+
+    def here() -> str:  # this page's address, made only when the answer leads back to it
+        return url_for("apply.page", ref=ref, form_id=form.id, page_id=page_id)
+
     if add:
-        return redirect(f"{here}?add={add}#{add}")
+        return redirect(f"{here()}?add={add}#{add}")
     if remove:
-        return redirect(f"{here}#{remove.partition(':')[0]}")
+        return redirect(f"{here()}#{remove.partition(':')[0]}")
     saved = view.answers.get(form.id, {})  # as the engine saved them, from the save itself
     before = {q.id for q in shown}
     revealed = [q for q in visible_questions(form, page_id, saved) if q.id not in before]
     if revealed:  # an answer made another question on this page relevant: ask it
-        return redirect(f"{here}{'?change=1' if changing() else ''}#{revealed[0].id}")
+        return redirect(f"{here()}{'?change=1' if changing() else ''}#{revealed[0].id}")
     if action == "save":
         return redirect(url_for("apply.task_list", ref=ref, form_id=form.id, saved=1))
     ids = [pid for pid, _t, _q in form.pages]
