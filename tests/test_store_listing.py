@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.store import Store
+from engine.store import Store, listing
 
 NOW = "2024-01-01T09:00:00+00:00"
 
@@ -56,6 +56,53 @@ def test_search_is_case_insensitive_and_takes_wildcards_literally(store: Store) 
     total, rows = store.find_cases(search="WARD-07X", labels=LABELS)
     assert total == 1 and rows[0]["label"] == "Ward-07x" and rows[0]["id"] == 8
     assert store.find_cases(search="ward-07x")[0] == 0  # without the label question, no label
+
+
+def test_a_reference_is_found_by_its_start_or_by_its_number(store: Store) -> None:
+    found = store.find_cases(search="case-00002", limit=30)
+    assert found[0] == 10 and {r["reference"] for r in found[1]} == {
+        f"CASE-{i:06d}" for i in range(20, 30)
+    }
+    assert store.find_cases(search="Case 00003")[0] == 1  # CASE-000030: no hyphen needed
+    assert store.find_cases(search="CASE")[0] == 30  # the prefix alone: every case
+    assert store.find_cases(search="cas")[0] == 0  # part of a prefix is no reference's start
+    # digits alone are a case's number, not every reference with those digits somewhere
+    for number in ("7", "07", "000007"):
+        total, rows = store.find_cases(search=number)
+        assert total == 1 and rows[0]["reference"] == "CASE-000007"
+    assert store.find_cases(search="2")[0] == 1  # not CASE-000012 and CASE-000020 to 29 too
+    assert store.find_cases(search="31")[0] == 0
+    assert store.find_cases(scope=[("another", None, None)], search="7")[0] == 0
+
+
+def test_an_organisation_is_found_by_part_of_its_name_in_any_case(store: Store) -> None:
+    assert store.find_cases(search="aCORN tr")[0] == 20
+    assert store.find_cases(search="rch 100")[0] == 10
+    with store.transaction():
+        store.ensure_organisation("cafe", "Baildon Wellbeing Café & Co.", NOW)
+        store.insert_case({"programme_id": "p", "version": "1", "workflow": "contract", "state": "open",
+                           "organisation_id": "cafe", "subject": None, "role": None, "lot": None,
+                           "parent_id": None, "created_at": NOW}, "CASE")  # fmt: skip
+    # accents, "&" and punctuation as the organisation's name key compares them, on both databases
+    for search in ("WELLBEING CAFÉ", "wellbeing cafe", "cafe and co", "Café & Co."):
+        total, rows = store.find_cases(search=search)
+        assert total == 1 and rows[0]["organisation_name"] == "Baildon Wellbeing Café & Co."
+
+
+def test_a_name_shared_by_more_organisations_than_a_statement_names_finds_them_all(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert store.find_cases(search="R")[0] == 30  # acoRn tRust and biRch
+    monkeypatch.setattr(listing, "_MOST_NAMED", 1)  # as if thousands of names had an "r"
+    assert store.find_cases(search="R")[0] == 30
+    assert store.find_cases(search="birch")[0] == 10
+
+
+def test_a_search_that_matches_nothing_finds_no_case(store: Store) -> None:
+    for search in ("zebra crossing", "ZZ-000001", "-", "99999999999999999999"):
+        assert store.find_cases(search=search, scope=[("p", None, None)]) == (0, [])
+    total, rows = store.find_cases(search="nothing", sort="organisation")
+    assert (total, rows) == (0, [])
 
 
 def test_filters_sort_and_the_facts_beside_each_row(store: Store) -> None:

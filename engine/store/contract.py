@@ -392,7 +392,8 @@ class ListingStore(Protocol):
     """Lists of cases a page at a time, searched, filtered and sorted by the database.
 
     `scope`: (programme, workflow or None, state or None) triples a case must match one of;
-    `search`: part of a reference, organisation name or label, in any case of letters;
+    `search`: a reference's start or number, or part of an organisation's name or a label, in any
+    case of letters;
     `labels`: (programme, workflow, form, question) naming the answer that labels its cases;
     `not_conflicted`: an assessor whose declared conflicts (and, once a programme assigns
     work, the cases not assigned to them) are left out; `sort`: one of

@@ -5,14 +5,22 @@ assessor's queue, a caseworker's people) asks `find_cases` for one page and the 
 Search is case-insensitive over the reference, the organisation's name and a label question's
 answer; the page's extra facts (its label, next date due, who opened it) are read for its rows
 alone, so a list of 100,000 cases costs one count and one page.
+
+A search reads no case it cannot find: a reference is found by its index (`BHM-0012` is the start
+of a reference, `42` the number of one), and a name in the organisations table first (thousands
+of rows), whose cases are then read by their indexed organisation. Only a label question's
+answer is compared case by case, and only in the lists that show one (a caseworker's, within
+their organisation).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from engine.store.connection import Connection
+from engine.store.organisations import name_key
 
 # what a list may be sorted by: the ORDER BY of each (ties broken by id, so pages never overlap)
 SORTS = {
@@ -33,6 +41,49 @@ def _like(term: str) -> str:
     """A LIKE pattern matching `term` anywhere, its own % and _ taken literally."""
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+# a search that could be a reference: its letters (the programme's prefix, A to Z), then its digits
+_REFERENCE = re.compile(r"([A-Za-z]*)[\s-]*(\d*)", re.ASCII)
+_LONGEST_NUMBER = 15  # digits a case's number can have (SQLite's integers stop at 19)
+_MOST_NAMED = 500  # organisations a search names by their ids; more are named by a subquery
+
+
+def _after(start: str) -> str | None:
+    """The first text after every reference beginning `start` (capitals, "-" and digits), or None.
+
+    "BHM-0012" gives "BHM-0013", "BHM-0019" "BHM-002" and "BHM-" "BHN": a digit or a letter,
+    never a punctuation mark, which a PostgreSQL collation such as en_GB sorts as if absent.
+    """
+    kept = start.rstrip("9Z-")  # "BHM-0019" goes on after "BHM-001", "ZZ-" after nothing
+    return kept[:-1] + chr(ord(kept[-1]) + 1) if kept else None
+
+
+def _reference_terms(term: str, params: dict[str, Any]) -> list[str]:
+    """Conditions on a case's reference that a search names, each read by an index (none if none).
+
+    Letters, with or without digits, are the start of a reference ("bhm 0012" is "BHM-0012…");
+    digits alone are a case's number ("42" and "000042" are BHM-000042): a reference's number
+    is its case's id (`insert_case`), so the id's index finds it and the reference confirms it.
+    """
+    match = _REFERENCE.fullmatch(term)
+    if match is None:
+        return []
+    letters, digits = match.group(1).upper(), match.group(2)
+    if letters:
+        start = f"{letters}-{digits}"
+        # LIKE confirms the start whatever the collation; the range is what the index reads
+        params.update({"ref_from": start, "ref_start": f"{start}%"})
+        bound = ""
+        if (after := _after(start)) is not None:
+            params["ref_to"] = after
+            bound = " AND c.reference < :ref_to"
+        return [f"(c.reference >= :ref_from{bound} AND c.reference LIKE :ref_start)"]
+    if digits and len(digits) <= _LONGEST_NUMBER:
+        number = int(digits)
+        params.update({"ref_no": number, "ref_end": f"%-{number:06d}"})
+        return ["(c.id = :ref_no AND c.reference LIKE :ref_end)"]
+    return []
 
 
 class CaseListing(Connection):
@@ -69,26 +120,48 @@ class CaseListing(Connection):
                 "AND s.assessor = :assessor AND s.released_at IS NULL))"
             )
             params["assessor"] = not_conflicted
-        if search.strip():
-            params["q"] = _like(search.strip())
-            found = ["lower(c.reference) LIKE :q ESCAPE '\\'", "lower(o.name) LIKE :q ESCAPE '\\'"]
+        if term := search.strip():
+            found = [*_reference_terms(term, params), *self._organisation_terms(term, params)]
             if label_params:
                 found.append(f"lower({label_sql}) LIKE :q ESCAPE '\\'")
                 params.update(label_params)
-            where.append("(" + " OR ".join(found) + ")")
-        body = "FROM cases c LEFT JOIN organisations o ON o.id = c.organisation_id WHERE " + (
-            " AND ".join(where) or "1 = 1"
-        )
-        total = int(self.execute(f"SELECT count(*) {body}", params).fetchone()[0])
+            where.append("(" + (" OR ".join(found) or "1 = 0") + ")")
+        conditions = " AND ".join(where) or "1 = 1"
+        # counted without the organisation: joined to every case counted, it doubled the count's cost
+        total = int(self.execute(f"SELECT count(*) FROM cases c WHERE {conditions}", params).fetchone()[0])  # fmt: skip
         order = SORTS.get(sort, SORTS["newest"])
+        joined = (
+            "LEFT JOIN organisations o ON o.id = c.organisation_id " if "o.name" in order else ""
+        )
         ids = [
             r[0]
             for r in self.execute(
-                f"SELECT c.id {body} ORDER BY {order} LIMIT :limit OFFSET :offset",
+                f"SELECT c.id FROM cases c {joined}WHERE {conditions} "
+                f"ORDER BY {order} LIMIT :limit OFFSET :offset",
                 {**params, "limit": limit, "offset": offset},
             )
         ]
         return total, self._page(ids, label_sql, label_params)
+
+    def _organisation_terms(self, term: str, params: dict[str, Any]) -> list[str]:
+        """The condition of the cases of every organisation whose name has `term` in it, in any case.
+
+        The names are read first, in the organisations table (thousands of rows, not every case),
+        as written and by their key (`name_key`: "cafe" finds "Café", "st marys" "St. Mary's").
+        Their ids are then given as values, so each database knows how many cases they hold and
+        reads them by the organisation's index, or every case when they hold most of them.
+        """
+        asked = {"q": _like(term), "q_key": _like(name_key(term))}
+        named = "lower(name) LIKE :q ESCAPE '\\'"
+        if name_key(term):  # a key of nothing ("!") would find every name
+            named += " OR name_key LIKE :q_key ESCAPE '\\'"
+        params.update(asked)
+        ids = [r[0] for r in self.execute(f"SELECT id FROM organisations WHERE {named}", asked)]
+        if len(ids) > _MOST_NAMED:  # one statement's values are bounded: read the names again
+            return [f"c.organisation_id IN (SELECT id FROM organisations WHERE {named})"]
+        params.update({f"so{i}": org_id for i, org_id in enumerate(ids)})
+        marks = ", ".join(f":so{i}" for i in range(len(ids)))
+        return [f"c.organisation_id IN ({marks})"] if ids else []
 
     def _where(self, scope: list[tuple[str, str | None, str | None]] | None, organisation_id: str | None,
                about_people: bool | None, workflow: str | None, state: str | None,

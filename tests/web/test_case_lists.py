@@ -82,6 +82,25 @@ def test_search_finds_a_reference_or_an_organisation_in_any_case_of_letters(engi
     assert "No cases match your search and filters" in page and acorn[0] not in page
 
 
+def test_search_by_a_references_start_or_number_part_of_a_name_or_nothing(engine: Engine, cora: FlaskClient) -> None:  # fmt: skip
+    acorn = drafts(engine, 12, "org_a", "Acorn Trust")
+    birch = drafts(engine, 1, "org_b", "Birch Community Hall")
+    prefix = acorn[0].split("-")[0]
+    start = f"{prefix.lower()}-00001"  # the start of a reference, in small letters
+    wanted = [r for r in acorn + birch if r.startswith(f"{prefix}-00001")]
+    page = text(cora.get(f"/commission/{PANEL}/cases?q={start}"))
+    assert wanted and f"of {len(wanted)} case" in page and all(r in page for r in wanted)
+    assert acorn[0] not in page
+    # digits alone are a case's number: the first case, not every reference with a 1 in it
+    number = str(int(acorn[0].split("-")[1]))
+    page = text(cora.get(f"/commission/{PANEL}/cases?q={number}"))
+    assert "Showing 1 to 1 of 1 case" in page and acorn[0] in page
+    page = text(cora.get(f"/commission/{PANEL}/cases?q=rch+COMMUN"))
+    assert "Showing 1 to 1 of 1 case" in page and birch[0] in page and acorn[0] not in page
+    page = text(cora.get(f"/commission/{PANEL}/cases?q=zebra+crossing"))
+    assert "No cases match your search and filters" in page and acorn[0] not in page
+
+
 def test_the_state_filter_offers_labels_and_the_sort_orders_the_list(engine: Engine, cora: FlaskClient) -> None:  # fmt: skip
     draft = drafts(engine, 1)[0]
     submitted = submitted_case(engine, "org_c", "Cedar Club")
@@ -176,7 +195,7 @@ def test_a_caseworker_sees_each_persons_label_dates_and_worker_and_searches_by_l
     assert "Next due" in page and "T10:00" not in page  # dates in words, never ISO
     found = text(aisha.get("/casework/?q=ward+9+GREEN"))
     assert refs[1] in found and refs[0] not in found and "Showing 1 to 1 of 1 person" in found
-    assert "Search Part of a reference or a local label" in found
+    assert "Search A reference (or just its number, such as 42) or part of a local label" in found
 
 
 def test_the_caseworker_list_pages_25_people_at_a_time(app: Flask, clock: Clock) -> None:
