@@ -285,6 +285,21 @@ def test_a_clock_jump_across_the_spring_change_skips_nothing_and_repeats_nothing
 # -- missed while down ----------------------------------------------------------------------------
 
 
+def test_a_reminder_due_before_the_sweep_survives_a_save_and_is_sent_once(
+    engine: tuple[Engine, Clock],
+) -> None:
+    e, clock = engine
+    draft = e.start_case("tiny_grants", "application", ANN)
+    # the reminder fell due (7 days before the close) while the scheduler was down; the
+    # applicant saves an answer before it is back: their draft still needs the reminder
+    clock.now = at("2022-02-14T18:00")
+    e.save_answers(draft.id, "tiny_eoi", {"org_name": "Org A"}, ANN)
+    assert [r["status"] for r in e.store.reminders_for(draft.id)] == ["pending"]
+    assert sweep(e).sent == 1
+    assert sweep(e).sent == 0
+    assert len(e.store.undelivered(10)) == 1
+
+
 def test_after_downtime_useful_reminders_go_late_and_stale_ones_are_skipped(
     engine: tuple[Engine, Clock],
 ) -> None:

@@ -276,7 +276,11 @@ def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: d
     new = [r for r in rows if r["key"] not in facts["pending"]]
     if new:  # a row already pending stays as it is (its key makes planning idempotent)
         store.plan_rows(new)
-    store.cancel_rows(facts["pending"] - {r["key"] for r in rows}, now.astimezone(UTC).isoformat())
+    # Cancel only what the case's facts no longer call for. A reminder that fell due before the
+    # sweeper reached it (a scheduler restarted, a sweep not yet run) is not planned afresh, but
+    # it is still called for: it stays pending, and the sweeper sends it late or says why not.
+    called_for = {_key(programme.id, p, row["id"]) for p in items if p.due is not None}
+    store.cancel_rows(facts["pending"] - called_for, now.astimezone(UTC).isoformat())
 
 
 def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
