@@ -1,17 +1,22 @@
 """KPIs worked out together for a whole page give the same figures as each worked out alone.
 
 A page's calculator reads each programme's cases once and keeps them as they stood at each
-period's end for every KPI over the same cases (issue 19). These tests build a referral programme
-the way scripts/bench_pages.py does (people moving through states, records sent over 14 months,
-cases put on hold and stepped down after a period ended) and check that sharing that work never
-changes a figure: every KPI, every period, every breakdown, against a calculator that worked out
-only that one.
+period's end for every KPI over the same cases, and keeps what a KPI's expressions gave for a case
+seen the same way in several periods (issue 19). These tests build a referral programme the way
+scripts/bench_pages.py does (people moving through states, records sent over 14 months, cases put
+on hold and stepped down after a period ended, referral answers changed long after they were
+first saved) and check that sharing that work never changes a figure: every KPI, every period,
+every breakdown, against a calculator that worked out only that one period of that one KPI.
+Some KPIs read the moment (`now`), whose answer differs in each period for a case nothing
+happened to.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,15 +28,18 @@ from engine.reporting.kpi_groups import answer_breakdowns, by_answer
 from engine.reporting.kpis import KpiCalculator, periods
 from engine.runtime import Engine
 from tests.clock import Clock
+from tests.databases import database_in
 
 
 @pytest.fixture(scope="module")
 def referrals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, object]:
     """A programme of 300 referrals with their records and audit rows, on a stopped clock."""
     clock = Clock(REFERRALS_NOW.replace(tzinfo=None).isoformat())
-    engine = Engine(tmp_path_factory.mktemp("kpis") / "referrals.db", clock=clock)
+    # an SQLite file, or a PostgreSQL schema of its own (COMMISSION_TEST_DB)
+    engine = Engine(database_in(tmp_path_factory.mktemp("kpis"), "referrals"), clock=clock)
     made = build_referrals(engine, 300, 3_000)
     programme = engine.programme(made["programme"])
+    _edit_referrals_later(engine)
     # KPIs over the same cases that read their records and answers as at each period's end,
     # broken down by an answer: what sharing the cases between KPIs must not change
     extra = [
@@ -42,9 +50,47 @@ def referrals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Engine, object]
         {"id": "last_contact_meaningful", "title": "Last contact meaningful", "source": "cases",
          "workflow": "referral", "states": ["supported"], "measure": "percentage", "period": "month",
          "numerator": "meaningful_contact"},
+        # the moment itself: the same case, unchanged, gives another figure in each period
+        {"id": "days_since_referral", "title": "Days since referral", "source": "cases",
+         "workflow": "referral", "measure": "average", "period": "month",
+         "value": "days_between(case.entered.referred, now)",
+         "where": 'case.state != "not_accepted"'},
+        # the dates of records sent by the period's end, against the moment
+        {"id": "contacted_in_30_days", "title": "Contacted in the last 30 days", "source": "cases",
+         "workflow": "referral", "measure": "percentage", "period": "month",
+         "where": "size(case.records.bradford_contact) >= 1",
+         "numerator": 'case.records.bradford_contact.exists(c, now - c.contact_date <= duration("720h"))'},
+        # answers of a once-only form changed after it was first saved
+        {"id": "referred_by_mdt", "title": "Referred by an MDT", "source": "cases",
+         "workflow": "referral", "measure": "percentage", "period": "month",
+         "numerator": 'referral_source == "mdt"', "by": [{"answer": "pcn_locality"}]},
     ]  # fmt: skip
     data = {**programme.data, "kpis": [*programme.data["kpis"], *extra]}
     return engine, replace(programme, data=data)
+
+
+EXTRA = {"contacted_twice", "last_contact_meaningful", "days_since_referral",
+         "contacted_in_30_days", "referred_by_mdt"}  # fmt: skip
+
+
+def _edit_referrals_later(engine: Engine) -> None:
+    """Change every fifth referral's source and locality a day before now: a once-only form's
+    answers are written over in place, so every period counts them as they are now."""
+    rows = engine.store.execute(
+        "SELECT case_id, record_no, data FROM answers WHERE form_id = 'bradford_referral'"
+    ).fetchall()
+    later = (REFERRALS_NOW - timedelta(days=1)).isoformat()
+    with engine.store.transaction():
+        for n, (case_id, record_no, stored) in enumerate(rows):
+            if n % 5:
+                continue
+            data = stored if isinstance(stored, dict) else json.loads(stored)
+            data |= {"referral_source": "mdt", "pcn_locality": "wishh"}
+            engine.store.execute(
+                "UPDATE answers SET data = ?, updated_at = ? WHERE case_id = ? "
+                "AND form_id = 'bradford_referral' AND record_no = ?",
+                (json.dumps(data), later, case_id, record_no),
+            )
 
 
 @pytest.mark.parametrize("kind", ["month", "quarter"])
@@ -108,7 +154,8 @@ def test_a_breakdown_by_an_answer_after_kpis_that_read_none(referrals):
     engine, programme = referrals
     now = REFERRALS_NOW
     # the programme's own KPIs read no answers, so its cases are first read without them
-    plain = replace(programme, data={**programme.data, "kpis": programme.data["kpis"][:-2]})
+    plain = replace(programme, data={**programme.data, "kpis": [
+        k for k in programme.data["kpis"] if k["id"] not in EXTRA]})  # fmt: skip
     kpis = {k["id"]: k for k in plain.data["kpis"]}
     calc = KpiCalculator(engine.store, plain, now)
     shown = periods("month", now.replace(year=now.year - 1), now, _tz(plain))
@@ -126,3 +173,28 @@ def test_a_breakdown_by_an_answer_after_kpis_that_read_none(referrals):
     assert any(v.group != "(none)" and v.count for vs in by_locality for v in vs)  # answers read
     # and the figures already worked out stay as they were
     assert [calc.value(kpis["referrals_received"], p) for p in shown] == before
+
+
+def test_a_figure_that_reads_the_moment_moves_with_it(referrals):
+    engine, programme = referrals
+    now = REFERRALS_NOW
+    calc = KpiCalculator(engine.store, programme, now)
+    kpi = next(k for k in programme.data["kpis"] if k["id"] == "days_since_referral")
+    shown = periods("month", now.replace(year=now.year - 1), now, _tz(programme))
+    # people referred long ago wait longer at each month's end: an average worked out once per
+    # case and kept for later periods would stop growing
+    values = [calc.value(kpi, p)[0].value for p in shown]
+    assert all(v is not None for v in values)
+    assert values[-1] > values[len(values) // 2] > values[0]
+
+
+def test_answers_changed_later_count_as_they_are_now_in_every_period(referrals):
+    engine, programme = referrals
+    now = REFERRALS_NOW
+    calc = KpiCalculator(engine.store, programme, now)
+    kpi = next(k for k in programme.data["kpis"] if k["id"] == "referred_by_mdt")
+    shown = periods("month", now.replace(year=now.year - 1), now, _tz(programme))
+    # every fifth referral now says MDT, so each month's share is at least about a fifth
+    for p in shown:
+        (value,) = calc.value(kpi, p)
+        assert value.count == 0 or value.value >= 15, p.label
