@@ -16,7 +16,7 @@ import re
 import sys
 import types
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
@@ -28,6 +28,7 @@ from cel import stdlib  # noqa: E402
 
 from engine.dates import age, days_between, working_days_between  # noqa: E402
 from engine.errors import EngineError  # noqa: E402
+from engine.rule_inputs import PRUNED, project, projection  # noqa: E402
 
 #: Names the engine supplies to every expression, besides the answers themselves.
 RESERVED_NAMES: dict[str, str] = {
@@ -254,6 +255,7 @@ class Expression:
     program: cel.Program
     names: frozenset[str]
     functions: frozenset[str]
+    reads: dict[str, dict[str, object]] = field(default_factory=dict)  # name: the parts it reads
 
     def evaluate(self, variables: dict[str, object]) -> object:
         """Run the expression with plain data; raises on a missing name or a type mismatch.
@@ -262,6 +264,8 @@ class Expression:
         or the Rust runtime fails (a panic is a BaseException, which callers' handlers miss).
         """
         guard = _Guard()
+        # only the parts it reads: converting a value for CEL costs by its size
+        variables = {k: project(v, self.reads[k]) if k in self.reads else v for k, v in variables.items()}  # fmt: skip
         ctx = cel.Context(variables=guard.admit(variables))
         ctx.set_variable_resolver(guard.resolve)
         # only the extra functions this expression calls: registering all ~50 each time cost more
@@ -473,7 +477,8 @@ def compile_expression(source: str) -> Expression:
             continue  # operators such as _&&_ and @in
         ns = re.search(rf"\b([A-Za-z_]\w*)\.{re.escape(f)}\s*\(", source)
         functions.add(f"{ns.group(1)}.{f}" if ns and ns.group(1) in _NAMESPACES else f)
-    return Expression(source, program, frozenset(names), frozenset(functions))
+    reads = {n: tree for n, depth in PRUNED.items() if n in names and (tree := projection(source, n, depth)) is not None}  # fmt: skip
+    return Expression(source, program, frozenset(names), frozenset(functions), reads)
 
 
 def names_of(source: str) -> set[str]:

@@ -3,46 +3,12 @@ a memo of what it gave for values seen before (returns often answer alike)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Any
 
+from engine.rule_inputs import project as _project
+from engine.rule_inputs import projection as _projection
 from engine.rules import compile_expression
-
-_STEP = re.compile(r"\s*\.\s*([A-Za-z_]\w*)(\s*\()?")
-
-
-def _projection(source: str, name: str, depth: int) -> dict[str, Any] | None:
-    """The fields of `name` an expression reads, `depth` levels deep; None if it may read all.
-
-    A field path ends where a method is called on it (`case.state.startsWith(…)`) or the depth
-    runs out; any other use of the name (`size(answers)`, `case["state"]`) needs all of it.
-    """
-    tree: dict[str, Any] = {}
-    # a field of that name on something else (`r.case`) is counted too: reading more is harmless
-    for m in re.finditer(rf"(?<!\w){name}\b", source):
-        path: list[str] = []
-        pos = m.end()
-        while len(path) < depth and (step := _STEP.match(source, pos)) and not step.group(2):
-            path.append(step.group(1))
-            pos = step.end()
-        if not path:
-            return None
-        node = tree
-        for key in path[:-1]:
-            if key in node and node[key] is None:
-                break  # already read whole
-            node = node.setdefault(key, {})
-        else:
-            node[path[-1]] = None
-    return tree
-
-
-def _project(value: Any, tree: dict[str, Any] | None) -> Any:
-    """Only the parts of `value` named in `tree`: converting a value for CEL costs by its size."""
-    if tree is None or not isinstance(value, dict):
-        return value
-    return {k: _project(value[k], sub) for k, sub in tree.items() if k in value}
 
 
 class Filter:
