@@ -88,10 +88,25 @@ def files_of(path: Path, forms_dir: Path | None = None) -> dict[str, str]:
         src = read_source(path, "programme")
         linter = Linter()
         linter.programme(path, forms_dir, build=False, src=src)
-        out: dict[str, str] = {}
-        _keep(out, src, f"programmes/{path.name}")
-        for form in linter.forms_read():
-            _keep(out, form, f"forms/{Path(form.fname).name}")
+        return _files_read(linter, src, path)
+
+
+def load_with_files(path: Path, forms_dir: Path | None = None) -> tuple[Programme, dict[str, str]]:
+    """As `load_programme`, with the files it read (as `files_of` names them), in one reading."""
+    src = read_source(path, "programme")
+    linter = Linter()
+    programme, by_file = linter.programme(path, forms_dir, src=src)
+    if programme is None:
+        raise ProgrammeInvalid([p for problems in by_file.values() for p in problems])
+    return programme, _files_read(linter, src, path)
+
+
+def _files_read(linter: Linter, src: Source, path: Path) -> dict[str, str]:
+    """The programme file and every form the linter read, with what each builds on."""
+    out: dict[str, str] = {}
+    _keep(out, src, f"programmes/{path.name}")
+    for form in linter.forms_read():
+        _keep(out, form, f"forms/{Path(form.fname).name}")
     return out
 
 

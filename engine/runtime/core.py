@@ -14,9 +14,9 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.definition.loader import load_programme, programme_from_data
+from engine.definition.loader import programme_from_data
 from engine.definition.schema_check import did_you_mean
-from engine.definition.workspace import files_of
+from engine.definition.workspace import load_with_files
 from engine.errors import NotFound, NotPermitted
 from engine.forms.answers import cel_value
 from engine.model import Programme, Workflow
@@ -76,15 +76,15 @@ class EngineCore:
         self, path: str | Path, forms_dir: str | Path | None = None
     ) -> tuple[Programme, bool]:
         """Validate a programme file and register its version; (programme, whether it is new)."""
-        programme = load_programme(path, forms_dir)
+        # read once: the version and the files it was built from (to download, to edit in the browser)
+        programme, files = load_with_files(Path(path), Path(forms_dir) if forms_dir else None)
         with self.store.transaction():
             new = self.store.save_programme_version(
                 programme.id, programme.version, programme.data, str(path), self._stamp()
             )
             if new:
                 plan_programme(self.store, programme, self.now())
-            # the files it was built from: to download, and to edit in the browser
-            self.store.keep_version_files(programme.id, programme.version, files_of(Path(path), Path(forms_dir) if forms_dir else None), None)  # fmt: skip
+            self.store.keep_version_files(programme.id, programme.version, files, None)
         self._programmes[(programme.id, programme.version)] = programme
         return programme, new
 
