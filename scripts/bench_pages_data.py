@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from bench_common import ROOT
 
 from engine.runtime import Engine
+from engine.runtime.labels import label_of
 
 REFERRALS_NOW = datetime(2025, 6, 2, 9, 0, tzinfo=UTC)  # 14 months into Bradford's service
 SERVICE_START = datetime(2024, 4, 1, 8, 0, tzinfo=UTC)
@@ -56,9 +57,9 @@ class Rows:
 
     SQL: ClassVar[dict[str, str]] = {
         "cases": "INSERT INTO cases (id, reference, programme_id, version, workflow, state, organisation_id, "
-        "subject, role, lot, parent_id, flags, entered, revision, created_at, updated_at) VALUES (:id, "
+        "subject, role, lot, parent_id, flags, entered, revision, created_at, updated_at, label) VALUES (:id, "
         ":reference, :programme_id, :version, :workflow, :state, :organisation_id, :subject, :role, "
-        "NULL, :parent_id, :flags, :entered, :revision, :created_at, :updated_at)",
+        "NULL, :parent_id, :flags, :entered, :revision, :created_at, :updated_at, :label)",
         "answers": "INSERT INTO answers (case_id, form_id, record_no, data, submitted_at, updated_at) "
         "VALUES (:case_id, :form_id, :record_no, :data, :submitted_at, :updated_at)",
         "audit": "INSERT INTO audit (case_id, at, actor_role, actor_id, action, from_state, to_state, "
@@ -109,7 +110,8 @@ class Case:
         self.row = {"id": case_id, "reference": f"{prefix}-{case_id:06d}", "programme_id": programme.id,
                     "version": programme.version, "workflow": workflow, "state": initial,
                     "organisation_id": org, "subject": None, "role": None, "parent_id": None,
-                    "flags": {}, "entered": {initial: stamp(at)}, "created_at": stamp(at)} | more  # fmt: skip
+                    "flags": {}, "entered": {initial: stamp(at)}, "created_at": stamp(at),
+                    "label": None} | more  # fmt: skip
         self.audit: list[dict[str, Any]] = []
         self.answers: dict[tuple[str, int], dict[str, Any]] = {}
         self.log(at, actor, "start", None, initial, start_detail)
@@ -124,6 +126,9 @@ class Case:
                record: int = 0) -> None:  # fmt: skip
         """Answers saved: a form's (record 0, submitted by its action) or a repeatable form's record."""
         state = self.row["state"]
+        known, label = label_of(self.programme, self.row["workflow"], form, data)
+        if known and not record:  # kept on the case, as the engine keeps it
+            self.row["label"] = label
         self.answers[(form, record)] = {"case_id": self.id, "form_id": form, "record_no": record,
                                         "data": json.dumps(data), "updated_at": stamp(at),
                                         "submitted_at": stamp(at) if record else None}  # fmt: skip

@@ -235,3 +235,16 @@ def test_a_rule_reading_answers_dot_a_new_question_asks_for_it_too(
 
     assert criteria["some_help"].status == "not_answered"
     assert criteria["some_help"].message == 'answer "How many volunteers help you?" first'
+
+
+def test_a_case_moved_to_a_version_labelling_cases_by_an_answer_is_listed_by_it(
+    engine: Engine, tmp_path: Path
+) -> None:
+    draft = start(engine)
+    assert engine.store.case_by_reference(draft)["label"] is None  # version 1 names no label
+    version = publish_v2(engine, tmp_path, [("    initial: draft", "    label_question: org_name\n    initial: draft")])  # fmt: skip
+    [moved] = engine.move_cases(PID, version, [draft], COMMISSIONER)
+    assert moved.moved
+    assert engine.store.case_by_reference(draft)["label"] == "Ann's group"
+    total, rows = engine.store.find_cases(search="ANN'S", labels=True)
+    assert total == 1 and rows[0]["reference"] == draft and rows[0]["label"] == "Ann's group"

@@ -317,7 +317,7 @@ class ActionService(CaseService, MoneyService):
                 child = self._insert_case(programme, wf, row["organisation_id"], row["role"], row["subject"],
                                           award.get("lot") or row["lot"], row["id"], now)  # fmt: skip
                 copied = self._copy_answers(
-                    programme, row["id"], child, eff.get("copy_answers", []), now
+                    programme, row["id"], child, wf.id, eff.get("copy_answers", []), now
                 )
                 self.store.audit(child, now, actor.role, actor.id, "start", None, wf.initial, programme.version,
                                  {"started_by": row["reference"], **({"copied": copied} if copied else {})})  # fmt: skip

@@ -18,6 +18,7 @@ from engine.forms.organisation_numbers import numbers_answered
 from engine.forms.visibility import hidden_questions, visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.core import EngineCore
+from engine.runtime.labels import label_of
 from engine.runtime.record_dates import future_date_errors
 from engine.runtime.views import Actor, CaseView, CriterionResult
 from engine.timeline.windows import CLOSED, OPENING, window
@@ -207,7 +208,8 @@ class CaseService(EngineCore):
         children = [v for c in self.store.children(row["id"]) if (v := seen(c)) is not None]
         return parent, children
 
-    def _copy_answers(self, programme: Programme, source: int, target: int, forms: list[str], now: str) -> list[str]:  # fmt: skip
+    def _copy_answers(self, programme: Programme, source: int, target: int, workflow: str,
+                      forms: list[str], now: str) -> list[str]:  # fmt: skip
         """Copy the named forms' answers from the case a new one was started from; the forms copied.
 
         A once-only form's answers arrive as a draft, to be checked and submitted afresh on the
@@ -220,6 +222,9 @@ class CaseService(EngineCore):
                 submitted = a["record"] > 0 and a["submitted_at"] is not None
                 self.store.save_answers(target, a["form"], a["record"], a["data"], now, submitted)
                 copied += [] if a["form"] in copied else [a["form"]]
+                known, label = label_of(programme, workflow, a["form"], a["data"])
+                if known and a["record"] == 0 and label is not None:
+                    self.store.set_case_label(target, label)
         return copied
 
     def history(self, case_id: int | str, actor: Actor) -> list[dict[str, Any]]:
@@ -297,6 +302,10 @@ class CaseService(EngineCore):
                 ):  # the answer is the case's lot, not a second one
                     self.store.set_case_lot(row["id"], chosen)
                     row = {**row, "lot": chosen}
+                known, label = label_of(programme, row["workflow"], form_id, clean)
+                if known and label != row.get("label"):  # kept on the case, for searching lists
+                    self.store.set_case_label(row["id"], label)
+                    row = {**row, "label": label}
                 # as the store gives it back (JSON round trip: a tuple comes back a list)
                 data = json.loads(json.dumps(clean))
                 saved = {"form": form_id, "record": 0, "data": data, "submitted_at": None, "updated_at": now}  # fmt: skip

@@ -19,6 +19,7 @@ from engine.errors import ActionRefused, EngineError, NotFound
 from engine.model import Programme, Question, Workflow
 from engine.runtime.bulk import MOST_AT_ONCE
 from engine.runtime.core import EngineCore
+from engine.runtime.labels import label_from, label_question
 from engine.runtime.views import Actor
 
 MOVED = "moved_to_newer_version"  # the audit action: "Moved to newer version" in a history
@@ -300,6 +301,10 @@ class MovingService(EngineCore):
                 revision = self.store.change_case_version(
                     row["id"], row["revision"], new.version, now
                 )
+                if label_question(new, row["workflow"]) != label_question(old, row["workflow"]):
+                    # the new version labels its cases by another answer: lists show that one
+                    shown = label_from(new, row["workflow"], self.store.answers(row["id"]))
+                    self.store.set_case_label(row["id"], shown)
                 self.store.audit(row["id"], now, actor.role, actor.id, MOVED, row["state"],
                                  row["state"], new.version, detail)  # fmt: skip
                 moved = {**row, "version": new.version, "revision": revision, "updated_at": now}

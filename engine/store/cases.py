@@ -79,6 +79,10 @@ class CaseTables(Connection):
         """Put a case in a lot (its one lot: the start, its answers and its award agree)."""
         self.execute("UPDATE cases SET lot = ? WHERE id = ?", (lot, case_id))
 
+    def set_case_label(self, case_id: int, label: str | None) -> None:
+        """Keep the answer that labels a case in lists on the case (searched without its answers)."""
+        self.execute("UPDATE cases SET label = ? WHERE id = ?", (label, case_id))
+
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
         cur = self.execute(

@@ -35,8 +35,6 @@ class Connection:
     path: str  # where the database is, fit to print (a URL's password hidden)
     # appended to a locking sub-select: a second scheduler passes over rows the first holds
     skip_locked: str = ""
-    # how one key of a JSON text column is read as text: `{data}` the column, `{key}` a placeholder
-    json_text: str = "json_extract({data}, '$.' || {key})"
 
     def execute(self, sql: str, params: tuple | dict = ()) -> Cursor:
         """Run one statement, turning the driver's errors into sentences."""

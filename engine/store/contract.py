@@ -94,6 +94,9 @@ class CaseStore(Protocol):
     def set_case_lot(self, case_id: int, lot: str | None) -> None:
         """Put a case in a lot (its one lot: the start, its answers and its award agree)."""
 
+    def set_case_label(self, case_id: int, label: str | None) -> None:
+        """Keep the answer that labels a case in lists on the case (searched without its answers)."""
+
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
 

@@ -8,9 +8,9 @@ alone, so a list of 100,000 cases costs one count and one page.
 
 A search reads no case it cannot find: a reference is found by its index (`BHM-0012` is the start
 of a reference, `42` the number of one), and a name in the organisations table first (thousands
-of rows), whose cases are then read by their indexed organisation. Only a label question's
-answer is compared case by case, and only in the lists that show one (a caseworker's, within
-their organisation).
+of rows), whose cases are then read by their indexed organisation. Only a case's label (its label
+question's answer, kept on the case: engine.runtime.labels) is compared case by case, and only in
+the lists that show one (a caseworker's, within their organisation), without reading answers.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class CaseListing(Connection):
         workflow: str | None = None,
         state: str | None = None,
         search: str = "",
-        labels: list[tuple[str, str, str, str]] | None = None,
+        labels: bool = False,
         not_conflicted: str | None = None,
         sort: str = "newest",
         limit: int = 25,
@@ -106,7 +106,7 @@ class CaseListing(Connection):
     ) -> tuple[int, list[dict[str, Any]]]:
         """How many cases match, and one page of them with their organisation, label, next due and opener."""
         params: dict[str, Any] = {}
-        label_sql, label_params = self._label_sql(labels or [])
+        label_sql = "c.label" if labels else "NULL"  # the label question's answer, kept on the case
         where = self._where(scope, organisation_id, about_people, workflow, state, params)
         if not_conflicted is not None:
             where.append(
@@ -122,9 +122,8 @@ class CaseListing(Connection):
             params["assessor"] = not_conflicted
         if term := search.strip():
             found = [*_reference_terms(term, params), *self._organisation_terms(term, params)]
-            if label_params:
+            if labels:
                 found.append(f"lower({label_sql}) LIKE :q ESCAPE '\\'")
-                params.update(label_params)
             where.append("(" + (" OR ".join(found) or "1 = 0") + ")")
         conditions = " AND ".join(where) or "1 = 1"
         # counted without the organisation: joined to every case counted, it doubled the count's cost
@@ -141,7 +140,7 @@ class CaseListing(Connection):
                 {**params, "limit": limit, "offset": offset},
             )
         ]
-        return total, self._page(ids, label_sql, label_params)
+        return total, self._page(ids, label_sql)
 
     def _organisation_terms(self, term: str, params: dict[str, Any]) -> list[str]:
         """The condition of the cases of every organisation whose name has `term` in it, in any case.
@@ -191,26 +190,7 @@ class CaseListing(Connection):
             where.append("c.subject IS NOT NULL" if about_people else "c.subject IS NULL")
         return where
 
-    def _label_sql(self, labels: list[tuple[str, str, str, str]]) -> tuple[str, dict[str, Any]]:
-        """The answer that labels a case in a list, by its programme and workflow (NULL if none)."""
-        params: dict[str, Any] = {}
-        if not labels:
-            return "NULL", params
-        whens = []
-        for i, (programme_id, wf, form_id, question) in enumerate(labels):
-            params.update(
-                {f"lp{i}": programme_id, f"lw{i}": wf, f"lf{i}": form_id, f"lq{i}": question}
-            )
-            text = self.json_text.format(data="a.data", key=f":lq{i}")
-            whens.append(
-                f"WHEN c.programme_id = :lp{i} AND c.workflow = :lw{i} THEN (SELECT {text} FROM answers a "
-                f"WHERE a.case_id = c.id AND a.form_id = :lf{i} AND a.record_no = 0)"
-            )
-        return "(CASE " + " ".join(whens) + " END)", params
-
-    def _page(
-        self, ids: list[int], label_sql: str, label_params: dict[str, Any]
-    ) -> list[dict[str, Any]]:
+    def _page(self, ids: list[int], label_sql: str) -> list[dict[str, Any]]:
         """The rows of one page, in the page's order, with the facts a list shows beside each."""
         if not ids:
             return []
@@ -222,7 +202,7 @@ class CaseListing(Connection):
             "(SELECT u.name FROM audit e JOIN users u ON u.email = e.actor_id WHERE e.case_id = c.id "
             "ORDER BY e.id LIMIT 1) AS opened_by "
             f"FROM cases c LEFT JOIN organisations o ON o.id = c.organisation_id WHERE c.id IN ({marks})",
-            {**label_params, **{f"id{i}": case_id for i, case_id in enumerate(ids)}},
+            {f"id{i}": case_id for i, case_id in enumerate(ids)},
         )
         for row in rows:
             row["flags"] = json.loads(row["flags"])

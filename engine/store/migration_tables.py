@@ -1,5 +1,6 @@
 """Tables written once for both databases, for migrations that differ between them only in how
-each makes an id, an integer or a real (filled in by `str.format` in engine.store.migrations).
+each makes an id, an integer or a real, or reads JSON (filled in by `str.format` in
+engine.store.migrations).
 """
 
 # Migration 17's tables, the same on both databases but for how each makes an id.
@@ -83,4 +84,23 @@ DRAFTS = """
         closed_at TEXT
     );
     CREATE INDEX programme_drafts_by_programme ON programme_drafts (programme_id, id);
+"""
+
+# Migration 25: each case's label in lists, filled from the label question of its own version
+# (read from each version's JSON once, into a temporary table, not once per case).
+LABELS = """
+    ALTER TABLE cases ADD COLUMN label TEXT;
+    CREATE TEMPORARY TABLE label_questions AS
+        SELECT pv.programme_id, pv.version, w.key AS workflow, {questions} AS question
+        FROM programme_versions pv, {each}
+        WHERE {questions} IS NOT NULL;
+    UPDATE cases SET label = (
+        SELECT {text}
+        FROM label_questions q JOIN answers a ON a.case_id = cases.id AND a.record_no = 0
+        WHERE q.programme_id = cases.programme_id AND q.version = cases.version
+            AND q.workflow = cases.workflow AND {typed}
+        ORDER BY a.form_id LIMIT 1)
+    WHERE EXISTS (SELECT 1 FROM label_questions q WHERE q.programme_id = cases.programme_id
+        AND q.version = cases.version AND q.workflow = cases.workflow);
+    DROP TABLE label_questions;
 """

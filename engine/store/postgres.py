@@ -102,7 +102,6 @@ class PostgresConnection(Connection):
     """The PostgreSQL database every table family reads and writes through (in `PostgresStore`)."""
 
     skip_locked = " FOR UPDATE SKIP LOCKED"
-    json_text = "(({data})::jsonb ->> {key}::text)"
 
     def __init__(self, url: str, *, check: bool = True, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.url = url

@@ -92,7 +92,8 @@ class PrivacyTables(Connection):
     def _erase_case_fields(self, case_id: int, now: str) -> dict[str, int]:
         """The case's subject, its pending reminders and the messages about it: gone."""
         self.execute(
-            "UPDATE cases SET subject = CASE WHEN subject IS NULL THEN NULL ELSE ? END, "
+            # the label in lists is the person's (anonymising drops its answer too)
+            "UPDATE cases SET subject = CASE WHEN subject IS NULL THEN NULL ELSE ? END, label = NULL, "
             "erased_at = coalesce(erased_at, ?) WHERE id = ?",
             (ERASED_SUBJECT, now, case_id),
         )

@@ -16,6 +16,7 @@ from typing import Any
 from flask import request, url_for
 
 from engine.model import Programme
+from engine.runtime.labels import label_question
 from engine.web.access import reachable
 from engine.web.services import engine, store
 
@@ -203,20 +204,9 @@ def page_exists(page: int, pages: int, errors: list[dict[str, str]]) -> bool:
     return False
 
 
-def label_questions(programmes: list[Programme]) -> list[tuple[str, str, str, str]]:
-    """Each workflow's `label_question` as (programme, workflow, form, question), where it names one."""
-    out = []
-    for programme in programmes:
-        for wf_id, spec in programme.data["workflows"].items():
-            question = spec.get("label_question")
-            if not question:
-                continue
-            form = next((e["form"] for e in programme.data["forms"]
-                         if e["workflow"] == wf_id and not e.get("repeatable")
-                         and question in programme.forms[e["form"]].questions()), None)  # fmt: skip
-            if form is not None:
-                out.append((programme.id, wf_id, form, question))
-    return out
+def labelled(programmes: list[Programme]) -> bool:
+    """Whether any workflow of these programmes labels its cases by an answer (lists show it)."""
+    return any(label_question(p, wf) for p in programmes for wf in p.data["workflows"])
 
 
 def programmes() -> list[Programme]:

@@ -232,3 +232,47 @@ def test_a_label_question_must_be_asked_once_per_case_of_its_workflow(tmp_path: 
         'there is no question "local_refrence" asked once per case in workflow "referral"' in said
     )
     assert 'did you mean "local_reference"?' in said
+
+
+def test_a_persons_label_is_found_as_last_saved_and_gone_once_their_data_is_erased(
+    app: Flask, clock: Clock
+) -> None:
+    clock.set("2024-04-15T10:00")
+    eng = Engine(app.config["DATABASE"], clock=clock)
+    aisha = person(app, "aisha@horton.example", "caseworker", "horton_park")
+    actor = Actor("caseworker", "aisha@horton.example", "horton_park")
+    case = eng.start_case(BRADFORD, "referral", actor, subject="person-4417")
+    eng.save_answers(case.id, "bradford_referral", {"local_reference": "Ward 7 Blue"}, actor)
+    eng.save_answers(case.id, "bradford_referral", {"local_reference": "Ward 8 Red"}, actor)
+    assert case.reference in text(aisha.get("/casework/?q=ward+8"))
+    assert case.reference not in text(aisha.get("/casework/?q=ward+7"))  # the label it had before
+    eng.erase_person("person-4417", Actor("admin", "admin@example.org"))
+    page = text(aisha.get("/casework/"))
+    assert (
+        case.reference in page and "Ward 8 Red" not in page and "Local label None recorded" in page
+    )
+    assert case.reference not in text(aisha.get("/casework/?q=ward+8"))
+
+
+def test_upgrading_fills_each_cases_label_from_its_answers(app: Flask, clock: Clock) -> None:
+    from engine.store.migrations import postgres_migration, split_statements, sqlite_migration
+
+    clock.set("2024-04-15T10:00")
+    eng = Engine(app.config["DATABASE"], clock=clock)
+    actor = Actor("caseworker", "aisha@horton.example", "horton_park")
+    labelled = eng.start_case(BRADFORD, "referral", actor, subject="person-1")
+    eng.save_answers(labelled.id, "bradford_referral", {"local_reference": " Ward 7 Blue "}, actor)
+    numbered = eng.start_case(BRADFORD, "referral", actor, subject="person-2")
+    eng.save_answers(numbered.id, "bradford_referral", {"local_reference": "4417"}, actor)
+    unlabelled = eng.start_case(BRADFORD, "referral", actor, subject="person-3")
+    store = eng.store
+    kept = {r[0]: r[1] for r in store.execute("SELECT id, label FROM cases")}
+    assert kept[labelled.id] == "Ward 7 Blue" and kept[numbered.id] == "4417"
+    assert kept[unlabelled.id] is None
+    # as a database made before the label was kept on the case: the column added by the upgrade
+    with store.transaction():
+        store.execute("ALTER TABLE cases DROP COLUMN label")
+        text_25 = postgres_migration(25) if store.kind == "PostgreSQL" else sqlite_migration(25)
+        for statement in split_statements(text_25):
+            store.execute(statement)
+    assert {r[0]: r[1] for r in store.execute("SELECT id, label FROM cases")} == kept

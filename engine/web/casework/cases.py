@@ -73,7 +73,7 @@ def home() -> str:
     """The organisation's people (their cases), searched, filtered and paged, and referrals to start."""
     found = listing.programmes()
     scope = sorted(listing.workflows_about(found, person=True))
-    labels = listing.label_questions(found)
+    labels = listing.labelled(found)
     page = listing.list_page(
         noun="person", organisation_id=g.user["organisation_id"], about_people=True,
         scope=[(pid, wf, None) for pid, wf in scope], labels=labels,
@@ -91,7 +91,7 @@ def home() -> str:
         row["overdue"] = due is not None and due < moment
         row["missed"] = describe.missed_promises(row["programme"], row["flags"])
     return render_template("casework/home.html", listing=page, startable=startable(),
-                           labelled=bool(labels))  # fmt: skip
+                           labelled=labels)  # fmt: skip
 
 
 @bp.post("/start/<programme_id>/<workflow>")
