@@ -154,3 +154,33 @@ def test_the_command_line_pins_through_the_engine_with_the_same_words(
     assert "must be in May 2022: enter a date in May 2022" in june.stderr
     typo = run(main, ["pin", "liverpool_life_rooms_2022", "milestone:webinr", "2022-01-14", *db])
     assert typo.exit_code == 1 and 'did you mean "milestone:webinar"' in typo.stderr
+
+
+def test_a_reminder_about_the_round_moves_with_its_pinned_meeting_and_is_not_sent_at_the_old_time(
+    tmp_path: Path,
+) -> None:
+    text = (ROOT / "programmes" / "liverpool.yaml").read_text("utf-8")
+    text = text.replace("reminders:\n", "reminders:\n  - id: pack_to_the_panel\n    to: [commissioner]\n"
+                        "    when: {milestone: monitoring_meeting_may_2022, before: 3 days}\n"
+                        "    message:\n      subject: The meeting pack is due\n"
+                        "      body: Send the panel its pack.\n", 1)  # fmt: skip
+    (tmp_path / "programmes").mkdir()
+    (tmp_path / "programmes" / "liverpool.yaml").write_text(text, "utf-8")
+    (tmp_path / "forms").symlink_to(ROOT / "forms")
+    engine = Engine(database_in(tmp_path, "round"), clock=Clock("2022-04-20T08:00"))
+    engine.publish(tmp_path / "programmes" / "liverpool.yaml")
+    pid = "liverpool_life_rooms_2022"
+
+    def about_the_round() -> list[str]:
+        rows = engine.store.execute(
+            "SELECT due_at FROM reminders WHERE programme_id = ? AND case_id IS NULL "
+            "AND rule = 'pack_to_the_panel' AND status = 'pending'", (pid,))  # fmt: skip
+        return sorted(datetime.fromisoformat(r[0]).astimezone(LONDON).strftime("%Y-%m-%d %H:%M")
+                      for r in rows)  # fmt: skip
+
+    may = "milestone:monitoring_meeting_may_2022"
+    assert about_the_round() == []  # the May meeting is known only by its month
+    engine.pin_date(pid, may, at("2022-05-18T10:00"), CORA)
+    assert about_the_round() == ["2022-05-15 10:00"]
+    engine.pin_date(pid, may, at("2022-05-25T14:30"), CORA)  # the meeting moves
+    assert about_the_round() == ["2022-05-22 14:30"]  # once, at the new time

@@ -207,6 +207,9 @@ class ScheduleStore(Protocol):
     def cancel_rows(self, keys: set[str], now: str) -> int:
         """Cancel pending rows by key (their case's facts no longer call for them)."""
 
+    def programme_pending_keys(self, programme_id: str) -> set[str]:
+        """The keys of a programme's pending rows about the round itself (no case)."""
+
     def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
         """Pending rows due by `now`, oldest first."""
 

@@ -52,6 +52,17 @@ class ReminderTables(Connection):
             (now, *sorted(keys)),
         ).rowcount
 
+    def programme_pending_keys(self, programme_id: str) -> set[str]:
+        """The keys of a programme's pending rows about the round itself (no case)."""
+        return {
+            r[0]
+            for r in self.execute(
+                "SELECT key FROM reminders WHERE programme_id = ? AND case_id IS NULL "
+                "AND status = 'pending'",
+                (programme_id,),
+            )
+        }
+
     def due_reminders(self, now: str, limit: int) -> list[dict[str, Any]]:
         """Pending rows due by `now`, oldest first."""
         cur = self.execute(

@@ -284,7 +284,8 @@ def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: d
 
 
 def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
-    """Write the programme-wide rows (reminders about the round itself, not about one case)."""
+    """Write the programme-wide rows (reminders about the round itself, not about one case) and
+    cancel those it no longer calls for."""
     until = now + timedelta(days=HORIZON_DAYS * 3)
     items = plan(
         programme,
@@ -294,4 +295,10 @@ def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
         pins=pins_of(store, programme.id),
         until=until,
     )
-    store.plan_rows(_rows(programme, items, None, now))
+    pending = store.programme_pending_keys(programme.id)
+    new = [r for r in _rows(programme, items, None, now) if r["key"] not in pending]
+    if new:
+        store.plan_rows(new)
+    # a date pinned again moves what hangs on it: the row due at the old moment is not sent
+    called_for = {_key(programme.id, p, None) for p in items if p.due is not None}
+    store.cancel_rows(pending - called_for, now.astimezone(UTC).isoformat())
