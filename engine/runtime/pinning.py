@@ -20,7 +20,7 @@ from engine.errors import ActionRefused, NotFound, NotPermitted
 from engine.model import Programme
 from engine.runtime.core import EngineCore
 from engine.runtime.views import Actor
-from engine.timeline.planner import plan_programme, replan_case
+from engine.timeline.planner import plan_programme, reads_pins, replan_case
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class PinningService(EngineCore):
     def pin_date(
         self, programme_id: str, target: str, moment: datetime, actor: Actor
     ) -> PinnableDate:
-        """Pin a vague date to a moment in its period, re-planning every case; the date now."""
+        """Pin a vague date to a moment in its period, re-planning the cases it can move; the date now."""
         # one transaction: the pin, the programme's rows, each case's rows and the service log
         date = self.pinnable_date(programme_id, target, actor)
         programme = self.programme(programme_id)
@@ -124,7 +124,7 @@ class PinningService(EngineCore):
         with self.store.transaction():
             self.store.pin(programme_id, target, at, actor.id or actor.role, stamp)
             plan_programme(self.store, programme, now)
-            for case_id in self.store.open_case_ids(programme_id):
+            for case_id in self._hanging_on_pins(programme_id):
                 row = self.store.case(case_id)
                 assert row is not None
                 # each case keeps the version it started on: its reminders follow that version
@@ -133,6 +133,21 @@ class PinningService(EngineCore):
                                    programme_id=programme_id, subject=target,
                                    detail=_logged(date, at))  # fmt: skip
         return PinnableDate(date.target, date.label, date.title, date.span, moment)
+
+    def _hanging_on_pins(self, programme_id: str) -> list[int]:
+        """The cases whose plan a pinned date can change: those of a workflow counting from a
+        milestone or a review in their own version (re-planning every case of a programme with
+        100,000 referrals timed from their own events held the write lock for minutes)."""
+        ids: list[int] = []
+        for g in self.store.cases_by_version(programme_id):
+            programme = self.programme(programme_id, g["version"])
+            wf = programme.workflows.get(g["workflow"])
+            if wf is None or not reads_pins(programme, wf.id):
+                continue
+            rows = self.store.cases_by_version(programme_id, g["version"], g["workflow"],
+                                               g["state"], limit=g["count"])  # fmt: skip
+            ids += [r["id"] for r in rows]
+        return sorted(ids)
 
     def _may_pin(self, programme_id: str, actor: Actor) -> None:
         """Only a commissioner whose role reaches the programme (the operator's CLI acts as one)."""

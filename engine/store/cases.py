@@ -126,13 +126,6 @@ class CaseTables(Connection):
             (programme_id, version, workflow, state, limit, offset),
         )
 
-    def open_case_ids(self, programme_id: str) -> list[int]:
-        """Every case of a programme (for re-planning after a date is pinned)."""
-        return [
-            r[0]
-            for r in self.execute("SELECT id FROM cases WHERE programme_id = ?", (programme_id,))
-        ]
-
     def children(self, case_id: int) -> list[int]:
         """Cases started from this one (e.g. the contract of an application)."""
         return [r[0] for r in self.execute("SELECT id FROM cases WHERE parent_id = ?", (case_id,))]

@@ -107,9 +107,6 @@ class CaseStore(Protocol):
                          state: str | None = None, *, limit: int = 0, offset: int = 0) -> list[dict[str, Any]]:  # fmt: skip
         """Case counts by version, workflow and state; with `limit`, the cases of one, oldest first."""
 
-    def open_case_ids(self, programme_id: str) -> list[int]:
-        """Every case of a programme (for re-planning after a date is pinned)."""
-
     def children(self, case_id: int) -> list[int]:
         """Cases started from this one (e.g. the contract of an application)."""
 

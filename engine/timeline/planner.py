@@ -259,6 +259,15 @@ def _rows(
     return rows
 
 
+def reads_pins(programme: Programme, workflow: str) -> bool:
+    """Whether a pinned date can change what is planned for the workflow's cases: one of its
+    reminders, timed actions or service levels counts from a milestone or a review's occasion."""
+    anchors = [r["when"] for r in programme.data["reminders"] if r.get("workflow") == workflow]
+    anchors += [t.spec["at"] for t in programme.workflows[workflow].transitions if "at" in t.spec]
+    anchors += [s["within"] for s in programme.data["service_levels"] if s["workflow"] == workflow]
+    return any("milestone" in a or "review" in a for a in anchors)
+
+
 def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: datetime) -> None:
     """Write the rows a case's current facts call for and cancel those they no longer do.
 
