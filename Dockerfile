@@ -33,5 +33,6 @@ COPY --from=assets /build/node_modules ./node_modules
 USER commission
 EXPOSE 8000
 # one process per core is a good start; each holds at most COMMISSION_DB_POOL connections
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--forwarded-allow-ips", "*", \
+# --timeout: a KPI page of 100,000 cases can take over a minute after a change (docs/deploy.md)
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "4", "--timeout", "180", "--forwarded-allow-ips", "*", \
      "--access-logfile", "-", "engine.web:create_app()"]
