@@ -1,7 +1,9 @@
-"""`commission db …`: upgrade a database in place, copy one into another, back one up."""
+"""`commission db …`: upgrade a database in place, copy one into another, back one up, and move
+files an older version kept on disk into it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -60,10 +62,52 @@ def copy(source: str, target: str) -> None:
         )
         click.echo(f"{t.table:<{width}}  {t.rows:>9} rows  sha256 {t.checksum[:16]}  {verdict}")
     total = sum(t.rows for t in report)
+    if on_disk := len(Store(source).uploads_on_disk()):
+        click.echo(f"{on_disk} uploaded files are still on disk beside {source}, not in the database: "
+                   f"run `commission db fold-uploads --db TARGET --from FOLDER` so every host serves them.")  # fmt: skip
     if all(t.same for t in report):
         click.echo(f"Copied {total} rows in {len(report)} tables; every table has the same rows and checksum.")  # fmt: skip
         return
     fail(DatabaseError("the copy differs from the source in the tables marked DIFFERENT; do not switch over to it"))  # fmt: skip
+
+
+_STORED_AS = re.compile(r"[0-9a-f]{32}")  # the random names files were kept on disk under
+
+
+@db.command("fold-uploads")
+@db_option
+@click.option("--from", "folder", type=click.Path(file_okay=False, exists=True, path_type=Path),
+              help="the folder the files are in (default: `uploads` beside an SQLite file)")  # fmt: skip
+def fold_uploads(db_path: str, folder: Path | None) -> None:
+    """Move uploaded files an older version kept on disk into the database, so every web host
+    serves them (after `db copy` to PostgreSQL, run it on the new database with --from)."""
+    from engine.store import Store
+
+    if folder is None:
+        if not is_file(db_path):
+            fail(DatabaseError("say which folder the files are in with --from FOLDER"))
+        folder = Path(db_path).resolve().parent / "uploads"  # where those versions kept them
+    store = Store(db_path)
+    waiting = store.uploads_on_disk()
+    moved, problems = 0, []
+    for row in waiting:
+        where = f"{row['name']} (kept as {row['stored_as']})"
+        path = folder / row["stored_as"]
+        if not _STORED_AS.fullmatch(row["stored_as"]) or not path.is_file():
+            problems.append(f"{where} is not in {folder}: find the folder that holds it")
+            continue
+        content = path.read_bytes()
+        if len(content) != row["size"]:
+            problems.append(f"{where} is {len(content):,} bytes in {folder}, not the {row['size']:,} "
+                            "it had when uploaded: it was not moved; check it is the same file")  # fmt: skip
+            continue
+        with store.transaction():
+            moved += store.keep_upload_content(row["id"], content)
+    click.echo(f"Moved {moved} of {len(waiting)} uploaded files kept on disk into the database.")
+    for problem in problems:
+        click.echo(problem, err=True)
+    if problems:
+        fail(DatabaseError(f"{len(problems)} files were not moved; the others are in the database"))
 
 
 @db.command()

@@ -211,3 +211,16 @@ class AccountTables(Connection):
         """An uploaded file's bytes (None if they were kept on disk by an older version)."""
         row = self.execute("SELECT content FROM uploads WHERE id = ?", (upload_id,)).fetchone()
         return bytes(row[0]) if row and row[0] is not None else None
+
+    def uploads_on_disk(self) -> list[dict[str, Any]]:
+        """The uploads whose bytes an older version kept on disk: id, name on disk, name, size."""
+        return self._rows(
+            "SELECT id, stored_as, name, size FROM uploads WHERE content IS NULL ORDER BY created_at, id"
+        )
+
+    def keep_upload_content(self, upload_id: str, content: bytes) -> bool:
+        """Put a file kept on disk into the database (never over one already there); whether it was."""
+        cur = self.execute(
+            "UPDATE uploads SET content = ? WHERE id = ? AND content IS NULL", (content, upload_id)
+        )
+        return cur.rowcount == 1

@@ -99,6 +99,12 @@ class AccountStore(Protocol):
     def upload_content(self, upload_id: str) -> bytes | None:
         """An uploaded file's bytes (None if they were kept on disk by an older version)."""
 
+    def uploads_on_disk(self) -> list[dict[str, Any]]:
+        """The uploads whose bytes an older version kept on disk: id, name on disk, name, size."""
+
+    def keep_upload_content(self, upload_id: str, content: bytes) -> bool:
+        """Put a file kept on disk into the database (never over one already there); whether it was."""
+
 
 class StaffStore(Protocol):
     """Staff roles scoped to programmes, accounts switched off, and the service log."""

@@ -162,3 +162,47 @@ def test_doctor_checks_staff_sign_in_against_the_provider(database: str) -> None
         wrong = run(["doctor"], env={**settings, "COMMISSION_OIDC_ISSUER": provider.issuer + "/tenant"})  # fmt: skip
         assert "answers, but is not an OpenID Connect issuer" in wrong.output
         assert "set COMMISSION_OIDC_ISSUER to the issuer address the provider gives" in wrong.output
+
+
+def test_files_an_older_version_kept_on_disk_are_moved_into_the_database_once(
+    demo: tuple[Path, str], tmp_path: Path
+) -> None:
+    db, _password = demo
+    old = tmp_path / "old" / "commission.db"  # a deployment from before files went in the database
+    old.parent.mkdir()
+    old.write_bytes(db.read_bytes())
+    (old.parent / "uploads").mkdir()
+    store = Store(str(old))
+    case_id = store.execute("SELECT min(id) FROM cases").fetchone()[0]
+    files = {"a" * 32: b"%PDF-1.4 budget", "b" * 32: b"%PDF-1.4 constitution"}
+    with store.transaction():
+        for n, (stored_as, content) in enumerate(files.items()):
+            store.execute(
+                "INSERT INTO uploads (id, case_id, form_id, question_id, name, size, kind, stored_as, "
+                "uploaded_by, created_at, content) VALUES (?, ?, 'f', 'q', ?, ?, 'pdf', ?, 'ann', ?, NULL)",
+                (f"file{n}", case_id, f"file {n}.pdf", len(content), stored_as, f"2022-01-0{n + 1}"),
+            )  # fmt: skip
+    (old.parent / "uploads" / ("a" * 32)).write_bytes(files["a" * 32])
+    (old.parent / "uploads" / ("b" * 32)).write_bytes(b"%PDF-1.4 another")  # not the same
+    target = database_in(tmp_path, "moved")
+    copied = run(["db", "copy", str(old), target])
+    assert copied.exit_code == 0, copied.output
+    assert "2 uploaded files are still on disk" in copied.output
+    folded = run(["db", "fold-uploads", "--db", target, "--from", str(old.parent / "uploads")])
+    assert folded.exit_code == 1
+    assert "Moved 1 of 2 uploaded files kept on disk into the database." in folded.output
+    assert (
+        "file 1.pdf (kept as bbbb" in folded.output and "check it is the same file" in folded.output
+    )
+    moved = Store(target)
+    assert (
+        moved.upload_content("file0") == files["a" * 32] and moved.upload_content("file1") is None
+    )
+    (old.parent / "uploads" / ("b" * 32)).write_bytes(files["b" * 32])  # the right file found
+    again = run(["db", "fold-uploads", "--db", target, "--from", str(old.parent / "uploads")])
+    assert again.exit_code == 0 and "Moved 1 of 1 uploaded files" in again.output
+    assert moved.upload_content("file1") == files["b" * 32]
+    # on the SQLite file itself, the folder beside it is the default
+    in_place = run(["db", "fold-uploads", "--db", str(old)])
+    assert in_place.exit_code == 0 and "Moved 2 of 2 uploaded files" in in_place.output
+    assert [Store(str(old)).upload_content(f"file{n}") for n in (0, 1)] == list(files.values())
