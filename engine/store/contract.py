@@ -397,7 +397,8 @@ class ListingStore(Protocol):
     `scope`: (programme, workflow or None, state or None) triples a case must match one of;
     `search`: a reference's start or number, or part of an organisation's name or a label, in any
     case of letters;
-    `labels`: (programme, workflow, form, question) naming the answer that labels its cases;
+    `labels`: whether the list shows each case's label (its label question's answer, kept on the
+    case) and searches it;
     `not_conflicted`: an assessor whose declared conflicts (and, once a programme assigns
     work, the cases not assigned to them) are left out; `sort`: one of
     `engine.store.listing.SORTS` (newest, oldest, reference, changed, organisation, due).
@@ -412,7 +413,7 @@ class ListingStore(Protocol):
         workflow: str | None = None,
         state: str | None = None,
         search: str = "",
-        labels: list[tuple[str, str, str, str]] | None = None,
+        labels: bool = False,
         not_conflicted: str | None = None,
         sort: str = "newest",
         limit: int = 25,
