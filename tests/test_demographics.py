@@ -10,6 +10,7 @@ import pytest
 
 from engine.model import Question
 from engine.reporting.demographics import (
+    Breakdown,
     Person,
     age_on,
     band_labels,
@@ -233,3 +234,45 @@ def test_an_anonymised_programme_with_no_threshold_still_hides_counts_under_five
     counts = {c.key: c.count for c in kind.categories}
     assert counts["cic"] is None  # one organisation: never shown as "1"
     assert counts["charity"] is None  # …nor worked out as the total less the rest
+
+
+def test_people_kept_between_views_are_counted_as_afresh_after_each_change(tmp_path: Path) -> None:
+    from engine.reporting import memo, people_kept
+    from engine.runtime import Actor
+
+    from .clock import Clock
+
+    engine = publish(tmp_path)
+    engine._clock = Clock("2022-01-10T10:00")  # type: ignore[attr-defined]  # the round is open
+    programme = engine.programme("tiny_grants")
+
+    def afresh(**filters: object) -> list[Breakdown]:
+        people_kept._kept.clear()
+        memo._kept.clear()
+        return breakdowns(engine.store, programme, **filters)  # type: ignore[arg-type]
+
+    def apply(org: str, **answers: object) -> int:
+        actor = Actor("applicant", f"{org}@example.org", org)
+        case = engine.start_case("tiny_grants", "application", actor, organisation_name=org.title())
+        engine.save_answers(case.id, "tiny_eoi", answers, actor)
+        return case.id
+
+    first = [apply(f"o{i}", org_type="charity", directors=2 + i) for i in range(4)]
+    seen = breakdowns(engine.store, programme)
+    assert seen == afresh() and seen[0].people == 4
+    breakdowns(engine.store, programme)  # kept: the next view reads only what changed
+    steps = [
+        lambda: engine.save_answers(first[0], "tiny_eoi", {"org_type": "cic"},
+                                    Actor("applicant", "o0@example.org", "o0")),  # an answer changed
+        lambda: apply("late", org_type="cic", directors=9),  # a new case
+        lambda: engine.save_answers(first[1], "tiny_eoi", {"directors": None},
+                                    Actor("applicant", "o1@example.org", "o1")),  # an answer cleared
+    ]  # fmt: skip
+    for step in steps:
+        step()
+        kept = breakdowns(engine.store, programme)
+        only_o0 = breakdowns(engine.store, programme, organisation="o0")
+        assert kept == afresh() and only_o0 == afresh(organisation="o0")
+    kind, directors = breakdowns(engine.store, programme)
+    assert (kind.people, kind.answered, directors.people) == (5, 5, 5)
+    assert {c.key: c.count for c in kind.categories}["cic"] == 2

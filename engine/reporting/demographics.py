@@ -10,6 +10,7 @@ a second count hidden where one alone could be worked out from the total.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,6 +20,7 @@ from zoneinfo import ZoneInfo
 from engine.model import Programme, Question
 from engine.reporting.kpi_groups import options as _options
 from engine.reporting.memo import remembered
+from engine.reporting.people_kept import Counted, counted_cases
 from engine.vocabulary import BANDED, CHOICE, band_labels, postcode_district
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
@@ -136,17 +138,38 @@ def hidden_keys(counts: dict[str, int], below: int, *, secondary: bool = True) -
     return hidden
 
 
+def grouping(spec: dict[str, Any]) -> dict[str, str]:
+    """Each answer a named group gathers, to its group (`groups:` of a characteristic)."""
+    groups = {str(g): [str(v) for v in vs] for g, vs in (spec.get("groups") or {}).items()}
+    return {v: g for g, vs in groups.items() for v in vs}
+
+
+def categories_of(
+    spec: dict[str, Any], q: Question, person: Person, tz: ZoneInfo, group_of: dict[str, str]
+) -> tuple[str, ...]:
+    """The categories one person is counted in (their named groups once each); () if none."""
+    keys = _keys(spec, q, person.answers.get(q.id), person.started, tz)
+    return tuple(dict.fromkeys(group_of.get(k, k) for k in keys))
+
+
 def breakdown(
     spec: dict[str, Any], q: Question, people: Iterable[Person], below: int, tz: ZoneInfo
 ) -> Breakdown:
     """Count people by one characteristic, hide small counts, and set the population's shares."""
-    groups: dict[str, list[str]] = {
-        str(g): [str(v) for v in vs] for g, vs in (spec.get("groups") or {}).items()
-    }
-    group_of = {v: g for g, vs in groups.items() for v in vs}
+    group_of = grouping(spec)
+    return tallied(spec, q, Counter(categories_of(spec, q, p, tz, group_of) for p in people), below)
+
+
+def tallied(
+    spec: dict[str, Any], q: Question, counted: Counter[tuple[str, ...]], below: int
+) -> Breakdown:
+    """The breakdown of people already put in their categories (how many people are in each
+    set of categories, () for those with no answer): small counts hidden, shares set."""
+    groups = [str(g) for g in (spec.get("groups") or {})]
     labels: dict[str, str] = {}
     order: list[str] = []
     if q.type in CHOICE:
+        group_of = grouping(spec)
         for value, label in _options(q):
             key = group_of.get(value, value)
             if key not in labels:
@@ -159,28 +182,17 @@ def breakdown(
         order = list(groups)
         labels = {g: g for g in groups}
     counts: dict[str, int] = dict.fromkeys(order, 0)
-    total = answered = 0
-    not_recorded = 0
-    for person in people:
-        total += 1
-        keys = list(
-            dict.fromkeys(
-                group_of.get(k, k)
-                for k in _keys(spec, q, person.answers.get(q.id), person.started, tz)
-            )
-        )
-        if not keys:
-            not_recorded += 1
-            continue
-        answered += 1
+    total = sum(counted.values())
+    not_recorded = counted[()]
+    answered = total - not_recorded
+    # a district, or an answer no longer among the options, is counted where it is first met
+    for keys, n in counted.items():
         for key in keys:
-            if key not in counts:  # a district, or an answer no longer among the options
-                labels.setdefault(key, key)
-                counts[key] = 0
-            counts[key] += 1
-    if q.type == "postcode":
-        extra = sorted((k for k in counts if k not in groups), key=_natural)
-        counts = {k: counts[k] for k in [*groups, *extra]}
+            labels.setdefault(key, key)
+            counts[key] = counts.get(key, 0) + n
+    # the rest in a fixed order, however the people were read: districts after the named groups
+    extra = sorted((k for k in counts if k not in order), key=_natural)
+    counts = {k: counts[k] for k in [*order, *extra]}
     multiple = q.type == "checkboxes"
     everything = {**counts, NOT_RECORDED: not_recorded}
     hidden = hidden_keys(everything, below, secondary=not multiple)
@@ -231,39 +243,15 @@ def workflows_asking(programme: Programme, question: str) -> list[str]:
     return out
 
 
-def people(
-    store: StoreContract,
-    programme: Programme,
-    workflows: list[str],
-    states: list[str] | None = None,
-    *,
-    organisation: str | None = None,
-    lot: str | None = None,
-    start: datetime | None = None,
-    end: datetime | None = None,
-) -> list[Person]:
-    """The cases of these workflows (started in [start, end), of one organisation or lot if asked)."""
-    rows = [
-        r
-        for r in store.programme_cases(programme.id)
-        if r["workflow"] in workflows
-        and (not states or r["state"] in states)
-        and (organisation is None or r["organisation_id"] == organisation)
-        and (lot is None or r["lot"] == lot)
-    ]
-    answers = store.programme_answers(programme.id) if rows else {}
-    out = []
-    for r in rows:
-        started = datetime.fromisoformat(r["created_at"])
-        if (start is not None and started < start) or (end is not None and started >= end):
-            continue
-        merged: dict[str, Any] = {}
-        for a in sorted(
-            answers.get(r["id"], []), key=lambda a: (a["submitted_at"] or "", a["record"])
-        ):
-            merged.update({k: v for k, v in a["data"].items() if v not in (None, "", [])})
-        out.append(Person(r["organisation_id"], r["lot"], started, merged))
-    return out
+def person_of(row: dict[str, Any], answers: list[dict[str, Any]]) -> Person:
+    """A case as a breakdown sees it: its answers merged, the latest sent last (a repeatable
+    form's newest record over older ones)."""
+    merged: dict[str, Any] = {}
+    for a in sorted(answers, key=lambda a: (a["submitted_at"] or "", a["record"])):
+        merged.update({k: v for k, v in a["data"].items() if v not in (None, "", [])})
+    return Person(
+        row["organisation_id"], row["lot"], datetime.fromisoformat(row["created_at"]), merged
+    )
 
 
 def breakdowns(
@@ -298,18 +286,35 @@ def _breakdowns(
     below = programme.suppress_below()
     tz = ZoneInfo(programme.timezone)
     questions = programme.questions()
-    cache: dict[tuple[Any, ...], list[Person]] = {}
+    specs = [(spec, q) for spec in reporting.get("demographics", [])
+             if (q := questions.get(spec["question"])) is not None]  # the loader makes sure  # fmt: skip
+    if not specs:
+        return []
+    groupings = [grouping(spec) for spec, _q in specs]
+
+    def count(row: dict[str, Any], answers: list[dict[str, Any]]) -> Counted:
+        person = person_of(row, answers)
+        return Counted(row["workflow"], row["state"], person.organisation, person.lot, person.started,
+                       tuple(categories_of(spec, q, person, tz, g)
+                             for (spec, q), g in zip(specs, groupings, strict=True)))  # fmt: skip
+
+    kept = counted_cases(store, programme, count)
+    everyone = organisation is None and lot is None and start is None and end is None
+    cases = [] if everyone else [
+        c for c in kept.cases
+        if (organisation is None or c.organisation == organisation) and (lot is None or c.lot == lot)
+        and (start is None or c.started >= start) and (end is None or c.started < end)]  # fmt: skip
     out = []
-    for spec in reporting.get("demographics", []):
-        q = questions.get(spec["question"])
-        if q is None:  # the loader's checks make this impossible for a published programme
-            continue
-        workflows = (
-            [spec["workflow"]] if spec.get("workflow") else workflows_asking(programme, q.id)
-        )
-        key = (tuple(workflows), tuple(spec.get("states") or ()))
-        if key not in cache:
-            cache[key] = people(store, programme, workflows, spec.get("states"), organisation=organisation,
-                                lot=lot, start=start, end=end)  # fmt: skip
-        out.append(breakdown(spec, q, cache[key], below, tz))
+    for i, (spec, q) in enumerate(specs):
+        workflows = set([spec["workflow"]] if spec.get("workflow") else workflows_asking(programme, q.id))  # fmt: skip
+        states = set(spec.get("states") or ())
+        counted: Counter[tuple[str, ...]] = Counter()
+        if everyone:  # the tallies kept by workflow and state: no case read one by one
+            for (wf, state), tallies in kept.tallies.items():
+                if wf in workflows and (not states or state in states):
+                    counted.update(tallies[i])
+        else:
+            counted.update(c.categories[i] for c in cases
+                           if c.workflow in workflows and (not states or c.state in states))  # fmt: skip
+        out.append(tallied(spec, q, counted, below))
     return out

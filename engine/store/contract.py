@@ -291,6 +291,12 @@ class ReportingStore(Protocol):
     def programme_changed(self, programme_id: str, after: int, upto: int) -> bool:
         """Whether any audit row after `after`, up to `upto`, is of a case of the programme."""
 
+    def programme_cases_changed(self, programme_id: str, after: int, upto: int) -> set[int]:
+        """The programme's cases with an audit row after `after`, up to `upto`."""
+
+    def programme_cases_of(self, programme_id: str, case_ids: list[int]) -> list[dict[str, Any]]:
+        """These cases of the programme, as `programme_cases` gives them (the others left out)."""
+
     def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
         """The organisations holding any case of these workflows of a programme."""
 

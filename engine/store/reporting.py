@@ -21,6 +21,18 @@ def _chunks(ids: list[int]) -> Iterator[tuple[str, tuple[int, ...]]]:
         yield ",".join("?" * len(chunk)), chunk
 
 
+def _decoded(cur: Any) -> list[dict[str, Any]]:
+    """Case rows as dicts, their JSON columns (flags, entered) decoded."""
+    names = [c[0] for c in cur.description]
+    out = []
+    for r in cur.fetchall():
+        row = dict(zip(names, r, strict=True))
+        row["flags"] = json.loads(row["flags"])
+        row["entered"] = json.loads(row["entered"])
+        out.append(row)
+    return out
+
+
 def _event_clause(event: dict[str, Any]) -> tuple[str, str] | None:
     """The audit condition for a case event (`trigger` or `entered`), and its value."""
     if "trigger" in event:
@@ -35,17 +47,9 @@ class ReportingReads(Connection):
 
     def programme_cases(self, programme_id: str) -> list[dict[str, Any]]:
         """Every case of a programme, JSON columns decoded (for KPIs and exports)."""
-        cur = self.execute(
-            "SELECT * FROM cases WHERE programme_id = ? ORDER BY id", (programme_id,)
+        return _decoded(
+            self.execute("SELECT * FROM cases WHERE programme_id = ? ORDER BY id", (programme_id,))
         )
-        names = [c[0] for c in cur.description]
-        out = []
-        for r in cur.fetchall():
-            row = dict(zip(names, r, strict=True))
-            row["flags"] = json.loads(row["flags"])
-            row["entered"] = json.loads(row["entered"])
-            out.append(row)
-        return out
 
     def cases_by_state(self, programme_id: str, workflow: str | None = None) -> dict[str, int]:
         """How many cases are in each state."""
@@ -71,6 +75,28 @@ class ReportingReads(Connection):
             (after, upto, programme_id),
         ).fetchone()
         return row is not None
+
+    def programme_cases_changed(self, programme_id: str, after: int, upto: int) -> set[int]:
+        """The programme's cases with an audit row after `after`, up to `upto` (read from those
+        rows, never from the programme's cases)."""
+        return {
+            r[0]
+            for r in self.execute(
+                "SELECT DISTINCT a.case_id FROM audit a JOIN cases c ON c.id = a.case_id "
+                "WHERE a.id > ? AND a.id <= ? AND c.programme_id = ?",
+                (after, upto, programme_id),
+            )
+        }
+
+    def programme_cases_of(self, programme_id: str, case_ids: list[int]) -> list[dict[str, Any]]:
+        """These cases of the programme, as `programme_cases` gives them (the others left out)."""
+        out: list[dict[str, Any]] = []
+        for marks, chunk in _chunks(sorted(case_ids)):
+            out += _decoded(self.execute(
+                f"SELECT * FROM cases WHERE programme_id = ? AND id IN ({marks}) ORDER BY id",
+                (programme_id, *chunk),
+            ))  # fmt: skip
+        return out
 
     def case_organisations(self, programme_id: str, workflows: list[str]) -> list[str]:
         """The organisations holding any case of these workflows of a programme."""

@@ -1,0 +1,130 @@
+"""Each case of a programme as people reached counts it, kept between page views and brought up
+to date case by case, with the tallies the page adds up.
+
+Counting who a programme reaches reads every case and all its answers: with 100,000 referrals
+that took about 20 seconds, and it was done again after any change to any of the programme's
+cases. What a case counts as (its workflow, state, holder, start, and the categories of each
+characteristic) changes only when that case does, and every change to a case writes an audit row
+in the same transaction. So the programme's cases are read once; after that, the audit rows
+written since say which cases changed, only those are read again, and the tallies by workflow and
+state are corrected by what each changed case counted as before and counts as now.
+
+Kept per process, for a few programmes, each with the audit id it is up to date with (as
+`memo`). A new version of the programme, or another database at the same address, reads
+everything again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.model import Programme
+
+if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
+    from engine.store import StoreContract
+
+KEPT = 4  # programmes kept at once: each holds a small record a case
+
+Categories = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Counted:
+    """A case as people reached counts it: the categories it is in for each characteristic (in
+    the order the programme names them; () without an answer), and what pages filter it by."""
+
+    workflow: str
+    state: str
+    organisation: str | None
+    lot: str | None
+    started: datetime
+    categories: tuple[Categories, ...]
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A programme's cases as counted, by id, and how many cases of each workflow and state are
+    in each set of categories, per characteristic (never changed: a newer one replaces it)."""
+
+    version: str
+    checked: int  # the newest audit row applied
+    by_id: dict[int, Counted]
+    tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]]
+
+    @property
+    def cases(self) -> list[Counted]:
+        """Every case, in the order of their ids."""
+        return [self.by_id[case_id] for case_id in sorted(self.by_id)]
+
+
+# what a case counts as, from its row and its answers (as the store reads them)
+Count = Callable[[dict[str, Any], list[dict[str, Any]]], Counted]
+
+_kept: OrderedDict[tuple[str, str], Kept] = OrderedDict()  # by (database, programme)
+_lock = threading.Lock()
+
+
+def counted_cases(store: StoreContract, programme: Programme, count: Count) -> Kept:
+    """Every case of the programme as `count` makes it, and their tallies, up to date."""
+    database, newest = store.revision()
+    key = (database, programme.id)
+    with _lock:
+        kept = _kept.get(key)
+    if kept is None or kept.version != programme.version or kept.checked > newest:
+        # nothing kept, another version, or fewer audit rows (another database at this address)
+        answers = store.programme_answers(programme.id)
+        by_id = {r["id"]: count(r, answers.get(r["id"], [])) for r in store.programme_cases(programme.id)}  # fmt: skip
+        tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
+        for c in by_id.values():
+            _add(tallies, c, 1)
+        kept = Kept(programme.version, newest, by_id, tallies)
+    elif kept.checked < newest:
+        changed = store.programme_cases_changed(programme.id, kept.checked, newest)
+        kept = _with_changes(store, programme, kept, newest, sorted(changed), count)
+    with _lock:
+        # the revision was read before the cases: a change made meanwhile is read next time
+        _kept[key] = kept
+        _kept.move_to_end(key)
+        while len(_kept) > KEPT:
+            _kept.popitem(last=False)
+    return kept
+
+
+def _add(
+    tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]], c: Counted, n: int
+) -> None:
+    """Count a case in (n=1) or out (n=-1) of its workflow and state's tallies."""
+    group = tallies.get((c.workflow, c.state))
+    if group is None:
+        group = tallies[(c.workflow, c.state)] = tuple(Counter() for _ in c.categories)
+    for tally, categories in zip(group, c.categories, strict=True):
+        tally[categories] += n
+        if not tally[categories]:
+            del tally[categories]
+
+
+def _with_changes(store: StoreContract, programme: Programme, kept: Kept, newest: int,
+                  changed: list[int], count: Count) -> Kept:  # fmt: skip
+    """A new Kept with the changed cases read again (another thread may be reading the old one)."""
+    if not changed:
+        return Kept(kept.version, newest, kept.by_id, kept.tallies)
+    answers = store.answers_of(changed)
+    fresh = {r["id"]: count(r, answers.get(r["id"], []))
+             for r in store.programme_cases_of(programme.id, changed)}  # fmt: skip
+    by_id = dict(kept.by_id)
+    before = [by_id.pop(case_id) for case_id in changed if case_id in by_id]
+    by_id.update(fresh)
+    # only the tallies of the workflows and states these cases were or are in are copied
+    touched = {(c.workflow, c.state) for c in (*before, *fresh.values())}
+    tallies = {k: tuple(Counter(t) for t in v) if k in touched else v
+               for k, v in kept.tallies.items()}  # fmt: skip
+    for c in before:
+        _add(tallies, c, -1)
+    for c in fresh.values():
+        _add(tallies, c, 1)
+    return Kept(kept.version, newest, by_id, tallies)
