@@ -22,19 +22,28 @@ from typing import Any
 from engine.store.connection import Connection
 from engine.store.organisations import name_key
 
-# what a list may be sorted by: the ORDER BY of each (ties broken by id, so pages never overlap)
-SORTS = {
-    "newest": "c.id DESC",
-    "oldest": "c.id",
-    "reference": "c.reference, c.id",
-    "changed": "c.updated_at DESC, c.id DESC",
-    "organisation": "(o.name IS NULL), lower(o.name), c.id",
-}
 _NEXT_DUE = (
     "(SELECT min(r.due_at) FROM reminders r WHERE r.case_id = c.id AND r.status = 'pending')"
 )
-# a case with nothing due goes last: no ISO time sorts after this
-SORTS["due"] = f"coalesce({_NEXT_DUE}, '9999'), c.id"
+# what a list may be sorted by: the terms of each ORDER BY, each descending or not (ties broken
+# by id, so pages never overlap); a case with nothing due goes last: no ISO time sorts after 9999
+_TERMS: dict[str, list[tuple[str, bool]]] = {
+    "newest": [("c.id", True)],
+    "oldest": [("c.id", False)],
+    "reference": [("c.reference", False), ("c.id", False)],
+    "changed": [("c.updated_at", True), ("c.id", True)],
+    "organisation": [("(o.name IS NULL)", False), ("lower(o.name)", False), ("c.id", False)],
+    "due": [(f"coalesce({_NEXT_DUE}, '9999')", False), ("c.id", False)],
+}
+
+
+def _order(sort: str, backwards: bool = False) -> str:
+    """The ORDER BY of a sort, or of its exact reverse (every term turned round: the ties are
+    broken by id, and each database puts NULLs at the other end when a term is turned)."""
+    return ", ".join(f"{e} DESC" if desc != backwards else e for e, desc in _TERMS[sort])
+
+
+SORTS = {sort: _order(sort) for sort in _TERMS}
 
 
 def _like(term: str) -> str:
@@ -128,7 +137,13 @@ class CaseListing(Connection):
         conditions = " AND ".join(where) or "1 = 1"
         # counted without the organisation: joined to every case counted, it doubled the count's cost
         total = int(self.execute(f"SELECT count(*) FROM cases c WHERE {conditions}", params).fetchone()[0])  # fmt: skip
-        order = SORTS.get(sort, SORTS["newest"])
+        sort = sort if sort in _TERMS else "newest"
+        # a page past the middle is read from the other end, so the database steps over fewer
+        # rows: the last of 100,000 skipped 99,975 (about 0.2 s) and now skips none
+        backwards = total // 2 < offset < total
+        if backwards:
+            offset, limit = max(total - offset - limit, 0), min(limit, total - offset)
+        order = _order(sort, backwards)
         joined = (
             "LEFT JOIN organisations o ON o.id = c.organisation_id " if "o.name" in order else ""
         )
@@ -140,7 +155,7 @@ class CaseListing(Connection):
                 {**params, "limit": limit, "offset": offset},
             )
         ]
-        return total, self._page(ids, label_sql)
+        return total, self._page(ids[::-1] if backwards else ids, label_sql)
 
     def _organisation_terms(self, term: str, params: dict[str, Any]) -> list[str]:
         """The condition of the cases of every organisation whose name has `term` in it, in any case.
