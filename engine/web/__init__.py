@@ -40,6 +40,7 @@ from engine.web import (
     oidc,
     services,
     sessions,
+    static_files,
     widgets,
 )
 from engine.web.access import allow
@@ -289,9 +290,13 @@ def _security(app: Flask) -> None:
 
 
 def _assets(app: Flask) -> None:
-    """GOV.UK Frontend from node_modules (installed by `make setup`), and this app's own files."""
+    """GOV.UK Frontend from node_modules (installed by `make setup`), and this app's own files;
+    the links templates make to them carry each file's version (`static_files`)."""
     dist = Path(app.config["ASSETS"])
     own = Path(__file__).parent / "static"
+    static_files.register(app, "govuk_static", dist)
+    static_files.register(app, "app_static", own)
+    static_files.init_app(app)
 
     @app.get("/assets/<path:filename>")
     @allow("public")
@@ -306,15 +311,13 @@ def _assets(app: Flask) -> None:
         """govuk-frontend's CSS and JavaScript."""
         if not filename.startswith("govuk-frontend.min."):
             abort(404)
-        headers.cacheable()
-        return send_from_directory(dist, filename, max_age=86400)
+        return static_files.send(dist, filename, max_age=86400)
 
     @app.get("/static/app/<path:filename>")
     @allow("public")
     def app_static(filename: str) -> Response:
         """This app's own small files."""
-        headers.cacheable()
-        return send_from_directory(own, filename, max_age=3600)
+        return static_files.send(own, filename, max_age=3600)
 
 
 def _errors(app: Flask) -> None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, send_from_directory
+from flask import Blueprint, Flask, abort, current_app
 from flask.blueprints import BlueprintSetupState
 from werkzeug.wrappers import Response
 
-from engine.web import headers
+from engine.web import static_files
 from engine.web.access import allow
 
 bp = Blueprint("commission", __name__, url_prefix="/commission")
@@ -29,13 +29,13 @@ def mermaid_static(filename: str) -> Response:
     """Mermaid's one-file browser build, which draws the workflow diagrams."""
     if filename != "mermaid.min.js":
         abort(404)
-    headers.cacheable()
-    return send_from_directory(mermaid_dir(current_app), filename, max_age=86400)
+    return static_files.send(mermaid_dir(current_app), filename, max_age=86400)
 
 
 @bp.record_once
 def setup(state: BlueprintSetupState) -> None:
-    """Mermaid's script at /static/mermaid/."""
+    """Mermaid's script at /static/mermaid/, its links versioned as the app's own files are."""
+    static_files.register(state.app, "mermaid_static", mermaid_dir(state.app))
     state.app.add_url_rule(
         "/static/mermaid/<path:filename>", "mermaid_static", mermaid_static, methods=["GET"]
     )
