@@ -120,3 +120,41 @@ def test_a_mistake_is_marked_and_listed_as_it_is_typed_and_goes_when_fixed(
     )
     expect(problems.get_by_role("heading", name="No problems found")).to_be_visible()
     assert not ctx.errors, ctx.errors  # no script error on the way
+
+
+def test_leaving_with_changes_not_saved_asks_first_and_saving_does_not(
+    site: Site, ctx: Any
+) -> None:
+    page = ctx.new_page()
+    sign_in(page, site, COMMISSIONER)
+    page.goto(f"{site.url}/studio/")
+    go(page, page.get_by_role("button", name=f"Edit {PROGRAMME}"))
+    editor_page = page.url
+    preview = page.get_by_role("navigation", name="This draft").get_by_role(
+        "link", name="Preview forms"
+    )
+    asked: list[str] = []  # the browser's questions, answered as the test says: stay or leave
+    answer = {"leave": False}
+    page.on(
+        "dialog",
+        lambda d: (asked.append(d.type), d.accept() if answer["leave"] else d.dismiss()),
+    )
+
+    # typed, not saved: following a link asks "Leave site?"; choosing to stay keeps the text
+    page.locator(".cm-content").click()
+    page.keyboard.press("Control+End")
+    page.keyboard.type("\n# typed before following a link")
+    with page.expect_event("dialog"):
+        preview.click()
+    assert asked == ["beforeunload"]
+    expect(page).to_have_url(editor_page)
+    expect(page.locator(".cm-content")).to_contain_text("# typed before following a link")
+
+    # Save sends the form without asking; after it, leaving asks nothing
+    answer["leave"] = True  # were it asked (wrongly), the page would still go on
+    go(page, page.get_by_role("button", name="Save"))
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(f"{FILE} saved")
+    go(page, preview)
+    expect(page.get_by_role("heading", name="Preview forms")).to_be_visible()
+    assert asked == ["beforeunload"], "asked again after saving"
+    assert not ctx.errors, ctx.errors

@@ -176,6 +176,19 @@ function lintSource(textarea) {
   };
 }
 
+// Typed text is lost by following a link or closing the tab: the browser's own "Leave site?"
+// question is asked first when the text differs from what was last saved. The page opened with
+// the saved text, unless it is showing a save that was refused (`data-unsaved`): then nothing
+// typed is saved yet.
+function warnBeforeLeaving(textarea, view, sending) {
+  const saved = textarea.hasAttribute("data-unsaved") ? null : view.state.doc.toString();
+  window.addEventListener("beforeunload", (event) => {
+    if (sending() || view.state.doc.toString() === saved) return;
+    event.preventDefault();
+    event.returnValue = ""; // older browsers ask only when this is set
+  });
+}
+
 function enhance(textarea) {
   const file = textarea.dataset.file;
   const id = textarea.id || `editor-${editors.size + 1}`;
@@ -221,11 +234,18 @@ function enhance(textarea) {
   if (file) editors.set(file, view);
 
   // The form posts the editor's text, whichever way it is sent.
+  let sending = false;
   if (textarea.form) {
     textarea.form.addEventListener("submit", () => {
       textarea.value = view.state.doc.toString();
+      sending = true; // saving is leaving the page with nothing lost: no warning
     });
   }
+  warnBeforeLeaving(textarea, view, () => sending);
+  // back to this page from the browser's cache: it is on the page again, not sending
+  window.addEventListener("pageshow", () => {
+    sending = false;
+  });
   // The label, and an error summary's link, point at the (now hidden) textarea: the editor instead.
   const label = textarea.id && document.querySelector(`label[for="${CSS.escape(textarea.id)}"]`);
   if (label) label.addEventListener("click", () => view.focus());
