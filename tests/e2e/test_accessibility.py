@@ -10,6 +10,8 @@ sure?" pages before a moderated score is recorded or a role taken away. Last, th
 uses the programme studio (tests/e2e/studio_tour.py): a draft in the code editor (whose own YAML
 is left out of the internal-id check, not the rest of the page), its previews, a mistake, what
 publishing changes, throwing it away; a programme's dates; and moving a case to a newer version.
+Then (tests/e2e/commission_tour.py) a published form's preview, a monitoring meeting's pack, and
+one action on many cases: "Are you sure…?" and what happened to each case.
 New blueprints are covered as they come: their pages are found through the links, and none
 needs listing here. The checks themselves (axe, and the service's own) are in tests/e2e/audit.py.
 
@@ -28,6 +30,7 @@ from typing import Any
 import pytest
 
 from .audit import NEVER, Audit, page_templates, submit_empty, walk
+from .commission_tour import tour_commission
 from .conftest import PASSWORD, Site, go, open_context, save_screenshot, sign_in
 from .studio_tour import tour_studio
 
@@ -40,6 +43,7 @@ EVERY_TEMPLATE_IN = ("about", "admin", "assess", "auth", "casework", "studio")
 EVERY_TEMPLATE = {
     "commission/dates.html", "commission/dates_pin.html", "commission/move.html",
     "commission/move_confirm.html", "commission/move_results.html", "commission/preview.html",
+    "commission/meeting.html", "commission/bulk_confirm.html", "commission/bulk_results.html",
 }  # fmt: skip
 
 
@@ -182,8 +186,10 @@ def tour(page: Any, audit: Audit) -> None:
     audit.check(page, "admin (confirm erasing)")
     _sign_out(page)
 
-    # last, as it changes a programme and moves a case: the programme studio, dates, moving cases
+    # then, as it changes a programme and moves a case: the programme studio, dates, moving cases
     tour_studio(page, audit)
+    # then a form previewed, a meeting's pack, and one action on many cases (it changes a case)
+    tour_commission(page, audit)
 
 
 @dataclass
@@ -253,6 +259,8 @@ def test_the_walk_reaches_every_kind_of_page(walked: Walked) -> None:
         "studio.next_round", "studio.versions",
         # a programme's dates and pinning one; moving cases to a newer version, and the results
         "commission.dates", "commission.pin_date", "commission.move", "commission.move_cases",
+        # a published form previewed, a meeting's pack, one action on many cases and its results
+        "commission.preview", "commission.meeting", "commission.bulk_choose", "commission.bulk_act",
     }  # fmt: skip
     missing = expected - set(audit.seen)
     assert not missing, f"page types never reached: {sorted(missing)}"
