@@ -24,7 +24,7 @@ from .databases import database_in
 
 # Raw SQL and its cursor are what the contract keeps callers away from; SQLite's online backup
 # is the `commission db backup` command's own (PostgreSQL's is pg_dump).
-NOT_CONTRACT = {"execute", "execute_many", "backup"}
+NOT_CONTRACT = {"execute", "execute_many", "write", "write_many", "backup"}
 STORES = [SqliteStore, PostgresStore]
 
 FAMILIES: list[type] = [base for base in StoreContract.__bases__ if base is not Protocol]

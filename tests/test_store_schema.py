@@ -125,9 +125,10 @@ def test_a_scheduler_passes_over_rows_another_is_claiming_instead_of_waiting(dat
 @pytest.mark.postgres_only
 def test_a_writer_kept_waiting_is_told_the_database_is_busy_not_left_hanging(database: str) -> None:
     holder, quick = Store(database), Store(database, timeout=0.05)
-    with holder.transaction():  # holds the writer lock
+    with holder.transaction():  # holds the writer lock from its first statement on
+        holder.ensure_organisation("org_a", "A", NOW)
+        assert holder.organisation_names() == {"org_a": "A"}  # read: BEGIN and the lock are sent
         busy = pytest.raises(DatabaseError, match="busy with another action; try again in a moment")
         with busy, quick.transaction():
             quick.ensure_organisation("org_b", "B", NOW)
-        holder.ensure_organisation("org_a", "A", NOW)
     assert holder.organisation_names() == {"org_a": "A"}

@@ -47,10 +47,10 @@ class ActionService(CaseService, MoneyService):
     # -- actions ---------------------------------------------------------------------------
     def actions(self, case_id: int | str, actor: Actor) -> list[ActionOption]:
         """Every action from the case's current state, with whether this actor may take it now."""
-        row = self._row(case_id, actor)
+        row, stored = self._row_and_answers(case_id, actor)
         programme = self.programme(row["programme_id"], row["version"])
         wf = programme.workflows[row["workflow"]]
-        context = self._context(row, programme)
+        context = self._context(row, programme, stored)
         out: list[ActionOption] = []
         seen: set[str] = set()
         for index, t in enumerate(wf.transitions):
@@ -67,6 +67,7 @@ class ActionService(CaseService, MoneyService):
                 lot=None,
                 reason="-",
                 preview=True,
+                stored=stored,
             )
             if reasons and any(
                 u.trigger == t.trigger
@@ -93,7 +94,7 @@ class ActionService(CaseService, MoneyService):
     ) -> CaseView:
         """Take an action on a case, or raise with every reason it cannot be taken now."""
         with self.store.transaction():
-            row = self._row(case_id, actor)
+            row, stored = self._row_and_answers(case_id, actor)
             programme = self.programme(row["programme_id"], row["version"])
             wf = programme.workflows[row["workflow"]]
             if (expected_state is not None and expected_state != row["state"]) or (
@@ -116,13 +117,12 @@ class ActionService(CaseService, MoneyService):
                 raise ActionRefused(
                     f'"{label}" cannot be taken while the case is {state_label.lower()}'
                 )
-            context = self._context(row, programme)
+            context = self._context(row, programme, stored)
             all_reasons: list[str] = []
             chosen: tuple[int, Transition] | None = None
             for i, t in here:
-                reasons = self._reasons(
-                    row, programme, wf, t, actor, context, amount=amount, lot=lot, reason=reason
-                )
+                reasons = self._reasons(row, programme, wf, t, actor, context, amount=amount, lot=lot,
+                                        reason=reason, stored=stored)  # fmt: skip
                 if not reasons:
                     chosen = (i, t)
                     break
@@ -168,10 +168,11 @@ class ActionService(CaseService, MoneyService):
 
     def _reasons(self, row: dict[str, Any], programme: Programme, wf: Workflow, t: Transition, actor: Actor,
                  context: dict[str, Any], *, amount: int | None, lot: str | None, reason: str | None,
-                 preview: bool = False) -> list[str]:  # fmt: skip
+                 preview: bool = False, stored: list[dict[str, Any]] | None = None) -> list[str]:  # fmt: skip
         """Every reason this actor may not take this transition now (an empty list: they may).
 
-        With `preview`, what the person is asked for as they act (an amount) is not yet due.
+        With `preview`, what the person is asked for as they act (an amount) is not yet due;
+        `stored`: the case's answers, when the caller has read them.
         """
         spec = t.spec
         reasons: list[str] = []
@@ -203,7 +204,7 @@ class ActionService(CaseService, MoneyService):
                 word = "after" if at_milestone else "at"
                 reasons.append(f"this happens automatically {word} {_when(due, tz)}")
         for form_id in spec.get("forms", []):
-            reasons.extend(self._incomplete(row, programme, wf, form_id, t.trigger))
+            reasons.extend(self._incomplete(row, programme, wf, form_id, t.trigger, stored))
         if spec.get("eligibility"):
             for c in self._eligibility(row, programme, context, actor.role):
                 if c.status == "not_met":
@@ -264,11 +265,11 @@ class ActionService(CaseService, MoneyService):
         events, moves = clock or self._clock_facts(row, programme)
         return case_due(programme, anchor, events, moves)
 
-    def _incomplete(
-        self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str
-    ) -> list[str]:
+    def _incomplete(self, row: dict[str, Any], programme: Programme, wf: Workflow, form_id: str, trigger: str,
+                    answers: list[dict[str, Any]] | None = None) -> list[str]:  # fmt: skip
         form = programme.forms[form_id]
-        stored = [a for a in self.store.answers(row["id"]) if a["form"] == form_id]
+        answers = self.store.answers(row["id"]) if answers is None else answers
+        stored = [a for a in answers if a["form"] == form_id]
         if self._repeatable(programme, wf, form_id):
             # each time the action is taken it needs a record made since it was last taken
             last = self.store.fired(row["id"], trigger)
@@ -284,7 +285,7 @@ class ActionService(CaseService, MoneyService):
             form,
             {k: v for k, v in stored[0]["data"].items() if k in form.questions()},  # as now asked
             complete=True,
-            context=self._answer_context(row, programme, form),
+            context=self._answer_context(row, programme, form, answers),
         )
         questions = programme.questions()
         return [

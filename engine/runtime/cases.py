@@ -78,8 +78,10 @@ class CaseService(EngineCore):
             self.store.audit(
                 case_id, now, actor.role, actor.id, "start", None, wf.initial, programme.version, {}
             )
-            self._replan(case_id, programme)
-        return self.case(case_id, actor)
+            row = self.store.case(case_id)  # read once, for the reminders and the view returned
+            assert row is not None
+            self._replan(case_id, programme, row)
+        return self._view(self._seen(row, case_id, actor), [], actor)  # a new case: no answers
 
     def _within_window(self, programme: Programme, wf: Workflow) -> None:
         """Refuse a new case before the workflow's window opens or after it closes, in words."""
@@ -137,8 +139,7 @@ class CaseService(EngineCore):
 
     def case(self, case_id: int | str, actor: Actor) -> CaseView:
         """One case, if this actor may see it."""
-        row = self._row(case_id, actor)
-        return self._view(row, self.store.answers(row["id"]), actor)
+        return self._view(*self._row_and_answers(case_id, actor), actor)
 
     def _view(self, row: dict[str, Any], rows: list[dict[str, Any]], actor: Actor) -> CaseView:
         """The case as this actor sees it, from its row and its answer rows."""
@@ -175,10 +176,12 @@ class CaseService(EngineCore):
             withheld=tuple(withheld),
         )  # fmt: skip
 
-    def _answer_context(self, row: dict[str, Any], programme: Programme, form: Form) -> dict[str, Any]:  # fmt: skip
-        """What a form's rules may read besides its answers: `now`, and `case` when they read it."""
+    def _answer_context(self, row: dict[str, Any], programme: Programme, form: Form,
+                        stored: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+        """What a form's rules may read besides its answers: `now`, and `case` when they read it
+        (from `stored`, the case's answers, when the caller has read them)."""
         if reads_case(form):
-            return {"now": self.now(), "case": self._context(row, programme)["case"]}
+            return {"now": self.now(), "case": self._context(row, programme, stored)["case"]}
         return {"now": self.now()}
 
     def _records_full(self, row: dict[str, Any], entry: dict[str, Any], form: Form) -> None:
@@ -245,7 +248,7 @@ class CaseService(EngineCore):
     ) -> CaseView:
         """Save answers to a form. A draft may be partial; a record of a repeatable form must be complete."""
         with self.store.transaction():
-            row = self._row(case_id, actor)
+            row, rows = self._row_and_answers(case_id, actor)
             programme = self.programme(row["programme_id"], row["version"])
             wf = programme.workflows[row["workflow"]]
             entry = self._form_entry(programme, wf, form_id)
@@ -267,7 +270,10 @@ class CaseService(EngineCore):
                 if record is None:
                     self._records_full(row, entry, form)
                 clean, errors = check_form(
-                    form, answers, complete=True, context=self._answer_context(row, programme, form)
+                    form,
+                    answers,
+                    complete=True,
+                    context=self._answer_context(row, programme, form, rows),
                 )
                 if errors:
                     raise AnswersInvalid(
@@ -277,7 +283,6 @@ class CaseService(EngineCore):
                 self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
                 detail = {"form": form_id, "record": number}
             else:
-                rows = self.store.answers(row["id"])
                 existing = next((a for a in rows if a["form"] == form_id), None)
                 before = existing["data"] if existing else {}
                 # answers to questions an earlier version asked (the case moved) are kept as they are
@@ -285,7 +290,10 @@ class CaseService(EngineCore):
                 merged = {**{k: v for k, v in before.items() if k not in kept}, **answers}
                 merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
                 clean, errors = check_form(
-                    form, merged, complete=False, context=self._answer_context(row, programme, form)
+                    form,
+                    merged,
+                    complete=False,
+                    context=self._answer_context(row, programme, form, rows),
                 )
                 if errors:
                     raise AnswersInvalid(

@@ -123,6 +123,18 @@ class EngineCore:
             row = self.store.case_by_reference(case_id)
         else:
             row = self.store.case(int(case_id))
+        return self._seen(row, case_id, actor)
+
+    def _row_and_answers(
+        self, case_id: int | str, actor: Actor
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """The case, if this actor may see it, and its answers, read in one statement."""
+        key = case_id if isinstance(case_id, str) and not case_id.isdigit() else int(case_id)
+        found = self.store.case_with_answers(key)
+        return self._seen(found[0] if found else None, case_id, actor), found[1] if found else []
+
+    def _seen(self, row: dict[str, Any] | None, case_id: int | str, actor: Actor) -> dict[str, Any]:
+        """The case's row, or NotFound when this actor may not see it (or it does not exist)."""
         if row is None or not actor.covers(row["programme_id"]):
             # a case in a programme the actor's role does not reach is as good as absent
             raise NotFound(f"there is no case {case_id}")

@@ -9,9 +9,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from engine.errors import StaleCase
 from engine.store.connection import Connection, Cursor
 from engine.store.privacy import ERASED_REASON, identity_digest
+
+_CHANGED = (
+    "this case changed while you were looking at it, so your action was not taken; "
+    "look at it again and decide"
+)
+
+# one answer row, read alone or beside its case (`a` the answers table)
+_ANSWER_COLUMNS = "a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at, a.created_at"
+_ANSWER_WIDTH = 6
+
+
+def _answer(r: Any) -> dict[str, Any]:
+    """An answer row as the engine reads it, its data decoded."""
+    return {"form": r[0], "record": r[1], "data": json.loads(r[2]), "submitted_at": r[3],
+            "updated_at": r[4], "created_at": r[5]}  # fmt: skip
 
 
 class CaseTables(Connection):
@@ -31,7 +45,7 @@ class CaseTables(Connection):
             },
         )
         assert case_id is not None
-        self.execute(
+        self.write(
             "UPDATE cases SET reference = ? WHERE id = ?", (f"{prefix}-{case_id:06d}", case_id)
         )
         return case_id
@@ -63,51 +77,40 @@ class CaseTables(Connection):
         now: str,
     ) -> int:
         """Compare-and-set the case's state; raises StaleCase if someone else moved it first."""
-        cur = self.execute(
+        self.write(
             "UPDATE cases SET state = ?, flags = ?, entered = ?, revision = revision + 1, updated_at = ? "
             "WHERE id = ? AND revision = ?",
             (state, json.dumps(flags), json.dumps(entered), now, case_id, revision),
+            stale=_CHANGED,
         )
-        if cur.rowcount != 1:
-            raise StaleCase(
-                "this case changed while you were looking at it, so your action was not taken; "
-                "look at it again and decide"
-            )
         return revision + 1
 
     def set_case_lot(self, case_id: int, lot: str | None) -> None:
         """Put a case in a lot (its one lot: the start, its answers and its award agree)."""
-        self.execute("UPDATE cases SET lot = ? WHERE id = ?", (lot, case_id))
+        self.write("UPDATE cases SET lot = ? WHERE id = ?", (lot, case_id))
 
     def set_case_label(self, case_id: int, label: str | None) -> None:
         """Keep the answer that labels a case in lists on the case (searched without its answers)."""
-        self.execute("UPDATE cases SET label = ? WHERE id = ?", (label, case_id))
+        self.write("UPDATE cases SET label = ? WHERE id = ?", (label, case_id))
 
     def touch_case(self, case_id: int, revision: int, now: str) -> int:
         """Bump a case's revision (answers changed) with the same compare-and-set."""
-        cur = self.execute(
+        self.write(
             "UPDATE cases SET revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ?",
             (now, case_id, revision),
+            stale=_CHANGED,
         )
-        if cur.rowcount != 1:
-            raise StaleCase(
-                "this case changed while you were looking at it, so your action was not taken; "
-                "look at it again and decide"
-            )
         return revision + 1
 
     def change_case_version(self, case_id: int, revision: int, version: str, now: str) -> int:
         """Pin a case to another version of its programme, with the same compare-and-set."""
-        cur = self.execute(
+        self.write(
             "UPDATE cases SET version = ?, revision = revision + 1, updated_at = ? "
             "WHERE id = ? AND revision = ?",
             (version, now, case_id, revision),
+            stale="this case changed while you were looking at it, so it was not moved; "
+            "look at it again and decide",
         )
-        if cur.rowcount != 1:
-            raise StaleCase(
-                "this case changed while you were looking at it, so it was not moved; "
-                "look at it again and decide"
-            )
         return revision + 1
 
     def cases_by_version(self, programme_id: str, version: str | None = None, workflow: str | None = None,
@@ -141,7 +144,7 @@ class CaseTables(Connection):
     ) -> None:
         """Insert or replace one form's answers (or one record of a repeatable form, which keeps
         the time it was first sent)."""
-        self.execute(
+        self.write(
             "INSERT INTO answers (case_id, form_id, record_no, data, submitted_at, updated_at, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (case_id, form_id, record_no) DO UPDATE SET data = excluded.data, "
@@ -155,7 +158,7 @@ class CaseTables(Connection):
 
     def mark_submitted(self, case_id: int, form_id: str, now: str) -> None:
         """Mark a form's answers as submitted (they stop being a draft)."""
-        self.execute(
+        self.write(
             "UPDATE answers SET submitted_at = ? WHERE case_id = ? AND form_id = ? AND submitted_at IS NULL",
             (now, case_id, form_id),
         )
@@ -163,21 +166,31 @@ class CaseTables(Connection):
     def answers(self, case_id: int) -> list[dict[str, Any]]:
         """Every form's answers and records for a case, in the order they were made."""
         cur = self.execute(
-            "SELECT form_id, record_no, data, submitted_at, updated_at, created_at FROM answers "
-            "WHERE case_id = ? ORDER BY form_id, record_no",
+            f"SELECT {_ANSWER_COLUMNS} FROM answers a WHERE a.case_id = ? ORDER BY a.form_id, a.record_no",
             (case_id,),
         )
-        return [
-            {
-                "form": r[0],
-                "record": r[1],
-                "data": json.loads(r[2]),
-                "submitted_at": r[3],
-                "updated_at": r[4],
-                "created_at": r[5],
-            }
-            for r in cur.fetchall()
-        ]
+        return [_answer(r) for r in cur.fetchall()]
+
+    def case_with_answers(
+        self, case: int | str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """A case by id or reference, as `case`, with its answers as `answers`: one statement."""
+        key = "reference" if isinstance(case, str) else "id"
+        cur = self.execute(
+            f"SELECT c.*, {_ANSWER_COLUMNS} FROM cases c LEFT JOIN answers a ON a.case_id = c.id "
+            f"WHERE c.{key} = ? ORDER BY a.form_id, a.record_no",
+            (case,),
+        )
+        rows = cur.fetchall()
+        if not rows:
+            return None
+        width = len(cur.description) - _ANSWER_WIDTH  # the case's columns, then the answer's
+        names = [c[0] for c in cur.description[:width]]
+        row = dict(zip(names, rows[0][:width], strict=True))
+        row["flags"] = json.loads(row["flags"])
+        row["entered"] = json.loads(row["entered"])
+        # a case with no answers is one row whose answer columns are all NULL
+        return row, [_answer(r[width:]) for r in rows if r[width] is not None]
 
     def next_record_no(self, case_id: int, form_id: str) -> int:
         """The number the next record of a repeatable form gets (1, 2, …)."""
@@ -197,7 +210,7 @@ class CaseTables(Connection):
     def save_record_draft(self, case_id: int, form_id: str, data: dict[str, Any], who: str | None,
                           now: str) -> None:  # fmt: skip
         """Keep the answers so far of a record being filled in."""
-        self.execute(
+        self.write(
             "INSERT INTO record_drafts (case_id, form_id, data, updated_by, updated_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (case_id, form_id) DO UPDATE SET data = excluded.data, "
             "updated_by = excluded.updated_by, updated_at = excluded.updated_at",
@@ -206,14 +219,14 @@ class CaseTables(Connection):
 
     def delete_record_draft(self, case_id: int, form_id: str) -> None:
         """Forget a record's draft (it was recorded, or discarded)."""
-        self.execute(
+        self.write(
             "DELETE FROM record_drafts WHERE case_id = ? AND form_id = ?", (case_id, form_id)
         )
 
     def audit(self, case_id: int, at: str, role: str, actor_id: str | None, action: str,
               from_state: str | None, to_state: str | None, version: str, detail: dict[str, Any]) -> None:  # fmt: skip
         """Append one event to the case's audit log."""
-        self.execute(
+        self.write(
             "INSERT INTO audit (case_id, at, actor_role, actor_id, action, from_state, to_state, version, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

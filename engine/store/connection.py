@@ -1,5 +1,6 @@
 """What every database the store runs on offers the table families: `execute`, `execute_many`,
-`transaction()`, the schema version and upgrades, and rows as dicts.
+`write` and `write_many` (statements whose result nobody reads), `transaction()`, the schema
+version and upgrades, and rows as dicts.
 
 `SqliteConnection` (engine.store.sqlite) and `PostgresConnection` (engine.store.postgres) fill
 it in. The table families are written against this base alone, in one SQL text with `?` and
@@ -9,8 +10,10 @@ it in. The table families are written against this base alone, in one SQL text w
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from typing import Any, Protocol
+
+from engine.errors import StaleCase
 
 
 class Cursor(Protocol):
@@ -44,9 +47,77 @@ class Connection:
         """Run one statement for many rows."""
         raise NotImplementedError
 
-    def transaction(self, *, serial: bool = True) -> AbstractContextManager[None]:
-        """All of an action or none of it; with `serial`, one writer at a time, as on SQLite."""
+    def write(self, sql: str, params: tuple | dict = (), *, stale: str | None = None) -> None:
+        """Run a statement whose result nobody reads; with `stale`, raise StaleCase with that
+        sentence when it changes no row (a compare-and-set someone else won).
+
+        Inside a transaction a database may hold it back and send it with the next statement
+        (PostgreSQL does: one round trip for many); it is sent, and its check made, before the
+        next read, before the transaction block that wrote it ends, and before COMMIT.
+        """
+        cur = self.execute(sql, params)
+        if stale is not None and cur.rowcount != 1:
+            raise StaleCase(stale)
+
+    def write_many(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """Run one statement for many rows whose result nobody reads (sent as `write` is)."""
+        if rows:
+            self.execute_many(sql, rows)
+
+    # -- transactions: one re-entrant frame, each database fills in the steps ------------------
+    _depth = 0  # transaction blocks open: the outermost one commits
+
+    @contextmanager
+    def transaction(self, *, serial: bool = True) -> Iterator[None]:
+        """All of an action or none of it; with `serial`, one writer at a time, as on SQLite.
+
+        Re-entrant: inside another transaction it joins it (the outermost one commits), so the
+        scheduler can take an action and mark its reminder done as one unit.
+        """
+        if self._depth:
+            self._join(serial)
+            self._depth += 1
+            try:
+                yield
+                self._settle()  # a lost compare-and-set is told by the block that lost it
+            finally:
+                self._depth -= 1
+            return
+        self._open(serial)
+        try:
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self._rollback()
+                raise
+            self._depth = 0
+            self._commit()
+        finally:
+            self._depth = 0
+            self._release()
+
+    def _open(self, serial: bool) -> None:
+        """Begin the outermost transaction (with `serial`, as the one writer)."""
         raise NotImplementedError
+
+    def _join(self, serial: bool) -> None:
+        """An inner transaction block begins (with `serial`, the writer lock if not yet held)."""
+
+    def _settle(self) -> None:
+        """An inner block ends: whatever it wrote and has not yet sent is sent and checked."""
+
+    def _commit(self) -> None:
+        """Commit the outermost transaction."""
+        raise NotImplementedError
+
+    def _rollback(self) -> None:
+        """Roll the outermost transaction back (its block raised)."""
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """After the outermost transaction, committed or not: let go of what it held."""
 
     def schema_version(self) -> int:
         """The schema version recorded in the database (0 for a new one)."""

@@ -9,8 +9,9 @@ the contract leaves out.
 
 Rows are plain dicts keyed by column, the same keys and the same JSON columns decoded or not
 on both databases; times are ISO 8601 strings. A store raises the errors of engine.errors
-(`StaleCase`, `EmailTaken`, `DatabaseError`), never its driver's own. `Store.execute` and
-`Store.execute_many` are no part of the contract: SQL stays behind these methods.
+(`StaleCase`, `EmailTaken`, `DatabaseError`), never its driver's own. `Store.execute`,
+`Store.execute_many`, `Store.write` and `Store.write_many` are no part of the contract: SQL
+stays behind these methods.
 """
 
 from __future__ import annotations
@@ -127,6 +128,11 @@ class CaseStore(Protocol):
     def answers(self, case_id: int) -> list[dict[str, Any]]:
         """Every form's answers and records for a case, in the order they were made."""
 
+    def case_with_answers(
+        self, case: int | str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        """A case by id or reference, as `case`, with its answers as `answers`: one statement."""
+
     def next_record_no(self, case_id: int, form_id: str) -> int:
         """The number the next record of a repeatable form gets (1, 2, …)."""
 
@@ -195,13 +201,13 @@ class MoneyStore(Protocol):
 class ScheduleStore(Protocol):
     """The scheduler's rows: reminders planned, claimed and finished, pinned dates, the outbox."""
 
-    def plan_rows(self, rows: list[dict[str, Any]]) -> int:
+    def plan_rows(self, rows: list[dict[str, Any]]) -> None:
         """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
 
     def plan_facts(self, case_id: int, programme_id: str) -> dict[str, Any]:
         """What re-planning a case reads, in one query: fired actions, pinned dates, pending keys."""
 
-    def cancel_rows(self, keys: set[str], now: str) -> int:
+    def cancel_rows(self, keys: set[str], now: str) -> None:
         """Cancel pending rows by key (their case's facts no longer call for them)."""
 
     def programme_pending_keys(self, programme_id: str) -> set[str]:

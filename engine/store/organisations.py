@@ -49,7 +49,7 @@ class OrganisationTables(Connection):
 
     def ensure_organisation(self, org_id: str, name: str, now: str) -> None:
         """Record an organisation the first time it is seen."""
-        self.execute(
+        self.write(
             "INSERT INTO organisations (id, name, created_at, name_key) VALUES (?, ?, ?, ?) "
             "ON CONFLICT DO NOTHING",
             (org_id, name, now, name_key(name)),

@@ -7,6 +7,11 @@ advisory lock first, so writers go one at a time, exactly as on SQLite: every ru
 checks inside a transaction (an award within the budget, the number of awards) holds with many
 web hosts and schedulers as it does with one. Readers never wait for it, and work that needs
 no such rule (claiming outbox messages) runs with `serial=False` and row locks instead.
+
+Each statement is a round trip to the server, and a round trip costs more than most statements
+an action runs. So inside a transaction BEGIN, the writer lock and every `write` (a statement
+whose result nobody reads) wait, in order, and go with the next statement whose result is read,
+or with COMMIT, in one pipeline: one round trip for all of them (psycopg's pipeline mode).
 """
 
 from __future__ import annotations
@@ -15,20 +20,22 @@ import atexit
 import os
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from engine.errors import DatabaseError
+from engine.errors import DatabaseError, StaleCase
 from engine.store.connection import Connection
 from engine.store.dialect import shown, to_pyformat
 from engine.store.migrations import POSTGRES_BASELINE, SCHEMA_VERSION, postgres_migration
 from engine.store.postgres_schema import BASELINE, WRITER_LOCK
 
-_WRITER = "SELECT pg_advisory_xact_lock(?, hashtext(current_schema()))"
+_WRITER = f"SELECT pg_advisory_xact_lock({WRITER_LOCK}, hashtext(current_schema()))"
+# a statement held back until the next one read: (SQL, parameters or rows, many, `stale` sentence)
+_Held = tuple[str, Any, bool, str | None]
 DEFAULT_TIMEOUT = 5.0  # seconds a writer waits for another before it is told the database is busy
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
@@ -98,6 +105,14 @@ class _Rows:
         return iter(self.fetchall())
 
 
+def _rows_of(cur: psycopg.Cursor) -> _Rows:
+    """A cursor's result read whole."""
+    columns = cur.description  # psycopg builds this list anew each time it is asked
+    if columns is None:
+        return _Rows([], [], cur.rowcount)
+    return _Rows(cur.fetchall(), [c.name for c in columns], cur.rowcount)
+
+
 class PostgresConnection(Connection):
     """The PostgreSQL database every table family reads and writes through (in `PostgresStore`)."""
 
@@ -108,8 +123,10 @@ class PostgresConnection(Connection):
         self._timeout = timeout
         self.path = shown(url)
         _pool_for(url)  # reachable, or told now in words
-        self._conn: psycopg.Connection | None = None
-        self._depth = 0
+        self._conn: psycopg.Connection | None = None  # the transaction's, while one is open
+        self._lender: ConnectionPool | None = None
+        self._held: list[_Held] = []  # statements waiting to go with the next one read
+        self._sent = False  # whether this transaction has sent anything yet
         self._locked = False
         version = self.schema_version()
         if check and version != SCHEMA_VERSION:
@@ -156,29 +173,71 @@ class PostgresConnection(Connection):
 
     def _run(self, conn: psycopg.Connection, sql: str, params: tuple | dict) -> _Rows:
         try:
-            cur = conn.execute(to_pyformat(sql), params)  # type: ignore[arg-type]
-            columns = cur.description  # psycopg builds this list anew each time it is asked
-            if columns is None:
-                return _Rows([], [], cur.rowcount)
-            return _Rows(cur.fetchall(), [c.name for c in columns], cur.rowcount)
+            return _rows_of(conn.execute(to_pyformat(sql), params))  # type: ignore[arg-type]
         except (psycopg.Error, PoolTimeout) as exc:
             raise self._friendly(exc) from None
 
+    def _send(self, last: _Held | None = None) -> _Rows | None:
+        """Send the statements held back, then `last`, in one round trip; `last`'s rows."""
+        conn, held = self._conn, self._held
+        assert conn is not None
+        self._held = []
+        if last is not None:
+            held.append(last)
+        if not held:
+            return None
+        self._sent = True
+        if len(held) == 1 and not held[0][2] and held[0][3] is None:  # one statement: no pipeline
+            return self._run(conn, held[0][0], held[0][1])
+        try:
+            with conn.pipeline():  # leaving the block syncs once and reads every result
+                cursors = []
+                for sql, params, many, _stale in held:
+                    cur = conn.cursor()
+                    if many:
+                        cur.executemany(to_pyformat(sql), params)
+                    else:
+                        cur.execute(to_pyformat(sql), params)
+                    cursors.append(cur)
+        except psycopg.Error as exc:
+            raise self._friendly(exc) from None
+        for cur, (_sql, _params, _many, stale) in zip(cursors, held, strict=True):
+            if stale is not None and cur.rowcount != 1:
+                raise StaleCase(stale)
+        return _rows_of(cursors[-1]) if last is not None and not last[2] else None
+
     def execute(self, sql: str, params: tuple | dict = ()) -> _Rows:
-        """Run one statement (in this store's transaction, if one is open)."""
+        """Run one statement (in this store's transaction, with what it holds back, if one is open)."""
         if self._conn is not None:
-            return self._run(self._conn, sql, params)
+            rows = self._send((sql, params, False, None))
+            assert rows is not None
+            return rows
         try:
             with self._pool.connection() as conn:
                 return self._run(conn, sql, params)
         except PoolTimeout as exc:
             raise self._friendly(exc) from None
 
+    def write(self, sql: str, params: tuple | dict = (), *, stale: str | None = None) -> None:
+        """Inside a transaction, hold the statement back to go with the next one read (or COMMIT)."""
+        if self._conn is None:
+            super().write(sql, params, stale=stale)
+        else:
+            self._held.append((sql, params, False, stale))
+
+    def write_many(self, sql: str, rows: list[dict[str, Any]]) -> None:
+        """Inside a transaction, hold the rows back to go with the next statement read (or COMMIT)."""
+        if self._conn is None:
+            super().write_many(sql, rows)
+        elif rows:
+            self._held.append((sql, rows, True, None))
+
     def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> _Rows:
         """Run one statement for many rows; `rowcount` is how many rows they changed in all."""
         if not rows:
             return _Rows([], [], 0)
         with self.transaction(serial=False):
+            self._send()  # what the transaction holds back goes first, in its order
             assert self._conn is not None
             try:
                 with self._conn.cursor() as cur:  # psycopg pipelines the rows: no round trip each
@@ -200,56 +259,46 @@ class PostgresConnection(Connection):
                 f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)"
             )
 
-    @contextmanager
-    def transaction(self, *, serial: bool = True) -> Iterator[None]:
-        """BEGIN … COMMIT on one connection, or ROLLBACK on any error; re-entrant.
-
-        With `serial` the writer lock is taken first, so write transactions run one at a time;
-        an inner serial transaction inside a non-serial one takes it when it starts.
-        """
-        if self._conn is not None:
-            if serial and not self._locked:
-                self._run(self._conn, _WRITER, (WRITER_LOCK,))
-                self._locked = True
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        pool = self._pool
+    # the steps of `Connection.transaction()`: nothing goes to the server until a statement is read
+    def _open(self, serial: bool) -> None:
+        self._lender = self._pool  # the connection goes back to the pool it came from
         try:
-            conn = pool.getconn()
+            self._conn = self._lender.getconn()
         except PoolTimeout as exc:
             raise self._friendly(exc) from None
-        try:
-            self._conn, self._depth = conn, 1
-            try:
-                self._begin(conn, serial)
-                self._locked = serial
-                yield
-            except BaseException:
-                with suppress(psycopg.Error):  # a lost connection is rolled back by the server
-                    conn.execute("ROLLBACK")
-                raise
-            self._run(conn, "COMMIT", ())
-        finally:
-            self._conn, self._depth, self._locked = None, 0, False
-            pool.putconn(conn)
-
-    def _begin(self, conn: psycopg.Connection, serial: bool) -> None:
-        """BEGIN, the lock timeout if not the default, and the writer lock: one round trip."""
-        script = ["BEGIN"]
+        self._held = [("BEGIN", (), False, None)]
         if self._timeout != DEFAULT_TIMEOUT:
-            script.append(f"SET LOCAL lock_timeout = '{int(self._timeout * 1000)}ms'")
-        if serial:
-            script.append(
-                f"SELECT pg_advisory_xact_lock({WRITER_LOCK}, hashtext(current_schema()))"
-            )
-        try:  # no parameters, so several statements go as one message
-            conn.execute("; ".join(script).encode())
-        except psycopg.Error as exc:
-            raise self._friendly(exc) from None
+            self._held.append((f"SET LOCAL lock_timeout = '{int(self._timeout * 1000)}ms'", (), False, None))  # fmt: skip
+        self._join(serial)
+
+    def _join(self, serial: bool) -> None:
+        if serial and not self._locked:  # taken before any statement after it, as at BEGIN
+            self._held.append((_WRITER, (), False, None))
+            self._locked = True
+
+    def _settle(self) -> None:
+        if any(stale is not None for *_rest, stale in self._held):
+            self._send()
+
+    def _commit(self) -> None:
+        self._settle()  # a compare-and-set is checked before COMMIT, never in its round trip
+        self._send(("COMMIT", (), False, None))
+
+    def _rollback(self) -> None:
+        self._held = []
+        if self._sent and self._conn is not None:
+            with suppress(psycopg.Error):  # a lost connection is rolled back by the server
+                self._conn.execute("ROLLBACK")
+
+    def _release(self) -> None:
+        conn = self._conn
+        self._conn, self._held, self._sent, self._locked = None, [], False, False
+        if conn is not None:
+            if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                with suppress(psycopg.Error):  # a COMMIT refused: the pool gets it back clean
+                    conn.execute("ROLLBACK")
+            assert self._lender is not None
+            self._lender.putconn(conn)
 
     def schema_version(self) -> int:
         """The version in the `schema_version` table (0 when the engine has never been here)."""
@@ -283,6 +332,7 @@ class PostgresConnection(Connection):
     def _script(self, sql: str) -> None:
         """Run a migration's statements as they are (no placeholders to rewrite)."""
         assert self._conn is not None
+        self._send()  # BEGIN and the writer lock first
         try:
             self._conn.execute(sql.encode())  # bytes: sent as written, `%` and all
         except psycopg.Error as exc:

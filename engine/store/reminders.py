@@ -15,15 +15,14 @@ from engine.store.connection import Connection
 class ReminderTables(Connection):
     """Reads and writes of `reminders`, `pins` and `outbox`."""
 
-    def plan_rows(self, rows: list[dict[str, Any]]) -> int:
+    def plan_rows(self, rows: list[dict[str, Any]]) -> None:
         """Insert reminder rows that are not there yet (the key makes planning idempotent)."""
-        cur = self.execute_many(
+        self.write_many(
             "INSERT INTO reminders (key, programme_id, version, kind, rule, case_id, due_at, anchor_at, "
             "payload, created_at) VALUES (:key, :programme_id, :version, :kind, :rule, :case_id, :due_at, "
             ":anchor_at, :payload, :created_at) ON CONFLICT DO NOTHING",
             [{**r, "payload": json.dumps(r.get("payload", {}))} for r in rows],
         )
-        return cur.rowcount
 
     def plan_facts(self, case_id: int, programme_id: str) -> dict[str, Any]:
         """What re-planning a case reads, in one query: when each action was last taken on it
@@ -41,16 +40,16 @@ class ReminderTables(Connection):
                 facts[kind][key] = value
         return facts
 
-    def cancel_rows(self, keys: set[str], now: str) -> int:
+    def cancel_rows(self, keys: set[str], now: str) -> None:
         """Cancel pending rows by key (their case's facts no longer call for them)."""
         if not keys:
-            return 0
+            return
         marks = ",".join("?" * len(keys))
-        return self.execute(
+        self.write(
             "UPDATE reminders SET status = 'cancelled', done_at = ?, note = 'no longer applies' "
             f"WHERE status = 'pending' AND key IN ({marks})",
             (now, *sorted(keys)),
-        ).rowcount
+        )
 
     def programme_pending_keys(self, programme_id: str) -> set[str]:
         """The keys of a programme's pending rows about the round itself (no case)."""

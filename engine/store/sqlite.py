@@ -1,5 +1,5 @@
 """One open SQLite file: the connection (WAL, timeouts), its schema version and upgrades, and
-`transaction()` and `execute`, for the table families (engine.store.connection).
+the steps of `transaction()` and `execute`, for the table families (engine.store.connection).
 
 SQLite's errors leave here as `DatabaseError` sentences a person can act on. A family that
 expects a clash (a taken email address) asks with ON CONFLICT instead of catching an error.
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +51,6 @@ class SqliteConnection(Connection):
 
     def __init__(self, path: str | Path, *, check: bool = True, timeout: float = 5.0) -> None:
         self.path = str(path)
-        self._depth = 0
         self._timeout = timeout
         try:
             conn = sqlite3.connect(
@@ -96,35 +93,19 @@ class SqliteConnection(Connection):
             applied.append(number)
         return applied
 
-    @contextmanager
-    def transaction(self, *, serial: bool = True) -> Iterator[None]:
-        """BEGIN IMMEDIATE … COMMIT, or ROLLBACK on any error: all of an action or none of it.
-
-        Re-entrant: inside another transaction it joins it (the outermost one commits), so the
-        scheduler can take an action and mark its reminder done as one unit. SQLite has one
-        writer at a time whatever `serial` says.
-        """
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
+    # SQLite has one writer at a time whatever `serial` says: BEGIN IMMEDIATE is that writer
+    def _open(self, serial: bool) -> None:
         self._begin()
-        self._depth = 1
-        try:
-            yield
-        except BaseException:
-            self._depth = 0
-            self.db.execute("ROLLBACK")
-            raise
-        self._depth = 0
+
+    def _commit(self) -> None:
         try:
             self.db.execute("COMMIT")
         except sqlite3.Error as exc:
             self.db.execute("ROLLBACK")
             raise _friendly(exc, self.path) from None
+
+    def _rollback(self) -> None:
+        self.db.execute("ROLLBACK")
 
     def _begin(self) -> None:
         """BEGIN IMMEDIATE, waiting for another connection's write in steps of a fraction of a
