@@ -22,6 +22,13 @@ BULK = "Mental Health Resilience and Recovery Hubs"
 KIND, STATE, ACTION = "Hub contract", "In delivery", "Start the 2018 service review"
 
 
+def _open(page: Any, site: Any, programme: str, link: str) -> None:
+    """From the commissioner's home, a programme's dashboard, then one of its own pages."""
+    page.goto(f"{site.url}/commission/")
+    go(page, page.locator("main").get_by_role("link", name=programme))
+    go(page, _nav(page, programme).get_by_role("link", name=link))
+
+
 def tour_commission(page: Any, audit: Audit) -> None:
     """A form preview, a meeting's pack, and a bulk action's confirm and results pages."""
     site = audit.site
@@ -30,26 +37,20 @@ def tour_commission(page: Any, audit: Audit) -> None:
     main = page.locator("main")
 
     # a published form, as applicants will see its first page
-    page.goto(f"{site.url}/commission/")
-    go(page, main.get_by_role("link", name=MEETINGS))  # its dashboard
-    go(page, _nav(page, MEETINGS).get_by_role("link", name="Preview forms"))
+    _open(page, site, MEETINGS, "Preview forms")
     go(page, main.locator("table a").first)
     assert site.endpoint(page.url) == "commission.preview", page.url
     audit.check(page, label + " (form preview)")
 
     # one monitoring meeting's pack
-    page.goto(f"{site.url}/commission/")
-    go(page, main.get_by_role("link", name=MEETINGS))
-    go(page, _nav(page, MEETINGS).get_by_role("link", name="Meetings"))
+    _open(page, site, MEETINGS, "Meetings")
     # its first occasion (the programme's own links are a list too: not those)
     go(page, main.locator("ul.govuk-list:not(.app-inline-list) a").first)
     assert site.endpoint(page.url) == "commission.meeting", page.url
     audit.check(page, label + " (meeting)")
 
     # one action on every case of the filtered list: asked first, then what happened to each
-    page.goto(f"{site.url}/commission/")
-    go(page, main.get_by_role("link", name=BULK))
-    go(page, _nav(page, BULK).get_by_role("link", name="Cases"))
+    _open(page, site, BULK, "Cases")
     page.get_by_label("Kind of case").select_option(label=KIND)
     page.get_by_label("State").select_option(label=STATE)
     go(page, main.get_by_role("button", name=re.compile("^Show ")))

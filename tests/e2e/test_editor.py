@@ -60,13 +60,19 @@ def find_in_editor(page: Any, text: str) -> None:
     page.keyboard.press("Escape")  # closes the search; the match stays selected in the editor
 
 
-def test_a_mistake_is_marked_and_listed_as_it_is_typed_and_goes_when_fixed(
-    site: Site, ctx: Any
-) -> None:
+def open_editor(site: Site, ctx: Any) -> Any:
+    """A new page, signed in as the commissioner, on the programme's draft in the editor."""
     page = ctx.new_page()
     sign_in(page, site, COMMISSIONER)
     page.goto(f"{site.url}/studio/")
     go(page, page.get_by_role("button", name=f"Edit {PROGRAMME}"))
+    return page
+
+
+def test_a_mistake_is_marked_and_listed_as_it_is_typed_and_goes_when_fixed(
+    site: Site, ctx: Any
+) -> None:
+    page = open_editor(site, ctx)
 
     # the plain text box became a code editor, named by the text box's label
     editor = page.get_by_role("textbox", name="Contents of liverpool.yaml")
@@ -125,10 +131,7 @@ def test_a_mistake_is_marked_and_listed_as_it_is_typed_and_goes_when_fixed(
 def test_leaving_with_changes_not_saved_asks_first_and_saving_does_not(
     site: Site, ctx: Any
 ) -> None:
-    page = ctx.new_page()
-    sign_in(page, site, COMMISSIONER)
-    page.goto(f"{site.url}/studio/")
-    go(page, page.get_by_role("button", name=f"Edit {PROGRAMME}"))
+    page = open_editor(site, ctx)
     editor_page = page.url
     preview = page.get_by_role("navigation", name="This draft").get_by_role(
         "link", name="Preview forms"
