@@ -175,12 +175,17 @@ def test_a_breakdown_by_an_answer_after_kpis_that_read_none(referrals):
     assert [calc.value(kpis["referrals_received"], p) for p in shown] == before
 
 
-def test_a_figure_that_reads_the_moment_moves_with_it(referrals):
+def _monthly(referrals, kpi_id):
+    """A calculator on the referrals, one KPI of theirs, and the twelve months to now."""
     engine, programme = referrals
     now = REFERRALS_NOW
-    calc = KpiCalculator(engine.store, programme, now)
-    kpi = next(k for k in programme.data["kpis"] if k["id"] == "days_since_referral")
+    kpi = next(k for k in programme.data["kpis"] if k["id"] == kpi_id)
     shown = periods("month", now.replace(year=now.year - 1), now, _tz(programme))
+    return KpiCalculator(engine.store, programme, now), kpi, shown
+
+
+def test_a_figure_that_reads_the_moment_moves_with_it(referrals):
+    calc, kpi, shown = _monthly(referrals, "days_since_referral")
     # people referred long ago wait longer at each month's end: an average worked out once per
     # case and kept for later periods would stop growing
     values = [calc.value(kpi, p)[0].value for p in shown]
@@ -189,11 +194,7 @@ def test_a_figure_that_reads_the_moment_moves_with_it(referrals):
 
 
 def test_answers_changed_later_count_as_they_are_now_in_every_period(referrals):
-    engine, programme = referrals
-    now = REFERRALS_NOW
-    calc = KpiCalculator(engine.store, programme, now)
-    kpi = next(k for k in programme.data["kpis"] if k["id"] == "referred_by_mdt")
-    shown = periods("month", now.replace(year=now.year - 1), now, _tz(programme))
+    calc, kpi, shown = _monthly(referrals, "referred_by_mdt")
     # every fifth referral now says MDT, so each month's share is at least about a fifth
     for p in shown:
         (value,) = calc.value(kpi, p)

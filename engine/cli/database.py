@@ -52,7 +52,8 @@ def copy(source: str, target: str) -> None:
         fail(DatabaseError(f"there is no database at {source}; check the path"))
     make_room(target)
     try:
-        report = copy_database(Store(source), Store(target))
+        origin = Store(source)
+        report = copy_database(origin, Store(target))
     except EngineError as exc:
         fail(exc)
     width = max(len(t.table) for t in report)
@@ -62,7 +63,7 @@ def copy(source: str, target: str) -> None:
         )
         click.echo(f"{t.table:<{width}}  {t.rows:>9} rows  sha256 {t.checksum[:16]}  {verdict}")
     total = sum(t.rows for t in report)
-    if on_disk := len(Store(source).uploads_on_disk()):
+    if on_disk := len(origin.uploads_on_disk()):
         click.echo(f"{on_disk} uploaded files are still on disk beside {source}, not in the database: "
                    f"run `commission db fold-uploads --db TARGET --from FOLDER` so every host serves them.")  # fmt: skip
     if all(t.same for t in report):
@@ -82,11 +83,12 @@ def fold_uploads(db_path: str, folder: Path | None) -> None:
     """Move uploaded files an older version kept on disk into the database, so every web host
     serves them (after `db copy` to PostgreSQL, run it on the new database with --from)."""
     from engine.store import Store
+    from engine.web.demo import upload_folder
 
     if folder is None:
         if not is_file(db_path):
             fail(DatabaseError("say which folder the files are in with --from FOLDER"))
-        folder = Path(db_path).resolve().parent / "uploads"  # where those versions kept them
+        folder = upload_folder(db_path)  # where those versions kept them, as the web app reads
     store = Store(db_path)
     waiting = store.uploads_on_disk()
     moved, problems = 0, []

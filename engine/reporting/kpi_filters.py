@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from engine.rule_inputs import project as _project
-from engine.rule_inputs import projection as _projection
 from engine.rules import compile_expression
 
 
@@ -19,8 +18,9 @@ class Filter:
         # answers first: an item lacking one is ruled out before anything is built for it
         reserved = {"case", "answers", "now", "role", "programme"}
         self.names = tuple(sorted(self.expr.names, key=lambda n: (n in reserved, n)))
-        self.answers = _projection(source, "answers", 1)
-        self.case = _projection(source, "case", 2)
+        # the parts of each it reads, as compiling worked them out (None: all, or not read)
+        self.answers = self.expr.reads.get("answers")
+        self.case = self.expr.reads.get("case")
         # what it gave for the values it read: returns often answer alike (a count, a choice)
         self.seen: dict[tuple[Any, ...], Any] | None = {}
         self.asked = self.found = 0

@@ -281,15 +281,7 @@ def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: d
     moves = case_moves(store, programme, row["id"])
     items = plan(programme, workflow=row["workflow"], state=row["state"], events=events,
                  pins=pins, until=until, moves=moves)  # fmt: skip
-    rows = _rows(programme, items, row["id"], now)
-    new = [r for r in rows if r["key"] not in facts["pending"]]
-    if new:  # a row already pending stays as it is (its key makes planning idempotent)
-        store.plan_rows(new)
-    # Cancel only what the case's facts no longer call for. A reminder that fell due before the
-    # sweeper reached it (a scheduler restarted, a sweep not yet run) is not planned afresh, but
-    # it is still called for: it stays pending, and the sweeper sends it late or says why not.
-    called_for = {_key(programme.id, p, row["id"]) for p in items if p.due is not None}
-    store.cancel_rows(facts["pending"] - called_for, now.astimezone(UTC).isoformat())
+    _write_plan(store, programme, items, row["id"], facts["pending"], now)
 
 
 def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
@@ -304,10 +296,19 @@ def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
         pins=pins_of(store, programme.id),
         until=until,
     )
-    pending = store.programme_pending_keys(programme.id)
-    new = [r for r in _rows(programme, items, None, now) if r["key"] not in pending]
-    if new:
-        store.plan_rows(new)
     # a date pinned again moves what hangs on it: the row due at the old moment is not sent
-    called_for = {_key(programme.id, p, None) for p in items if p.due is not None}
+    _write_plan(store, programme, items, None, store.programme_pending_keys(programme.id), now)
+
+
+def _write_plan(store: Any, programme: Programme, items: list[Planned], case_id: int | None,
+                pending: set[str], now: datetime) -> None:  # fmt: skip
+    """Write the rows `items` call for that are not pending yet; cancel the pending ones they
+    no longer call for (of one case, or with no case the programme's own)."""
+    new = [r for r in _rows(programme, items, case_id, now) if r["key"] not in pending]
+    if new:  # a row already pending stays as it is (its key makes planning idempotent)
+        store.plan_rows(new)
+    # Cancel only what is no longer called for. A reminder that fell due before the sweeper
+    # reached it (a scheduler restarted, a sweep not yet run) is not planned afresh, but it is
+    # still called for: it stays pending, and the sweeper sends it late or says why not.
+    called_for = {_key(programme.id, p, case_id) for p in items if p.due is not None}
     store.cancel_rows(pending - called_for, now.astimezone(UTC).isoformat())
