@@ -5,7 +5,9 @@ target."""
 from __future__ import annotations
 
 import statistics
+from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,34 +18,88 @@ from engine.reporting.kpi_items import Item
 _NUMBER = {int, float}
 
 
-def measured(
+@dataclass(slots=True)
+class Tally:
+    """What a KPI's measure keeps of a group's items: enough to add the tallies of two sets of
+    items (or take one away) and give the value of them all."""
+
+    held: int = 0  # the group's own returns or cases that had come in (see KpiCalculator.parts)
+    count: int = 0  # items counted
+    total: float = 0.0  # a sum's, an average's or a matched change's
+    n: int = 0  # numbers in `total`
+    hits: int = 0  # items a percentage's numerator holds for
+    numbers: Counter[float] | None = None  # a median's, each with how many times it came
+
+    def add(self, other: Tally, sign: int = 1) -> None:
+        """Add another tally to this one (sign -1: take it away)."""
+        self.held += sign * other.held
+        self.count += sign * other.count
+        self.total += sign * other.total
+        self.n += sign * other.n
+        self.hits += sign * other.hits
+        if other.numbers:
+            mine = self.numbers if self.numbers is not None else Counter()
+            for x, k in other.numbers.items():
+                mine[x] += sign * k
+                if not mine[x]:
+                    del mine[x]
+            self.numbers = mine
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing is left in it."""
+        return not (self.held or self.count or self.n or self.hits or self.numbers)
+
+
+def tallied(
     kpi: dict[str, Any], items: list[Item], at: datetime, filter_of: Callable[[str], Filter],
     data: dict[str, Any],
-) -> float | None:  # fmt: skip
-    """The KPI's value over these items as at `at` (None: nothing to compute it from)."""
-    measure = kpi["measure"]
-    if measure == "count":
-        return float(len(items))
+) -> Tally:  # fmt: skip
+    """What the KPI's measure keeps of these items as at `at`."""
+    measure, out = kpi["measure"], Tally(count=len(items))
     if measure in ("sum", "average", "median"):
         if "value" in kpi:  # worked out per item, such as days_between(referral, contact)
             of = filter_of(kpi["value"])
             numbers = [x for i in items if (x := of.number(i, at, data)) is not None]
         else:  # answers come from JSON, so exact types: a bool (an int to isinstance) is not one
             numbers = [float(x) for i in items if type(x := i.data.get(kpi["field"])) in _NUMBER]
-        total = sum(numbers)
+        out.total, out.n = float(sum(numbers)), len(numbers)
         if measure == "median":
-            return statistics.median(numbers) if numbers else None
-        if measure == "sum":
-            return float(total)
-        return total / len(numbers) if numbers else None
-    if measure == "percentage":
+            out.numbers = Counter(numbers)
+    elif measure == "percentage":
         numerator = filter_of(kpi["numerator"])
-        hits = sum(1 for i in items if numerator.holds(i, at, data))
-        return 100.0 * hits / len(items) if items else None
-    # matched_change: only people with both measures count
-    pairs = [(_number(i.data.get(kpi["pre"])), _number(i.data.get(kpi["post"]))) for i in items]
-    changes = [post - pre for pre, post in pairs if pre is not None and post is not None]
-    return sum(changes) / len(changes) if changes else None
+        out.hits = sum(1 for i in items if numerator.holds(i, at, data))
+    elif measure == "matched_change":  # only people with both measures count
+        pairs = [(_number(i.data.get(kpi["pre"])), _number(i.data.get(kpi["post"])))
+                 for i in items]  # fmt: skip
+        changes = [post - pre for pre, post in pairs if pre is not None and post is not None]
+        out.total, out.n = float(sum(changes)), len(changes)
+    return out
+
+
+def value_of(kpi: dict[str, Any], tally: Tally) -> float | None:
+    """The KPI's value from what its measure kept (None: nothing to compute it from)."""
+    measure = kpi["measure"]
+    if measure == "count":
+        return float(tally.count)
+    # rounded: parts added and taken away leave traces of float rounding, which must not tip
+    # a value that meets its target exactly to amber
+    if measure == "sum":
+        return round(tally.total, 9)
+    if measure == "median":
+        numbers = sorted((tally.numbers or Counter()).elements())
+        return statistics.median(numbers) if numbers else None
+    if measure == "percentage":
+        return 100.0 * tally.hits / tally.count if tally.count else None
+    return round(tally.total, 9) / tally.n if tally.n else None  # average, matched change
+
+
+def measured(
+    kpi: dict[str, Any], items: list[Item], at: datetime, filter_of: Callable[[str], Filter],
+    data: dict[str, Any],
+) -> float | None:  # fmt: skip
+    """The KPI's value over these items as at `at` (None: nothing to compute it from)."""
+    return value_of(kpi, tallied(kpi, items, at, filter_of, data))
 
 
 def reads_answers(kpi: dict[str, Any], by: str, filter_of: Callable[[str], Filter]) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left
-from dataclasses import dataclass
+from collections import Counter
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -17,7 +17,6 @@ from engine.dates import stored_moment
 from engine.model import Programme
 from engine.reporting.kpi_filters import Filter
 from engine.reporting.kpi_groups import (
-    OTHER,
     answer_date,
     answer_keys,
     answer_of,
@@ -32,26 +31,10 @@ from engine.reporting.kpi_items import (
     answer_time,
     as_seen,
 )
-from engine.reporting.kpi_measures import measured, rag, reads_answers
+from engine.reporting.kpi_measures import Tally, rag, reads_answers, tallied
+from engine.reporting.kpi_parts import KpiValue, Parts, values
 from engine.reporting.periods import Period, period_of, periods
 from engine.store import StoreContract
-
-
-@dataclass(frozen=True)
-class KpiValue:
-    """One KPI's value for one period and one group (an organisation, a lot, the programme)."""
-
-    kpi: str
-    title: str
-    period: str
-    group: str
-    value: float | None  # None: nothing to compute it from
-    count: int  # how many items it is computed from
-    target: float | None
-    rag: str | None  # green, amber, red, or None without a target
-    reported: bool = True  # False: nothing came in for the period (not reported, never 0)
-    suppressed: bool = False  # True: hidden in an anonymised report as from too few people
-
 
 # Below this many cases, reading each one's records costs less than reading the programme's.
 _FEW_CASES = 50
@@ -60,10 +43,17 @@ _FEW_CASES = 50
 class KpiCalculator:
     """Computes a programme's KPIs from one database, reading only what each KPI needs, once."""
 
-    def __init__(self, store: StoreContract, programme: Programme, now: datetime) -> None:
+    def __init__(
+        self, store: StoreContract, programme: Programme, now: datetime,
+        cases: tuple[int, int] | None = None, today: dict[str, datetime] | None = None,
+    ) -> None:  # fmt: skip
+        """`cases`: only the cases with ids from the first up to (not including) the second, and
+        their returns; `today`: each KPI's `today` as worked out over every case (see `kpi_kept`)."""
         self.store = store
         self.programme = programme
         self.now = now
+        self.cases = cases
+        self._today = today or {}
         self.tz = ZoneInfo(programme.timezone)
         self.questions = programme.questions()
         # only date and group answers look different to expressions (see cel_value)
@@ -80,7 +70,7 @@ class KpiCalculator:
         self._begun_cases: dict[str | None, list[tuple[datetime, str | None, str | None]]] = {}
         self._latest: datetime | None = None
         self._begun_held: dict[tuple[Any, ...], list[tuple[str | None, str | None]]] = {}
-        self._keys: dict[tuple[int, str], list[str]] = {}  # the groups each of those holds
+        self._keys: dict[tuple[int, str], Counter[str]] = {}  # the groups each of those holds
         # cases as they stood at a moment, read once for every KPI and breakdown over the same
         # cases and period (see `_cases_at`); and the cases each narrower read keeps
         self._at: dict[tuple[Any, ...], list[Item]] = {}
@@ -130,7 +120,7 @@ class KpiCalculator:
         key: tuple[Any, ...] = ("form", kpi["form"])
         if key not in self._sources:
             items = []
-            for row in self.store.form_entries(self.programme.id, kpi["form"]):
+            for row in self.store.form_entries(self.programme.id, kpi["form"], self.cases):
                 when = datetime.fromisoformat(row["submitted_at"])
                 items.append(Item(row, when, None))
             # in the order sent, as the store gives them; only the periods asked for are read
@@ -172,7 +162,8 @@ class KpiCalculator:
     def _read_cases(self, workflow: str | None, states: tuple[str, ...]) -> Source:
         items = []
         rows = self.store.workflow_cases(self.programme.id, workflow, list(states) or None,
-                                         answers=self._answered.get(workflow, True))  # fmt: skip
+                                         answers=self._answered.get(workflow, True),
+                                         cases=self.cases)  # fmt: skip
         texts = []
         for a in (a for row in rows for a in row["answers"]):
             if isinstance(a["data"], str):
@@ -215,7 +206,7 @@ class KpiCalculator:
             records = {c: self._records_of(self.store.answers(c)) for c in case_ids}
         else:
             if self._records is None:  # one read for the whole programme, shared by every KPI
-                answers = self.store.programme_answers(self.programme.id)
+                answers = self.store.programme_answers(self.programme.id, self.cases)
                 self._records = {c: self._records_of(a) for c, a in answers.items()}
             records = self._records
         for item in wanting:
@@ -233,6 +224,13 @@ class KpiCalculator:
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down by organisation, lot or the
         answer to a question (`by_answer`)."""
+        question = answer_of(by)
+        q = self.questions.get(question) if question else None
+        return values(kpi, period.label, by, self.parts(kpi, period, by), q)
+
+    def parts(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> Parts | None:
+        """The KPI's tallies for one period by group (see `value`): None for a period still to
+        come, which has no figure, not even a 0."""
         wf = kpi.get("workflow")
         if (
             kpi["source"] == "cases"
@@ -245,12 +243,8 @@ class KpiCalculator:
         at = min(period.end, self.now)
         if period.start > self.now:
             today = self.today(kpi)
-            if period.start > today:  # a period still to come has no figure, not even a 0
-                return (
-                    []
-                    if by in ("organisation", "lot") or question
-                    else [self._not_yet(kpi, period)]
-                )
+            if period.start > today:
+                return None
             at = min(period.end, today)
         cases, states = kpi["source"] == "cases", set(kpi.get("states") or ())
         # what came in (for cases: any of the workflow, in any state), whatever the KPI then picks
@@ -277,26 +271,31 @@ class KpiCalculator:
             where = self._filter(kpi["where"])
             data = self.programme.data
             items = [i for i in items if where.holds(i, at, data)]
+        out = Parts(len(held))
         groups: dict[str, list[Item]] = {}
         if question is not None:
             q = self.questions.get(question)
             if not held or q is None:
-                return []
-            labels = group_labels(q)
-            groups = {k: [] for k in labels if k != OTHER}  # an answer no longer offered: if any
+                return out
+            known = set(group_labels(q))
             for i in items:
-                for key in answer_keys(q, set(labels), (i.data or {}).get(question)):
+                for key in answer_keys(q, known, (i.data or {}).get(question)):
                     groups.setdefault(key, []).append(i)
-            return [self._result(kpi, period, g, groups[g], at, True) for g in groups]
-        if by in ("organisation", "lot"):  # a group whose items all fail the filter has 0
+        elif by in ("organisation", "lot"):
             shared = held is self._begun_held.get(("held", kpi.get("workflow"), period.end))
-            groups = {k: [] for k in self._group_keys(held, by, shared)}
+            for key, n in self._group_counts(held, by, shared).items():
+                out.groups[key] = Tally(held=n)
             for i in items:
                 key = (i.organisation if by == "organisation" else i.lot) or "(none)"
                 groups.setdefault(key, []).append(i)
         elif held or by == "programme":
-            groups["programme"] = items  # any other breakdown is the programme as a whole
-        return [self._result(kpi, period, g, groups[g], at, bool(held)) for g in sorted(groups)]
+            groups["programme"] = items
+        for key, chosen in groups.items():
+            tally = tallied(kpi, chosen, at, self._filter, self.programme.data)
+            if key in out.groups:
+                tally.held = out.groups[key].held
+            out.groups[key] = tally
+        return out
 
     def _cases_at(
         self, kpi: dict[str, Any], end: datetime, at: datetime, states: set[str]
@@ -331,7 +330,7 @@ class KpiCalculator:
                     (answer_date((i.data or {}).get(spec.get("answer")), self.tz), i) for i in items
                 ]
             else:
-                first = self.store.first_events(self.programme.id, event)
+                first = self.store.first_events(self.programme.id, event, self.cases)
                 state = event.get("entered")
                 found = []
                 for i in items:
@@ -345,18 +344,20 @@ class KpiCalculator:
             )
         return self._sources[key]
 
+    def agree_today(self, today: dict[str, datetime]) -> None:
+        """Work out every figure from now on for each KPI's `today` as given (over every case)."""
+        self._today = today
+
     def today(self, kpi: dict[str, Any]) -> datetime:
         """Now, or the last moment the programme recorded anything if that is later: a rehearsal's
         clock can be set before the data it shows (periods after this have no figures)."""
+        if kpi["id"] in self._today:
+            return self._today[kpi["id"]]
         if self._latest is None:
             changed = [updated or created for created, updated, *_rest in self._case_times()]
             self._latest = max((stored_moment(c) for c in changed), default=self.now)
         whens = self._source(kpi).whens  # returns and records are sent without moving the case
         return max(self.now, self._latest, whens[-1] if whens else self.now)
-
-    def _not_yet(self, kpi: dict[str, Any], period: Period) -> KpiValue:
-        return KpiValue(kpi["id"], kpi["title"], period.label, "programme", None, 0,
-                        kpi.get("target", {}).get("value"), None, reported=False)  # fmt: skip
 
     def _begun(self, workflow: str | None) -> list[tuple[datetime, str | None, str | None]]:
         """When each case of the workflow started, in order, with its organisation and lot."""
@@ -377,16 +378,14 @@ class KpiCalculator:
                                      begun[: bisect_left(begun, end, key=lambda r: r[0])]]  # fmt: skip
         return self._begun_held[key]
 
-    def _group_keys(
+    def _group_counts(
         self, held: list[tuple[str | None, str | None]], by: str, shared: bool
-    ) -> list[str]:
-        """The organisations or lots of these items (kept when `held` is shared by KPIs)."""
+    ) -> Counter[str]:
+        """How many of these items each organisation or lot holds (kept when `held` is shared)."""
         key = (id(held), by)
         if shared and key in self._keys:
             return self._keys[key]
-        found = list(
-            dict.fromkeys(((o if by == "organisation" else lot) or "(none)") for o, lot in held)
-        )
+        found = Counter(((o if by == "organisation" else lot) or "(none)") for o, lot in held)
         if shared:  # `held` is kept too, so its id stays its own
             self._keys[key] = found
         return found
@@ -394,7 +393,7 @@ class KpiCalculator:
     def _case_times(self) -> list[tuple[str, str | None, str, str | None, str | None]]:
         """Every case's times, workflow, organisation and lot: one read, shared."""
         if self._times is None:
-            self._times = self.store.case_times(self.programme.id)
+            self._times = self.store.case_times(self.programme.id, self.cases)
         return self._times
 
     def span(self, kpi: dict[str, Any]) -> tuple[datetime, datetime] | None:
@@ -444,15 +443,6 @@ class KpiCalculator:
                 out.append(item)
         return out
 
-    def _result(
-        self, kpi: dict[str, Any], period: Period, group: str, items: list[Item], at: datetime,
-        reported: bool,
-    ) -> KpiValue:  # fmt: skip
-        value = measured(kpi, items, at, self._filter, self.programme.data) if reported else None
-        target = kpi.get("target", {}).get("value")
-        return KpiValue(kpi["id"], kpi["title"], period.label, group, value, len(items), target,
-                        rag(kpi, value), reported)  # fmt: skip
-
     def table(
         self, period_kind: str | None, start: datetime, end: datetime, by: str = "programme"
     ) -> list[KpiValue]:
@@ -464,4 +454,4 @@ class KpiCalculator:
         return out
 
 
-__all__ = ["KpiCalculator", "KpiValue", "Period", "period_of", "periods", "rag"]
+__all__ = ["KpiCalculator", "KpiValue", "Parts", "Period", "period_of", "periods", "rag"]

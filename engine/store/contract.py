@@ -315,9 +315,12 @@ class ReportingStore(Protocol):
         """Every answer and record of these cases, by case, in the order they were made."""
 
     def case_times(
-        self, programme_id: str
+        self, programme_id: str, cases: tuple[int, int] | None = None
     ) -> list[tuple[str, str | None, str, str | None, str | None]]:
-        """Each case of a programme as (created, changed, workflow, organisation, lot), oldest first."""
+        """Each case of a programme (ids in `cases`, if given) as (created, changed, workflow, organisation, lot)."""
+
+    def case_buckets(self, programme_id: str, size: int) -> list[int]:
+        """Which runs of `size` case ids hold any case of the programme (id // size), in order."""
 
     def organisation_case_counts(self, programme_id: str) -> list[tuple[str, int]]:
         """How many cases each organisation holds in a programme, most first."""
@@ -372,14 +375,18 @@ class ReportingStore(Protocol):
 
     def workflow_cases(
         self, programme_id: str, workflow: str | None, states: list[str] | None,
-        answers: bool = True,
+        answers: bool = True, cases: tuple[int, int] | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
         """Cases of a workflow that are or were in some states, with their answers, for KPIs."""
 
-    def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
+    def programme_answers(
+        self, programme_id: str, cases: tuple[int, int] | None = None
+    ) -> dict[int, list[dict[str, Any]]]:
         """Every answer and record of every case of a programme, by case, in one query."""
 
-    def form_entries(self, programme_id: str, form_id: str) -> list[dict[str, Any]]:
+    def form_entries(
+        self, programme_id: str, form_id: str, cases: tuple[int, int] | None = None
+    ) -> list[dict[str, Any]]:
         """Every submitted answer set of one form, with its case's facts (for KPIs over returns)."""
 
     def state_changes(self, case_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -388,7 +395,9 @@ class ReportingStore(Protocol):
     def first_event(self, programme_id: str, anchor: dict[str, Any]) -> str | None:
         """When any case of the programme first took an action or entered a state (an anchor)."""
 
-    def first_events(self, programme_id: str, event: dict[str, Any]) -> dict[int, str]:
+    def first_events(
+        self, programme_id: str, event: dict[str, Any], cases: tuple[int, int] | None = None
+    ) -> dict[int, str]:
         """When each case of a programme first took an action or entered a state, by case."""
 
     def overdue_reminders(

@@ -33,6 +33,21 @@ def _decoded(cur: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _within(cases: tuple[int, int] | None, *columns: str) -> tuple[str, tuple[int, ...]]:
+    """The condition keeping case ids (in each of these columns) from `cases[0]` up to (not
+    including) `cases[1]`, if given."""
+    if cases is None:
+        return "", ()
+    low, high = int(cases[0]), int(cases[1])
+    return "".join(f" AND {c} >= ? AND {c} < ?" for c in columns), (low, high) * len(columns)
+
+
+def _of_programme(cases: tuple[int, int] | None, column: str) -> str:
+    """The condition keeping a programme's cases: with a run of ids, written so that no index on
+    the programme is used (it would read every case of the programme, not the run's)."""
+    return f"{column} = ?" if cases is None else f"({column} || '') = ?"
+
+
 def _event_clause(event: dict[str, Any]) -> tuple[str, str] | None:
     """The audit condition for a case event (`trigger` or `entered`), and its value."""
     if "trigger" in event:
@@ -140,12 +155,20 @@ class ReportingReads(Connection):
         return out
 
     def case_times(
-        self, programme_id: str
+        self, programme_id: str, cases: tuple[int, int] | None = None
     ) -> list[tuple[str, str | None, str, str | None, str | None]]:
-        """Each case of a programme as (created, changed, workflow, organisation, lot), oldest first."""
+        """Each case of a programme (ids in `cases`, if given) as (created, changed, workflow, organisation, lot)."""
+        within, more = _within(cases, "id")
         return [tuple(r) for r in self.execute(  # type: ignore[misc]
             "SELECT created_at, updated_at, workflow, organisation_id, lot FROM cases "
-            "WHERE programme_id = ? ORDER BY id", (programme_id,),
+            f"WHERE {_of_programme(cases, 'programme_id')}{within} ORDER BY id", (programme_id, *more),
+        ).fetchall()]  # fmt: skip
+
+    def case_buckets(self, programme_id: str, size: int) -> list[int]:
+        """Which runs of `size` case ids hold any case of the programme (id // size), in order."""
+        return [int(r[0]) for r in self.execute(
+            f"SELECT DISTINCT id / {int(size)} FROM cases WHERE programme_id = ? ORDER BY 1",
+            (programme_id,),
         ).fetchall()]  # fmt: skip
 
     def organisation_case_counts(self, programme_id: str) -> list[tuple[str, int]]:
@@ -318,25 +341,29 @@ class ReportingReads(Connection):
 
     def workflow_cases(
         self, programme_id: str, workflow: str | None, states: list[str] | None,
-        answers: bool = True,
+        answers: bool = True, cases: tuple[int, int] | None = None,
     ) -> list[dict[str, Any]]:  # fmt: skip
-        """Cases of a workflow that are or were in some states, with their answers, for KPIs.
+        """Cases of a workflow (with ids in `cases`, if given) that are or were in some states,
+        with their answers, for KPIs.
 
         A case that has left one of the states is read too (it may have been in it at the end of
         an earlier period): the audit log names every state a case has entered. Without
         `answers`, each case's `answers` is empty (KPIs that read none of them).
         """
-        where = "programme_id = ?" + (" AND workflow = ?" if workflow else "")
-        base: list[Any] = [programme_id, *([workflow] if workflow else [])]
+        within, more = _within(cases, "id")
+        where = _of_programme(cases, "programme_id") + (" AND workflow = ?" if workflow else "")
+        where += within
+        base: list[Any] = [programme_id, *([workflow] if workflow else []), *more]
         if states:
             marks = ",".join("?" * len(states))
+            audited, also = _within(cases, "case_id")
             # two indexed reads, rather than one scan of every case of the workflow
             ids = (
                 f"SELECT id FROM cases WHERE {where} AND state IN ({marks}) UNION "
                 f"SELECT id FROM cases WHERE {where} AND id IN "
-                f"(SELECT case_id FROM audit WHERE to_state IN ({marks}))"
+                f"(SELECT case_id FROM audit WHERE to_state IN ({marks}){audited})"
             )
-            params = tuple([*base, *states, *base, *states])
+            params = tuple([*base, *states, *base, *states, *also])
             sql = f"SELECT * FROM cases WHERE id IN ({ids})"
         else:
             ids, params = f"SELECT id FROM cases WHERE {where}", tuple(base)
@@ -355,19 +382,29 @@ class ReportingReads(Connection):
                 row["answers"] = by_case.get(row["id"], [])
         return rows
 
-    def programme_answers(self, programme_id: str) -> dict[int, list[dict[str, Any]]]:
-        """Every answer and record of every case of a programme, by case, in one query."""
+    def programme_answers(
+        self, programme_id: str, cases: tuple[int, int] | None = None
+    ) -> dict[int, list[dict[str, Any]]]:
+        """Every answer and record of every case of a programme (with ids in `cases`, if given),
+        by case, in one query."""
+        within, more = _within(cases, "a.case_id", "c.id")
         return self._answers_by_case(
-            "JOIN cases c ON c.id = a.case_id WHERE c.programme_id = ?", (programme_id,)
+            f"JOIN cases c ON c.id = a.case_id WHERE {_of_programme(cases, 'c.programme_id')}{within}",
+            (programme_id, *more),
         )
 
-    def form_entries(self, programme_id: str, form_id: str) -> list[dict[str, Any]]:
-        """Every submitted answer set of one form, with its case's facts (for KPIs over returns)."""
+    def form_entries(
+        self, programme_id: str, form_id: str, cases: tuple[int, int] | None = None
+    ) -> list[dict[str, Any]]:
+        """Every submitted answer set of one form (of cases with ids in `cases`, if given), with
+        its case's facts (for KPIs over returns)."""
+        within, more = _within(cases, "a.case_id", "c.id")
         cur = self.execute(
             "SELECT c.id, c.workflow, c.state, c.flags, c.entered, c.organisation_id, c.lot, c.role, c.reference, "
             "a.data, a.submitted_at FROM answers a JOIN cases c ON c.id = a.case_id "
-            "WHERE c.programme_id = ? AND a.form_id = ? AND a.submitted_at IS NOT NULL ORDER BY a.submitted_at",
-            (programme_id, form_id),
+            f"WHERE {_of_programme(cases, 'c.programme_id')} AND a.form_id = ? AND a.submitted_at IS NOT NULL{within} "
+            "ORDER BY a.submitted_at",
+            (programme_id, form_id, *more),
         )
         names = ["case_id", "workflow", "state", "flags", "entered", "organisation_id", "lot", "role", "reference",
                  "data", "submitted_at"]  # fmt: skip
@@ -397,16 +434,20 @@ class ReportingReads(Connection):
         ).fetchone()
         return row[0] if row else None
 
-    def first_events(self, programme_id: str, event: dict[str, Any]) -> dict[int, str]:
-        """When each case of a programme first took an action (`trigger`) or entered a state
-        (`entered`), from the audit log, in one query (for KPIs dated by a case event)."""
+    def first_events(
+        self, programme_id: str, event: dict[str, Any], cases: tuple[int, int] | None = None
+    ) -> dict[int, str]:
+        """When each case of a programme (with ids in `cases`, if given) first took an action
+        (`trigger`) or entered a state (`entered`), from the audit log, in one query (for KPIs
+        dated by a case event)."""
         if (clause := _event_clause(event)) is None:
             return {}
         sql, value = clause
+        within, more = _within(cases, "a.case_id", "c.id")
         rows = self.execute(
             f"SELECT a.case_id, min(a.at) FROM audit a JOIN cases c ON c.id = a.case_id "
-            f"WHERE c.programme_id = ? AND {sql} GROUP BY a.case_id",
-            (programme_id, value),
+            f"WHERE {_of_programme(cases, 'c.programme_id')} AND {sql}{within} GROUP BY a.case_id",
+            (programme_id, value, *more),
         ).fetchall()
         return {case_id: at for case_id, at in rows}
 
