@@ -14,7 +14,8 @@ Then, in process with Flask's test client (the app as tests/web/conftest.py make
 clock), it signs in a commissioner, an assessor and a caseworker and follows the links each
 reaches, timing every page: the median of RUNS runs after one warm-up (the warm-up is shown too,
 as a person opening a page after any case changed may wait that long), its size, and whether it
-meets the targets (under 150 ms, under 500 kB); a page slower than SLOW_MS is timed fewer times. A CSV export is timed to its first
+meets the targets (under 150 ms, under 500 kB); a page slower than SLOW_MS is timed fewer times. People reached,
+KPIs and trends are also timed once each just after a change to one case. A CSV export is timed to its first
 byte and whole. The sign-in page and the accessibility statement are timed the same way as
 anchors, so figures can be compared across machines. Exits 0 whether targets are met or not.
 
@@ -46,11 +47,11 @@ from bench_common import load, postgres_schema
 from bench_pages_applications import APPLICATIONS_NOW, PANEL, build_applications
 from bench_pages_data import REFERRALS_NOW, build_referrals
 
-from engine.runtime import Engine
+from engine.runtime import Actor, Engine
 
 RUNS = 5
 MS_TARGET, KB_TARGET = 150, 500
-SLOW_MS = 5000  # a slower warm-up is timed once more (none past 6x this), not RUNS times
+SLOW_MS = 5000  # a slower warm-up is timed once more, and RUNS times only if that is quicker
 PASSWORD = "bench pages password 19"
 
 # ---- timing the pages --------------------------------------------------------------------------
@@ -107,11 +108,12 @@ class Timer:
         else:
             try:
                 status, body, _ttfb, first = fetch(browser, url)
-                # a page far over its target is timed once more, or not again: the run must end
-                runs = self.runs if first < SLOW_MS else int(first < 6 * SLOW_MS)
-                timings = [fetch(browser, url) for _ in range(runs)] or [
-                    (status, body, _ttfb, first)
-                ]
+                # a slow warm-up is timed once more, and RUNS times only if that is quicker (a
+                # page whose figures are kept between views): the run must end
+                timings = [fetch(browser, url) for _ in range(self.runs if first < SLOW_MS else 1)]
+                if first >= SLOW_MS and timings[0][3] < SLOW_MS:
+                    timings += [fetch(browser, url) for _ in range(self.runs - 1)]
+                runs = len(timings)
                 status = max(t[0] for t in timings)
                 result |= {"status": status, "first_ms": round(first, 1), "runs": runs,
                            "ms": round(statistics.median(t[3] for t in timings), 1),
@@ -130,6 +132,35 @@ class Timer:
         )
         self.results.append(result)
         return body
+
+    def once(self, audience: str, page: str, browser: Any, url: str) -> None:
+        """One view, timed alone: the first after a change, which no warm-up can hide."""
+        status, body, _ttfb, ms = fetch(browser, url)
+        kb = round(len(body) / 1024, 1)
+        self.results.append({"database": self.database, "audience": audience, "page": page,
+                             "url": url, "status": status, "first_ms": round(ms, 1), "runs": 1,
+                             "ms": round(ms, 1), "kb": kb,
+                             "met": status == 200 and ms < MS_TARGET and kb < KB_TARGET})  # fmt: skip
+
+
+def after_a_change(timer: Timer, browser: Any, engine: Engine, pid: str) -> None:
+    """People reached, KPIs and trends, each timed once just after a caseworker changes one
+    referral's answers (a case from the middle of the programme's history, a new one each time):
+    their figures are kept between views and brought up to date by what changed."""
+    middle = engine.store.execute(
+        "SELECT id FROM cases WHERE programme_id = ? ORDER BY id LIMIT 1 OFFSET "
+        "(SELECT count(*) / 2 FROM cases WHERE programme_id = ?)", (pid, pid)).fetchone()[0]  # fmt: skip
+    referred = engine.store.execute(
+        "SELECT id, organisation_id FROM cases WHERE programme_id = ? AND state = 'referred' "
+        "AND id >= ? ORDER BY id LIMIT 3", (pid, middle)).fetchall()  # fmt: skip
+    for (case_id, org), (page, path) in zip(
+        referred,
+        (("people reached", "people"), ("KPIs", "kpis"), ("trends", "trends")),
+        strict=False,
+    ):
+        who = Actor("caseworker", f"worker@{org}.example.org", org)
+        engine.save_answers(case_id, "bradford_referral", {"pcn_locality": "wishh"}, who)
+        timer.once("commissioner", f"{page}, after a change", browser, f"/commission/{pid}/{path}")
 
 
 def links(body: bytes, pattern: str) -> list[str]:
@@ -299,6 +330,7 @@ def main() -> None:
             boss = signed_in(app, f"boss@{name}.example.org", "commissioner")
             if name == "referrals":
                 commissioner_pages(timer, boss, made["programme"], "BHM-0012")
+                after_a_change(timer, boss, engine, made["programme"])
                 org = made["organisations"][0][0]
                 worker = signed_in(app, f"worker@{org}.example.org", "caseworker", org)
                 caseworker_pages(timer, worker, "MY00012")

@@ -1,8 +1,9 @@
 """A KPI over a run of periods, for the programme, each organisation, each lot or just one:
 the series a trend chart draws and the table beside it reads.
 
-Built on KpiCalculator's public API only. A group with nothing in a period (no return, record or
-case) is "not reported" there, whatever the KPI measures: a 0 is only ever a real one.
+Built on the public API of a KpiCalculator or of the figures kept between views (`Figures`). A
+group with nothing in a period (no return, record or case) is "not reported" there, whatever the
+KPI measures: a 0 is only ever a real one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.reporting.kpis import KpiCalculator, KpiValue, Period, period_of, periods
+from engine.reporting.kpi_parts import Figures
+from engine.reporting.kpis import KpiValue, Period, period_of, periods
 from engine.reporting.suppression import suppress
 
 SCOPES = ("programme", "organisation", "lot")
@@ -58,7 +60,7 @@ class Trend:
 
 
 def trend(
-    calc: KpiCalculator,
+    calc: Figures,
     kpi: dict[str, Any],
     over: list[Period],
     by: str = "programme",
@@ -102,7 +104,7 @@ def window_periods(kind: str, start: datetime, end: datetime, now: datetime, tz:
 
 
 def covering(
-    calc: KpiCalculator, kpis: list[dict[str, Any]], kind: str, tz: Any, most: int = 12
+    calc: Figures, kpis: list[dict[str, Any]], kind: str, tz: Any, most: int = 12
 ) -> tuple[datetime, datetime] | None:
     """From the start of the first period of `kind` holding any of these KPIs' data to the end of
     the last (at most the latest `most` periods); None when nothing has come in yet."""

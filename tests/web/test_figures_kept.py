@@ -59,6 +59,11 @@ def test_figures_are_kept_until_their_own_programme_changes(
         rows = table_rows(html, "Referrals received: the numbers")
         return next(r for r in rows if r[0] == "May 2024")[1]
 
+    def may_trend(browser: FlaskClient) -> str:
+        html = browser.get(f"/commission/{service.id}/trends?period=month").data.decode()
+        rows = table_rows(html, "Referrals received: the numbers")
+        return next(r for r in rows if r[0] == "May 2024")[1]
+
     def women(browser: FlaskClient) -> str:
         html = browser.get(f"/commission/{LLR}/people").data.decode()
         return next(r for r in table_rows(html, "Sex: the numbers") if r[0] == "Female")[1]
@@ -70,6 +75,7 @@ def test_figures_are_kept_until_their_own_programme_changes(
     cora = person(app, "cora@council.example", "commissioner")
     assert may(cora) == "5" and len(kpi_work) == 1
     assert women(cora) == "0" and len(people_work) == 1
+    assert may_trend(cora) == "5"
 
     llr_referral("female")  # the other programme's figures change at once …
     assert women(cora) == "1" and len(people_work) == 2
@@ -77,5 +83,6 @@ def test_figures_are_kept_until_their_own_programme_changes(
 
     refer("2024-05-28")  # an action in the link service: its figures change at once …
     assert may(cora) == "6" and len(kpi_work) == 2
+    assert may_trend(cora) == "6"  # its trends too, from the figures kept for them
     assert women(cora) == "1" and len(people_work) == 2  # … and the other's are kept
     assert may(cora) == "6" and len(kpi_work) == 2  # a second view is the kept one

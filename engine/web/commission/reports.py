@@ -15,7 +15,9 @@ from engine.errors import NotFound
 from engine.model import Programme
 from engine.reporting.charts import Point, Series, bar_chart, line_chart
 from engine.reporting.kpi_groups import answer_breakdowns, by_answer, group_labels
-from engine.reporting.kpis import KpiCalculator, periods
+from engine.reporting.kpi_kept import KeptKpis, kept_kpis
+from engine.reporting.kpi_parts import Figures
+from engine.reporting.kpis import periods
 from engine.reporting.meetings import (
     group_names,
     held_on,
@@ -127,9 +129,19 @@ def kpis(pid: str) -> tuple[str, int] | str:
 def _kpi_blocks(
     programme: Programme, by: str, period: str, start: datetime | None, end: datetime | None
 ) -> dict[str, Any]:
-    """The KPI page's tables and charts for these periods (all its figures, from every case)."""
+    """The KPI page's tables and charts for these periods (all its figures, from every case,
+    kept between views and brought up to date by the cases changed since)."""
+    wide = by in ("organisation", "lot")
+    page = ("kpis", by, period, start, end)
+    with kept_kpis(store(), programme, now(), page, wide) as calc:
+        return _kpi_tables(calc, programme, by, period, start, end)
+
+
+def _kpi_tables(
+    calc: KeptKpis, programme: Programme, by: str, period: str, start: datetime | None,
+    end: datetime | None,
+) -> dict[str, Any]:  # fmt: skip
     tz = ZoneInfo(programme.timezone)
-    calc = KpiCalculator(store(), programme, now())
     chosen = "typed" if start or end else "covering"
     if not (start or end):
         covered = covering(calc, programme.data["kpis"], period, tz)
@@ -141,6 +153,8 @@ def _kpi_blocks(
     below = programme.suppress_below()
     blocks: list[dict[str, Any]] = []
     questions = programme.questions()
+    calc.prepare([(kpi, p, b) for kpi in programme.data["kpis"] for p in shown
+                  for b in (by, *(by_answer(q) for q in answer_breakdowns(kpi) if q in questions))])  # fmt: skip
     for kpi in programme.data["kpis"]:
         rows = _rows(calc, programme, kpi, shown, by)
         # each answer the KPI is broken down by: a table of its own, options by their labels
@@ -160,7 +174,7 @@ def _kpi_blocks(
 
 
 def _rows(
-    calc: KpiCalculator, programme: Programme, kpi: dict[str, Any], shown: list[Any], by: str
+    calc: Figures, programme: Programme, kpi: dict[str, Any], shown: list[Any], by: str
 ) -> list[dict[str, Any]]:
     """A KPI's rows for a table: each period's groups, small numbers hidden where they must be."""
     rows: list[dict[str, Any]] = []
@@ -182,7 +196,7 @@ def _unit(kpi: dict[str, Any]) -> str:
 
 
 def _trend_window(
-    programme: Programme, tz: ZoneInfo, calc: KpiCalculator, kpis: list[dict[str, Any]]
+    programme: Programme, tz: ZoneInfo, calc: Figures, kpis: list[dict[str, Any]]
 ) -> tuple[datetime, datetime, bool]:
     """?from and ?to; or from the first month with figures up to now (or the last figures, if
     later); without any, from the contract's start (two years back without one). True when the
@@ -285,17 +299,25 @@ def _trend_blocks(
     programme: Programme, kpis: list[dict[str, Any]], by: str, only: str | None, period: str,
     side: list[str], names: dict[str, str], label: str, below: int | None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Each KPI's trend over its periods, with its chart: `side` are the groups side by side."""
+    """Each KPI's trend over its periods, with its chart: `side` are the groups side by side
+    (its figures kept between views, as the KPI page's)."""
     tz = ZoneInfo(programme.timezone)
-    calc = KpiCalculator(store(), programme, now())
-    start, end, from_figures = _trend_window(programme, tz, calc, kpis)
-    blocks: list[dict[str, Any]] = []
-    for kpi in kpis:
+    page = ("trends", by, period, tuple(k["id"] for k in kpis))
+    with kept_kpis(
+        store(), programme, now(), page, by in ("organisation", "lot"), many=True
+    ) as calc:
+        start, end, from_figures = _trend_window(programme, tz, calc, kpis)
         # periods that have begun, or that already hold figures (a rehearsal's clock can be earlier)
         begun = max(now(), end) if from_figures else now()
-        over = window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)
+        overs = [window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)
+                 for kpi in kpis]  # fmt: skip
+        calc.prepare([(kpi, p, by) for kpi, over in zip(kpis, overs, strict=True) for p in over])
+        trends = [trend(calc, kpi, over, by, only, None if below is None else
+                        people_threshold(programme, kpi), side)
+                  for kpi, over in zip(kpis, overs, strict=True)]  # fmt: skip
+    blocks: list[dict[str, Any]] = []
+    for kpi, t in zip(kpis, trends, strict=True):
         hide = None if below is None else people_threshold(programme, kpi)
-        t = trend(calc, kpi, over, by, only, hide, side)
         if by == "organisation" and not only:  # side by side: the busiest, not every one
             t.groups = [g for g in t.groups if g in side]
         lines = [Series(names.get(g, g), t.values(g), t.notes(g, hide)) for g in t.groups[:8]]

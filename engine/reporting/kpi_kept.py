@@ -1,0 +1,213 @@
+"""A programme's KPI figures kept between page views, a run of case ids at a time, and brought up
+to date by working out again only the runs holding a case that changed.
+
+Working out every KPI for every period reads every case and evaluates the KPIs' expressions over
+each (with 100,000 cases, tens of seconds), and any change to any case of the programme made the
+KPI and trend pages do it all again. A KPI's figure for a period is made of parts that add up
+across cases (`kpi_parts`): how many items, their sum, how many a percentage's numerator holds
+for, per group. So the cases are split into runs of consecutive ids (`size` of them); each run's
+parts are kept with their sum over every run. After a change, the audit rows written since say
+which cases changed (every change to a case writes one, in the same transaction); each run
+holding one is worked out again, and the sums corrected by the difference.
+
+What every run shares is worked out over them all: when each KPI's figures begin and end (the
+periods a page shows) and "today" (a rehearsal's clock may be set before the data it shows).
+A run's parts hold each KPI as at the moment it was worked out; a run nothing happened to reads
+the same at any later moment of the same day, except a figure that reads the moment itself
+(`now`), which is worked out again each day, as before.
+
+Kept per process, for a few pages at a time, each with the audit id it is up to date with (as
+`memo`); a new version of the programme, another day, or another database at the same address
+reads everything again. One page's figures are brought up to date by one thread at a time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from engine.model import Programme
+from engine.reporting.kpi_groups import answer_of
+from engine.reporting.kpi_parts import KpiValue, Parts, values
+from engine.reporting.kpis import KpiCalculator, Period
+
+if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
+    from engine.store import StoreContract
+
+KEPT = 6  # pages kept at once
+SIZE = 250  # case ids in a run: working one out again costs about 0.3 ms a case
+NARROW = 125  # for a page of many periods (trends), each case counted in each of them
+WIDE = 2000  # for a breakdown by organisation or lot, with a tally per group in every run
+
+# a KPI, a period (start and end), a breakdown, and for a period begun after now the `today` it
+# was worked out for (None otherwise)
+Request = tuple[str, datetime, datetime, str, datetime | None]
+Span = tuple[datetime, datetime] | None
+
+
+@dataclass
+class _Run:
+    """What one run of case ids gives: each KPI's span and today, and each request's parts."""
+
+    spans: dict[str, Span]
+    todays: dict[str, datetime]
+    parts: dict[Request, Parts] = field(default_factory=dict)
+
+
+@dataclass
+class _Kept:
+    """One page's runs and their sums, up to date with audit row `checked`."""
+
+    version: str
+    day: date
+    size: int
+    checked: int
+    runs: dict[int, _Run] = field(default_factory=dict)
+    totals: dict[Request, Parts] = field(default_factory=dict)
+
+
+_kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
+_locks: dict[tuple[Any, ...], threading.Lock] = {}
+_lock = threading.Lock()
+
+
+class KeptKpis:
+    """A programme's KPIs as a page reads them (`span`, `today`, `value`), from kept parts: call
+    `prepare` with every figure the page will show before reading them."""
+
+    def __init__(self, store: StoreContract, programme: Programme, now: datetime,
+                 kept: _Kept, fresh: dict[int, KpiCalculator]) -> None:  # fmt: skip
+        self.store, self.programme, self.now = store, programme, now
+        self._kept = kept
+        self._fresh = fresh  # the runs worked out again on this view
+        self._kpis = {k["id"]: k for k in programme.data["kpis"]}
+        self._spans: dict[str, Span] = {}
+        self._todays: dict[str, datetime] = {}
+        for kpi_id in self._kpis:
+            found = [s for r in kept.runs.values() if (s := r.spans.get(kpi_id))]
+            self._spans[kpi_id] = (
+                (min(s[0] for s in found), max(s[1] for s in found)) if found else None
+            )
+            self._todays[kpi_id] = max(
+                (r.todays[kpi_id] for r in kept.runs.values() if kpi_id in r.todays), default=now
+            )
+        for calc in fresh.values():  # every run is worked out for the same `today`
+            calc.agree_today(self._todays)
+
+    @property
+    def runs_read(self) -> int:
+        """How many runs of cases were read again for this view."""
+        return len(self._fresh)
+
+    def span(self, kpi: dict[str, Any]) -> Span:
+        """When the first and the last of the KPI's returns, records or cases came in."""
+        return self._spans.get(kpi["id"])
+
+    def today(self, kpi: dict[str, Any]) -> datetime:
+        """Now, or the last moment the programme recorded anything if that is later."""
+        return self._todays.get(kpi["id"], self.now)
+
+    def _request(self, kpi: dict[str, Any], period: Period, by: str) -> Request | None:
+        """The request for this figure (None: a period still to come, with no figure)."""
+        if period.start <= self.now:
+            return (kpi["id"], period.start, period.end, by, None)
+        today = self.today(kpi)
+        return None if period.start > today else (kpi["id"], period.start, period.end, by, today)
+
+    def prepare(self, asked: list[tuple[dict[str, Any], Period, str]]) -> None:
+        """Bring the parts of these figures up to date: the runs worked out again on this view
+        for figures kept, every run for a figure not kept (any others are let go)."""
+        kept = self._kept
+        wanted: dict[Request, tuple[dict[str, Any], Period, str]] = {}
+        for kpi, period, by in asked:
+            if (request := self._request(kpi, period, by)) is not None:
+                wanted[request] = (kpi, period, by)
+        for request in [r for r in kept.totals if r not in wanted]:
+            del kept.totals[request]
+            for run in kept.runs.values():
+                run.parts.pop(request, None)
+        for number, calc in self._fresh.items():
+            run = kept.runs[number]
+            for request in [r for r in wanted if r in kept.totals]:
+                old, new = run.parts.get(request), calc.parts(*wanted[request])
+                if old is not None:
+                    kept.totals[request].add(old, -1)
+                if new is not None:
+                    kept.totals[request].add(new)
+                    run.parts[request] = new
+        new_requests = [r for r in wanted if r not in kept.totals]
+        if not new_requests:
+            return
+        for request in new_requests:
+            kept.totals[request] = Parts(0)
+        for number, run in kept.runs.items():
+            calc = self._fresh.get(number) or self._calculator(number)
+            for request in new_requests:
+                if (parts := calc.parts(*wanted[request])) is not None:
+                    run.parts[request] = parts
+                    kept.totals[request].add(parts)
+
+    def _calculator(self, number: int) -> KpiCalculator:
+        size = self._kept.size
+        return KpiCalculator(self.store, self.programme, self.now,
+                             cases=(number * size, (number + 1) * size), today=self._todays)  # fmt: skip
+
+    def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
+        """The KPI for one period, for the programme or broken down (as `KpiCalculator.value`)."""
+        request = self._request(kpi, period, by)
+        if request is not None and request not in self._kept.totals:
+            self.prepare([(kpi, period, by)])  # not asked for beforehand: every run is read
+        question = answer_of(by)
+        q = self.programme.questions().get(question) if question else None
+        parts = None if request is None else self._kept.totals[request]
+        return values(kpi, period.label, by, parts, q)
+
+
+@contextmanager
+def kept_kpis(
+    store: StoreContract, programme: Programme, now: datetime, page: tuple[Hashable, ...],
+    wide: bool = False, many: bool = False,
+) -> Iterator[KeptKpis]:  # fmt: skip
+    """One page's KPI figures, up to date with every case (`wide`: broken down by organisation
+    or lot, kept in longer runs; `many`: many periods, in shorter ones); one thread at a time per
+    page."""
+    key = (store.revision()[0], programme.id, *page)
+    with _lock:
+        lock = _locks.setdefault(key, threading.Lock())
+    with lock:
+        # read under the lock: another thread may have brought the figures up to a newer row
+        newest = store.revision()[1]
+        with _lock:
+            kept = _kept.pop(key, None)  # put back only once it is up to date again
+        day = now.astimezone(ZoneInfo(programme.timezone)).date()
+        if (kept is None or kept.version != programme.version or kept.day != day
+                or kept.checked > newest):  # fmt: skip
+            kept = _Kept(programme.version, day, WIDE if wide else NARROW if many else SIZE, newest)
+            numbers = store.case_buckets(programme.id, kept.size)
+        else:
+            changed = (store.programme_cases_changed(programme.id, kept.checked, newest)
+                       if kept.checked < newest else set())  # fmt: skip
+            numbers = sorted({case_id // kept.size for case_id in changed})
+            kept.checked = newest
+        fresh: dict[int, KpiCalculator] = {}
+        for number in numbers:
+            calc = KpiCalculator(store, programme, now,
+                                 cases=(number * kept.size, (number + 1) * kept.size))  # fmt: skip
+            kpis = programme.data["kpis"]
+            run = kept.runs.setdefault(number, _Run({}, {}))
+            run.spans = {k["id"]: calc.span(k) for k in kpis}
+            run.todays = {k["id"]: calc.today(k) for k in kpis}
+            fresh[number] = calc
+        # a failure part way leaves nothing kept: the next view works everything out again
+        yield KeptKpis(store, programme, now, kept, fresh)
+        with _lock:
+            _kept[key] = kept
+            while len(_kept) > KEPT:
+                gone, _ = _kept.popitem(last=False)
+                _locks.pop(gone, None)

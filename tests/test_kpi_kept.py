@@ -1,0 +1,169 @@
+"""KPI figures kept a run of cases at a time give the figures worked out afresh from every case,
+on the first view and after each kind of change, and a change reads only the runs it touched
+(issue 19: the KPI and trend pages' first view after a change took tens of seconds at 100,000
+cases, as every case was read again).
+
+The programme is built as scripts/bench_pages.py builds it (people moving through states, records
+over 14 months, answers changed later), cut into runs of a few cases so that there are many.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
+from bench_pages_data import REFERRALS_NOW, build_referrals
+
+from engine.reporting import kpi_kept
+from engine.reporting.kpi_groups import by_answer
+from engine.reporting.kpi_kept import kept_kpis
+from engine.reporting.kpis import KpiCalculator, periods
+from engine.runtime import Actor, Engine
+from tests.clock import Clock
+from tests.databases import database_in
+
+# figures over every measure a KPI can take, and over what a case had by a period's end
+EXTRA = [
+    {"id": "median_wait", "title": "Median days since referral", "source": "cases",
+     "workflow": "referral", "measure": "median", "period": "month",
+     "value": "days_between(case.entered.referred, now)"},
+    {"id": "contacted_twice", "title": "Contacted twice", "source": "cases",
+     "workflow": "referral", "measure": "count", "period": "month",
+     "where": "size(case.records.bradford_contact) >= 2", "by": [{"answer": "pcn_locality"}]},
+    {"id": "mean_wait", "title": "Average days since referral", "source": "cases",
+     "workflow": "referral", "states": ["supported"], "measure": "average", "period": "quarter",
+     "value": "days_between(case.entered.referred, now)"},
+]  # fmt: skip
+
+
+@pytest.fixture
+def referrals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """120 referrals and their records on a stopped clock, kept in runs of 8 (16 by group)."""
+    monkeypatch.setattr(kpi_kept, "SIZE", 8)
+    monkeypatch.setattr(kpi_kept, "WIDE", 16)
+    monkeypatch.setattr(kpi_kept, "NARROW", 4)
+    kpi_kept._kept.clear()
+    engine = Engine(
+        database_in(tmp_path, "kept"), clock=Clock(REFERRALS_NOW.replace(tzinfo=None).isoformat())
+    )
+    made = build_referrals(engine, 120, 1_200)
+    programme = engine.programme(made["programme"])
+    programme = replace(
+        programme, data={**programme.data, "kpis": [*programme.data["kpis"], *EXTRA]}
+    )
+    return engine, programme
+
+
+def _asked(programme, kind: str, by: str):
+    tz = ZoneInfo(programme.timezone)
+    shown = periods(kind, REFERRALS_NOW.replace(year=REFERRALS_NOW.year - 1), REFERRALS_NOW, tz)
+    # a period still to come, which has no figure
+    shown.append(
+        periods(kind, REFERRALS_NOW + timedelta(days=100), REFERRALS_NOW + timedelta(days=101), tz)[
+            0
+        ]
+    )
+    return [(k, p, by) for k in programme.data["kpis"] for p in shown]
+
+
+def _kept(engine, programme, asked, page=("page",), wide=False):
+    with kept_kpis(engine.store, programme, engine.now(), page, wide) as figures:
+        figures.prepare(asked)
+        spans = [figures.span(k) for k in programme.data["kpis"]]
+        return [figures.value(*a) for a in asked], spans, figures.runs_read
+
+
+def _afresh(engine, programme, asked):
+    calc = KpiCalculator(engine.store, programme, engine.now())
+    return [calc.value(*a) for a in asked], [calc.span(k) for k in programme.data["kpis"]]
+
+
+def _same(kept, afresh):
+    """Every value equal (averages to float rounding: their parts are added in another order)."""
+    for mine, theirs in zip(kept, afresh, strict=True):
+        assert [replace(v, value=None) for v in mine] == [replace(v, value=None) for v in theirs]
+        for a, b in zip(mine, theirs, strict=True):
+            assert a.value == b.value or a.value == pytest.approx(b.value, rel=1e-9), a
+
+
+@pytest.mark.parametrize(("kind", "by"), [("month", "programme"), ("quarter", "organisation"),
+                                          ("month", "lot"), ("month", by_answer("pcn_locality"))])  # fmt: skip
+def test_kept_figures_are_the_figures_worked_out_from_every_case(referrals, kind, by):
+    engine, programme = referrals
+    asked = _asked(programme, kind, by)
+    wide = by in ("organisation", "lot")
+    values, spans, runs = _kept(engine, programme, asked, wide=wide)
+    theirs, their_spans = _afresh(engine, programme, asked)
+    _same(values, theirs)
+    assert spans == their_spans
+    assert runs == len(engine.store.case_buckets(programme.id, 16 if wide else 8)) > 5
+    assert sum(v.count for vs in values for v in vs) > 0
+    # the period still to come has no figure, not even a 0
+    assert all(not v.reported for vs in values[len(values) - 1 :] for v in vs)
+
+
+def test_kept_figures_after_each_kind_of_change_read_only_the_runs_changed(referrals):
+    engine, programme = referrals
+    asked = [*_asked(programme, "month", "programme"), *_asked(programme, "month", "organisation"),
+             *_asked(programme, "month", by_answer("pcn_locality"))]  # fmt: skip
+    before, _spans, _runs = _kept(engine, programme, asked)
+    cases = engine.store.programme_cases(programme.id)
+    old = next(c for c in cases if c["state"] == "supported")
+    caseworker = Actor("caseworker", "kim", old["organisation_id"])
+
+    def act() -> None:
+        case = next(c for c in engine.store.programme_cases(programme.id)
+                    if c["state"] == "referred" and c["id"] != old["id"])  # fmt: skip
+        who = Actor("caseworker", "kim", case["organisation_id"])
+        option = next(
+            o for o in engine.actions(case["id"], who) if o.allowed and not o.needs_reason
+        )
+        engine.act(case["id"], option.trigger, who)
+
+    def record() -> None:
+        engine.save_record_draft(old["id"], "bradford_contact",
+                                 {"contact_date": "2023-05-30", "meaningful_contact": True,
+                                  "contact_kind": "phone"}, caseworker)  # fmt: skip
+        engine.submit_record_draft(old["id"], "bradford_contact", caseworker)
+
+    def answer() -> None:
+        case = next(
+            c for c in engine.store.programme_cases(programme.id) if c["state"] == "referred"
+        )
+        who = Actor("caseworker", "kim", case["organisation_id"])
+        engine.save_answers(case["id"], "bradford_referral", {"pcn_locality": "wishh"}, who)
+
+    def start() -> None:
+        view = engine.start_case(programme.id, "referral", caseworker, subject="pseudonymous")
+        answers = engine.store.answers(old["id"])
+        referral = next(a["data"] for a in answers if a["form"] == "bradford_referral")
+        engine.save_answers(view.id, "bradford_referral", dict(referral), caseworker)
+
+    for step in (act, record, answer, start):
+        step()
+        values, spans, runs = _kept(engine, programme, asked)
+        theirs, their_spans = _afresh(engine, programme, asked)
+        _same(values, theirs)
+        assert spans == their_spans
+        assert runs == 1, step.__name__  # only the run holding the case changed
+        assert values != before, step.__name__  # the change shows
+        before = values
+
+
+def test_figures_kept_for_one_page_leave_another_page_and_programme_alone(referrals):
+    engine, programme = referrals
+    month, quarter = (
+        _asked(programme, "month", "programme"),
+        _asked(programme, "quarter", "programme"),
+    )
+    _kept(engine, programme, month, page=("months",))
+    _kept(engine, programme, quarter, page=("quarters",))
+    values, _spans, runs = _kept(engine, programme, month, page=("months",))
+    assert runs == 0  # nothing changed: no run is read again
+    _same(values, _afresh(engine, programme, month)[0])
