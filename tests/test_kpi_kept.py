@@ -43,15 +43,19 @@ EXTRA = [
 
 
 @pytest.fixture
-def referrals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+def clock() -> Clock:
+    """A stopped clock at the moment the referrals are built for."""
+    return Clock(REFERRALS_NOW.replace(tzinfo=None).isoformat())
+
+
+@pytest.fixture
+def referrals(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clock: Clock):
     """120 referrals and their records on a stopped clock, kept in runs of 8 (16 by group)."""
     monkeypatch.setattr(kpi_kept, "SIZE", 8)
     monkeypatch.setattr(kpi_kept, "WIDE", 16)
     monkeypatch.setattr(kpi_kept, "NARROW", 4)
     kpi_kept._kept.clear()
-    engine = Engine(
-        database_in(tmp_path, "kept"), clock=Clock(REFERRALS_NOW.replace(tzinfo=None).isoformat())
-    )
+    engine = Engine(database_in(tmp_path, "kept"), clock=clock)
     made = build_referrals(engine, 120, 1_200)
     programme = engine.programme(made["programme"])
     programme = replace(
@@ -167,3 +171,18 @@ def test_figures_kept_for_one_page_leave_another_page_and_programme_alone(referr
     values, _spans, runs = _kept(engine, programme, month, page=("months",))
     assert runs == 0  # nothing changed: no run is read again
     _same(values, _afresh(engine, programme, month)[0])
+
+
+def test_a_new_day_works_out_again_only_the_figures_that_read_the_moment(referrals, clock):
+    engine, programme = referrals
+    asked = [*_asked(programme, "month", "programme"), *_asked(programme, "quarter", "programme")]
+    before, _spans, _runs = _kept(engine, programme, asked)
+    clock.set((REFERRALS_NOW + timedelta(days=1)).replace(tzinfo=None).isoformat())
+    values, spans, runs = _kept(engine, programme, asked)
+    theirs, their_spans = _afresh(engine, programme, asked)
+    _same(values, theirs)
+    assert spans == their_spans and runs == 0  # no case changed: no run read for spans
+    moved = {v.kpi for vs, ws in zip(values, before, strict=True) for v, w in zip(vs, ws, strict=True)
+             if v.value != w.value}  # fmt: skip
+    assert {"median_wait", "mean_wait"} <= moved  # a day longer since each referral
+    assert moved <= {k["id"] for k in EXTRA}  # the rest were kept

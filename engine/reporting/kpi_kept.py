@@ -12,13 +12,16 @@ holding one is worked out again, and the sums corrected by the difference.
 
 What every run shares is worked out over them all: when each KPI's figures begin and end (the
 periods a page shows) and "today" (a rehearsal's clock may be set before the data it shows).
-A run's parts hold each KPI as at the moment it was worked out; a run nothing happened to reads
-the same at any later moment of the same day, except a figure that reads the moment itself
-(`now`), which is worked out again each day, as before.
+A run's parts hold each KPI as at the moment it was worked out (a period's end, or now for a
+period not over): a run nothing happened to reads the same at any later moment, except where a
+KPI's expression reads the moment itself (`now`) in a period not over when it was worked out.
+Those figures are worked out again from every run once a day (between, a run nothing happened to
+keeps the figure of earlier that day, as a figure read from every case was kept before); a new
+period (a new month) is worked out from every run when a page first shows it.
 
 Kept per process, for a few pages at a time, each with the audit id it is up to date with (as
-`memo`); a new version of the programme, another day, or another database at the same address
-reads everything again. One page's figures are brought up to date by one thread at a time.
+`memo`); a new version of the programme or another database at the same address reads
+everything again. One page's figures are brought up to date by one thread at a time.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from engine.model import Programme
+from engine.reporting.kpi_filters import Filter
 from engine.reporting.kpi_groups import answer_of
 from engine.reporting.kpi_parts import KpiValue, Parts, values
 from engine.reporting.kpis import KpiCalculator, Period
@@ -68,6 +72,7 @@ class _Kept:
     day: date
     size: int
     checked: int
+    since: datetime  # when figures that read `now` were last worked out from every run
     runs: dict[int, _Run] = field(default_factory=dict)
     totals: dict[Request, Parts] = field(default_factory=dict)
 
@@ -95,7 +100,7 @@ class KeptKpis:
                 (min(s[0] for s in found), max(s[1] for s in found)) if found else None
             )
             self._todays[kpi_id] = max(
-                (r.todays[kpi_id] for r in kept.runs.values() if kpi_id in r.todays), default=now
+                [now, *(r.todays[kpi_id] for r in kept.runs.values() if kpi_id in r.todays)]
             )
         for calc in fresh.values():  # every run is worked out for the same `today`
             calc.agree_today(self._todays)
@@ -169,6 +174,18 @@ class KeptKpis:
         return values(kpi, period.label, by, parts, q)
 
 
+def _new_day(kept: _Kept, programme: Programme, day: date, now: datetime) -> None:
+    """Let go of the figures of KPIs that read the moment (`now`) in periods not over when they
+    were last worked out from every run: the page works them out again from every run."""
+    moment = {k["id"] for k in programme.data["kpis"]
+              if any("now" in Filter(k[f]).names for f in ("where", "numerator", "value") if f in k)}  # fmt: skip
+    for request in [r for r in kept.totals if r[0] in moment and r[2] > kept.since]:
+        del kept.totals[request]
+        for run in kept.runs.values():
+            run.parts.pop(request, None)
+    kept.day, kept.since = day, now
+
+
 @contextmanager
 def kept_kpis(
     store: StoreContract, programme: Programme, now: datetime, page: tuple[Hashable, ...],
@@ -186,11 +203,13 @@ def kept_kpis(
         with _lock:
             kept = _kept.pop(key, None)  # put back only once it is up to date again
         day = now.astimezone(ZoneInfo(programme.timezone)).date()
-        if (kept is None or kept.version != programme.version or kept.day != day
-                or kept.checked > newest):  # fmt: skip
-            kept = _Kept(programme.version, day, WIDE if wide else NARROW if many else SIZE, newest)
+        if kept is None or kept.version != programme.version or kept.checked > newest:
+            size = WIDE if wide else NARROW if many else SIZE
+            kept = _Kept(programme.version, day, size, newest, now)
             numbers = store.case_buckets(programme.id, kept.size)
         else:
+            if kept.day != day:
+                _new_day(kept, programme, day, now)
             changed = (store.programme_cases_changed(programme.id, kept.checked, newest)
                        if kept.checked < newest else set())  # fmt: skip
             numbers = sorted({case_id // kept.size for case_id in changed})
