@@ -45,6 +45,7 @@ if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
 
 KEPT = 6  # pages kept at once
+HELD = 8  # runs worked out again whose calculators are held until `prepare` (more: read twice)
 SIZE = 250  # case ids in a run: working one out again costs about 0.3 ms a case
 NARROW = 125  # for a page of many periods (trends), each case counted in each of them
 WIDE = 2000  # for a breakdown by organisation or lot, with a tally per group in every run
@@ -87,10 +88,10 @@ class KeptKpis:
     `prepare` with every figure the page will show before reading them."""
 
     def __init__(self, store: StoreContract, programme: Programme, now: datetime,
-                 kept: _Kept, fresh: dict[int, KpiCalculator]) -> None:  # fmt: skip
+                 kept: _Kept, fresh: dict[int, KpiCalculator | None]) -> None:  # fmt: skip
         self.store, self.programme, self.now = store, programme, now
         self._kept = kept
-        self._fresh = fresh  # the runs worked out again on this view
+        self._fresh = fresh  # the runs worked out again on this view (None: not held)
         self._kpis = {k["id"]: k for k in programme.data["kpis"]}
         self._spans: dict[str, Span] = {}
         self._todays: dict[str, datetime] = {}
@@ -103,7 +104,8 @@ class KeptKpis:
                 [now, *(r.todays[kpi_id] for r in kept.runs.values() if kpi_id in r.todays)]
             )
         for calc in fresh.values():  # every run is worked out for the same `today`
-            calc.agree_today(self._todays)
+            if calc is not None:
+                calc.agree_today(self._todays)
 
     @property
     def runs_read(self) -> int:
@@ -137,8 +139,9 @@ class KeptKpis:
             del kept.totals[request]
             for run in kept.runs.values():
                 run.parts.pop(request, None)
-        for number, calc in self._fresh.items():
+        for number, held in self._fresh.items():
             run = kept.runs[number]
+            calc = held or self._calculator(number)
             for request in [r for r in wanted if r in kept.totals]:
                 old, new = run.parts.get(request), calc.parts(*wanted[request])
                 if old is not None:
@@ -214,7 +217,7 @@ def kept_kpis(
                        if kept.checked < newest else set())  # fmt: skip
             numbers = sorted({case_id // kept.size for case_id in changed})
             kept.checked = newest
-        fresh: dict[int, KpiCalculator] = {}
+        fresh: dict[int, KpiCalculator | None] = {}
         for number in numbers:
             calc = KpiCalculator(store, programme, now,
                                  cases=(number * kept.size, (number + 1) * kept.size))  # fmt: skip
@@ -222,7 +225,9 @@ def kept_kpis(
             run = kept.runs.setdefault(number, _Run({}, {}))
             run.spans = {k["id"]: calc.span(k) for k in kpis}
             run.todays = {k["id"]: calc.today(k) for k in kpis}
-            fresh[number] = calc
+            # a few are held for their parts; of many (every run, on a first view), each is read
+            # again then, so that only one run's cases are in memory at a time
+            fresh[number] = calc if len(numbers) <= HELD else None
         # a failure part way leaves nothing kept: the next view works everything out again
         yield KeptKpis(store, programme, now, kept, fresh)
         with _lock:

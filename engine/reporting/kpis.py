@@ -356,7 +356,9 @@ class KpiCalculator:
         if self._latest is None:
             changed = [updated or created for created, updated, *_rest in self._case_times()]
             self._latest = max((stored_moment(c) for c in changed), default=self.now)
-        whens = self._source(kpi).whens  # returns and records are sent without moving the case
+        # returns and records are sent without moving the case; a case begins no later than
+        # the latest change to any case, so its own source need not be read for this
+        whens = [] if kpi["source"] == "cases" else self._source(kpi).whens
         return max(self.now, self._latest, whens[-1] if whens else self.now)
 
     def _begun(self, workflow: str | None) -> list[tuple[datetime, str | None, str | None]]:
