@@ -25,7 +25,7 @@ from engine.runtime.money import MoneyService
 from engine.runtime.views import ActionOption, Actor, CaseView, ServiceLevelResult
 from engine.timeline.clocks import Moves, case_due, paused_now
 from engine.timeline.occasions import offset, shift, working_calendar
-from engine.timeline.planner import case_moves, events_of
+from engine.timeline.planner import case_moves, clock_facts, events_of, facts_after
 
 _NOT_YOURS = "this action is not for"
 
@@ -94,7 +94,8 @@ class ActionService(CaseService, MoneyService):
     ) -> CaseView:
         """Take an action on a case, or raise with every reason it cannot be taken now."""
         with self.store.transaction():
-            row, stored = self._row_and_answers(case_id, actor)
+            # the case, its answers and what re-planning it reads: the one read before COMMIT
+            row, stored, facts = self._row_and_facts(case_id, actor)
             programme = self.programme(row["programme_id"], row["version"])
             wf = programme.workflows[row["workflow"]]
             if (expected_state is not None and expected_state != row["state"]) or (
@@ -118,11 +119,13 @@ class ActionService(CaseService, MoneyService):
                     f'"{label}" cannot be taken while the case is {state_label.lower()}'
                 )
             context = self._context(row, programme, stored)
+            # a timed action's clock, from the facts read with the case (as `_clock_facts` reads)
+            clock = clock_facts(programme, row, facts, stored)
             all_reasons: list[str] = []
             chosen: tuple[int, Transition] | None = None
             for i, t in here:
                 reasons = self._reasons(row, programme, wf, t, actor, context, amount=amount, lot=lot,
-                                        reason=reason, stored=stored)  # fmt: skip
+                                        reason=reason, stored=stored, clock=clock)  # fmt: skip
                 if not reasons:
                     chosen = (i, t)
                     break
@@ -161,18 +164,28 @@ class ActionService(CaseService, MoneyService):
             )
             moved = {**row, "state": dest, "flags": flags, "entered": entered,
                      "revision": revision, "updated_at": now}  # fmt: skip
-            self._replan(row["id"], programme, moved)  # the row as just written: no read back
+            # the row as just written, and the facts read with it counting this action: no read
+            facts = facts_after(facts, trigger, now, row["state"], dest)
+            self._replan(row["id"], programme, moved, facts, stored)
             if "started" in detail:
                 self._replan(detail["started"], programme)
-        return self.case(row["id"], actor)
+        # the case as this action left it, not read back: the award's lot is the case's lot,
+        # and the forms the action takes are submitted now
+        if "award" in detail:
+            moved["lot"] = detail["award"]["lot"]
+        forms = set(t.spec.get("forms", []))
+        sent = [{**a, "submitted_at": now} if a["form"] in forms and a["submitted_at"] is None else a
+                for a in stored]  # fmt: skip
+        return self._view(moved, sent, actor)
 
     def _reasons(self, row: dict[str, Any], programme: Programme, wf: Workflow, t: Transition, actor: Actor,
                  context: dict[str, Any], *, amount: int | None, lot: str | None, reason: str | None,
-                 preview: bool = False, stored: list[dict[str, Any]] | None = None) -> list[str]:  # fmt: skip
+                 preview: bool = False, stored: list[dict[str, Any]] | None = None,
+                 clock: tuple[dict[str, datetime], Moves] | None = None) -> list[str]:  # fmt: skip
         """Every reason this actor may not take this transition now (an empty list: they may).
 
         With `preview`, what the person is asked for as they act (an amount) is not yet due;
-        `stored`: the case's answers, when the caller has read them.
+        `stored`: the case's answers, and `clock`, its events and moves, when the caller has them.
         """
         spec = t.spec
         reasons: list[str] = []
@@ -196,7 +209,7 @@ class ActionService(CaseService, MoneyService):
             if now < m.span.start:
                 reasons.append(f"this cannot happen before {_when(m.span.start, tz)} ({m.label})")
         if "at" in spec:
-            due = self._due(row, programme, spec["at"])
+            due = self._due(row, programme, spec["at"], clock)
             # a milestone such as a deadline at 17:00 has passed only once 17:00 is over, so a
             # submission at 17:00:00 and the round closing cannot both be allowed at one instant
             at_milestone = set(spec["at"]) == {"milestone"}

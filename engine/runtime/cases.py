@@ -1,11 +1,14 @@
-"""Cases and their answers: opening a case, reading it and its history, saving answers to its
-forms (who may fill which form, when), and checking its eligibility criteria.
+"""Cases and their answers: opening a case, reading it and its history, and saving answers to
+its forms (who may fill which form, when); its eligibility criteria are checked in `eligibility`.
+
+Starting a case, saving answers and taking an action (`actions`) read once, in one round trip:
+the case, its answers and what re-planning its reminders needs; everything else they do is
+written, and goes to the database with COMMIT.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,13 +18,24 @@ from engine.definition.schema_check import did_you_mean
 from engine.errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
 from engine.forms.answers import check_form, reads_case
 from engine.forms.organisation_numbers import numbers_answered
-from engine.forms.visibility import hidden_questions, visible_answers
+from engine.forms.visibility import visible_answers
 from engine.model import Form, Programme, Workflow
-from engine.runtime.core import EngineCore
+from engine.runtime.eligibility import EligibilityService
 from engine.runtime.labels import label_of
 from engine.runtime.record_dates import future_date_errors
-from engine.runtime.views import Actor, CaseView, CriterionResult
+from engine.runtime.views import Actor, CaseView
+from engine.timeline.planner import facts_after
 from engine.timeline.windows import CLOSED, OPENING, window
+
+
+class _Superseded(Exception):
+    """A case was about to start on a version of its programme that is no longer the newest."""
+
+
+def _next_record_no(stored: list[dict[str, Any]], form_id: str) -> int:
+    """The number the next record of a repeatable form gets, from the case's answers as read
+    (as `next_record_no` counts in the database)."""
+    return max((a["record"] for a in stored if a["form"] == form_id), default=0) + 1
 
 
 def lot_questions(form: Form) -> list[str]:
@@ -29,7 +43,7 @@ def lot_questions(form: Form) -> list[str]:
     return [q.id for _pid, _t, qs in form.pages for q in qs if q.spec.get("options_from") == "lots"]
 
 
-class CaseService(EngineCore):
+class CaseService(EligibilityService):
     """Open cases, show them, save their answers and check them against the eligibility criteria."""
 
     # -- cases -----------------------------------------------------------------------------
@@ -47,7 +61,29 @@ class CaseService(EngineCore):
     ) -> CaseView:
         """Open a new case (an application, a referral…) on the newest version of a programme."""
         self._reach(programme_id, actor)
-        programme = self.programme(programme_id)
+        known = self._newest.pop(programme_id, None)  # the version this engine last started one on
+        while True:
+            # with the version known, which is newest is read with the new row: one round trip
+            # fewer (refused on it, the newest may say otherwise: asked again, afresh)
+            programme = self.programme(programme_id, known)
+            try:
+                view = self._start(programme, workflow, actor, organisation, organisation_name,
+                                   role, subject, lot)  # fmt: skip
+            except _Superseded:  # a newer version was published: start again, on it
+                known = None
+                continue
+            except (NotFound, ActionRefused):
+                if known is None:
+                    raise
+                known = None
+                continue
+            self._newest[programme_id] = programme.version
+            return view
+
+    def _start(self, programme: Programme, workflow: str, actor: Actor, organisation: str | None,
+               organisation_name: str | None, role: str | None, subject: str | None,
+               lot: str | None) -> CaseView:  # fmt: skip
+        """`start_case` on one version; raises _Superseded (nothing kept) if it is not the newest."""
         wf = self._workflow(programme, workflow)
         allowed = self.starters(programme, wf)
         if actor.role not in allowed:
@@ -74,14 +110,20 @@ class CaseService(EngineCore):
         with self.store.transaction():
             if org:
                 self.store.ensure_organisation(org, organisation_name or org, now)
-            case_id = self._insert_case(programme, wf, org, role, subject, lot, None, now)
+            # the row as stored and its programme's pins in one read: the rest goes with COMMIT
+            found = self.store.insert_case_with_facts(
+                *self._new_case(programme, wf, org, role, subject, lot, None, now)
+            )
+            if found is None:
+                raise _Superseded  # the transaction is rolled back: the organisation too
+            row, facts = found
+            case_id = row["id"]
             self.store.audit(
                 case_id, now, actor.role, actor.id, "start", None, wf.initial, programme.version, {}
             )
-            row = self.store.case(case_id)  # read once, for the reminders and the view returned
-            assert row is not None
-            self._replan(case_id, programme, row)
-        return self._view(self._seen(row, case_id, actor), [], actor)  # a new case: no answers
+            facts = facts_after(facts, "start", now, None, wf.initial)
+            self._replan(case_id, programme, row, facts, [])  # a new case: no answers
+        return self._view(self._seen(row, case_id, actor), [], actor)
 
     def _within_window(self, programme: Programme, wf: Workflow) -> None:
         """Refuse a new case before the workflow's window opens or after it closes, in words."""
@@ -97,9 +139,17 @@ class CaseService(EngineCore):
 
     def _insert_case(self, programme: Programme, wf: Workflow, org: str | None, role: str | None,
                      subject: str | None, lot: str | None, parent: int | None, now: str) -> int:  # fmt: skip
+        return self.store.insert_case(
+            *self._new_case(programme, wf, org, role, subject, lot, parent, now)
+        )
+
+    def _new_case(self, programme: Programme, wf: Workflow, org: str | None, role: str | None,
+                  subject: str | None, lot: str | None, parent: int | None,
+                  now: str) -> tuple[dict[str, Any], str]:  # fmt: skip
+        """A new case's row, in its workflow's first state, and the prefix of its reference."""
         initials = "".join(part[0] for part in programme.id.split("_") if part[:1].isalpha())
         prefix = programme.data.get("reference_prefix") or initials.upper()[:4]
-        return self.store.insert_case(
+        return (
             {
                 "programme_id": programme.id,
                 "version": programme.version,
@@ -184,10 +234,19 @@ class CaseService(EngineCore):
             return {"now": self.now(), "case": self._context(row, programme, stored)["case"]}
         return {"now": self.now()}
 
-    def _records_full(self, row: dict[str, Any], entry: dict[str, Any], form: Form) -> None:
-        """Refuse one more record of a form beyond its entry's `max_records`."""
+    def _records_full(self, row: dict[str, Any], entry: dict[str, Any], form: Form,
+                      stored: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
+        """Refuse one more record of a form beyond its entry's `max_records` (counted in
+        `stored`, the case's answers, when the caller has read them)."""
         most = entry.get("max_records")
-        if most is not None and self.store.next_record_no(row["id"], form.id) > most:
+        if most is None:
+            return
+        upcoming = (
+            self.store.next_record_no(row["id"], form.id)
+            if stored is None
+            else _next_record_no(stored, form.id)
+        )
+        if upcoming > most:
             raise ActionRefused(
                 f"This case already has {most} of “{form.title}”, the most it may have. "
                 "Change one of them instead of adding another."
@@ -248,7 +307,8 @@ class CaseService(EngineCore):
     ) -> CaseView:
         """Save answers to a form. A draft may be partial; a record of a repeatable form must be complete."""
         with self.store.transaction():
-            row, rows = self._row_and_answers(case_id, actor)
+            # the case, its answers and what re-planning it reads: the one read before COMMIT
+            row, rows, facts = self._row_and_facts(case_id, actor)
             programme = self.programme(row["programme_id"], row["version"])
             wf = programme.workflows[row["workflow"]]
             entry = self._form_entry(programme, wf, form_id)
@@ -268,7 +328,7 @@ class CaseService(EngineCore):
             now = self._stamp()
             if entry.get("repeatable"):
                 if record is None:
-                    self._records_full(row, entry, form)
+                    self._records_full(row, entry, form, rows)
                 clean, errors = check_form(
                     form,
                     answers,
@@ -279,9 +339,10 @@ class CaseService(EngineCore):
                     raise AnswersInvalid(
                         form.title, errors, {k: q.label for k, q in form.questions().items()}
                     )
-                number = record or self.store.next_record_no(row["id"], form_id)
+                number = record or _next_record_no(rows, form_id)
                 self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
                 detail = {"form": form_id, "record": number}
+                planned = rows  # a record dates no clock (`answer_events`): planning reads the rest
             else:
                 existing = next((a for a in rows if a["form"] == form_id), None)
                 before = existing["data"] if existing else {}
@@ -318,8 +379,11 @@ class CaseService(EngineCore):
                 data = json.loads(json.dumps(clean))
                 saved = {"form": form_id, "record": 0, "data": data, "submitted_at": None, "updated_at": now}  # fmt: skip
                 # the rows as they now stand, for the view returned (no second read of them)
-                rows = sorted([*(a for a in rows if a["form"] != form_id), saved],
-                              key=lambda a: (a["form"], a["record"]))  # fmt: skip
+                others = [a for a in rows if a["form"] != form_id]
+                rows = sorted([*others, saved], key=lambda a: (a["form"], a["record"]))
+                # and as stored, answers an earlier version asked kept, for re-planning
+                stored = {**saved, "data": json.loads(json.dumps({**kept, **clean}))}
+                planned = sorted([*others, stored], key=lambda a: (a["form"], a["record"]))
             self._record_organisation_numbers(row, form, answers, clean)
             revision = self.store.touch_case(row["id"], row["revision"], now)
             self.store.audit(
@@ -333,9 +397,11 @@ class CaseService(EngineCore):
                 row["version"],
                 detail,
             )
-            # a record may keep a promise or end a reminder; the row is as just written
+            # a record may keep a promise or end a reminder; the row is as just written, and
+            # the facts read with it count this save's event: nothing more is read
             written = {**row, "revision": revision, "updated_at": now}
-            self._replan(row["id"], programme, written)
+            facts = facts_after(facts, "answer", now, row["state"], row["state"])
+            self._replan(row["id"], programme, written, facts, planned)
         if entry.get("repeatable"):
             return self.case(row["id"], actor)
         return self._view(written, rows, actor)
@@ -398,63 +464,3 @@ class CaseService(EngineCore):
         if (states and row["state"] not in states) or (not states and row["state"] in final):
             label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
             raise ActionRefused(f"{form.title} cannot be changed now: the case is {label.lower()}")
-
-    # -- eligibility -----------------------------------------------------------------------
-    def eligibility(self, case_id: int | str, actor: Actor) -> list[CriterionResult]:
-        """Each eligibility criterion for this case: met, not met (and why), or not yet answered."""
-        row = self._row(case_id, actor)
-        programme = self.programme(row["programme_id"], row["version"])
-        return self._eligibility(row, programme, self._context(row, programme), actor.role)
-
-    def _eligibility(
-        self, row: dict[str, Any], programme: Programme, context: dict[str, Any],
-        role: str | None = None,
-    ) -> list[CriterionResult]:  # fmt: skip
-        first = next(iter(programme.workflows))
-        # a failure message that quotes an answer this role may not see gives the criterion's words
-        hidden = (
-            {q for f in programme.forms.values() for q in hidden_questions(programme, f, role)}
-            if role
-            else set()
-        )
-        out = []
-        for c in programme.data["eligibility"]:
-            if c.get("workflow", first) != row["workflow"]:
-                continue
-            if c.get("applies_to") and row["role"] not in c["applies_to"]:
-                out.append(CriterionResult(c["id"], c["text"], "not_applicable"))
-                continue
-            if c.get("when"):
-                applies, why = self._check(c["when"], context, programme)
-                if applies is False:
-                    out.append(CriterionResult(c["id"], c["text"], "not_applicable"))
-                    continue
-                if applies is None:
-                    out.append(CriterionResult(c["id"], c["text"], "not_answered", why))
-                    continue
-            ok, why = self._check(c["rule"], context, programme)
-            if ok:
-                out.append(CriterionResult(c["id"], c["text"], "met"))
-            elif ok is None:
-                out.append(CriterionResult(c["id"], c["text"], "not_answered", why))
-            else:
-                out.append(
-                    CriterionResult(
-                        c["id"],
-                        c["text"],
-                        "not_met",
-                        c["text"]
-                        if hidden & _quoted(c.get("failure") or "")
-                        else self._render(c.get("failure") or c["text"], context, programme),
-                    )
-                )
-        return out
-
-
-def _quoted(template: str) -> set[str]:
-    """The names a message template reads inside its `{{ }}` and `{% %}` blocks."""
-    return {
-        name
-        for block in re.findall(r"\{[{%](.*?)[}%]\}", template, re.S)
-        for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", block)
-    }

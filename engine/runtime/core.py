@@ -61,6 +61,7 @@ class EngineCore:
         self.store = db if isinstance(db, Store) else Store(db)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._programmes: dict[tuple[str, str], Programme] = {}
+        self._newest: dict[str, str] = {}  # programme → the version it last started a case on
 
     # -- time ------------------------------------------------------------------------------
     def now(self) -> datetime:
@@ -86,6 +87,7 @@ class EngineCore:
                 plan_programme(self.store, programme, self.now())
             self.store.keep_version_files(programme.id, programme.version, files, None)
         self._programmes[(programme.id, programme.version)] = programme
+        self._newest.pop(programme.id, None)  # the next case starts on the newest, read afresh
         return programme, new
 
     def programme(self, programme_id: str, version: str | None = None) -> Programme:
@@ -132,6 +134,16 @@ class EngineCore:
         key = case_id if isinstance(case_id, str) and not case_id.isdigit() else int(case_id)
         found = self.store.case_with_answers(key)
         return self._seen(found[0] if found else None, case_id, actor), found[1] if found else []
+
+    def _row_and_facts(
+        self, case_id: int | str, actor: Actor
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+        """As `_row_and_answers`, with what re-planning the case reads, in one round trip."""
+        key = case_id if isinstance(case_id, str) and not case_id.isdigit() else int(case_id)
+        found = self.store.case_with_facts(key)
+        row = self._seen(found[0] if found else None, case_id, actor)
+        assert found is not None
+        return row, found[1], found[2]
 
     def _seen(self, row: dict[str, Any] | None, case_id: int | str, actor: Actor) -> dict[str, Any]:
         """The case's row, or NotFound when this actor may not see it (or it does not exist)."""
@@ -278,12 +290,19 @@ class EngineCore:
 
     # -- reminders -------------------------------------------------------------------------
     def _replan(
-        self, case_id: int, programme: Programme, row: dict[str, Any] | None = None
+        self,
+        case_id: int,
+        programme: Programme,
+        row: dict[str, Any] | None = None,
+        facts: dict[str, Any] | None = None,
+        answers: list[dict[str, Any]] | None = None,
     ) -> None:
         """Bring the case's reminder rows in line with its facts (inside the caller's transaction).
 
-        `row` is the case as the caller has just written it, when it has it (one read fewer).
+        `row` is the case as the caller has just written it, when it has it (one read fewer);
+        `facts` and `answers`, what planning reads, as they stand after the caller's writes
+        (`facts_after`), when it read them with the case (no read at all).
         """
         row = row or self.store.case(case_id)
         assert row is not None
-        replan_case(self.store, programme, row, self.now())
+        replan_case(self.store, programme, row, self.now(), facts, answers)

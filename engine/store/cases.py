@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.store.connection import Connection, Cursor
 from engine.store.privacy import ERASED_REASON, identity_digest
+from engine.store.reminders import NEW_CASE_FACTS, facts_sql, plan_facts_of
 
 _CHANGED = (
     "this case changed while you were looking at it, so your action was not taken; "
@@ -20,6 +21,35 @@ _CHANGED = (
 # one answer row, read alone or beside its case (`a` the answers table)
 _ANSWER_COLUMNS = "a.form_id, a.record_no, a.data, a.submitted_at, a.updated_at, a.created_at"
 _ANSWER_WIDTH = 6
+# a case with its answers, one row per answer (one row of NULL answer columns for none)
+_CASE_AND_ANSWERS = (
+    f"SELECT c.*, {_ANSWER_COLUMNS} FROM cases c LEFT JOIN answers a ON a.case_id = c.id"
+)
+_INSERT_CASE = (
+    "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
+    "parent_id, flags, entered, revision, created_at, updated_at) VALUES "
+    "(:programme_id, :version, :workflow, :state, :organisation_id, :subject, :role, :lot, :parent_id, "
+    ":flags, :entered, 0, :created_at, :created_at)"
+)
+
+# the same, only on the programme's newest version (as `latest_version` finds it): a caller that
+# knew the version before its transaction began learns in the same round trip if it still is
+_INSERT_CASE_ON_NEWEST = (
+    "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
+    "parent_id, flags, entered, revision, created_at, updated_at) SELECT :programme_id, :version, "
+    ":workflow, :state, :organisation_id, :subject, :role, :lot, CAST(:parent_id AS INTEGER), :flags, "
+    ":entered, 0, :created_at, :created_at WHERE :version = (SELECT version FROM programme_versions "
+    "WHERE programme_id = :programme_id ORDER BY seq DESC LIMIT 1) RETURNING *"
+)
+
+
+def _case_params(row: dict[str, Any]) -> dict[str, Any]:
+    """A new case's row as `_INSERT_CASE` takes it, its JSON columns encoded."""
+    return {
+        **row,
+        "flags": json.dumps(row.get("flags", {})),
+        "entered": json.dumps(row.get("entered", {})),
+    }
 
 
 def _answer(r: Any) -> dict[str, Any]:
@@ -33,22 +63,32 @@ class CaseTables(Connection):
 
     def insert_case(self, row: dict[str, Any], prefix: str) -> int:
         """Create a case row; returns its id and gives it a reference such as `ABC-000042`."""
-        case_id = self._returning_id(
-            "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
-            "parent_id, flags, entered, revision, created_at, updated_at) VALUES "
-            "(:programme_id, :version, :workflow, :state, :organisation_id, :subject, :role, :lot, :parent_id, "
-            ":flags, :entered, 0, :created_at, :created_at) RETURNING id",
-            {
-                **row,
-                "flags": json.dumps(row.get("flags", {})),
-                "entered": json.dumps(row.get("entered", {})),
-            },
-        )
+        case_id = self._returning_id(f"{_INSERT_CASE} RETURNING id", _case_params(row))
         assert case_id is not None
-        self.write(
-            "UPDATE cases SET reference = ? WHERE id = ?", (f"{prefix}-{case_id:06d}", case_id)
-        )
+        self._set_reference(case_id, prefix)
         return case_id
+
+    def insert_case_with_facts(
+        self, row: dict[str, Any], prefix: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """Create a case row as `insert_case` does, if its version is still its programme's
+        newest (None if another was published since): the row as stored (as `case` gives it)
+        and what re-planning it reads (as `plan_facts`), in one round trip."""
+        inserted, pins = self._read_together([
+            (_INSERT_CASE_ON_NEWEST, _case_params(row)),
+            (NEW_CASE_FACTS, (row["programme_id"],)),
+        ])  # fmt: skip
+        stored = self._case_row(inserted)
+        if stored is None:
+            return None
+        stored["reference"] = self._set_reference(stored["id"], prefix)
+        # a new case has no events, moves or reminder rows (each refers to a case that exists)
+        return stored, plan_facts_of(pins.fetchall())
+
+    def _set_reference(self, case_id: int, prefix: str) -> str:
+        reference = f"{prefix}-{case_id:06d}"
+        self.write("UPDATE cases SET reference = ? WHERE id = ?", (reference, case_id))
+        return reference
 
     def case(self, case_id: int) -> dict[str, Any] | None:
         """One case row, with its JSON columns decoded."""
@@ -176,11 +216,13 @@ class CaseTables(Connection):
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """A case by id or reference, as `case`, with its answers as `answers`: one statement."""
         key = "reference" if isinstance(case, str) else "id"
-        cur = self.execute(
-            f"SELECT c.*, {_ANSWER_COLUMNS} FROM cases c LEFT JOIN answers a ON a.case_id = c.id "
-            f"WHERE c.{key} = ? ORDER BY a.form_id, a.record_no",
-            (case,),
+        return self._case_and_answers(
+            self.execute(
+                f"{_CASE_AND_ANSWERS} WHERE c.{key} = ? ORDER BY a.form_id, a.record_no", (case,)
+            )
         )
+
+    def _case_and_answers(self, cur: Cursor) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         rows = cur.fetchall()
         if not rows:
             return None
@@ -191,6 +233,20 @@ class CaseTables(Connection):
         row["entered"] = json.loads(row["entered"])
         # a case with no answers is one row whose answer columns are all NULL
         return row, [_answer(r[width:]) for r in rows if r[width] is not None]
+
+    def case_with_facts(
+        self, case: int | str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
+        """A case by id or reference with its answers (as `case_with_answers`) and what
+        re-planning it reads (as `plan_facts`), in one round trip: all an action reads first."""
+        key = "reference" if isinstance(case, str) else "id"
+        ident = "?" if key == "id" else "(SELECT id FROM cases WHERE reference = ?)"
+        found, facts = self._read_together([
+            (f"{_CASE_AND_ANSWERS} WHERE c.{key} = ? ORDER BY a.form_id, a.record_no", (case,)),
+            (facts_sql(ident, f"(SELECT programme_id FROM cases WHERE {key} = ?)"), (case,) * 4),
+        ])  # fmt: skip
+        both = self._case_and_answers(found)
+        return None if both is None else (*both, plan_facts_of(facts.fetchall()))
 
     def next_record_no(self, case_id: int, form_id: str) -> int:
         """The number the next record of a repeatable form gets (1, 2, …)."""

@@ -9,7 +9,7 @@ it in. The table families are written against this base alone, in one SQL text w
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -49,11 +49,14 @@ class Connection:
 
     def write(self, sql: str, params: tuple | dict = (), *, stale: str | None = None) -> None:
         """Run a statement whose result nobody reads; with `stale`, raise StaleCase with that
-        sentence when it changes no row (a compare-and-set someone else won).
+        sentence when it changes no row (a compare-and-set someone else won: an UPDATE, with
+        no RETURNING of its own).
 
         Inside a transaction a database may hold it back and send it with the next statement
         (PostgreSQL does: one round trip for many); it is sent, and its check made, before the
-        next read, before the transaction block that wrote it ends, and before COMMIT.
+        next read, before an inner transaction block that wrote it ends, and no later than
+        COMMIT (PostgreSQL makes the check on the server, in COMMIT's round trip: a lost one
+        fails the statement, so COMMIT after it commits nothing).
         """
         cur = self.execute(sql, params)
         if stale is not None and cur.rowcount != 1:
@@ -63,6 +66,11 @@ class Connection:
         """Run one statement for many rows whose result nobody reads (sent as `write` is)."""
         if rows:
             self.execute_many(sql, rows)
+
+    def _read_together(self, statements: Sequence[tuple[str, tuple | dict]]) -> list[Cursor]:
+        """Run statements in order, each one's result to read: PostgreSQL sends them, and the
+        writes held back before them, in one round trip."""
+        return [self.execute(sql, params) for sql, params in statements]
 
     # -- transactions: one re-entrant frame, each database fills in the steps ------------------
     _depth = 0  # transaction blocks open: the outermost one commits

@@ -133,6 +133,16 @@ class CaseStore(Protocol):
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """A case by id or reference, as `case`, with its answers as `answers`: one statement."""
 
+    def case_with_facts(
+        self, case: int | str
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]] | None:
+        """A case with its answers (as `case_with_answers`) and `plan_facts`, in one round trip."""
+
+    def insert_case_with_facts(
+        self, row: dict[str, Any], prefix: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """`insert_case` on the newest version only (else None): its row and `plan_facts`, one round trip."""
+
     def next_record_no(self, case_id: int, form_id: str) -> int:
         """The number the next record of a repeatable form gets (1, 2, …)."""
 

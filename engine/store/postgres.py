@@ -11,7 +11,9 @@ no such rule (claiming outbox messages) runs with `serial=False` and row locks i
 Each statement is a round trip to the server, and a round trip costs more than most statements
 an action runs. So inside a transaction BEGIN, the writer lock and every `write` (a statement
 whose result nobody reads) wait, in order, and go with the next statement whose result is read,
-or with COMMIT, in one pipeline: one round trip for all of them (psycopg's pipeline mode).
+or with COMMIT, in one pipeline: one round trip for all of them (psycopg's pipeline mode). A
+compare-and-set going with COMMIT is checked by the server itself (`_asserted`), so a lost one
+commits nothing; `_read_together` sends several reads in one round trip.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -36,6 +38,7 @@ from engine.store.postgres_schema import BASELINE, WRITER_LOCK
 _WRITER = f"SELECT pg_advisory_xact_lock({WRITER_LOCK}, hashtext(current_schema()))"
 # a statement held back until the next one read: (SQL, parameters or rows, many, `stale` sentence)
 _Held = tuple[str, Any, bool, str | None]
+_LOST = "compare-and-set lost at "  # what a compare-and-set checked on the server fails with
 DEFAULT_TIMEOUT = 5.0  # seconds a writer waits for another before it is told the database is busy
 _POOLS: dict[tuple[int, str], ConnectionPool] = {}
 _POOLS_LOCK = threading.Lock()
@@ -107,10 +110,34 @@ class _Rows:
 
 def _rows_of(cur: psycopg.Cursor) -> _Rows:
     """A cursor's result read whole."""
-    columns = cur.description  # psycopg builds this list anew each time it is asked
-    if columns is None:
-        return _Rows([], [], cur.rowcount)
-    return _Rows(cur.fetchall(), [c.name for c in columns], cur.rowcount)
+    result = cur.pgresult
+    if result is None or not (result.nfields or result.status == psycopg.pq.ExecStatus.TUPLES_OK):
+        return _Rows([], [], cur.rowcount)  # no rows to read: a write, BEGIN, COMMIT
+    # the names from the result itself: `description` makes an object per column each time
+    names = [(result.fname(i) or b"").decode() for i in range(result.nfields)]
+    return _Rows(cur.fetchall(), names, cur.rowcount)
+
+
+def _asserted(sql: str, index: int) -> str:
+    """A compare-and-set (an UPDATE) that fails on the server when it changes no row, naming
+    its place in the pipeline: the server then skips what follows it, COMMIT included.
+
+    Plain SQL has no RAISE: casting a text that is not a number fails, and the text is only
+    made when the count is not 1 (a CASE over an aggregate is never folded at planning).
+    """
+    return (
+        f"WITH changed AS ({sql} RETURNING 1) SELECT CAST(CASE count(*) WHEN 1 THEN '0' "
+        f"ELSE '{_LOST}{index}' END AS integer) FROM changed"
+    )
+
+
+def _lost(exc: psycopg.Error) -> int | None:
+    """The place in the pipeline of the compare-and-set `exc` says was lost, if it says so."""
+    message = exc.diag.message_primary or ""
+    if exc.sqlstate != "22P02" or _LOST not in message:
+        return None
+    digits = message.split(_LOST, 1)[1].rstrip('"')
+    return int(digits) if digits.isdigit() else None
 
 
 class PostgresConnection(Connection):
@@ -177,46 +204,63 @@ class PostgresConnection(Connection):
         except (psycopg.Error, PoolTimeout) as exc:
             raise self._friendly(exc) from None
 
-    def _send(self, last: _Held | None = None) -> _Rows | None:
-        """Send the statements held back, then `last`, in one round trip; `last`'s rows."""
-        conn, held = self._conn, self._held
+    def _send(self, reads: Sequence[_Held] = (), *, on_server: bool = False) -> list[_Rows]:
+        """Send the statements held back, then `reads`, in one round trip; each read's rows.
+
+        With `on_server` (COMMIT is the last of them) a compare-and-set is checked by the server
+        (`_asserted`): a lost one fails there, and the server skips every statement after it.
+        """
+        conn, held = self._conn, [*self._held, *reads]
         assert conn is not None
         self._held = []
-        if last is not None:
-            held.append(last)
         if not held:
-            return None
+            return []
         self._sent = True
         if len(held) == 1 and not held[0][2] and held[0][3] is None:  # one statement: no pipeline
-            return self._run(conn, held[0][0], held[0][1])
+            return [self._run(conn, held[0][0], held[0][1])]
         try:
             with conn.pipeline():  # leaving the block syncs once and reads every result
                 cursors = []
-                for sql, params, many, _stale in held:
+                for index, (sql, params, many, stale) in enumerate(held):
                     cur = conn.cursor()
                     if many:
                         cur.executemany(to_pyformat(sql), params)
                     else:
-                        cur.execute(to_pyformat(sql), params)
+                        checked = stale is not None and on_server
+                        cur.execute(to_pyformat(_asserted(sql, index) if checked else sql), params)
                     cursors.append(cur)
         except psycopg.Error as exc:
+            lost = _lost(exc)
+            if lost is not None and held[lost][3] is not None:
+                raise StaleCase(held[lost][3]) from None
             raise self._friendly(exc) from None
         for cur, (_sql, _params, _many, stale) in zip(cursors, held, strict=True):
-            if stale is not None and cur.rowcount != 1:
+            if stale is not None and not on_server and cur.rowcount != 1:
                 raise StaleCase(stale)
-        return _rows_of(cursors[-1]) if last is not None and not last[2] else None
+        return [_rows_of(cur) for cur in cursors[len(held) - len(reads) :]]
 
     def execute(self, sql: str, params: tuple | dict = ()) -> _Rows:
         """Run one statement (in this store's transaction, with what it holds back, if one is open)."""
         if self._conn is not None:
-            rows = self._send((sql, params, False, None))
-            assert rows is not None
-            return rows
+            return self._send([(sql, params, False, None)])[0]
         try:
             with self._pool.connection() as conn:
                 return self._run(conn, sql, params)
         except PoolTimeout as exc:
             raise self._friendly(exc) from None
+
+    def _read_together(self, statements: Sequence[tuple[str, tuple | dict]]) -> list[_Rows]:
+        """Run statements in order, in one round trip (with what the transaction holds back)."""
+        if self._conn is not None:
+            return self._send([(sql, params, False, None) for sql, params in statements])
+        try:
+            with self._pool.connection() as conn, conn.pipeline():
+                cursors = [conn.cursor() for _ in statements]
+                for cur, (sql, params) in zip(cursors, statements, strict=True):
+                    cur.execute(to_pyformat(sql), params)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._friendly(exc) from None
+        return [_rows_of(cur) for cur in cursors]
 
     def write(self, sql: str, params: tuple | dict = (), *, stale: str | None = None) -> None:
         """Inside a transaction, hold the statement back to go with the next one read (or COMMIT)."""
@@ -281,8 +325,8 @@ class PostgresConnection(Connection):
             self._send()
 
     def _commit(self) -> None:
-        self._settle()  # a compare-and-set is checked before COMMIT, never in its round trip
-        self._send(("COMMIT", (), False, None))
+        # what is held goes with COMMIT, each compare-and-set checked on the server before it
+        self._send([("COMMIT", (), False, None)], on_server=True)
 
     def _rollback(self) -> None:
         self._held = []

@@ -7,9 +7,42 @@ claimed (compare-and-set) before it is sent, so two schedulers never send it twi
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from engine.store.connection import Connection
+
+
+def facts_sql(case: str, programme: str) -> str:
+    """The query `plan_facts` runs, with the SQL naming the case's id and its programme's
+    (placeholders or sub-selects, each used in the order case, programme, case, case). The last
+    column orders the moves (PostgreSQL types a column of NULLs as text: 0 for the rest)."""
+    return (
+        f"SELECT 'fired', action, max(at), 0 FROM audit WHERE case_id = {case} GROUP BY action "
+        f"UNION ALL SELECT 'pins', target, at, 0 FROM pins WHERE programme_id = {programme} "
+        f"UNION ALL SELECT 'pending', key, NULL, 0 FROM reminders WHERE case_id = {case} "
+        "AND status = 'pending' UNION ALL SELECT 'moves', to_state, at, id FROM audit "
+        f"WHERE case_id = {case} AND to_state IS NOT NULL AND (from_state IS NULL OR to_state != from_state)"
+    )
+
+
+# a new case's facts as `facts_sql` gives them: it has no events, moves or rows yet, only pins
+NEW_CASE_FACTS = "SELECT 'pins', target, at, 0 FROM pins WHERE programme_id = ?"
+
+
+def plan_facts_of(rows: Iterable[Any]) -> dict[str, Any]:
+    """`plan_facts` from the rows of `facts_sql` (moves in the order they were written)."""
+    facts: dict[str, Any] = {"fired": {}, "pins": {}, "pending": set(), "moves": []}
+    moves: list[tuple[int, str, str]] = []
+    for kind, key, value, order in rows:
+        if kind == "pending":
+            facts["pending"].add(key)
+        elif kind == "moves":
+            moves.append((order, value, key))
+        else:
+            facts[kind][key] = value
+    facts["moves"] = [(at, state) for _order, at, state in sorted(moves)]
+    return facts
 
 
 class ReminderTables(Connection):
@@ -26,19 +59,11 @@ class ReminderTables(Connection):
 
     def plan_facts(self, case_id: int, programme_id: str) -> dict[str, Any]:
         """What re-planning a case reads, in one query: when each action was last taken on it
-        (`fired`), the programme's pinned dates (`pins`) and its pending rows' keys (`pending`)."""
-        facts: dict[str, Any] = {"fired": {}, "pins": {}, "pending": set()}
-        for kind, key, value in self.execute(
-            "SELECT 'fired', action, max(at) FROM audit WHERE case_id = ? GROUP BY action "
-            "UNION ALL SELECT 'pins', target, at FROM pins WHERE programme_id = ? "
-            "UNION ALL SELECT 'pending', key, NULL FROM reminders WHERE case_id = ? AND status = 'pending'",
-            (case_id, programme_id, case_id),
-        ).fetchall():
-            if kind == "pending":
-                facts["pending"].add(key)
-            else:
-                facts[kind][key] = value
-        return facts
+        (`fired`), the programme's pinned dates (`pins`), its pending rows' keys (`pending`) and
+        its moves between states, oldest first (`moves`: when, the state it moved to)."""
+        return plan_facts_of(
+            self.execute(facts_sql("?", "?"), (case_id, programme_id, case_id, case_id))
+        )
 
     def cancel_rows(self, keys: set[str], now: str) -> None:
         """Cancel pending rows by key (their case's facts no longer call for them)."""

@@ -6,7 +6,7 @@ The same planning serves the scheduler (rows written beside the action that caus
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -268,20 +268,57 @@ def reads_pins(programme: Programme, workflow: str) -> bool:
     return any("milestone" in a or "review" in a for a in anchors)
 
 
-def replan_case(store: Any, programme: Programme, row: Mapping[str, Any], now: datetime) -> None:
+def replan_case(
+    store: Any,
+    programme: Programme,
+    row: Mapping[str, Any],
+    now: datetime,
+    facts: Mapping[str, Any] | None = None,
+    answers: Sequence[Mapping[str, Any]] | None = None,
+) -> None:
     """Write the rows a case's current facts call for and cancel those they no longer do.
 
     Called inside the transaction of the action that changed the case, so the case and its
-    reminders never disagree.
+    reminders never disagree. `facts` (as `plan_facts` gives them) and `answers` are the case's
+    as they now stand, when the caller read them with the case and counted what it wrote since
+    (`facts_after`): given both, re-planning reads nothing, and its writes go with COMMIT.
     """
     until = now + timedelta(days=HORIZON_DAYS)
-    facts = store.plan_facts(row["id"], programme.id)  # one read: every save re-plans
+    if facts is None:
+        facts = store.plan_facts(row["id"], programme.id)  # one read: every save re-plans
+    if answers is None and answer_questions(programme):  # only if it counts from a date answered
+        answers = store.answers(row["id"])
     pins = {k: datetime.fromisoformat(v) for k, v in facts["pins"].items()}
-    events = events_of(store, programme, row, facts["fired"])
-    moves = case_moves(store, programme, row["id"])
+    events, moves = clock_facts(programme, row, facts, answers or [])
     items = plan(programme, workflow=row["workflow"], state=row["state"], events=events,
                  pins=pins, until=until, moves=moves)  # fmt: skip
     _write_plan(store, programme, items, row["id"], facts["pending"], now)
+
+
+def clock_facts(
+    programme: Programme,
+    row: Mapping[str, Any],
+    facts: Mapping[str, Any],
+    answers: Sequence[Mapping[str, Any]],
+) -> tuple[dict[str, datetime], list[tuple[datetime, str]]]:
+    """What a case's clocks count from, out of `plan_facts` and its answers: its events (the
+    dates answered among them) and, for a programme whose clocks can pause, its moves."""
+    events = case_events(row, facts["fired"])
+    events.update(answer_events(programme, answers))  # nothing unless it counts from an answer
+    if not pauses_anywhere(programme):
+        return events, []
+    return events, [(datetime.fromisoformat(when), state) for when, state in facts["moves"]]
+
+
+def facts_after(facts: Mapping[str, Any], action: str, at: str, from_state: str | None,
+                to_state: str | None) -> dict[str, Any]:  # fmt: skip
+    """`facts` once the audit event of an action taken at `at` is written, as `plan_facts` would
+    read them back: the action last taken at the later of its times, and a move if the state changed."""
+    fired = {**facts["fired"], action: max(facts["fired"].get(action, at), at)}
+    moves = list(facts["moves"])
+    if to_state is not None and (from_state is None or to_state != from_state):
+        moves.append((at, to_state))
+    return {**facts, "fired": fired, "moves": moves}
 
 
 def plan_programme(store: Any, programme: Programme, now: datetime) -> None:
