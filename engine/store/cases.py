@@ -11,7 +11,7 @@ from typing import Any
 
 from engine.store.connection import Connection, Cursor
 from engine.store.privacy import ERASED_REASON, identity_digest
-from engine.store.reminders import NEW_CASE_FACTS, facts_sql, plan_facts_of
+from engine.store.reminders import NEW_CASE_FACTS, facts_sql, fired_sql, plan_facts_of
 
 _CHANGED = (
     "this case changed while you were looking at it, so your action was not taken; "
@@ -243,7 +243,7 @@ class CaseTables(Connection):
         ident = "?" if key == "id" else "(SELECT id FROM cases WHERE reference = ?)"
         found, facts = self._read_together([
             (f"{_CASE_AND_ANSWERS} WHERE c.{key} = ? ORDER BY a.form_id, a.record_no", (case,)),
-            (facts_sql(ident, f"(SELECT programme_id FROM cases WHERE {key} = ?)"), (case,) * 4),
+            (facts_sql(ident, f"(SELECT programme_id FROM cases WHERE {key} = ?)"), (case,) * 5),
         ])  # fmt: skip
         both = self._case_and_answers(found)
         return None if both is None else (*both, plan_facts_of(facts.fetchall()))
@@ -328,8 +328,4 @@ class CaseTables(Connection):
 
     def fired_all(self, case_id: int) -> dict[str, str]:
         """When each action was last taken on a case."""
-        return dict(
-            self.execute(
-                "SELECT action, max(at) FROM audit WHERE case_id = ? GROUP BY action", (case_id,)
-            ).fetchall()
-        )
+        return dict(self.execute(fired_sql("?"), (case_id, case_id)).fetchall())

@@ -13,12 +13,23 @@ from typing import Any
 from engine.store.connection import Connection
 
 
+def fired_sql(case: str) -> str:
+    """When each action was last taken on the case `case` names, as (action, when): answers
+    saved, thousands on a busy case, are read by one seek, the other actions from an index that
+    leaves them out (migration 28)."""
+    return (
+        f"SELECT action, max(at) AS at FROM audit WHERE case_id = {case} AND action != 'answer' "
+        f"GROUP BY action UNION ALL SELECT 'answer', at FROM (SELECT max(at) AS at FROM audit "
+        f"WHERE case_id = {case} AND action = 'answer') saved WHERE at IS NOT NULL"
+    )
+
+
 def facts_sql(case: str, programme: str) -> str:
     """The query `plan_facts` runs, with the SQL naming the case's id and its programme's
-    (placeholders or sub-selects, each used in the order case, programme, case, case). The last
-    column orders the moves (PostgreSQL types a column of NULLs as text: 0 for the rest)."""
+    (placeholders or sub-selects, each used in the order case, case, programme, case, case). The
+    last column orders the moves (PostgreSQL types a column of NULLs as text: 0 for the rest)."""
     return (
-        f"SELECT 'fired', action, max(at), 0 FROM audit WHERE case_id = {case} GROUP BY action "
+        f"SELECT 'fired', action, at, 0 FROM ({fired_sql(case)}) fired "
         f"UNION ALL SELECT 'pins', target, at, 0 FROM pins WHERE programme_id = {programme} "
         f"UNION ALL SELECT 'pending', key, NULL, 0 FROM reminders WHERE case_id = {case} "
         "AND status = 'pending' UNION ALL SELECT 'moves', to_state, at, id FROM audit "
@@ -62,7 +73,7 @@ class ReminderTables(Connection):
         (`fired`), the programme's pinned dates (`pins`), its pending rows' keys (`pending`) and
         its moves between states, oldest first (`moves`: when, the state it moved to)."""
         return plan_facts_of(
-            self.execute(facts_sql("?", "?"), (case_id, programme_id, case_id, case_id))
+            self.execute(facts_sql("?", "?"), (case_id, case_id, programme_id, case_id, case_id))
         )
 
     def cancel_rows(self, keys: set[str], now: str) -> None:
