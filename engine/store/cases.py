@@ -12,6 +12,7 @@ from typing import Any
 from engine.store.connection import Connection, Cursor
 from engine.store.privacy import ERASED_REASON, identity_digest
 from engine.store.reminders import NEW_CASE_FACTS, facts_sql, fired_sql, plan_facts_of
+from engine.store.reporting import _chunks, _decoded  # the package's own helpers
 
 _CHANGED = (
     "this case changed while you were looking at it, so your action was not taken; "
@@ -301,21 +302,48 @@ class CaseTables(Connection):
     def history(self, case_id: int) -> list[dict[str, Any]]:
         """The case's audit log, oldest first (an erased account's address and, on a case whose
         personal data was erased, the reasons people typed, hidden: the log itself never changes)."""
+        return self.histories_of([case_id]).get(case_id, [])
+
+    def histories_of(self, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """Each of these cases' audit logs, as `history` gives one, by case."""
         hidden = {r[0] for r in self.execute("SELECT digest FROM erasures WHERE kind = 'account'")}
-        erased = self.execute("SELECT erased_at FROM cases WHERE id = ?", (case_id,)).fetchone()
-        cur = self.execute(
-            "SELECT at, actor_role, actor_id, action, from_state, to_state, version, detail FROM audit "
-            "WHERE case_id = ? ORDER BY id",
-            (case_id,),
-        )
-        out = []
-        for r in cur.fetchall():
-            detail = json.loads(r[7])
-            if erased and erased[0] and "reason" in detail:
+        erased: set[int] = set()
+        rows: list[Any] = []
+        for marks, chunk in _chunks(sorted(set(case_ids))):
+            erased |= {r[0] for r in self.execute(
+                f"SELECT id FROM cases WHERE id IN ({marks}) AND erased_at IS NOT NULL", chunk)}  # fmt: skip
+            rows += self.execute(
+                "SELECT case_id, at, actor_role, actor_id, action, from_state, to_state, version, "
+                f"detail FROM audit WHERE case_id IN ({marks}) ORDER BY case_id, id",
+                chunk,
+            ).fetchall()
+        out: dict[int, list[dict[str, Any]]] = {}
+        for r in rows:
+            detail = json.loads(r[8])
+            if r[0] in erased and "reason" in detail:
                 detail["reason"] = ERASED_REASON
-            actor = None if r[2] and identity_digest(r[2]) in hidden else r[2]
-            out.append({"at": r[0], "role": r[1], "actor": actor, "action": r[3], "from": r[4],
-                        "to": r[5], "version": r[6], "detail": detail})  # fmt: skip
+            actor = None if r[3] and identity_digest(r[3]) in hidden else r[3]
+            out.setdefault(r[0], []).append({"at": r[1], "role": r[2], "actor": actor, "action": r[4],
+                                             "from": r[5], "to": r[6], "version": r[7], "detail": detail})  # fmt: skip
+        return out
+
+    def cases_of(self, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """These cases' rows, as `case` gives one, by id (any not found left out)."""
+        out: dict[int, dict[str, Any]] = {}
+        for marks, chunk in _chunks(sorted(set(case_ids))):
+            out.update((r["id"], r) for r in _decoded(self.execute(f"SELECT * FROM cases WHERE id IN ({marks})", chunk)))  # fmt: skip
+        return out
+
+    def fired_of(self, case_ids: list[int]) -> dict[int, dict[str, str]]:
+        """When each action was last taken on each of these cases, as `fired_all`, by case."""
+        out: dict[int, dict[str, str]] = {}
+        for marks, chunk in _chunks(sorted(set(case_ids))):
+            for case_id, action, at in self.execute(
+                f"SELECT case_id, action, max(at) FROM audit WHERE case_id IN ({marks}) "
+                "GROUP BY case_id, action",
+                chunk,
+            ).fetchall():
+                out.setdefault(case_id, {})[action] = at
         return out
 
     def fired(self, case_id: int, action: str) -> str | None:

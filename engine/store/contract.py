@@ -70,7 +70,8 @@ class ProgrammeStore(Protocol):
 
 
 class CaseStore(Protocol):
-    """One case at a time: its row, answers, record drafts, children and audit log."""
+    """One case at a time (or a few read together): its row, answers, record drafts, children and
+    audit log."""
 
     def insert_case(self, row: dict[str, Any], prefix: str) -> int:
         """Create a case row; returns its id and gives it a reference such as `ABC-000042`."""
@@ -179,6 +180,15 @@ class CaseStore(Protocol):
 
     def fired_all(self, case_id: int) -> dict[str, str]:
         """When each action was last taken on a case."""
+
+    def histories_of(self, case_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        """Each of these cases' audit logs, as `history` gives one, by case."""
+
+    def cases_of(self, case_ids: list[int]) -> dict[int, dict[str, Any]]:
+        """These cases' rows, as `case` gives one, by id (any not found left out)."""
+
+    def fired_of(self, case_ids: list[int]) -> dict[int, dict[str, str]]:
+        """When each action was last taken on each of these cases, as `fired_all`, by case."""
 
 
 class MoneyStore(Protocol):

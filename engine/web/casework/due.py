@@ -49,20 +49,26 @@ def for_caseworkers(row: dict[str, Any]) -> bool:
 def still_due(row: dict[str, Any], programme: Programme, kept: dict[int, set[str]]) -> bool:
     """Whether a pending row still asks something: not a promise the engine finds already kept.
 
-    `kept` holds, per case, the service levels already kept (asked of the engine once per case).
+    `kept` holds, per case, the service levels already kept (see `kept_promises`); a check on a
+    case not in it (one the caseworker may not see) is not shown.
     """
     eng = engine()
     if row["kind"] in CHECKS:
-        if row["case_id"] not in kept:
-            results = eng.service_levels(row["case_id"], current_actor())
-            kept[row["case_id"]] = {r.id for r in results if r.status == "kept"}
-        return row["rule"] not in kept[row["case_id"]]
+        return row["case_id"] in kept and row["rule"] not in kept[row["case_id"]]
     spec = next((r for r in programme.data.get("reminders", []) if r["id"] == row["rule"]), None)
     case = eng.store.case(row["case_id"])
     if spec is None or "if" not in spec or case is None:
         return True
     holds, _why = eng.rule_holds(spec["if"], case, programme)
     return bool(holds)  # as the sweeper judges it: a reminder whose condition fails is not sent
+
+
+def kept_promises(rows: list[dict[str, Any]]) -> dict[int, set[str]]:
+    """The service levels already kept on the cases these checks are about, by case: asked of
+    the engine for every case at once (one by one, 200 cases took 600 reads)."""
+    cases = sorted({r["case_id"] for r in rows if r["kind"] in CHECKS})
+    found = engine().service_levels_of(cases, current_actor())
+    return {c: {r.id for r in results if r.status == "kept"} for c, results in found.items()}
 
 
 def review_states(programme: Programme, workflow: str) -> set[str]:
@@ -168,10 +174,10 @@ def due() -> str:
     moment = now()
     until = (moment + WEEK).astimezone(UTC).isoformat()
     items = []
-    kept: dict[int, set[str]] = {}
-    for row in eng.store.pending_for_organisation(org, until):
-        if not for_caseworkers(row) or not actor.covers(row["programme_id"]):
-            continue
+    rows = [row for row in eng.store.pending_for_organisation(org, until)
+            if for_caseworkers(row) and actor.covers(row["programme_id"])]  # fmt: skip
+    kept = kept_promises(rows)
+    for row in rows:
         programme = eng.programme(row["programme_id"], row["version"])
         if not still_due(row, programme, kept):
             continue
