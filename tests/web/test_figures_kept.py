@@ -5,6 +5,7 @@ cycle as the action that changes them."""
 from __future__ import annotations
 
 import importlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from engine.runtime import Actor, Engine
 
 from ..conftest import EXAMPLE
-from .conftest import Clock
+from .conftest import Clock, text
 from .panel import person
 from .test_reports import table_rows
 
@@ -64,6 +65,12 @@ def test_figures_are_kept_until_their_own_programme_changes(
         rows = table_rows(html, "Referrals received: the numbers")
         return next(r for r in rows if r[0] == "May 2024")[1]
 
+    def referred(browser: FlaskClient) -> str:  # the dashboard's count of people referred
+        found = re.search(
+            r"Referred (\d+) referred", text(browser.get(f"/commission/{service.id}"))
+        )
+        return found.group(1) if found else "none"
+
     def women(browser: FlaskClient) -> str:
         html = browser.get(f"/commission/{LLR}/people").data.decode()
         return next(r for r in table_rows(html, "Sex: the numbers") if r[0] == "Female")[1]
@@ -75,7 +82,7 @@ def test_figures_are_kept_until_their_own_programme_changes(
     cora = person(app, "cora@council.example", "commissioner")
     assert may(cora) == "5" and len(kpi_work) == 1
     assert women(cora) == "0" and len(people_work) == 1
-    assert may_trend(cora) == "5"
+    assert may_trend(cora) == "5" and referred(cora) == "5"
 
     llr_referral("female")  # the other programme's figures change at once …
     assert women(cora) == "1" and len(people_work) == 2
@@ -84,5 +91,6 @@ def test_figures_are_kept_until_their_own_programme_changes(
     refer("2024-05-28")  # an action in the link service: its figures change at once …
     assert may(cora) == "6" and len(kpi_work) == 2
     assert may_trend(cora) == "6"  # its trends too, from the figures kept for them
+    assert referred(cora) == "6"  # and its dashboard, counted afresh on each view
     assert women(cora) == "1" and len(people_work) == 2  # … and the other's are kept
     assert may(cora) == "6" and len(kpi_work) == 2  # a second view is the kept one
