@@ -117,3 +117,17 @@ def test_text_edits_end_in_ok_or_positioned_problems(
     out = tmp_path / source.name
     out.write_bytes(raw[:at] + insert + raw[at + cut :])
     _check(out, default_forms_dir(source))
+
+
+def test_a_list_among_a_reminders_recipients_is_a_positioned_problem(tmp_path: Path) -> None:
+    # found by the property above: `to: [[]]` made the reminder checks raise
+    source = EXAMPLE / "programmes" / "tiny.yaml"
+    doc = copy.deepcopy(_doc(source))
+    doc["reminders"][0]["to"] = [[]]
+    out = tmp_path / source.name
+    out.write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
+    _check(out, default_forms_dir(source))
+    _programme, by_file = _linter(default_forms_dir(source)).programme(
+        out, default_forms_dir(source), build=False
+    )
+    assert any(p for problems in by_file.values() for p in problems)  # told where, in words

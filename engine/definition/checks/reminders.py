@@ -20,7 +20,8 @@ class ReminderChecks(ProgrammeIndex):
             if "when" in r:
                 self.anchor((*path, "when"), r["when"], wid, f'reminder "{r.get("id")}"')
             self.state_refs((*path, "states"), r.get("states"), wid)
-            told = set(_l(r.get("to")))
+            # only roles named as text count: anything else in `to` is the schema's to report
+            told = {t for t in _l(r.get("to")) if isinstance(t, str)}
             for role in _d(_d(r.get("message")).get("for")):
                 if role not in told:
                     self.err(
