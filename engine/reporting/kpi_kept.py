@@ -77,6 +77,18 @@ class _Kept:
     runs: dict[int, _Run] = field(default_factory=dict)
     totals: dict[Request, Parts] = field(default_factory=dict)
 
+    def forget(self, request: Request) -> None:
+        """Let go of a figure's parts and their sum (worked out from every run when next asked)."""
+        del self.totals[request]
+        for run in self.runs.values():
+            run.parts.pop(request, None)
+
+    def calculator(self, store: StoreContract, programme: Programme, now: datetime, number: int,
+                   today: dict[str, datetime] | None = None) -> KpiCalculator:  # fmt: skip
+        """A calculator over run `number`'s cases."""
+        low = number * self.size
+        return KpiCalculator(store, programme, now, cases=(low, low + self.size), today=today)
+
 
 _kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
 _locks: dict[tuple[Any, ...], threading.Lock] = {}
@@ -92,10 +104,9 @@ class KeptKpis:
         self.store, self.programme, self.now = store, programme, now
         self._kept = kept
         self._fresh = fresh  # the runs worked out again on this view (None: not held)
-        self._kpis = {k["id"]: k for k in programme.data["kpis"]}
         self._spans: dict[str, Span] = {}
         self._todays: dict[str, datetime] = {}
-        for kpi_id in self._kpis:
+        for kpi_id in (k["id"] for k in programme.data["kpis"]):
             found = [s for r in kept.runs.values() if (s := r.spans.get(kpi_id))]
             self._spans[kpi_id] = (
                 (min(s[0] for s in found), max(s[1] for s in found)) if found else None
@@ -136,14 +147,12 @@ class KeptKpis:
             if (request := self._request(kpi, period, by)) is not None:
                 wanted[request] = (kpi, period, by)
         for request in [r for r in kept.totals if r not in wanted]:
-            del kept.totals[request]
-            for run in kept.runs.values():
-                run.parts.pop(request, None)
+            kept.forget(request)
         for number, held in self._fresh.items():
             run = kept.runs[number]
             calc = held or self._calculator(number)
             for request in [r for r in wanted if r in kept.totals]:
-                old, new = run.parts.get(request), calc.parts(*wanted[request])
+                old, new = run.parts.pop(request, None), calc.parts(*wanted[request])
                 if old is not None:
                     kept.totals[request].add(old, -1)
                 if new is not None:
@@ -162,9 +171,7 @@ class KeptKpis:
                     kept.totals[request].add(parts)
 
     def _calculator(self, number: int) -> KpiCalculator:
-        size = self._kept.size
-        return KpiCalculator(self.store, self.programme, self.now,
-                             cases=(number * size, (number + 1) * size), today=self._todays)  # fmt: skip
+        return self._kept.calculator(self.store, self.programme, self.now, number, self._todays)
 
     def value(self, kpi: dict[str, Any], period: Period, by: str = "programme") -> list[KpiValue]:
         """The KPI for one period, for the programme or broken down (as `KpiCalculator.value`)."""
@@ -183,9 +190,7 @@ def _new_day(kept: _Kept, programme: Programme, day: date, now: datetime) -> Non
     moment = {k["id"] for k in programme.data["kpis"]
               if any("now" in Filter(k[f]).names for f in ("where", "numerator", "value") if f in k)}  # fmt: skip
     for request in [r for r in kept.totals if r[0] in moment and r[2] > kept.since]:
-        del kept.totals[request]
-        for run in kept.runs.values():
-            run.parts.pop(request, None)
+        kept.forget(request)
     kept.day, kept.since = day, now
 
 
@@ -219,8 +224,7 @@ def kept_kpis(
             kept.checked = newest
         fresh: dict[int, KpiCalculator | None] = {}
         for number in numbers:
-            calc = KpiCalculator(store, programme, now,
-                                 cases=(number * kept.size, (number + 1) * kept.size))  # fmt: skip
+            calc = kept.calculator(store, programme, now, number)
             kpis = programme.data["kpis"]
             run = kept.runs.setdefault(number, _Run({}, {}))
             run.spans = {k["id"]: calc.span(k) for k in kpis}

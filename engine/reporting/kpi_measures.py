@@ -94,14 +94,6 @@ def value_of(kpi: dict[str, Any], tally: Tally) -> float | None:
     return round(tally.total, 9) / tally.n if tally.n else None  # average, matched change
 
 
-def measured(
-    kpi: dict[str, Any], items: list[Item], at: datetime, filter_of: Callable[[str], Filter],
-    data: dict[str, Any],
-) -> float | None:  # fmt: skip
-    """The KPI's value over these items as at `at` (None: nothing to compute it from)."""
-    return value_of(kpi, tallied(kpi, items, at, filter_of, data))
-
-
 def reads_answers(kpi: dict[str, Any], by: str, filter_of: Callable[[str], Filter]) -> bool:
     """Whether the KPI (broken down `by`) reads its items' answers or records: a KPI that reads
     only its cases' states, dates and flags is worked out without reading any answers."""

@@ -52,6 +52,11 @@ def in_words(value: Any, kind: str | None) -> Any:
     return f"{value:,}" if kind == "money" or abs(value) >= PLAIN_BELOW else str(value)
 
 
+def _case_key(case_id: int | str) -> int | str:
+    """A case as the store finds it: by its id (given as a number or digits) or its reference."""
+    return case_id if isinstance(case_id, str) and not case_id.isdigit() else int(case_id)
+
+
 class EngineCore:
     """The store, the clock and the programmes cache, with the helpers every service uses."""
 
@@ -121,26 +126,22 @@ class EngineCore:
             raise NotFound(f'there is no programme "{programme_id}"')
 
     def _row(self, case_id: int | str, actor: Actor) -> dict[str, Any]:
-        if isinstance(case_id, str) and not case_id.isdigit():
-            row = self.store.case_by_reference(case_id)
-        else:
-            row = self.store.case(int(case_id))
+        key = _case_key(case_id)
+        row = self.store.case_by_reference(key) if isinstance(key, str) else self.store.case(key)
         return self._seen(row, case_id, actor)
 
     def _row_and_answers(
         self, case_id: int | str, actor: Actor
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """The case, if this actor may see it, and its answers, read in one statement."""
-        key = case_id if isinstance(case_id, str) and not case_id.isdigit() else int(case_id)
-        found = self.store.case_with_answers(key)
+        found = self.store.case_with_answers(_case_key(case_id))
         return self._seen(found[0] if found else None, case_id, actor), found[1] if found else []
 
     def _row_and_facts(
         self, case_id: int | str, actor: Actor
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
         """As `_row_and_answers`, with what re-planning the case reads, in one round trip."""
-        key = case_id if isinstance(case_id, str) and not case_id.isdigit() else int(case_id)
-        found = self.store.case_with_facts(key)
+        found = self.store.case_with_facts(_case_key(case_id))
         row = self._seen(found[0] if found else None, case_id, actor)
         assert found is not None
         return row, found[1], found[2]

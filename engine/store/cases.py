@@ -26,22 +26,27 @@ _ANSWER_WIDTH = 6
 _CASE_AND_ANSWERS = (
     f"SELECT c.*, {_ANSWER_COLUMNS} FROM cases c LEFT JOIN answers a ON a.case_id = c.id"
 )
-_INSERT_CASE = (
+_NEW_CASE = (
     "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
-    "parent_id, flags, entered, revision, created_at, updated_at) VALUES "
-    "(:programme_id, :version, :workflow, :state, :organisation_id, :subject, :role, :lot, :parent_id, "
-    ":flags, :entered, 0, :created_at, :created_at)"
+    "parent_id, flags, entered, revision, created_at, updated_at) {} :programme_id, :version, "
+    ":workflow, :state, :organisation_id, :subject, :role, :lot, {}, :flags, :entered, 0, "
+    ":created_at, :created_at{}"
 )
-
+_INSERT_CASE = _NEW_CASE.format("VALUES (", ":parent_id", ")")
 # the same, only on the programme's newest version (as `latest_version` finds it): a caller that
 # knew the version before its transaction began learns in the same round trip if it still is
-_INSERT_CASE_ON_NEWEST = (
-    "INSERT INTO cases (programme_id, version, workflow, state, organisation_id, subject, role, lot, "
-    "parent_id, flags, entered, revision, created_at, updated_at) SELECT :programme_id, :version, "
-    ":workflow, :state, :organisation_id, :subject, :role, :lot, CAST(:parent_id AS INTEGER), :flags, "
-    ":entered, 0, :created_at, :created_at WHERE :version = (SELECT version FROM programme_versions "
-    "WHERE programme_id = :programme_id ORDER BY seq DESC LIMIT 1) RETURNING *"
+_INSERT_CASE_ON_NEWEST = _NEW_CASE.format(
+    "SELECT",
+    "CAST(:parent_id AS INTEGER)",
+    " WHERE :version = (SELECT version FROM programme_versions "
+    "WHERE programme_id = :programme_id ORDER BY seq DESC LIMIT 1) RETURNING *",
 )
+
+
+def _case_and_answers_of(case: int | str) -> tuple[str, tuple[int | str]]:
+    """The statement reading a case by id or reference with its answers, and its parameter."""
+    key = "reference" if isinstance(case, str) else "id"
+    return f"{_CASE_AND_ANSWERS} WHERE c.{key} = ? ORDER BY a.form_id, a.record_no", (case,)
 
 
 def _case_params(row: dict[str, Any]) -> dict[str, Any]:
@@ -216,12 +221,7 @@ class CaseTables(Connection):
         self, case: int | str
     ) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         """A case by id or reference, as `case`, with its answers as `answers`: one statement."""
-        key = "reference" if isinstance(case, str) else "id"
-        return self._case_and_answers(
-            self.execute(
-                f"{_CASE_AND_ANSWERS} WHERE c.{key} = ? ORDER BY a.form_id, a.record_no", (case,)
-            )
-        )
+        return self._case_and_answers(self.execute(*_case_and_answers_of(case)))
 
     def _case_and_answers(self, cur: Cursor) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         rows = cur.fetchall()
@@ -243,7 +243,7 @@ class CaseTables(Connection):
         key = "reference" if isinstance(case, str) else "id"
         ident = "?" if key == "id" else "(SELECT id FROM cases WHERE reference = ?)"
         found, facts = self._read_together([
-            (f"{_CASE_AND_ANSWERS} WHERE c.{key} = ? ORDER BY a.form_id, a.record_no", (case,)),
+            _case_and_answers_of(case),
             (facts_sql(ident, f"(SELECT programme_id FROM cases WHERE {key} = ?)"), (case,) * 5),
         ])  # fmt: skip
         both = self._case_and_answers(found)
