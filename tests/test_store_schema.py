@@ -9,24 +9,23 @@ import pytest
 
 from engine.errors import DatabaseError
 from engine.store import Store
-from engine.store.dialect import is_postgres, shown, to_pyformat
+from engine.store.dialect import is_postgres, shown, to_numbered
 
 from .databases import TEST_DB, database_in
 
 NOW = "2022-02-15T09:00:00+00:00"
 
 
-def test_placeholders_are_rewritten_for_postgresql_and_literals_are_left_alone() -> None:
-    assert to_pyformat("SELECT * FROM t WHERE a = ? AND b = :name") == (
-        "SELECT * FROM t WHERE a = %s AND b = %(name)s"
+def test_placeholders_are_numbered_for_postgresql_and_literals_are_left_alone() -> None:
+    assert to_numbered("SELECT * FROM t WHERE a = ? AND b = ?") == (
+        b"SELECT * FROM t WHERE a = $1 AND b = $2", (0, 1)
     )
-    # a literal keeps its ? and :word, a % is doubled so the driver sends it as written
-    assert (
-        to_pyformat("SELECT 'what? :no 50%' || ?, x::text")
-        == "SELECT 'what? :no 50%%' || %s, x::text"
+    # a name used twice is one parameter; a literal keeps its ? and :word, a cast its ::
+    assert to_numbered("SELECT :a, :b || 'what? :no 50%', :a::text") == (
+        b"SELECT $1, $2 || 'what? :no 50%', $1::text", ("a", "b")
     )
-    assert (
-        to_pyformat("SELECT 'it''s ?' WHERE a LIKE 'x%'") == "SELECT 'it''s ?' WHERE a LIKE 'x%%'"
+    assert to_numbered("SELECT 'it''s ?' WHERE a LIKE 'x%' AND b = ?") == (
+        b"SELECT 'it''s ?' WHERE a LIKE 'x%' AND b = $1", (0,)
     )
 
 

@@ -9,8 +9,6 @@ and what re-planning its reminders needs) and sends everything else with COMMIT.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -139,40 +137,25 @@ def _label(sql: str) -> str:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Each round trip to PostgreSQL made from here on, as the statements it carried: a
-    pipeline, or a statement sent on its own (as psycopg sends them, below the store)."""
+    """Each round trip to PostgreSQL made from here on, as the statements it carried: a batch
+    the store sends through libpq's pipeline, or a statement psycopg sends on its own."""
     import psycopg
 
-    sent: list[list[str]] = []
-    pipeline, execute = psycopg.Connection.pipeline, psycopg.Connection.execute
-    cursor_execute, executemany = psycopg.Cursor.execute, psycopg.Cursor.executemany
+    import engine.store.postgres as postgres
 
-    @contextmanager
-    def counted_pipeline(conn: Any) -> Iterator[Any]:
-        if conn._pipeline is None:
-            sent.append([])
-        with pipeline(conn) as p:
-            yield p
+    sent: list[list[str]] = []
+    exchange, execute = postgres.exchange, psycopg.Connection.execute
+
+    def counted_exchange(conn: Any, statements: Any) -> Any:
+        sent.append([_label(sql) for sql, _params in statements])
+        return exchange(conn, statements)
 
     def counted_execute(conn: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        if conn._pipeline is None:
-            sent.append([])
+        sent.append([_label(query.decode() if isinstance(query, bytes) else str(query))])
         return execute(conn, query, *args, **kwargs)
 
-    def recorded(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        sent[-1].append(_label(str(query)))
-        return cursor_execute(cur, query, *args, **kwargs)
-
-    def recorded_many(cur: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        if cur.connection._pipeline is None:
-            sent.append([])
-        sent[-1].append(_label(str(query)))
-        return executemany(cur, query, *args, **kwargs)
-
-    monkeypatch.setattr(psycopg.Connection, "pipeline", counted_pipeline)
+    monkeypatch.setattr(postgres, "exchange", counted_exchange)
     monkeypatch.setattr(psycopg.Connection, "execute", counted_execute)
-    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
-    monkeypatch.setattr(psycopg.Cursor, "executemany", recorded_many)
     return sent
 
 

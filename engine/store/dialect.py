@@ -1,14 +1,14 @@
 """What differs between SQLite and PostgreSQL in the store's one SQL text, and nothing else.
 
-Every query is written once, in the `?` and `:name` placeholders SQLite takes. PostgreSQL's
-driver (psycopg) wants `%s` and `%(name)s`, so `to_pyformat` rewrites a statement once and
-caches it. The rest of the differences are facts a query asks for by name: the clause that lets
+Every query is written once, in the `?` and `:name` placeholders SQLite takes. PostgreSQL
+numbers its parameters (`$1`, `$2`…), so `to_numbered` rewrites a statement once and caches it. The rest of the differences are facts a query asks for by name: the clause that lets
 a second scheduler pass over rows another has locked, and how a database is named by its URL.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -36,9 +36,26 @@ def shown(target: str | Path) -> str:
 
 
 @lru_cache(maxsize=1024)
-def to_pyformat(sql: str) -> str:
-    """Rewrite `?` and `:name` placeholders as psycopg's `%s` and `%(name)s` (literals untouched)."""
-    out: list[str] = []
+def to_numbered(sql: str) -> tuple[bytes, tuple[int | str, ...]]:
+    """Rewrite `?` and `:name` as the server's `$1`, `$2`… and say which value each number takes:
+    the position of a `?` among them, or the name (a name used twice is one number)."""
+    order: list[int | str] = []
+
+    def number(name: str | None) -> str:
+        if name is None:
+            order.append(sum(1 for o in order if isinstance(o, int)))
+        elif name in order:
+            return f"${order.index(name) + 1}"
+        else:
+            order.append(name)
+        return f"${len(order)}"
+
+    return "".join(_pieces(sql, number)).encode(), tuple(order)
+
+
+def _pieces(sql: str, place: Callable[[str | None], str]) -> Iterator[str]:
+    """The statement in pieces, each placeholder as `place` writes it (None for a `?`); string
+    literals and `::` casts untouched."""
     i, n = 0, len(sql)
     while i < n:
         ch = sql[i]
@@ -51,21 +68,17 @@ def to_pyformat(sql: str) -> str:
                         continue
                     break
                 end += 1
-            out.append(sql[i : end + 1].replace("%", "%%"))
+            yield sql[i : end + 1]
             i = end + 1
         elif ch == "?":
-            out.append("%s")
+            yield place(None)
             i += 1
         elif ch == ":" and i + 1 < n and sql[i + 1] == ":":  # a PostgreSQL cast, `::text`
-            out.append("::")
+            yield "::"
             i += 2
         elif ch == ":" and (match := _NAME.match(sql, i + 1)):
-            out.append(f"%({match.group()})s")
+            yield place(match.group())
             i = match.end()
-        elif ch == "%":
-            out.append("%%")
-            i += 1
         else:
-            out.append(ch)
+            yield ch
             i += 1
-    return "".join(out)

@@ -1,6 +1,6 @@
 """One PostgreSQL database, through a pool of connections each process shares (psycopg 3).
 
-The table families' SQL is the same text SQLite runs; `dialect.to_pyformat` rewrites its
+The table families' SQL is the same text SQLite runs; `dialect.to_numbered` rewrites its
 placeholders. A statement outside a transaction borrows a connection for itself (autocommit);
 `transaction()` holds one connection from BEGIN to COMMIT. A write transaction takes one
 advisory lock first, so writers go one at a time, exactly as on SQLite: every rule the engine
@@ -21,7 +21,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -31,9 +31,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from engine.errors import DatabaseError, StaleCase
 from engine.store.connection import Connection
-from engine.store.dialect import shown, to_pyformat
+from engine.store.dialect import shown
 from engine.store.migrations import POSTGRES_BASELINE, SCHEMA_VERSION, postgres_migration
 from engine.store.postgres_schema import BASELINE, WRITER_LOCK
+from engine.store.postgres_wire import Rows, exchange
 
 _WRITER = f"SELECT pg_advisory_xact_lock({WRITER_LOCK}, hashtext(current_schema()))"
 # a statement held back until the next one read: (SQL, parameters or rows, many, `stale` sentence)
@@ -81,41 +82,6 @@ def close_pools() -> None:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-class _Rows:
-    """A statement's result read whole, so its connection can go back to the pool at once."""
-
-    def __init__(self, rows: list[tuple], names: list[str], rowcount: int) -> None:
-        self._rows = rows
-        self._next = 0
-        self.description = [(name,) for name in names]
-        self.rowcount = rowcount
-
-    def fetchone(self) -> tuple | None:
-        """The next row, or None."""
-        if self._next >= len(self._rows):
-            return None
-        self._next += 1
-        return self._rows[self._next - 1]
-
-    def fetchall(self) -> list[tuple]:
-        """Every remaining row."""
-        rest, self._next = self._rows[self._next :], len(self._rows)
-        return rest
-
-    def __iter__(self) -> Iterator[tuple]:
-        return iter(self.fetchall())
-
-
-def _rows_of(cur: psycopg.Cursor) -> _Rows:
-    """A cursor's result read whole."""
-    result = cur.pgresult
-    if result is None or not (result.nfields or result.status == psycopg.pq.ExecStatus.TUPLES_OK):
-        return _Rows([], [], cur.rowcount)  # no rows to read: a write, BEGIN, COMMIT
-    # the names from the result itself: `description` makes an object per column each time
-    names = [(result.fname(i) or b"").decode() for i in range(result.nfields)]
-    return _Rows(cur.fetchall(), names, cur.rowcount)
 
 
 def _asserted(sql: str, index: int) -> str:
@@ -198,13 +164,7 @@ class PostgresConnection(Connection):
             )
         return DatabaseError(f"the database {self.path} refused the change: {reason}")
 
-    def _run(self, conn: psycopg.Connection, sql: str, params: tuple | dict) -> _Rows:
-        try:
-            return _rows_of(conn.execute(to_pyformat(sql), params))  # type: ignore[arg-type]
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise self._friendly(exc) from None
-
-    def _send(self, reads: Sequence[_Held] = (), *, on_server: bool = False) -> list[_Rows]:
+    def _send(self, reads: Sequence[_Held] = (), *, on_server: bool = False) -> list[Rows]:
         """Send the statements held back, then `reads`, in one round trip; each read's rows.
 
         With `on_server` (COMMIT is the last of them) a compare-and-set is checked by the server
@@ -216,51 +176,40 @@ class PostgresConnection(Connection):
         if not held:
             return []
         self._sent = True
-        if len(held) == 1 and not held[0][2] and held[0][3] is None:  # one statement: no pipeline
-            return [self._run(conn, held[0][0], held[0][1])]
+        statements: list[tuple[str, Any]] = []
+        places: list[int] = []  # where each held statement's result is (its last row's, if many)
+        for index, (sql, params, many, stale) in enumerate(held):
+            if many:
+                statements += [(sql, row) for row in params]
+            else:
+                checked = stale is not None and on_server
+                statements.append((_asserted(sql, index) if checked else sql, params))
+            places.append(len(statements) - 1)
         try:
-            with conn.pipeline():  # leaving the block syncs once and reads every result
-                cursors = []
-                for index, (sql, params, many, stale) in enumerate(held):
-                    cur = conn.cursor()
-                    if many:
-                        cur.executemany(to_pyformat(sql), params)
-                    else:
-                        checked = stale is not None and on_server
-                        cur.execute(to_pyformat(_asserted(sql, index) if checked else sql), params)
-                    cursors.append(cur)
+            results = exchange(conn, statements)
         except psycopg.Error as exc:
             lost = _lost(exc)
             if lost is not None and held[lost][3] is not None:
                 raise StaleCase(held[lost][3]) from None
             raise self._friendly(exc) from None
-        for cur, (_sql, _params, _many, stale) in zip(cursors, held, strict=True):
-            if stale is not None and not on_server and cur.rowcount != 1:
+        for place, (_sql, _params, _many, stale) in zip(places, held, strict=True):
+            if stale is not None and not on_server and results[place].rowcount != 1:
                 raise StaleCase(stale)
-        return [_rows_of(cur) for cur in cursors[len(held) - len(reads) :]]
+        return [results[place] for place in places[len(held) - len(reads) :]]
 
-    def execute(self, sql: str, params: tuple | dict = ()) -> _Rows:
+    def execute(self, sql: str, params: tuple | dict = ()) -> Rows:
         """Run one statement (in this store's transaction, with what it holds back, if one is open)."""
-        if self._conn is not None:
-            return self._send([(sql, params, False, None)])[0]
-        try:
-            with self._pool.connection() as conn:
-                return self._run(conn, sql, params)
-        except PoolTimeout as exc:
-            raise self._friendly(exc) from None
+        return self._read_together([(sql, params)])[0]
 
-    def _read_together(self, statements: Sequence[tuple[str, tuple | dict]]) -> list[_Rows]:
+    def _read_together(self, statements: Sequence[tuple[str, tuple | dict]]) -> list[Rows]:
         """Run statements in order, in one round trip (with what the transaction holds back)."""
         if self._conn is not None:
             return self._send([(sql, params, False, None) for sql, params in statements])
         try:
-            with self._pool.connection() as conn, conn.pipeline():
-                cursors = [conn.cursor() for _ in statements]
-                for cur, (sql, params) in zip(cursors, statements, strict=True):
-                    cur.execute(to_pyformat(sql), params)
+            with self._pool.connection() as conn:
+                return exchange(conn, statements)
         except (psycopg.Error, PoolTimeout) as exc:
             raise self._friendly(exc) from None
-        return [_rows_of(cur) for cur in cursors]
 
     def write(self, sql: str, params: tuple | dict = (), *, stale: str | None = None) -> None:
         """Inside a transaction, hold the statement back to go with the next one read (or COMMIT)."""
@@ -276,19 +225,18 @@ class PostgresConnection(Connection):
         elif rows:
             self._held.append((sql, rows, True, None))
 
-    def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> _Rows:
+    def execute_many(self, sql: str, rows: list[dict[str, Any]]) -> Rows:
         """Run one statement for many rows; `rowcount` is how many rows they changed in all."""
         if not rows:
-            return _Rows([], [], 0)
+            return Rows([], [], 0)
         with self.transaction(serial=False):
             self._send()  # what the transaction holds back goes first, in its order
             assert self._conn is not None
-            try:
-                with self._conn.cursor() as cur:  # psycopg pipelines the rows: no round trip each
-                    cur.executemany(to_pyformat(sql), rows)
-                    return _Rows([], [], max(cur.rowcount, 0))
+            try:  # one batch: the rows go together, no round trip each
+                results = exchange(self._conn, [(sql, row) for row in rows])
             except psycopg.Error as exc:
                 raise self._friendly(exc) from None
+            return Rows([], [], sum(r.rowcount for r in results))
 
     def _after_copy(self, table: str) -> None:
         """Start a table's identity after the highest id copied in, so new rows never clash."""
