@@ -97,7 +97,9 @@ class Audit:
         shown = page.locator("body").inner_text()
         if TAG_AS_TEXT.search(shown):  # HTML escaped twice: a person would read the tags
             found.append(f"{where}\n  HTML shown as text: {TAG_AS_TEXT.search(shown).group(0)!r}")
-        read = text_outside(page, editor) if editor else shown
+        read = "\n".join(
+            [text_outside(page, editor) if editor else shown, *spoken_names(page, editor)]
+        )
         ids = sorted(set(IDS.findall(read)))
         if ids:
             found.append(f"{where}\n  internal ids shown: {', '.join(ids[:8])}")
@@ -125,20 +127,42 @@ class Audit:
 
 def text_outside(page: Any, selector: str) -> str:
     """The page's text as a person reads it, without the regions `selector` matches (which must
-    be there: a selector that matched nothing would leave nothing out, silently)."""
+    be there, and be hidden by hiding them: either failing would leave nothing out, silently)."""
     text = page.evaluate(
         """(selector) => {
             const regions = [...document.querySelectorAll(selector)];
-            if (!regions.length) return null;
-            const was = regions.map(e => e.style.display);
-            regions.forEach(e => { e.style.display = "none"; });
-            try { return document.body.innerText; }
-            finally { regions.forEach((e, i) => { e.style.display = was[i]; }); }
+            if (!regions.length) return {missing: true};
+            // "important": CodeMirror's own styles say `display: flex !important`, which a plain
+            // inline `display: none` loses to (the editor's text was read as the page's)
+            const was = regions.map(e => [e.style.getPropertyValue("display"), e.style.getPropertyPriority("display")]);
+            regions.forEach(e => e.style.setProperty("display", "none", "important"));
+            try {
+                if (regions.some(e => e.getClientRects().length)) return {shown: true};
+                return {text: document.body.innerText};
+            } finally { regions.forEach((e, i) => e.style.setProperty("display", ...was[i])); }
         }""",
         selector,
     )
-    assert text is not None, f"{page.url}: nothing matches {selector!r}, the region left out"
-    return str(text)
+    assert not text.get("missing"), f"{page.url}: nothing matches {selector!r}, the region left out"
+    assert not text.get("shown"), f"{page.url}: {selector!r} is still shown after hiding it"
+    return str(text["text"])
+
+
+def spoken_names(page: Any, outside: str | None = None) -> list[str]:
+    """Words a screen reader says that the page's text does not hold: the page's title, and the
+    labels, descriptions and image descriptions given as attributes of what is not hidden from
+    it (outside the regions `outside` matches)."""
+    return list(
+        page.evaluate(
+            """(outside) => [document.title, ...[...document.querySelectorAll(
+                    "[aria-label], [aria-description], [aria-roledescription], [aria-valuetext], [title], [alt], [placeholder]")]
+                .filter(e => !(outside && e.closest(outside)) && !e.closest("[aria-hidden=true]")
+                             && (!e.checkVisibility || e.checkVisibility()))
+                .flatMap(e => ["aria-label", "aria-description", "aria-roledescription", "aria-valuetext", "title", "alt", "placeholder"]
+                    .map(a => e.getAttribute(a)).filter(Boolean))]""",
+            outside,
+        )
+    )
 
 
 def too_wide(page: Any) -> list[str]:

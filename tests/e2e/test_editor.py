@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..conftest import ROOT
+from .audit import IDS, spoken_names, text_outside
 from .conftest import Site, go, open_context, sign_in
 
 COMMISSIONER = "commissioner@example.org"  # demo/seed.yaml: commissions every demo programme
@@ -161,3 +162,23 @@ def test_leaving_with_changes_not_saved_asks_first_and_saving_does_not(
     expect(page.get_by_role("heading", name="Preview forms")).to_be_visible()
     assert asked == ["beforeunload"], "asked again after saving"
     assert not ctx.errors, ctx.errors
+
+
+def test_around_the_editor_the_page_names_the_programme_not_its_id(site: Site, ctx: Any) -> None:
+    open_editor(site, ctx).close()  # a first draft; the walk met the id with two drafts open
+    page = open_editor(site, ctx)
+    # the file's own words, in the editor: the page around it must not repeat the id
+    expect(page.locator(".cm-content")).to_contain_text("id: liverpool_life_rooms_2022")
+
+    # what a person reads, and what a screen reader says besides (the page's title, labels)
+    around = "\n".join([text_outside(page, ".cm-editor"), *spoken_names(page, ".cm-editor")])
+    assert f"Draft of {PROGRAMME}" in around
+    assert f"liverpool.yaml (programme) – draft of {PROGRAMME}" in around  # the page's title
+    assert "Contents of liverpool.yaml" in around  # the editor's label, outside the editor
+    assert IDS.findall(around) == []
+
+    # both drafts (and any other test's) in the studio's list, by the programme's name
+    page.goto(f"{site.url}/studio/")
+    assert page.locator("main").get_by_role("link", name=PROGRAMME, exact=True).count() >= 2
+    listed = "\n".join([page.locator("body").inner_text(), *spoken_names(page)])
+    assert IDS.findall(listed) == []
