@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from engine.store.connection import Connection
+from engine.store.reminders import MOVED
 
 CHUNK = 500  # ids in one `IN (…)`: within SQLite's limit on parameters
 
@@ -415,8 +416,8 @@ class ReportingReads(Connection):
         out: dict[int, list[tuple[str, str]]] = {}
         for marks, chunk in _chunks(case_ids):
             rows = self.execute(
-                f"SELECT case_id, at, to_state FROM audit WHERE case_id IN ({marks}) "
-                "AND to_state IS NOT NULL AND (from_state IS NULL OR to_state != from_state) ORDER BY case_id, id",
+                f"SELECT case_id, at, to_state FROM audit WHERE case_id IN ({marks}) AND {MOVED} "
+                "ORDER BY case_id, id",
                 chunk,
             ).fetchall()
             for case_id, at, state in rows:
