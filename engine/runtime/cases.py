@@ -1,5 +1,5 @@
-"""Cases and their answers: opening a case, reading it and its history, and saving answers to
-its forms (who may fill which form, when); its eligibility criteria are checked in `eligibility`.
+"""Cases: opening a case, reading it, its answers and its history; saving answers is in
+`answering`, its eligibility criteria are checked in `eligibility`.
 
 Starting a case, saving answers and taking an action (`actions`) read once, in one round trip:
 the case, its answers and what re-planning its reminders needs; everything else they do is
@@ -8,21 +8,18 @@ written, and goes to the database with COMMIT.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from engine.dates import span_phrase
 from engine.definition.schema_check import did_you_mean
-from engine.errors import ActionRefused, AnswersInvalid, NotFound, NotPermitted, StaleCase
-from engine.forms.answers import check_form, reads_case
-from engine.forms.organisation_numbers import numbers_answered
+from engine.errors import ActionRefused, NotFound, NotPermitted
+from engine.forms.answers import reads_case
 from engine.forms.visibility import visible_answers
 from engine.model import Form, Programme, Workflow
 from engine.runtime.eligibility import EligibilityService
 from engine.runtime.labels import label_of
-from engine.runtime.record_dates import future_date_errors
 from engine.runtime.views import Actor, CaseView
 from engine.timeline.planner import facts_after
 from engine.timeline.windows import CLOSED, OPENING, window
@@ -32,7 +29,7 @@ class _Superseded(Exception):
     """A case was about to start on a version of its programme that is no longer the newest."""
 
 
-def _next_record_no(stored: list[dict[str, Any]], form_id: str) -> int:
+def next_record_no(stored: list[dict[str, Any]], form_id: str) -> int:
     """The number the next record of a repeatable form gets, from the case's answers as read
     (as `next_record_no` counts in the database)."""
     return max((a["record"] for a in stored if a["form"] == form_id), default=0) + 1
@@ -244,7 +241,7 @@ class CaseService(EligibilityService):
         upcoming = (
             self.store.next_record_no(row["id"], form.id)
             if stored is None
-            else _next_record_no(stored, form.id)
+            else next_record_no(stored, form.id)
         )
         if upcoming > most:
             raise ActionRefused(
@@ -293,174 +290,3 @@ class CaseService(EligibilityService):
         """The case's audit log: who did what, when, from which state to which."""
         row = self._row(case_id, actor)
         return self.store.history(row["id"])
-
-    # -- answers ---------------------------------------------------------------------------
-    def save_answers(
-        self,
-        case_id: int | str,
-        form_id: str,
-        answers: dict[str, Any],
-        actor: Actor,
-        *,
-        record: int | None = None,
-        expected_revision: int | None = None,
-    ) -> CaseView:
-        """Save answers to a form. A draft may be partial; a record of a repeatable form must be complete."""
-        with self.store.transaction():
-            # the case, its answers and what re-planning it reads: the one read before COMMIT
-            row, rows, facts = self._row_and_facts(case_id, actor)
-            programme = self.programme(row["programme_id"], row["version"])
-            wf = programme.workflows[row["workflow"]]
-            entry = self._form_entry(programme, wf, form_id)
-            form = programme.forms[form_id]
-            self._may_fill(entry, form, wf, row, actor)
-            # who may fill it in, and when, is said before anything about a record's date
-            if errors := future_date_errors(form, entry, answers, self._today(programme)):
-                raise AnswersInvalid(
-                    form.title, errors, {k: q.label for k, q in form.questions().items()}
-                )
-            if expected_revision is not None and expected_revision != row["revision"]:
-                raise StaleCase(
-                    "this case changed while you were filling in the form; your answers were not saved over "
-                    "the newer ones: look at the case again"
-                )
-            answers = self._lot_answers(row, form, answers)
-            now = self._stamp()
-            if entry.get("repeatable"):
-                if record is None:
-                    self._records_full(row, entry, form, rows)
-                clean, errors = check_form(
-                    form,
-                    answers,
-                    complete=True,
-                    context=self._answer_context(row, programme, form, rows),
-                )
-                if errors:
-                    raise AnswersInvalid(
-                        form.title, errors, {k: q.label for k, q in form.questions().items()}
-                    )
-                number = record or _next_record_no(rows, form_id)
-                self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
-                detail = {"form": form_id, "record": number}
-                planned = rows  # a record dates no clock (`answer_events`): planning reads the rest
-            else:
-                existing = next((a for a in rows if a["form"] == form_id), None)
-                before = existing["data"] if existing else {}
-                # answers to questions an earlier version asked (the case moved) are kept as they are
-                kept = {k: v for k, v in before.items() if k not in form.questions()}
-                merged = {**{k: v for k, v in before.items() if k not in kept}, **answers}
-                merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
-                clean, errors = check_form(
-                    form,
-                    merged,
-                    complete=False,
-                    context=self._answer_context(row, programme, form, rows),
-                )
-                if errors:
-                    raise AnswersInvalid(
-                        form.title, errors, {k: q.label for k, q in form.questions().items()}
-                    )
-                self.store.save_answers(
-                    row["id"], form_id, 0, {**kept, **clean}, now, submitted=False
-                )
-                # the questions this save answered: a blank sent with the page is not an answer
-                detail = {"form": form_id, "questions": sorted(q for q in answers if q in clean)}
-                chosen = next((clean[q] for q in lot_questions(form) if clean.get(q)), None)
-                if (
-                    chosen and chosen != row["lot"]
-                ):  # the answer is the case's lot, not a second one
-                    self.store.set_case_lot(row["id"], chosen)
-                    row = {**row, "lot": chosen}
-                known, label = label_of(programme, row["workflow"], form_id, clean)
-                if known and label != row.get("label"):  # kept on the case, for searching lists
-                    self.store.set_case_label(row["id"], label)
-                    row = {**row, "label": label}
-                # as the store gives it back (JSON round trip: a tuple comes back a list)
-                data = json.loads(json.dumps(clean))
-                saved = {"form": form_id, "record": 0, "data": data, "submitted_at": None, "updated_at": now}  # fmt: skip
-                # the rows as they now stand, for the view returned (no second read of them)
-                others = [a for a in rows if a["form"] != form_id]
-                rows = sorted([*others, saved], key=lambda a: (a["form"], a["record"]))
-                # and as stored, answers an earlier version asked kept, for re-planning
-                stored = {**saved, "data": json.loads(json.dumps({**kept, **clean}))}
-                planned = sorted([*others, stored], key=lambda a: (a["form"], a["record"]))
-            self._record_organisation_numbers(row, form, answers, clean)
-            revision = self.store.touch_case(row["id"], row["revision"], now)
-            self.store.audit(
-                row["id"],
-                now,
-                actor.role,
-                actor.id,
-                "answer",
-                row["state"],
-                row["state"],
-                row["version"],
-                detail,
-            )
-            # a record may keep a promise or end a reminder; the row is as just written, and
-            # the facts read with it count this save's event: nothing more is read
-            written = {**row, "revision": revision, "updated_at": now}
-            facts = facts_after(facts, "answer", now, row["state"], row["state"])
-            self._replan(row["id"], programme, written, facts, planned)
-        if entry.get("repeatable"):
-            return self.case(row["id"], actor)
-        return self._view(written, rows, actor)
-
-    def _record_organisation_numbers(self, row: dict[str, Any], form: Form, typed: dict[str, Any],
-                                     clean: dict[str, Any]) -> None:  # fmt: skip
-        """Record the numbers just answered on the case's organisation; refuse one another holds."""
-        # refusing raises inside save_answers' transaction: nothing of the save is kept
-        org = row["organisation_id"]
-        asked = [q for q in form.questions().values() if q.id in typed]
-        for qid, register, number in numbers_answered(asked, clean) if org else []:
-            holder = self.store.set_organisation_number(org, register, number)
-            if holder is not None:
-                name = self.store.organisation_name(holder) or "Another organisation"
-                said = (
-                    f"{name} is already registered with this number: ask someone at {name} "
-                    "to add you as a colleague from their organisation page"
-                )
-                raise AnswersInvalid(form.title, {qid: [said]}, {qid: form.questions()[qid].label})
-
-    def _lot_answers(
-        self, row: dict[str, Any], form: Form, answers: dict[str, Any]
-    ) -> dict[str, Any]:
-        """A case started from an award keeps the award's lot: its lot questions take it as said."""
-        fixed = row["lot"] if row["parent_id"] is not None else None
-        asked = lot_questions(form)
-        if not fixed or not asked:
-            return answers
-        for q in asked:
-            if answers.get(q) not in (None, "", fixed):
-                raise AnswersInvalid(
-                    form.title,
-                    {q: ["Leave the lot as it is: it was settled when the award was made"]},
-                    {q: form.questions()[q].label},
-                )
-        return {**answers, **dict.fromkeys(asked, fixed)}
-
-    def _may_fill(
-        self, entry: dict[str, Any], form: Form, wf: Workflow, row: dict[str, Any], actor: Actor
-    ) -> None:
-        by = entry.get("by")
-        if by is None:
-            subject = "person" if row["subject"] is not None else "organisation"
-            by = (
-                ["caseworker"]
-                if subject == "person" or actor.role == "caseworker"
-                else ["applicant"]
-            )
-            by = [*by, "commissioner"]
-        if actor.role not in by:
-            raise NotPermitted(
-                f"a {actor.role} cannot fill in {form.title}; it is filled in by {', '.join(by)}"
-            )
-        if entry.get("applies_to") and row["role"] not in entry["applies_to"]:
-            raise NotPermitted(
-                f"{form.title} is for {', '.join(entry['applies_to'])} applicants only"
-            )
-        states = entry.get("states")
-        final = {s.id for s in wf.states if s.final}
-        if (states and row["state"] not in states) or (not states and row["state"] in final):
-            label = next((s.label for s in wf.states if s.id == row["state"]), row["state"])
-            raise ActionRefused(f"{form.title} cannot be changed now: the case is {label.lower()}")

@@ -11,8 +11,8 @@ callers hold one object with one store and one clock whichever service they call
 from __future__ import annotations
 
 from engine.runtime.actions import ActionService
+from engine.runtime.answering import AnswerService
 from engine.runtime.bulk import BulkService
-from engine.runtime.cases import CaseService
 from engine.runtime.dashboards import DashboardService
 from engine.runtime.money import MoneyService
 from engine.runtime.moving import MovingService
@@ -49,7 +49,7 @@ class Engine(
     BulkService,
     ActionService,
     RecordService,
-    CaseService,
+    AnswerService,
     MoneyService,
     PanelService,
     DashboardService,

@@ -1,7 +1,7 @@
 """Records: the next record of a repeatable form (a casework note, a monitoring return) filled
 in page by page, then recorded as one complete record or discarded; and each record's own date.
 
-A record's own date (`record_dates`) is checked when its answers are saved (`CaseService`).
+A record's own date (`record_dates`) is checked when its answers are saved (`AnswerService`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from typing import Any
 from engine.errors import ActionRefused, AnswersInvalid
 from engine.forms.answers import check_form
 from engine.model import Form
-from engine.runtime.cases import CaseService
+from engine.runtime.answering import AnswerService
 from engine.runtime.record_dates import future_date_errors
 from engine.runtime.views import Actor, CaseView
 
 
-class RecordService(CaseService):
+class RecordService(AnswerService):
     """Keep, record or discard the draft of a repeatable form's next record."""
 
     def _draft_target(self, case_id: int | str, form_id: str, actor: Actor

@@ -3,8 +3,12 @@ to a colleague and creates nothing, and a registration number answered is the or
 
 from __future__ import annotations
 
+import io
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -14,11 +18,12 @@ from engine.forms.organisation_numbers import read_number
 from engine.store.organisations import name_key
 from engine.web import create_app
 from engine.web.demo import seed
-from engine.web.services import store
+from engine.web.services import engine, store
 
 from ..conftest import ROOT
 from ..databases import database_in
 from .conftest import EOI, PASSWORD, Clock, start_application, text
+from .test_apply_journey import PDF
 
 REFUSED = (
     "Small Org is already registered with this number: ask someone at Small Org to add you as a "
@@ -47,12 +52,12 @@ def outbox(app: Flask, email: str) -> list[dict]:
         return store().outbox_for(email)
 
 
-def save_number(browser: FlaskClient, ref: str, number: str) -> FlaskClient:
+def save_number(browser: FlaskClient, ref: str, number: str, **more: Any) -> FlaskClient:
     """Answer the expression of interest's first page, with this registration number."""
     return browser.post(
         f"/apply/cases/{ref}/forms/{EOI}/pages/organisation",
         data={"organisation_name": "Org", "registration_number": number, "_action": "continue",
-              "organisation_address": "1 Dale Street", "organisation_postcode": "L2 2DH"},
+              "organisation_address": "1 Dale Street", "organisation_postcode": "L2 2DH", **more},
         content_type="multipart/form-data",
     )  # fmt: skip
 
@@ -204,3 +209,35 @@ def test_only_a_text_question_outside_a_group_can_name_the_organisation(tmp_path
     assert "error[key-not-for-type]" in problems[0] and "it is for text questions" in problems[0]
     assert "error[organisation-number-in-group]" in problems[1]
     assert "ask it outside the group" in problems[1]
+
+
+def test_a_good_upload_is_kept_when_the_number_beside_it_is_refused(
+    app: Flask, applicant: Callable[..., FlaskClient], tmp_path: Path
+) -> None:
+    """The page is read, bound and saved in one transaction; the save refused (the number is
+    another organisation's) takes the upload with it, so it is stored again on its own: a good
+    upload is kept even while another answer on its page is refused."""
+    # Liverpool's expression of interest, asking for an annual report beside the number
+    shutil.copytree(ROOT / "forms", tmp_path / "forms")
+    (tmp_path / "programmes").mkdir()
+    shutil.copy(ROOT / "programmes" / "liverpool.yaml", tmp_path / "programmes")
+    form = tmp_path / "forms" / "liverpool_expression_of_interest.yaml"
+    asked = "        max_length: 50\n"
+    form.write_text(form.read_text("utf-8").replace(asked, asked + (
+        "      - id: annual_report_upload\n        type: file\n        required: false\n"
+        "        label: Upload your latest annual report\n        accept: [pdf]\n"
+    ), 1), "utf-8")  # fmt: skip
+    with app.app_context():
+        engine().publish(tmp_path / "programmes" / "liverpool.yaml")
+    ann = applicant()
+    assert save_number(ann, start_application(ann), "SC012345").status_code == 302
+    bob = applicant("bob@other.example", "Other Org")
+    theirs = start_application(bob)
+    r = save_number(bob, theirs, "SC012345", annual_report_upload=(io.BytesIO(PDF), "report.pdf"))
+    assert r.status_code == 200 and REFUSED in text(r)
+    link = re.search(rf'href="(/apply/cases/{theirs}/files/[^"]+)"', r.data.decode())
+    assert link, "the page does not show the upload as kept"
+    assert bob.get(link.group(1)).data == PDF
+    # and it is the form's answer: the page shows it again when opened afresh
+    again = bob.get(f"/apply/cases/{theirs}/forms/{EOI}/pages/organisation").data.decode()
+    assert link.group(1) in again and "1 Dale Street" not in again

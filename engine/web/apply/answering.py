@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import request, url_for
@@ -19,7 +20,7 @@ from engine.forms.classes import (
     form_data,
 )
 from engine.model import Form, Programme, Question
-from engine.runtime import CaseView
+from engine.runtime import Actor, CaseView
 from engine.web.access import current_actor
 from engine.web.kept import kept_formdata
 from engine.web.services import engine, now
@@ -100,27 +101,77 @@ def bind_page(view: CaseView, programme: Programme, form: Form, questions: list[
     return fo, uploaded
 
 
-def save_post(view: CaseView, programme: Programme, form: Form, questions: list[Question], *,
-              complete: bool, remove: str | None = None) -> tuple[AnswersForm, CaseView | None]:  # fmt: skip
-    """Bind the POST, store uploads, check like the engine, save; (form, the case as saved or None)."""
+class Posted:
+    """A page of answers POSTed: the case and the page as the save read them, the bound form
+    (with any messages), and the case as saved (None when nothing was, for the page's errors)."""
+
+    view: CaseView
+    programme: Programme
+    form: Form
+    questions: list[Question]
+    fo: AnswersForm
+    saved: CaseView | None = None
+    uploaded: dict[str, Any]
+
+
+# the page's form and the questions it asks now, from the case as read (or a 404 or redirect raised)
+PageOf = Callable[[CaseView, Programme], tuple[Form, list[Question]]]
+
+
+def save_post(ref: str, page_of: PageOf, *, complete: bool, remove: str | None = None) -> Posted:
+    """Bind the POST to the page `page_of` finds on the case, store uploads, check like the
+    engine, save: the case read once, in the save's own transaction."""
     actor = current_actor()
-    saved = view.answers.get(form.id, {})
-    fo, uploaded = bind_page(
-        view, programme, form, questions, saved, complete=complete, remove=remove
-    )
-    if fo.has_errors():
-        if uploaded:  # a good upload is kept even while another answer needs correcting
-            with contextlib.suppress(EngineError):
-                engine().save_answers(view.id, form.id, uploaded, actor)
-        return fo, None
+    posted = Posted()
+
+    def answers_of(view: CaseView) -> tuple[str, dict[str, Any]] | None:
+        programme = engine().programme(view.programme_id, view.version)
+        form, questions = page_of(view, programme)
+        saved = view.answers.get(form.id, {})
+        fo, uploaded = bind_page(
+            view, programme, form, questions, saved, complete=complete, remove=remove
+        )
+        posted.view, posted.programme, posted.form, posted.questions = (
+            view,
+            programme,
+            form,
+            questions,
+        )
+        posted.fo, posted.uploaded = fo, uploaded
+        if fo.has_errors():  # a good upload is kept even while another answer needs correcting
+            return (form.id, uploaded) if uploaded else None
+        return form.id, fo.answers()
+
     try:
-        saved_view = engine().save_answers(view.id, form.id, fo.answers(), actor)
-    except AnswersInvalid as exc:
-        fo.add_errors(exc.errors)
-        mine = set(fo.field_names)
-        fo.page_errors.extend(m for q, ms in exc.errors.items() if q not in mine for m in ms)
-        return fo, None
-    except ActionRefused as exc:
-        fo.page_errors.extend([exc.message, *exc.reasons])
-        return fo, None
-    return fo, saved_view
+        posted.saved = engine().save_answers_as_read(ref, actor, answers_of)
+    except (AnswersInvalid, ActionRefused) as exc:
+        fo = posted.fo
+        if isinstance(exc, AnswersInvalid):
+            fo.add_errors(exc.errors)
+            mine = set(fo.field_names)
+            fo.page_errors.extend(m for q, ms in exc.errors.items() if q not in mine for m in ms)
+        else:
+            fo.page_errors.extend([exc.message, *exc.reasons])
+        _keep_uploads_again(posted, actor)
+        posted.saved = None
+    if posted.fo.has_errors():
+        posted.saved = None
+    return posted
+
+
+def _keep_uploads_again(posted: Posted, actor: Actor) -> None:
+    """Store this POST's good uploads again, in a transaction of their own: the save refused
+    took them back with it, and a good upload is kept even while another answer is refused."""
+    if not posted.uploaded:
+        return
+    again: dict[str, Any] = {}
+    for q, field in posted.fo.answer_fields():
+        if q.id in posted.uploaded and isinstance(field.data, FileStorage):
+            field.data.stream.seek(0)
+            value, problems = accept_upload(q, field.data, posted.view, posted.form.id, actor)
+            field.current = value if not problems else None
+            if value is not None and not problems:
+                again[q.id] = value
+    if again:
+        with contextlib.suppress(EngineError):
+            engine().save_answers(posted.view.id, posted.form.id, again, actor)

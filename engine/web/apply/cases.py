@@ -99,23 +99,31 @@ def eligibility_form(view: CaseView, programme: Programme) -> tuple[Form | None,
     return None, []
 
 
+def _eligibility_page(view: CaseView, programme: Programme) -> tuple[Form, list[Question]]:
+    """The eligibility questions to answer now, or a 400 when none are open for changes."""
+    form, questions = eligibility_form(view, programme)
+    if form is None:
+        abort(400)
+    return form, questions
+
+
 @bp.route("/cases/<ref>/eligibility", methods=["GET", "POST"])
 @allow("applicant")
 def eligibility(ref: str) -> Any:
     """Answer the eligibility questions first, and see each criterion met or not, and why."""
-    view, programme = load(ref)
-    form, questions = eligibility_form(view, programme)
-    fo = None
-    if form is not None:
-        saved = view.answers.get(form.id, {})
-        if request.method == "POST":
-            fo, saved_view = save_post(view, programme, form, questions, complete=False)
-            if saved_view is not None:
-                return redirect(url_for("apply.eligibility", ref=view.reference) + "#results")
-        else:
-            fo = blank_form(programme, form, questions, saved)
-    elif request.method == "POST":
-        abort(400)
+    if request.method == "POST":
+        posted = save_post(ref, _eligibility_page, complete=False)
+        if posted.saved is not None:
+            return redirect(url_for("apply.eligibility", ref=posted.view.reference) + "#results")
+        view, programme, form, fo = posted.view, posted.programme, posted.form, posted.fo
+    else:
+        view, programme = load(ref)
+        form, questions = eligibility_form(view, programme)
+        fo = (
+            None
+            if form is None
+            else blank_form(programme, form, questions, view.answers.get(form.id, {}))
+        )
     criteria = engine().eligibility(view.id, current_actor())
     return render_template("apply/eligibility.html", view=view, programme=programme, form=fo,
                            spec=form, criteria=criteria, file_url=file_url(view))  # fmt: skip

@@ -71,28 +71,47 @@ def task_list(ref: str, form_id: str) -> str:
 @keeps_answers
 def page(ref: str, form_id: str, page_id: str) -> Any:
     """One page of questions: save and continue, or save and come back later."""
+    if request.method == "POST":
+        return _post(ref, form_id, page_id)
     view, programme = load(ref)
+    form, questions = _asked(view, programme, form_id, page_id)
+    saved = view.answers.get(form_id, {})
+    fo = blank_form(programme, form, questions, saved, add=request.args.get("add"))
+    return _shown(view, programme, form, page_id, fo)
+
+
+def _asked(view: CaseView, programme: Programme, form_id: str, page_id: str) -> tuple[Form, list[Question]]:  # fmt: skip
+    """The page's form and the questions it asks given the answers so far; a 404, or (raised)
+    the way on when the form is closed or the page asks nothing now."""
     entry = _entry(view, programme, form_id)
     form: Form = entry["form"]
     if not any(pid == page_id for pid, _t, _q in form.pages):
         abort(404)
     if not entry["editable"]:
-        return redirect(url_for("apply.check", ref=ref, form_id=form_id))
-    saved = view.answers.get(form_id, {})
-    questions = visible_questions(form, page_id, saved)
+        abort(redirect(url_for("apply.check", ref=view.reference, form_id=form_id)))
+    questions = visible_questions(form, page_id, view.answers.get(form_id, {}))
     if not questions:  # not asked given the answers so far
-        return redirect(url_for("apply.task_list", ref=ref, form_id=form_id))
+        abort(redirect(url_for("apply.task_list", ref=view.reference, form_id=form_id)))
+    return form, questions
+
+
+def _post(ref: str, form_id: str, page_id: str) -> Any:
+    """A page POSTed: read the case, bind the page to it and save, in one transaction."""
+    action = request.form.get("_action", "continue")
+    add, remove = request.form.get("_add"), request.form.get("_remove")
+    posted = save_post(ref, lambda view, programme: _asked(view, programme, form_id, page_id),
+                       complete=action == "continue" and not (add or remove), remove=remove)  # fmt: skip
+    if posted.saved is not None:
+        forget_kept()
+        return _after_save(
+            posted.saved, posted.form, page_id, posted.questions, action, add, remove
+        )
+    return _shown(posted.view, posted.programme, posted.form, page_id, posted.fo)
+
+
+def _shown(view: CaseView, programme: Programme, form: Form, page_id: str, fo: Any) -> str:
+    """The page with its questions, as saved so far or as just typed with their messages."""
     title = next(t for pid, t, _q in form.pages if pid == page_id)
-    if request.method == "GET":
-        fo = blank_form(programme, form, questions, saved, add=request.args.get("add"))
-    else:
-        action = request.form.get("_action", "continue")
-        add, remove = request.form.get("_add"), request.form.get("_remove")
-        fo, saved_view = save_post(view, programme, form, questions, remove=remove,
-                                   complete=action == "continue" and not (add or remove))  # fmt: skip
-        if saved_view is not None:
-            forget_kept()
-            return _after_save(saved_view, form, page_id, questions, action, add, remove)
     return render_template("apply/page.html", view=view, programme=programme, form=form, page_id=page_id,
                            title=title, spec=_page_spec(form, page_id), fo=fo, file_url=file_url(view))  # fmt: skip
 
