@@ -18,14 +18,17 @@ NOW = "2022-02-15T09:00:00+00:00"
 
 def test_placeholders_are_numbered_for_postgresql_and_literals_are_left_alone() -> None:
     assert to_numbered("SELECT * FROM t WHERE a = ? AND b = ?") == (
-        b"SELECT * FROM t WHERE a = $1 AND b = $2", (0, 1)
+        b"SELECT * FROM t WHERE a = $1 AND b = $2",
+        (0, 1),
     )
     # a name used twice is one parameter; a literal keeps its ? and :word, a cast its ::
     assert to_numbered("SELECT :a, :b || 'what? :no 50%', :a::text") == (
-        b"SELECT $1, $2 || 'what? :no 50%', $1::text", ("a", "b")
+        b"SELECT $1, $2 || 'what? :no 50%', $1::text",
+        ("a", "b"),
     )
     assert to_numbered("SELECT 'it''s ?' WHERE a LIKE 'x%' AND b = ?") == (
-        b"SELECT 'it''s ?' WHERE a LIKE 'x%' AND b = $1", (0,)
+        b"SELECT 'it''s ?' WHERE a LIKE 'x%' AND b = $1",
+        (0,),
     )
 
 
