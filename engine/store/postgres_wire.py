@@ -1,12 +1,13 @@
 """A batch of statements to PostgreSQL in one round trip, straight through libpq's pipeline.
 
-psycopg's pipeline mode sends each statement as it is executed (a write to the socket and a poll
-each) and keeps a cursor per statement; an action's batch of four or five statements cost about
-half as much again as the server took to run them. Here the whole batch is written to libpq's
-buffer, followed by one Sync, flushed once and read back once: one packet each way. What psycopg
-does well is still psycopg's: its Transformer turns values into parameters and columns into
-Python values (by the column's type, exactly as a cursor does), and errors are its exceptions,
-with the server's diagnostics, so callers cannot tell the difference.
+psycopg's pipeline mode polls the socket after each statement it sends and keeps a cursor per
+statement: a batch of four or five statements cost the client and the server about a sixth of a
+draft save's processor time more than they need. Here each statement is handed to libpq and
+pushed to the socket at once (the server starts on it while the next is made ready, without
+waiting to hear back), the batch closes with one Sync, and the answers are read back together.
+What psycopg does well is still psycopg's: its Transformer turns values into parameters and
+columns into Python values (by the column's type, exactly as a cursor does), and errors are its
+exceptions, with the server's diagnostics, so callers cannot tell the difference.
 
 A statement used a second time on a connection is prepared there (parsed and planned once), as
 psycopg does after five uses; at most `PREPARED` per connection, the rest sent unnamed. A name is
@@ -122,6 +123,7 @@ def exchange(conn: psycopg.Connection, statements: Sequence[tuple[str, Any]]) ->
             else:
                 pgconn.send_query_params(query, dumped, param_types=types, param_formats=formats)
             sent.append(None)
+            pgconn.flush()  # the server starts on it while the next is made ready
         pgconn.pipeline_sync()
         waiting = select.poll()
         waiting.register(pgconn.socket, select.POLLIN)
