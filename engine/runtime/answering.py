@@ -84,16 +84,9 @@ class AnswerService(CaseService):
         if entry.get("repeatable"):
             if record is None:
                 self._records_full(row, entry, form, rows)
-            clean, errors = check_form(
-                form,
-                answers,
-                complete=True,
-                context=self._answer_context(row, programme, form, rows),
+            clean = self._checked(
+                form, answers, True, self._answer_context(row, programme, form, rows)
             )
-            if errors:
-                raise AnswersInvalid(
-                    form.title, errors, {k: q.label for k, q in form.questions().items()}
-                )
             number = record or next_record_no(rows, form_id)
             self.store.save_answers(row["id"], form_id, number, clean, now, submitted=True)
             detail = {"form": form_id, "record": number}
@@ -105,16 +98,9 @@ class AnswerService(CaseService):
             kept = {k: v for k, v in before.items() if k not in form.questions()}
             merged = {**{k: v for k, v in before.items() if k not in kept}, **answers}
             merged = {k: v for k, v in merged.items() if v not in (None, "", [])}
-            clean, errors = check_form(
-                form,
-                merged,
-                complete=False,
-                context=self._answer_context(row, programme, form, rows),
+            clean = self._checked(
+                form, merged, False, self._answer_context(row, programme, form, rows)
             )
-            if errors:
-                raise AnswersInvalid(
-                    form.title, errors, {k: q.label for k, q in form.questions().items()}
-                )
             self.store.save_answers(row["id"], form_id, 0, {**kept, **clean}, now, submitted=False)
             # the questions this save answered: a blank sent with the page is not an answer
             detail = {"form": form_id, "questions": sorted(q for q in answers if q in clean)}
@@ -156,6 +142,16 @@ class AnswerService(CaseService):
         if entry.get("repeatable"):
             return None  # its records as they now stand: the caller reads the case again
         return self._view(written, rows, actor)
+
+    @staticmethod
+    def _checked(form: Form, answers: dict[str, Any], complete: bool, context: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+        """The answers as the form keeps them, or AnswersInvalid with every message."""
+        clean, errors = check_form(form, answers, complete=complete, context=context)
+        if errors:
+            raise AnswersInvalid(
+                form.title, errors, {k: q.label for k, q in form.questions().items()}
+            )
+        return clean
 
     def _record_organisation_numbers(self, row: dict[str, Any], form: Form, typed: dict[str, Any],
                                      clean: dict[str, Any]) -> None:  # fmt: skip
