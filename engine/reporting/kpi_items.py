@@ -234,3 +234,43 @@ def as_seen(typed: dict[str, Question], raw: dict[str, Any]) -> dict[str, Any]:
 
 class _NoRecords(dict):  # type: ignore[type-arg]
     """Stands for a case's records where no expression asked for them."""
+
+
+def as_at(items: list[Item], at: datetime, states: set[str], moves_read: dict[int, list[tuple[datetime, str]]],
+          state_changes: Callable[[list[int]], dict[int, list[tuple[str, str]]]], own: bool = False) -> list[Item]:  # fmt: skip
+    """The cases as they stood at `at` (with `own`, a case begun after `at` as it stood when
+    it began): their state and when they entered each, from the audit log for a case that has
+    moved since (read with `state_changes`, kept in `moves_read`); only those then in `states`,
+    if given."""
+    since = at.astimezone(UTC).isoformat()
+
+    def seen(item: Item) -> datetime:
+        return max(at, item.when)
+
+    def moved_since(item: Item) -> bool:
+        u = item.updated
+        if u is None:
+            return False
+        if own and item.when > at:
+            return stored_moment(u) > item.when
+        # stored in UTC as ISO text, which sorts as time does; anything else is parsed
+        return u > since if u.endswith("+00:00") else stored_moment(u) > at
+
+    moved = {i.case_id for i in items if moved_since(i)}
+    wanted = [c for c in moved if c not in moves_read]
+    if wanted:
+        found = state_changes(wanted)
+        for case_id in wanted:
+            moves_read[case_id] = [
+                (stored_moment(when), state) for when, state in found.get(case_id, [])
+            ]
+    out = []
+    for item in items:
+        moves = moves_read.get(item.case_id) if item.case_id in moved else None
+        if moves:  # a case begun late is seen once its first move is logged, not before
+            item = item.as_at(max(seen(item), moves[0][0]) if own else at, moves)
+            if item is None:  # not yet in any state then
+                continue
+        if not states or item.state in states:
+            out.append(item)
+    return out

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from bisect import bisect_left
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +29,7 @@ from engine.reporting.kpi_items import (
     Source,
     Stamps,
     answer_time,
+    as_at,
     as_seen,
 )
 from engine.reporting.kpi_measures import Tally, rag, reads_answers, tallied
@@ -409,41 +410,8 @@ class KpiCalculator:
     def _as_at(
         self, items: list[Item], at: datetime, states: set[str], own: bool = False
     ) -> list[Item]:
-        """The cases as they stood at `at` (with `own`, a case begun after `at` as it stood when
-        it began): their state and when they entered each, from the audit log for a case that has
-        moved since; only those then in `states`, if given."""
-        since = at.astimezone(UTC).isoformat()
-
-        def seen(item: Item) -> datetime:
-            return max(at, item.when)
-
-        def moved_since(item: Item) -> bool:
-            u = item.updated
-            if u is None:
-                return False
-            if own and item.when > at:
-                return stored_moment(u) > item.when
-            # stored in UTC as ISO text, which sorts as time does; anything else is parsed
-            return u > since if u.endswith("+00:00") else stored_moment(u) > at
-
-        moved = {i.case_id for i in items if moved_since(i)}
-        wanted = [c for c in moved if c not in self._moves]
-        if wanted:
-            found = self.store.state_changes(wanted)
-            for case_id in wanted:
-                self._moves[case_id] = [
-                    (stored_moment(when), state) for when, state in found.get(case_id, [])
-                ]
-        out = []
-        for item in items:
-            moves = self._moves.get(item.case_id) if item.case_id in moved else None
-            if moves:  # a case begun late is seen once its first move is logged, not before
-                item = item.as_at(max(seen(item), moves[0][0]) if own else at, moves)
-                if item is None:  # not yet in any state then
-                    continue
-            if not states or item.state in states:
-                out.append(item)
-        return out
+        """The cases as they stood at `at` (see `kpi_items.as_at`), their moves read once."""
+        return as_at(items, at, states, self._moves, self.store.state_changes, own)
 
     def table(
         self, period_kind: str | None, start: datetime, end: datetime, by: str = "programme"

@@ -22,6 +22,7 @@ from engine.store.drafts import DraftTables
 from engine.store.listing import CaseListing
 from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from engine.store.money import MoneyTables
+from engine.store.organisation_reads import OrganisationReads
 from engine.store.organisations import OrganisationTables
 from engine.store.panels import PanelTables
 from engine.store.privacy import PrivacyTables
@@ -47,6 +48,7 @@ class Store(
     PanelTables,
     DraftTables,
     ReportingReads,
+    OrganisationReads,
     CaseListing,
 ):
     """`Store(target, *, check=True, timeout=5.0)`: the database a path or URL names, opened."""

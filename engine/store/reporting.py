@@ -235,58 +235,6 @@ class ReportingReads(Connection):
         names = [c[0] for c in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
-    def cases_for_organisation(self, organisation_id: str) -> list[dict[str, Any]]:
-        """Every case of an organisation, across programmes, newest first."""
-        return self._rows(
-            "SELECT id, reference, programme_id, workflow, state, role, lot, updated_at FROM cases "
-            "WHERE organisation_id = ? AND removed_at IS NULL ORDER BY id DESC",
-            (organisation_id,),
-        )
-
-    def organisation_cases(self, organisation_id: str) -> list[dict[str, Any]]:
-        """An organisation's cases with their subject and flags decoded, newest first."""
-        rows = self._rows(
-            "SELECT id, reference, programme_id, version, workflow, state, subject, flags, created_at, "
-            "updated_at FROM cases WHERE organisation_id = ? AND removed_at IS NULL ORDER BY id DESC",
-            (organisation_id,),
-        )
-        for row in rows:
-            row["flags"] = json.loads(row["flags"])
-        return rows
-
-    def organisation_case_kinds(self, organisation_id: str) -> list[tuple[str, str, str]]:
-        """The (programme, version, workflow) of an organisation's cases about people."""
-        return [
-            (pid, str(version), workflow)
-            for pid, version, workflow in self.execute(
-                "SELECT DISTINCT programme_id, version, workflow FROM cases WHERE organisation_id = ? "
-                "AND subject IS NOT NULL AND removed_at IS NULL ORDER BY 1, 2, 3",
-                (organisation_id,),
-            ).fetchall()
-        ]
-
-    def organisation_cases_in(
-        self, organisation_id: str, scope: list[tuple[str, str, str, list[str]]]
-    ) -> list[dict[str, Any]]:
-        """An organisation's cases about people of these (programme, version, workflow, states),
-        newest first, with the states they entered decoded."""
-        terms, params = [], [organisation_id]
-        for pid, version, workflow, states in scope:
-            if states:
-                terms.append(f"(programme_id = ? AND version = ? AND workflow = ? AND state IN ({','.join('?' * len(states))}))")  # fmt: skip
-                params += [pid, version, workflow, *states]
-        if not terms:
-            return []
-        rows = self._rows(
-            "SELECT id, reference, programme_id, version, workflow, state, entered FROM cases "
-            "WHERE organisation_id = ? AND subject IS NOT NULL AND removed_at IS NULL "
-            f"AND ({' OR '.join(terms)}) ORDER BY id DESC",
-            tuple(params),
-        )
-        for row in rows:
-            row["entered"] = json.loads(row["entered"])
-        return rows
-
     def last_actions(self, case_ids: list[int], actions: list[str]) -> dict[int, dict[str, str]]:
         """When each of these actions was last taken on each of these cases, by case."""
         out: dict[int, dict[str, str]] = {}
@@ -302,27 +250,6 @@ class ReportingReads(Connection):
             ).fetchall():
                 out.setdefault(int(case_id), {})[action] = at
         return out
-
-    def organisation_flagged(
-        self, organisation_id: str, programme_ids: list[str] | None
-    ) -> list[dict[str, Any]]:
-        """An organisation's cases about people with any flag set (raised or cleared), newest first,
-        flags decoded; only of these programmes unless None."""
-        sql = (
-            "SELECT id, reference, programme_id, version, flags FROM cases WHERE organisation_id = ? "
-            # the literal matches the partial index cases_flagged_by_organisation (migration 22)
-            "AND flags <> '{}' AND subject IS NOT NULL AND removed_at IS NULL"
-        )
-        params: list[Any] = [organisation_id]
-        if programme_ids is not None:
-            if not programme_ids:
-                return []
-            sql += f" AND programme_id IN ({','.join('?' * len(programme_ids))})"
-            params += programme_ids
-        rows = self._rows(sql + " ORDER BY id DESC", tuple(params))
-        for row in rows:
-            row["flags"] = json.loads(row["flags"])
-        return rows
 
     def cases_in_states(self, programme_id: str | None, workflow: str | None,
                         states: list[str]) -> list[dict[str, Any]]:  # fmt: skip
@@ -473,16 +400,3 @@ class ReportingReads(Connection):
             "SELECT count(*) FROM reminders WHERE programme_id = ? AND status = 'pending' AND due_at < ?",
             (programme_id, now),
         ).fetchone()[0])  # fmt: skip
-
-    def pending_for_organisation(self, organisation_id: str, until: str) -> list[dict[str, Any]]:
-        """Pending reminder rows and checks on an organisation's cases due by `until`, soonest first."""
-        rows = self._rows(
-            "SELECT r.id, r.kind, r.rule, r.case_id, r.due_at, r.payload, c.reference, c.programme_id, "
-            "c.version, c.workflow, c.state, c.subject FROM reminders r JOIN cases c ON c.id = r.case_id "
-            "WHERE c.organisation_id = ? AND r.status = 'pending' AND r.due_at <= ? "
-            "ORDER BY r.due_at, r.id",
-            (organisation_id, until),
-        )
-        for row in rows:
-            row["payload"] = json.loads(row["payload"])
-        return rows
