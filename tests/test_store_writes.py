@@ -208,6 +208,39 @@ def test_an_everyday_action_reads_once_and_sends_the_rest_with_commit(
     assert [r["status"] for r in engine.store.reminders_for(case.id)] == ["cancelled"]
 
 
+def test_a_page_works_out_its_answers_from_the_case_its_save_reads(
+    engine: Engine, trips: list[list[str]]
+) -> None:
+    """A web page finds its questions from the case as the save read it: one read for both, and
+    nothing written when the page says there is nothing to save (its answers need correcting)."""
+    case = engine.start_case("tiny_grants", "application", APPLICANT).id
+    engine.save_answers(case, "tiny_eoi", {"org_name": "Org"}, APPLICANT)
+    seen = []
+
+    def answers_of(view: Any) -> tuple[str, dict[str, Any]] | None:
+        seen.append(view.answers.get("tiny_eoi"))
+        return None if len(seen) == 1 else ("tiny_eoi", {"summary": "Lunch club"})
+
+    before = (engine.store.case(case)["revision"], len(engine.store.history(case)))
+    nothing, refused = _counted(
+        trips, lambda: engine.save_answers_as_read(case, APPLICANT, answers_of)
+    )
+    assert nothing is None and seen == [{"org_name": "Org"}]
+    assert (engine.store.case(case)["revision"], len(engine.store.history(case))) == before
+    view, saved = _counted(trips, lambda: engine.save_answers_as_read(case, APPLICANT, answers_of))
+    assert view is not None and view.answers["tiny_eoi"] == {
+        "org_name": "Org",
+        "summary": "Lunch club",
+    }
+    assert view == engine.case(case, APPLICANT)
+    if engine.store.kind == "PostgreSQL":  # the case read once, under the writer lock
+        assert refused == [READ, ["COMMIT"]]  # nothing held: COMMIT alone
+        assert saved == [
+            READ,
+            ["INSERT answers", "UPDATE cases, checked", "INSERT audit", "COMMIT"],
+        ]
+
+
 @pytest.mark.postgres_only
 def test_a_compare_and_set_lost_at_commit_is_told_in_its_round_trip_and_undoes_everything(
     store: Store, trips: list[list[str]]
