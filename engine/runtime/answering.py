@@ -27,6 +27,11 @@ from engine.timeline.planner import facts_after
 AnswersOf = Callable[[CaseView], tuple[str, dict[str, Any]] | None]
 
 
+def refused(form: Form, errors: dict[str, list[str]]) -> AnswersInvalid:
+    """Answers to a form refused: each question's messages, with its label to name it by."""
+    return AnswersInvalid(form.title, errors, {k: q.label for k, q in form.questions().items()})
+
+
 class AnswerService(CaseService):
     """Saving answers to a case's forms (drafts and records), in one transaction each."""
 
@@ -71,9 +76,7 @@ class AnswerService(CaseService):
         self._may_fill(entry, form, wf, row, actor)
         # who may fill it in, and when, is said before anything about a record's date
         if errors := future_date_errors(form, entry, answers, self._today(programme)):
-            raise AnswersInvalid(
-                form.title, errors, {k: q.label for k, q in form.questions().items()}
-            )
+            raise refused(form, errors)
         if expected_revision is not None and expected_revision != row["revision"]:
             raise StaleCase(
                 "this case changed while you were filling in the form; your answers were not saved over "
@@ -148,9 +151,7 @@ class AnswerService(CaseService):
         """The answers as the form keeps them, or AnswersInvalid with every message."""
         clean, errors = check_form(form, answers, complete=complete, context=context)
         if errors:
-            raise AnswersInvalid(
-                form.title, errors, {k: q.label for k, q in form.questions().items()}
-            )
+            raise refused(form, errors)
         return clean
 
     def _record_organisation_numbers(self, row: dict[str, Any], form: Form, typed: dict[str, Any],

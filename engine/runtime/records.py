@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.errors import ActionRefused, AnswersInvalid
+from engine.errors import ActionRefused
 from engine.forms.answers import check_form
 from engine.model import Form
-from engine.runtime.answering import AnswerService
+from engine.runtime.answering import AnswerService, refused
 from engine.runtime.record_dates import future_date_errors
 from engine.runtime.views import Actor, CaseView
 
@@ -51,9 +51,7 @@ class RecordService(AnswerService):
             clean, errors = check_form(form, merged, complete=False, context=context)
             errors = errors or future_date_errors(form, entry, clean, self._today(programme))
             if errors:
-                raise AnswersInvalid(
-                    form.title, errors, {k: q.label for k, q in form.questions().items()}
-                )
+                raise refused(form, errors)
             self.store.save_record_draft(row["id"], form_id, clean, actor.id, self._stamp())
         return clean
 

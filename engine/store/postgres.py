@@ -11,7 +11,7 @@ no such rule (claiming outbox messages) runs with `serial=False` and row locks i
 Each statement is a round trip to the server, and a round trip costs more than most statements
 an action runs. So inside a transaction BEGIN, the writer lock and every `write` (a statement
 whose result nobody reads) wait, in order, and go with the next statement whose result is read,
-or with COMMIT, in one pipeline: one round trip for all of them (psycopg's pipeline mode). A
+or with COMMIT: one round trip for all of them (`postgres_wire.exchange`, libpq's pipeline). A
 compare-and-set going with COMMIT is checked by the server itself (`_asserted`), so a lost one
 commits nothing; `_read_together` sends several reads in one round trip.
 """
@@ -230,12 +230,8 @@ class PostgresConnection(Connection):
         if not rows:
             return Rows([], [], 0)
         with self.transaction(serial=False):
-            self._send()  # what the transaction holds back goes first, in its order
-            assert self._conn is not None
-            try:  # one batch: the rows go together, no round trip each
-                results = exchange(self._conn, [(sql, row) for row in rows])
-            except psycopg.Error as exc:
-                raise self._friendly(exc) from None
+            # after what the transaction holds back, in its order: one batch, no round trip a row
+            results = self._send([(sql, row, False, None) for row in rows])
             return Rows([], [], sum(r.rowcount for r in results))
 
     def _after_copy(self, table: str) -> None:

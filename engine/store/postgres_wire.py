@@ -101,7 +101,7 @@ def exchange(conn: psycopg.Connection, statements: Sequence[tuple[str, Any]]) ->
     prepared = _PREPARED.get(conn)
     if prepared is None:
         prepared = _PREPARED[conn] = _Prepared()
-    dumper = Transformer(conn)
+    adapt = Transformer(conn)  # values to parameters, and columns back to values
     sent: list[tuple[tuple[bytes, tuple[int, ...]], bytes] | None] = []  # a Parse's, or None
     pgconn.enter_pipeline_mode()
     try:
@@ -109,8 +109,8 @@ def exchange(conn: psycopg.Connection, statements: Sequence[tuple[str, Any]]) ->
             query, order = to_numbered(sql)
             values = [params[o] for o in order] if isinstance(params, dict) else params
             if values:
-                dumped = dumper.dump_sequence(values, [PyFormat.AUTO] * len(values))
-                types, formats = tuple(dumper.types or ()), list(dumper.formats or ())
+                dumped = adapt.dump_sequence(values, [PyFormat.AUTO] * len(values))
+                types, formats = tuple(adapt.types or ()), list(adapt.formats or ())
             else:
                 dumped, types, formats = [], (), None
             name, fresh = prepared.name_for((query, types))
@@ -141,13 +141,12 @@ def exchange(conn: psycopg.Connection, statements: Sequence[tuple[str, Any]]) ->
                 pgconn.exit_pipeline_mode()
             except psycopg.Error:  # interrupted with results unread: the pool must not lend it
                 conn.close()
-    return _results(conn, sent, outcomes, prepared)
+    return _results(conn, adapt, sent, outcomes, prepared)
 
 
-def _results(conn: psycopg.Connection, sent: list[Any], outcomes: list[Any],
+def _results(conn: psycopg.Connection, adapt: Transformer, sent: list[Any], outcomes: list[Any],
              prepared: _Prepared) -> list[Rows]:  # fmt: skip
-    """Each statement's Result; the first failure raised as psycopg's error for it."""
-    loader = Transformer(conn)
+    """Each statement's rows; the first failure raised as psycopg's error for it."""
     results: list[Rows] = []
     failure = None
     for item, res in zip(sent, outcomes, strict=True):
@@ -159,8 +158,8 @@ def _results(conn: psycopg.Connection, sent: list[Any], outcomes: list[Any],
                 prepared.names.pop(item[0], None)
         elif failure is None:
             if res.nfields:
-                loader.set_pgresult(res)
-                rows = loader.load_rows(0, res.ntuples, tuple)
+                adapt.set_pgresult(res)
+                rows = adapt.load_rows(0, res.ntuples, tuple)
                 names = [(res.fname(i) or b"").decode() for i in range(res.nfields)]
             else:
                 rows, names = [], []
@@ -183,22 +182,20 @@ def _flush(pgconn: pq.abc.PGconn, waiting: select.poll) -> None:
 def _read(pgconn: pq.abc.PGconn, waiting: select.poll) -> Any:
     """One message's result (its last, should it give several), after which libpq gives None."""
     last = None
-    while True:
-        while pgconn.is_busy():
-            waiting.poll()
-            pgconn.consume_input()
-        res = pgconn.get_result()
-        if res is None:
-            return last
+    while (res := _next_result(pgconn, waiting)) is not None:
         last = res
+    return last
 
 
 def _read_sync(pgconn: pq.abc.PGconn, waiting: select.poll) -> None:
     """Read up to the Sync that closes the batch."""
-    while True:
-        while pgconn.is_busy():
-            waiting.poll()
-            pgconn.consume_input()
-        res = pgconn.get_result()
-        if res is not None and res.status == _Sync:
-            return
+    while (res := _next_result(pgconn, waiting)) is None or res.status != _Sync:
+        pass
+
+
+def _next_result(pgconn: pq.abc.PGconn, waiting: select.poll) -> Any:
+    """libpq's next result (None between messages), waiting for the server until it has one."""
+    while pgconn.is_busy():
+        waiting.poll()
+        pgconn.consume_input()
+    return pgconn.get_result()

@@ -101,6 +101,17 @@ def bind_page(view: CaseView, programme: Programme, form: Form, questions: list[
     return fo, uploaded
 
 
+def show_refusal(fo: AnswersForm, exc: AnswersInvalid | ActionRefused) -> None:
+    """The engine's refusal of a save on the page: each answer's message by its question, the
+    rest (and a refused action's reasons) at the top of the page."""
+    if isinstance(exc, AnswersInvalid):
+        fo.add_errors(exc.errors)
+        mine = set(fo.field_names)
+        fo.page_errors.extend(m for q, ms in exc.errors.items() if q not in mine for m in ms)
+    else:
+        fo.page_errors.extend([exc.message, *exc.reasons])
+
+
 class Posted:
     """A page of answers POSTed: the case and the page as the save read them, the bound form
     (with any messages), and the case as saved (None when nothing was, for the page's errors)."""
@@ -131,13 +142,8 @@ def save_post(ref: str, page_of: PageOf, *, complete: bool, remove: str | None =
         fo, uploaded = bind_page(
             view, programme, form, questions, saved, complete=complete, remove=remove
         )
-        posted.view, posted.programme, posted.form, posted.questions = (
-            view,
-            programme,
-            form,
-            questions,
-        )
-        posted.fo, posted.uploaded = fo, uploaded
+        posted.view, posted.programme, posted.form = view, programme, form
+        posted.questions, posted.fo, posted.uploaded = questions, fo, uploaded
         if fo.has_errors():  # a good upload is kept even while another answer needs correcting
             return (form.id, uploaded) if uploaded else None
         return form.id, fo.answers()
@@ -145,15 +151,8 @@ def save_post(ref: str, page_of: PageOf, *, complete: bool, remove: str | None =
     try:
         posted.saved = engine().save_answers_as_read(ref, actor, answers_of)
     except (AnswersInvalid, ActionRefused) as exc:
-        fo = posted.fo
-        if isinstance(exc, AnswersInvalid):
-            fo.add_errors(exc.errors)
-            mine = set(fo.field_names)
-            fo.page_errors.extend(m for q, ms in exc.errors.items() if q not in mine for m in ms)
-        else:
-            fo.page_errors.extend([exc.message, *exc.reasons])
+        show_refusal(posted.fo, exc)
         _keep_uploads_again(posted, actor)
-        posted.saved = None
     if posted.fo.has_errors():
         posted.saved = None
     return posted

@@ -24,7 +24,7 @@ from engine.model import Form, Programme, Question
 from engine.runtime import Actor, CaseView
 from engine.web import describe
 from engine.web.access import allow, current_actor
-from engine.web.apply.answering import bind_page, blank_form
+from engine.web.apply.answering import bind_page, blank_form, show_refusal
 from engine.web.changing import changing, unanswered_page
 from engine.web.kept import forget_kept, keeps_answers
 from engine.web.offers import explained
@@ -140,13 +140,8 @@ def save_page(sheet: Sheet, questions: list[Question], *, complete: bool,
         return fo, False
     try:
         _save(sheet, fo.answers())
-    except AnswersInvalid as exc:
-        fo.add_errors(exc.errors)
-        mine = set(fo.field_names)
-        fo.page_errors.extend(m for q, ms in exc.errors.items() if q not in mine for m in ms)
-        return fo, False
-    except ActionRefused as exc:
-        fo.page_errors.extend([exc.message, *exc.reasons])
+    except (AnswersInvalid, ActionRefused) as exc:
+        show_refusal(fo, exc)
         return fo, False
     return fo, True
 
