@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
@@ -107,6 +107,24 @@ def load() -> str:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     except OSError:
         return "unknown"
+
+
+def add_applicants(
+    db: str, count: int, password: str, stamp: str, email: Callable[[int], str]
+) -> None:
+    """`count` applicant accounts on a published database, each with an organisation of its own
+    (`email(i)` names the i-th; one password hash serves them all, as hashing is slow)."""
+    from werkzeug.security import generate_password_hash
+
+    from engine.runtime import Engine
+
+    store = Engine(db).store
+    hashed = generate_password_hash(password)
+    with store.transaction():
+        for i in range(count):
+            org = f"{email(i).split('@')[0]}_org"
+            store.ensure_organisation(org, f"Organisation {i:03d}", stamp)
+            store.create_user(email(i), hashed, f"Applicant {i:03d}", "applicant", org, stamp)
 
 
 @contextmanager

@@ -51,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import (
     ROOT,
+    add_applicants,
     build,
     csrf_of,
     free_port,
@@ -60,7 +61,7 @@ from bench_common import (
     serve,
     stop,
 )
-from bench_web import NOW
+from bench_web import NOW, PROGRAMME
 from rush_answers import PDF, answers_for, email, multipart, same, stored
 
 APPLICANTS = 200
@@ -72,7 +73,6 @@ MAX_STEPS = 60  # requests per applicant at most (it needs 37)
 SEED = 20220131
 TARGET_P95_MS = 300.0
 PASSWORD = "rush-password-1234"
-PROGRAMME = "liverpool_life_rooms_2022"
 EOI = "liverpool_expression_of_interest"
 KINDS = ("sign-in", "start", "page GET", "save", "submit")
 # ---- one applicant: a browser's worth of state and the journey, one request per step ----
@@ -342,20 +342,11 @@ def verify(db: str, people: list[Applicant]) -> dict[str, int]:
 
 def setup(db: str) -> None:
     """The programme published and the applicants added, each with an organisation of its own."""
-    from werkzeug.security import generate_password_hash
-
     from engine.runtime import Engine
 
-    engine = Engine(db)
-    engine.publish(ROOT / "programmes" / "liverpool.yaml")
-    store = engine.store
-    hashed = generate_password_hash(PASSWORD)
-    stamp = f"{NOW}:00+00:00"
-    with store.transaction():
-        for i in range(APPLICANTS + 2):  # and two to warm the workers up
-            org = f"rush_org_{i:03d}"
-            store.ensure_organisation(org, f"Rush Organisation {i:03d}", stamp)
-            store.create_user(email(i), hashed, f"Applicant {i:03d}", "applicant", org, stamp)
+    Engine(db).publish(ROOT / "programmes" / "liverpool.yaml")
+    # and two to warm the workers up
+    add_applicants(db, APPLICANTS + 2, PASSWORD, f"{NOW}:00+00:00", email)
 
 
 def percentile(values: list[float], p: int) -> float:

@@ -11,8 +11,13 @@ it serves four apps with gunicorn, 2 sync workers each, and measures requests pe
     store), one into PostgreSQL through psycopg, so each database has its own anchor;
 - ours (`web_app()`), on a database seeded as by `commission demo`, once on an SQLite file and once
   on a PostgreSQL schema:
-  - a form page GET: the demo applicant's "Contact for this application" page, signed in;
+  - a form page GET: the "Contact for this application" page of a Liverpool application, signed
+    in as its applicant;
   - a draft save: that page POSTed with "Save and come back later" (CSRF token and all).
+  Each is sent for APPLICANTS applicants in turn, each signed in and with an application of their
+  own, as on a busy day (`--one-case`: the demo applicant's one application, every request; a
+  PostgreSQL row saved thousands of times a minute is slower to read until vacuumed, which no
+  application sees in use).
 Targets: each form GET reaches at least 50% of the bare form page's rate; each draft save at
 least 50% of the bare validate-and-insert rate on the same database. Each is judged by the median
 over rounds of the ratio of the two rates measured one after the other in that round.
@@ -29,7 +34,8 @@ same 2-core machine as the workers, for every route alike; the load average is p
 start and the end, as other work on the machine moves the figures.
 
 Shorter runs for a change being tried: `--rounds N --seconds S`, `--database sqlite` (or
-`postgresql`), and `--posts` (only the draft saves, their anchors and "hello"). `--help` lists them.
+`postgresql`), `--posts` (only the draft saves, their anchors and "hello") and `--one-case`.
+`--help` lists them.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_common import (
     ROOT,
+    add_applicants,
     build,
     cookie_of,
     csrf_of,
@@ -66,6 +74,8 @@ from bench_common import (
 NOW = "2022-01-20T10:00"  # the demo's date: Liverpool's expression of interest window is open
 PASSWORD = "bench-password-1234"
 APPLICANT = "applicant@example.org"
+PROGRAMME = "liverpool_life_rooms_2022"
+APPLICANTS = 100  # each starts an application; their draft saves are sent in turn
 EOI = "liverpool_expression_of_interest"
 CLIENTS = 4  # concurrent connections: enough to keep 2 workers busy
 ROUNDS = 10  # every route in turn, ROUNDS short times, so drift hits all alike
@@ -73,6 +83,11 @@ REQUESTS = 1000  # at most, per route and round
 SECONDS = 1.25  # at most, per route and round
 WARM_UP = 30  # requests per route before the first round (and a check of their status)
 TARGET = 0.50
+
+
+def applicant(i: int) -> str:
+    """The i-th benchmark applicant's email address."""
+    return f"bench{i:03d}@example.org"
 
 
 # ---- the apps gunicorn serves (`bench_web:hello_app()`, `bare_app()`, `web_app()`) ----
@@ -237,16 +252,17 @@ def web_app():  # type: ignore[no-untyped-def]
 # ---- a small HTTP client: one connection per request (gunicorn's sync workers close it) ----
 
 
-def warm(port: int, raw: bytes, expect: int, count: int = WARM_UP) -> None:
-    """A few requests one at a time, each of which must answer `expect`."""
-    for _ in range(count):
-        status, response = request(port, raw)
+def warm(port: int, raws: list[bytes], expect: int, count: int = WARM_UP) -> None:
+    """Each request once (at least `count` in all, in turn), one at a time; each must answer `expect`."""
+    for n in range(max(count, len(raws))):
+        status, response = request(port, raws[n % len(raws)])
         if status != expect:
             raise SystemExit(f"expected {expect}, got {status}:\n{response[:800].decode(errors='replace')}")  # fmt: skip
 
 
-def measure(port: int, raw: bytes, expect: int) -> float:
-    """Requests per second over CLIENTS connections at a time, bounded in count and time."""
+def measure(port: int, raws: list[bytes], expect: int) -> float:
+    """Requests per second over CLIENTS connections at a time, the requests sent in turn, bounded
+    in count and time."""
     lock = threading.Lock()
     done = [0]
     failed: list[int] = []
@@ -257,6 +273,7 @@ def measure(port: int, raw: bytes, expect: int) -> float:
             with lock:
                 if done[0] >= REQUESTS:
                     return
+                raw = raws[done[0] % len(raws)]
                 done[0] += 1
             status, _ = request(port, raw)
             if status != expect:
@@ -286,21 +303,45 @@ def sign_in(port: int, email: str = APPLICANT, password: str = PASSWORD) -> str:
     return cookie_of(response)
 
 
-def our_routes(port: int) -> tuple[bytes, bytes]:
-    """The demo applicant's contact page on our app: its GET and its draft-save POST."""
-    cookie = sign_in(port)
-    status, page = request(port, build("GET", "/apply/applications", cookie))
-    ref = re.search(rb'href="/apply/cases/(LIV-\d+)"', page)
-    if status != 200 or not ref:
-        raise SystemExit("the demo applicant's Liverpool application was not listed")
+def _cookie(response: bytes, before: str) -> str:
+    """The session cookie the response sets, or the one sent if it set none."""
+    return cookie_of(response) if b"Set-Cookie: commission_session=" in response else before
+
+
+def _contact_page(port: int, email: str, start: bool) -> tuple[bytes, bytes]:
+    """One applicant's contact page, after signing in (and starting an application, if `start`):
+    its GET and its draft-save POST."""
+    cookie = sign_in(port, email)
+    if start:
+        status, page = request(port, build("GET", f"/apply/rounds/{PROGRAMME}/start", cookie))
+        cookie = _cookie(page, cookie)
+        body = urlencode({"csrf_token": csrf_of(page)}).encode()
+        status, page = request(port, build("POST", f"/apply/rounds/{PROGRAMME}/start", cookie, body))  # fmt: skip
+        ref = re.search(rb"Location: [^\r\n]*/apply/cases/(LIV-\d+)\r\n", page)
+    else:
+        status, page = request(port, build("GET", "/apply/applications", cookie))
+        ref = re.search(rb'href="/apply/cases/(LIV-\d+)"', page)
+    if status not in (200, 302) or not ref:
+        raise SystemExit(f"{email}'s Liverpool application was not found ({status})")
     path = f"/apply/cases/{ref.group(1).decode()}/forms/{EOI}/pages/contact"
     status, form = request(port, build("GET", path, cookie))
-    cookie = cookie_of(form)  # the session now holds the page's CSRF token
+    cookie = _cookie(form, cookie)  # the session now holds the page's CSRF token
     body = urlencode({
         "csrf_token": csrf_of(form), "contact_name": "Ann Applicant", "contact_role": "Director",
-        "contact_email": APPLICANT, "contact_phone": "0151 123 4567", "_action": "save",
+        "contact_email": email, "contact_phone": "0151 123 4567", "_action": "save",
     }).encode()  # fmt: skip
     return build("GET", path, cookie), build("POST", path, cookie, body)
+
+
+def our_routes(port: int, one_case: bool) -> tuple[list[bytes], list[bytes]]:
+    """The contact page of each of APPLICANTS applicants' applications on our app (or only the
+    demo applicant's, `one_case`): their GETs and their draft-save POSTs, sent in turn."""
+    if one_case:
+        get, post = _contact_page(port, APPLICANT, start=False)
+        return [get], [post]
+    with ThreadPoolExecutor(CLIENTS) as pool:  # signing in checks a password: slow on purpose
+        pages = list(pool.map(lambda i: _contact_page(port, applicant(i), start=True), range(APPLICANTS)))  # fmt: skip
+    return [get for get, _ in pages], [post for _, post in pages]
 
 
 def bare_routes(port: int) -> tuple[bytes, bytes, bytes]:
@@ -338,6 +379,8 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database", choices=("both", "sqlite", "postgresql"), default="both",
                         help="measure our app and the bare insert on these databases (default both)")  # fmt: skip
     parser.add_argument("--posts", action="store_true", help="only the draft saves and their anchors (and 'hello')")  # fmt: skip
+    parser.add_argument("--one-case", action="store_true",
+                        help="every request to the demo applicant's one application, not each applicant's in turn")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -360,6 +403,7 @@ def main() -> None:
     ):
         db = Path(tmp) / "demo.db"
         seed(db, ROOT / "demo" / "seed.yaml", PASSWORD)
+        add_applicants(str(db), APPLICANTS, PASSWORD, f"{NOW}:00+00:00", applicant)
         bare_db = str(Path(tmp) / "bare.db")
         with sqlite3.connect(bare_db) as conn:
             conn.execute("PRAGMA journal_mode=WAL")
@@ -367,6 +411,7 @@ def main() -> None:
         conn.close()
         if pg_url:  # the engine's tables first: it refuses a schema holding tables of others
             seed(pg_url, ROOT / "demo" / "seed.yaml", PASSWORD)  # type: ignore[arg-type]
+            add_applicants(pg_url, APPLICANTS, PASSWORD, f"{NOW}:00+00:00", applicant)
             with psycopg.connect(pg_url, autocommit=True) as pg:
                 pg.execute("CREATE TABLE bare_rows (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, role text, email text, address text, created_at text)")  # fmt: skip
         seeded = time.monotonic() - began
@@ -382,18 +427,18 @@ def main() -> None:
             if pg_url:
                 servers.append(serve("web_app()", ports["pg"], {**env, "BENCH_DB": pg_url}))
             bare_get, bare_sqlite, bare_pg = bare_routes(ports["bare"])
-            get_sqlite, post_sqlite = our_routes(ports["sqlite"])
+            get_sqlite, post_sqlite = our_routes(ports["sqlite"], args.one_case)
             plan = {
-                "hello": (ports["hello"], build("GET", "/"), 200),
-                "bare_get": (ports["bare"], bare_get, 200),
-                "bare_post_sqlite": (ports["bare"], bare_sqlite, 302),
+                "hello": (ports["hello"], [build("GET", "/")], 200),
+                "bare_get": (ports["bare"], [bare_get], 200),
+                "bare_post_sqlite": (ports["bare"], [bare_sqlite], 302),
                 "get_sqlite": (ports["sqlite"], get_sqlite, 200),
                 "post_sqlite": (ports["sqlite"], post_sqlite, 302),
             }
             if pg_url:
-                get_pg, post_pg = our_routes(ports["pg"])
+                get_pg, post_pg = our_routes(ports["pg"], args.one_case)
                 plan |= {
-                    "bare_post_pg": (ports["bare"], bare_pg, 302),
+                    "bare_post_pg": (ports["bare"], [bare_pg], 302),
                     "get_pg": (ports["pg"], get_pg, 200),
                     "post_pg": (ports["pg"], post_pg, 302),
                 }
