@@ -261,3 +261,26 @@ def test_a_compare_and_set_lost_at_commit_is_told_in_its_round_trip_and_undoes_e
     with store.transaction():  # one that holds commits in the same round trip
         store.touch_case(case_id, 0, NOW)
     assert store.case(case_id)["revision"] == 1
+
+
+def test_a_signed_in_persons_session_and_roles_come_back_in_one_read(
+    store: Store, database: str, trips: list[list[str]]
+) -> None:
+    """Each request checks its session and reads the roles it grants together: a role taken away
+    counts from the next request, and an ended session gives neither person nor roles."""
+    with store.transaction():
+        store.ensure_organisation("org_a", "A", NOW)
+        user = store.create_user("sam@example.org", None, "Sam", "assessor", "org_a", NOW)
+        store.grant_role(user, "assessor", "p", None, "admin", NOW)
+        store.grant_role(user, "commissioner", None, None, "admin", NOW)
+        store.add_session("s1", user, NOW)
+    trips.clear()
+    person, grants = store.session_user_and_roles("s1")
+    assert person is not None and person["email"] == "sam@example.org"
+    assert [(g["role"], g["programme_id"]) for g in grants] == [("assessor", "p"), ("commissioner", None)]  # fmt: skip
+    if database.startswith("postgresql"):
+        assert trips == [["SELECT sessions", "SELECT sessions"]]
+    store.revoke_role(next(g["id"] for g in grants if g["role"] == "commissioner"))
+    assert [g["role"] for g in store.session_user_and_roles("s1")[1]] == ["assessor"]
+    store.end_session("s1", NOW)
+    assert store.session_user_and_roles("s1") == (None, [])

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.errors import EmailTaken
-from engine.store.connection import Connection
+from engine.store.connection import Connection, dicts
 
 
 class AccountTables(Connection):
@@ -169,6 +169,18 @@ class AccountTables(Connection):
             (session_id,),
         )
         return rows[0] if rows else None
+
+    def session_user_and_roles(self, session_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:  # fmt: skip
+        """As `session_user`, with the person's roles (as `roles_of`), in one round trip."""
+        user, roles = self._read_together([
+            ("SELECT u.* FROM sessions s JOIN users u ON u.id = s.user_id "
+             "WHERE s.id = ? AND s.ended_at IS NULL", (session_id,)),
+            ("SELECT r.* FROM sessions s JOIN staff_roles r ON r.user_id = s.user_id "
+             "WHERE s.id = ? AND s.ended_at IS NULL ORDER BY r.role, r.programme_id, r.organisation_id",
+             (session_id,)),
+        ])  # fmt: skip
+        users, grants = dicts(user), dicts(roles)
+        return (users[0] if users else None), grants
 
     def end_session(self, session_id: str, now: str) -> None:
         """End one session (signing out): its cookie no longer signs anyone in."""

@@ -32,6 +32,12 @@ class Cursor(Protocol):
         """The rows one by one."""
 
 
+def dicts(cur: Cursor) -> list[dict[str, Any]]:
+    """A statement's remaining rows as dicts keyed by column name."""
+    names = [c[0] for c in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+
 class Connection:
     """The base every table family builds on; a subclass fills in one database."""
 
@@ -147,9 +153,7 @@ class Connection:
 
     def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         """A query's rows as dicts keyed by column name."""
-        cur = self.execute(sql, params)
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        return dicts(self.execute(sql, params))
 
     def _returning_id(self, sql: str, params: tuple | dict) -> int | None:
         """Run an INSERT … RETURNING id: the new row's id, or None if it inserted nothing."""

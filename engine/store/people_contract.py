@@ -81,6 +81,9 @@ class AccountStore(Protocol):
     def session_user(self, session_id: str) -> dict[str, Any] | None:
         """The person a session belongs to, if the session has not been ended."""
 
+    def session_user_and_roles(self, session_id: str) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:  # fmt: skip
+        """As `session_user`, with the person's roles (as `roles_of`), in one round trip."""
+
     def end_session(self, session_id: str, now: str) -> None:
         """End one session (signing out): its cookie no longer signs anyone in."""
 

@@ -157,8 +157,9 @@ def _marker_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="signed-in-marker")
 
 
-def roles_held(user: dict[str, Any]) -> dict[str, frozenset[str] | None]:
-    """Each role a person holds, with the programmes it covers (None: every programme).
+def roles_held(user: dict[str, Any], grants: list[dict[str, Any]]) -> dict[str, frozenset[str] | None]:  # fmt: skip
+    """Each role a person holds, with the programmes it covers (None: every programme), from
+    their grants (`roles_of`).
 
     An applicant's one role is their account's. Staff hold only what an administrator granted:
     nobody has a role just by having an account.
@@ -166,7 +167,7 @@ def roles_held(user: dict[str, Any]) -> dict[str, frozenset[str] | None]:
     if user["role"] == "applicant":
         return {"applicant": None}
     held: dict[str, set[str] | None] = {}
-    for grant in store().roles_of(user["id"]):
+    for grant in grants:
         if grant["role"] == "caseworker" and grant["organisation_id"] != user["organisation_id"]:
             continue  # a caseworker works for the organisation their account belongs to
         programmes = held.setdefault(grant["role"], set())
@@ -207,7 +208,7 @@ def init_app(app: Flask) -> None:
         if user_id is None:
             return
         # the session must still be live on the server: signing out or a new password ends it
-        user = store().session_user(sid) if isinstance(sid, str) else None
+        user, grants = store().session_user_and_roles(sid) if isinstance(sid, str) else (None, [])
         if (
             user is None
             or user["id"] != user_id
@@ -217,7 +218,7 @@ def init_app(app: Flask) -> None:
             session.clear()
             return
         g.user = user
-        g.roles = roles_held(user)
+        g.roles = roles_held(user, grants)
 
     @app.context_processor
     def user_in_templates() -> dict[str, Any]:
