@@ -249,6 +249,7 @@ def test_people_kept_between_views_are_counted_as_afresh_after_each_change(tmp_p
     def afresh(**filters: object) -> list[Breakdown]:
         people_kept._kept.clear()
         memo._kept.clear()
+        engine.store.execute("DELETE FROM kept_figures")  # nor kept for other processes
         return breakdowns(engine.store, programme, **filters)  # type: ignore[arg-type]
 
     def apply(org: str, **answers: object) -> int:
@@ -276,3 +277,36 @@ def test_people_kept_between_views_are_counted_as_afresh_after_each_change(tmp_p
     kind, directors = breakdowns(engine.store, programme)
     assert (kind.people, kind.answered, directors.people) == (5, 5, 5)
     assert {c.key: c.count for c in kind.categories}["cic"] == 2
+
+
+def test_a_process_starting_counts_again_only_the_cases_changed_since_they_were_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """People reached counted by one web process are kept in the database: another (or the same
+    after a restart) reads them and counts again only the cases changed since."""
+    from engine.reporting import memo, people_kept
+    from engine.runtime import Actor
+
+    from .clock import Clock
+
+    engine = publish(tmp_path)
+    engine._clock = Clock("2022-01-10T10:00")  # type: ignore[attr-defined]  # the round is open
+    programme = engine.programme("tiny_grants")
+    actors = [Actor("applicant", f"o{i}@example.org", f"o{i}") for i in range(4)]
+    cases = [engine.start_case("tiny_grants", "application", a, organisation_name=a.organisation).id
+             for a in actors]  # fmt: skip
+    for i, (case, actor) in enumerate(zip(cases, actors, strict=True)):
+        engine.save_answers(case, "tiny_eoi", {"org_type": "charity", "directors": 2 + i}, actor)
+    before = breakdowns(engine.store, programme)
+    engine.save_answers(cases[0], "tiny_eoi", {"org_type": "cic"}, actors[0])
+    people_kept._kept.clear()  # a process that has counted nothing itself
+    memo._kept.clear()
+    read: list[object] = []
+    monkeypatch.setattr(engine.store, "programme_cases", lambda *a: read.append(a) or [])
+    kind, _directors = breakdowns(engine.store, programme)
+    assert read == []  # every case was not read again: only the one changed
+    monkeypatch.undo()
+    people_kept._kept.clear()
+    engine.store.execute("DELETE FROM kept_figures")
+    afresh = breakdowns(engine.store, programme)
+    assert kind == afresh[0] and afresh != before  # the change counted

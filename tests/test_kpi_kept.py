@@ -20,7 +20,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
 from bench_pages_data import REFERRALS_NOW, build_referrals
 
-from engine.reporting import kpi_kept
+from engine.reporting import kpi_kept, kpi_runs
 from engine.reporting.kpi_groups import by_answer
 from engine.reporting.kpi_kept import kept_kpis
 from engine.reporting.kpis import KpiCalculator, periods
@@ -186,3 +186,54 @@ def test_a_new_day_works_out_again_only_the_figures_that_read_the_moment(referra
              if v.value != w.value}  # fmt: skip
     assert {"median_wait", "mean_wait"} <= moved  # a day longer since each referral
     assert moved <= {k["id"] for k in EXTRA}  # the rest were kept
+
+
+def test_a_process_starting_brings_the_figures_kept_in_the_database_up_to_date(referrals):
+    """Figures one web process worked out are kept in the database: another (or the same after a
+    restart) reads them and works out again only the runs changed since, never every case."""
+    engine, programme = referrals
+    asked = [*_asked(programme, "month", "programme"), *_asked(programme, "quarter", "lot")]
+    _kept(engine, programme, asked)
+    kpi_kept._kept.clear()  # a process that has kept nothing itself
+    values, spans, runs = _kept(engine, programme, asked)
+    assert runs == 0
+    theirs, their_spans = _afresh(engine, programme, asked)
+    _same(values, theirs)
+    assert spans == their_spans
+    case = next(c for c in engine.store.programme_cases(programme.id) if c["state"] == "referred")
+    who = Actor("caseworker", "kim", case["organisation_id"])
+    engine.save_answers(case["id"], "bradford_referral", {"pcn_locality": "wishh"}, who)
+    kpi_kept._kept.clear()
+    values, spans, runs = _kept(engine, programme, asked)
+    assert runs == 1  # the run holding the case changed since they were kept
+    _same(values, _afresh(engine, programme, asked)[0])
+
+
+def test_figures_kept_further_behind_never_replace_newer_ones(referrals):
+    engine, programme = referrals
+    store = engine.store
+    assert store.keep_figures("kpis:page", 10, b"newer", "2023-06-01T00:00:00+00:00")
+    assert not store.keep_figures("kpis:page", 9, b"older", "2023-06-01T00:00:00+00:00")
+    assert store.kept_figures("kpis:page") == (10, b"newer")
+    assert store.keep_figures("kpis:page", 10, b"as new", "2023-06-01T00:00:00+00:00")
+    assert store.kept_figures("kpis:page") == (10, b"as new")
+    # a page nobody opened for 30 days is let go (worked out again if it is ever opened)
+    assert store.keep_figures("kpis:other", 3, b"other", "2023-07-01T00:00:01+00:00")
+    assert store.kept_figures("kpis:page") is None and store.kept_figures("kpis:other")
+
+
+def test_figures_kept_for_another_version_or_too_large_are_worked_out_again(referrals, monkeypatch):
+    engine, programme = referrals
+    asked = _asked(programme, "month", "programme")
+    _kept(engine, programme, asked)
+    kpi_kept._kept.clear()
+    everything = len(engine.store.case_buckets(programme.id, 8))
+    other = replace(programme, version="another")
+    values, _spans, runs = _kept(engine, other, asked)
+    assert runs == everything  # kept for another version of the programme: not used
+    _same(values, _afresh(engine, programme, asked)[0])
+    kpi_kept._kept.clear()
+    monkeypatch.setattr(kpi_runs, "LIMIT", 100)  # larger than allowed once decompressed
+    values, _spans, runs = _kept(engine, other, asked)
+    assert runs == everything
+    _same(values, _afresh(engine, programme, asked)[0])

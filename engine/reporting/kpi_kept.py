@@ -20,25 +20,31 @@ keeps the figure of earlier that day, as a figure read from every case was kept 
 period (a new month) is worked out from every run when a page first shows it.
 
 Kept per process, for a few pages at a time, each with the audit id it is up to date with (as
-`memo`); a new version of the programme or another database at the same address reads
-everything again. One page's figures are brought up to date by one thread at a time.
+`memo`); a new version of the programme or of the engine's code, or another database at the same
+address, reads everything again. One page's figures are brought up to date by one thread at a
+time. They are also kept in the database (`kept_figures`, as `kpi_runs` turns them into bytes)
+whenever figures were worked out from every run, or a tenth of the runs were worked out again
+since: a web process that starts, on any host, brings those up to date by the runs changed
+since rather than reading every case.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from engine.errors import DatabaseError
 from engine.model import Programme
 from engine.reporting.kpi_filters import Filter
 from engine.reporting.kpi_groups import answer_of
 from engine.reporting.kpi_parts import KpiValue, Parts, values
+from engine.reporting.kpi_runs import Request, Run, Runs, Span, from_bytes, to_bytes
 from engine.reporting.kpis import KpiCalculator, Period
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
@@ -50,47 +56,7 @@ SIZE = 250  # case ids in a run: working one out again costs about 0.3 ms a case
 NARROW = 125  # for a page of many periods (trends), each case counted in each of them
 WIDE = 2000  # for a breakdown by organisation or lot, with a tally per group in every run
 
-# a KPI, a period (start and end), a breakdown, and for a period begun after now the `today` it
-# was worked out for (None otherwise)
-Request = tuple[str, datetime, datetime, str, datetime | None]
-Span = tuple[datetime, datetime] | None
-
-
-@dataclass
-class _Run:
-    """What one run of case ids gives: each KPI's span and today, and each request's parts."""
-
-    spans: dict[str, Span]
-    todays: dict[str, datetime]
-    parts: dict[Request, Parts] = field(default_factory=dict)
-
-
-@dataclass
-class _Kept:
-    """One page's runs and their sums, up to date with audit row `checked`."""
-
-    version: str
-    day: date
-    size: int
-    checked: int
-    since: datetime  # when figures that read `now` were last worked out from every run
-    runs: dict[int, _Run] = field(default_factory=dict)
-    totals: dict[Request, Parts] = field(default_factory=dict)
-
-    def forget(self, request: Request) -> None:
-        """Let go of a figure's parts and their sum (worked out from every run when next asked)."""
-        del self.totals[request]
-        for run in self.runs.values():
-            run.parts.pop(request, None)
-
-    def calculator(self, store: StoreContract, programme: Programme, now: datetime, number: int,
-                   today: dict[str, datetime] | None = None) -> KpiCalculator:  # fmt: skip
-        """A calculator over run `number`'s cases."""
-        low = number * self.size
-        return KpiCalculator(store, programme, now, cases=(low, low + self.size), today=today)
-
-
-_kept: OrderedDict[tuple[Any, ...], _Kept] = OrderedDict()
+_kept: OrderedDict[tuple[Any, ...], Runs] = OrderedDict()
 _locks: dict[tuple[Any, ...], threading.Lock] = {}
 _lock = threading.Lock()
 
@@ -100,7 +66,7 @@ class KeptKpis:
     `prepare` with every figure the page will show before reading them."""
 
     def __init__(self, store: StoreContract, programme: Programme, now: datetime,
-                 kept: _Kept, fresh: dict[int, KpiCalculator | None]) -> None:  # fmt: skip
+                 kept: Runs, fresh: dict[int, KpiCalculator | None]) -> None:  # fmt: skip
         self.store, self.programme, self.now = store, programme, now
         self._kept = kept
         self._fresh = fresh  # the runs worked out again on this view (None: not held)
@@ -161,6 +127,7 @@ class KeptKpis:
         new_requests = [r for r in wanted if r not in kept.totals]
         if not new_requests:
             return
+        kept.grown = True  # worked out from every run: worth keeping for other processes
         for request in new_requests:
             kept.totals[request] = Parts(0)
         for number, run in kept.runs.items():
@@ -184,7 +151,7 @@ class KeptKpis:
         return values(kpi, period.label, by, parts, q)
 
 
-def _new_day(kept: _Kept, programme: Programme, day: date, now: datetime) -> None:
+def _new_day(kept: Runs, programme: Programme, day: date, now: datetime) -> None:
     """Let go of the figures of KPIs that read the moment (`now`) in periods not over when they
     were last worked out from every run: the page works them out again from every run."""
     moment = {k["id"] for k in programme.data["kpis"]
@@ -211,9 +178,11 @@ def kept_kpis(
         with _lock:
             kept = _kept.pop(key, None)  # put back only once it is up to date again
         day = now.astimezone(ZoneInfo(programme.timezone)).date()
+        size = WIDE if wide else NARROW if many else SIZE
+        if kept is None:  # none in this process: those another process kept, if any
+            kept = _stored(store, programme, page, size, newest)
         if kept is None or kept.version != programme.version or kept.checked > newest:
-            size = WIDE if wide else NARROW if many else SIZE
-            kept = _Kept(programme.version, day, size, newest, now)
+            kept = Runs(programme.version, day, size, newest, now)
             numbers = store.case_buckets(programme.id, kept.size)
         else:
             if kept.day != day:
@@ -222,11 +191,12 @@ def kept_kpis(
                        if kept.checked < newest else set())  # fmt: skip
             numbers = sorted({case_id // kept.size for case_id in changed})
             kept.checked = newest
+            kept.unsaved.update(numbers)
         fresh: dict[int, KpiCalculator | None] = {}
         for number in numbers:
             calc = kept.calculator(store, programme, now, number)
             kpis = programme.data["kpis"]
-            run = kept.runs.setdefault(number, _Run({}, {}))
+            run = kept.runs.setdefault(number, Run({}, {}))
             run.spans = {k["id"]: calc.span(k) for k in kpis}
             run.todays = {k["id"]: calc.today(k) for k in kpis}
             # a few are held for their parts; of many (every run, on a first view), each is read
@@ -234,8 +204,35 @@ def kept_kpis(
             fresh[number] = calc if len(numbers) <= HELD else None
         # a failure part way leaves nothing kept: the next view works everything out again
         yield KeptKpis(store, programme, now, kept, fresh)
+        if kept.grown or len(kept.unsaved) > max(HELD, len(kept.runs) // 10):
+            _keep(store, programme, page, kept)
         with _lock:
             _kept[key] = kept
             while len(_kept) > KEPT:
                 gone, _ = _kept.popitem(last=False)
                 _locks.pop(gone, None)
+
+
+def _stored_key(programme: Programme, page: tuple[Hashable, ...]) -> str:
+    """The key a page's figures are kept under in the database."""
+    return "kpis:" + json.dumps([programme.id, *page], default=str, separators=(",", ":"))
+
+
+def _stored(store: StoreContract, programme: Programme, page: tuple[Hashable, ...], size: int,
+            newest: int) -> Runs | None:  # fmt: skip
+    """The page's figures as a process kept them in the database (None: none to use)."""
+    found = store.kept_figures(_stored_key(programme, page))
+    if found is None or found[0] > newest:  # newer than the database: another at this address
+        return None
+    return from_bytes(found[1], programme.version, size)
+
+
+def _keep(store: StoreContract, programme: Programme, page: tuple[Hashable, ...], kept: Runs) -> None:  # fmt: skip
+    """Keep the page's figures in the database for every process (unless newer ones are kept)."""
+    when = datetime.now(UTC).isoformat()  # the real time, whatever the clock pages are shown for
+    try:
+        store.keep_figures(_stored_key(programme, page), kept.checked, to_bytes(kept), when)
+    except DatabaseError:  # busy: the figures are right all the same; they are kept next time
+        return
+    kept.unsaved.clear()
+    kept.grown = False

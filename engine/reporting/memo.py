@@ -13,9 +13,12 @@ process, for a few figures at a time.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from functools import cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
@@ -58,3 +61,14 @@ def _unchanged(store: StoreContract, programme_id: str, checked: int, newest: in
         return True
     # fewer rows than when the figure was kept: another database at the same address (a test's)
     return checked < newest and not store.programme_changed(programme_id, checked, newest)
+
+
+@cache
+def engine_digest() -> str:
+    """A digest of the engine's code: figures kept in the database by other code (an earlier
+    release, which may have worked a figure out differently) are worked out again."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent.parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -10,25 +10,34 @@ written since say which cases changed, only those are read again, and the tallie
 state are corrected by what each changed case counted as before and counts as now.
 
 Kept per process, for a few programmes, each with the audit id it is up to date with (as
-`memo`). A new version of the programme, or another database at the same address, reads
+`memo`), and in the database (`kept_figures`) once they are counted from every case and again
+after SAVE_AFTER (or a twentieth of the cases) are counted again: a process that starts reads
+them from there and counts again only the cases changed since, not every case. A new version of
+the programme or of the engine's code, or another database at the same address, reads
 everything again.
 """
 
 from __future__ import annotations
 
+import json
 import threading
+import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from engine.errors import DatabaseError
 from engine.model import Programme
+from engine.reporting.memo import engine_digest
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
 
 KEPT = 4  # programmes kept at once: each holds a small record a case
+SAVE_AFTER = 100  # cases counted again before they are all kept in the database again
+LIMIT = 1 << 29  # bytes the counted cases kept in the database may take once decompressed
 
 Categories = tuple[str, ...]
 
@@ -55,6 +64,7 @@ class Kept:
     checked: int  # the newest audit row applied
     by_id: dict[int, Counted]
     tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]]
+    unsaved: int = 0  # cases counted again since these were kept in the database
 
     @property
     def cases(self) -> list[Counted]:
@@ -75,6 +85,8 @@ def counted_cases(store: StoreContract, programme: Programme, count: Count) -> K
     key = (database, programme.id)
     with _lock:
         kept = _kept.get(key)
+    if kept is None:  # none in this process: those another process kept, if any
+        kept = _stored(store, programme, newest)
     if kept is None or kept.version != programme.version or kept.checked > newest:
         # nothing kept, another version, or fewer audit rows (another database at this address)
         answers = store.programme_answers(programme.id)
@@ -84,10 +96,12 @@ def counted_cases(store: StoreContract, programme: Programme, count: Count) -> K
         tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
         for c in by_id.values():
             _add(tallies, c, 1)
-        kept = Kept(programme.version, newest, by_id, tallies)
+        kept = _keep(store, programme, Kept(programme.version, newest, by_id, tallies))
     elif kept.checked < newest:
         changed = store.programme_cases_changed(programme.id, kept.checked, newest)
         kept = _with_changes(store, programme, kept, newest, sorted(changed), count)
+        if kept.unsaved > max(SAVE_AFTER, len(kept.by_id) // 20):
+            kept = _keep(store, programme, kept)
     with _lock:
         # the revision was read before the cases: a change made meanwhile is read next time
         _kept[key] = kept
@@ -126,7 +140,7 @@ def _with_changes(store: StoreContract, programme: Programme, kept: Kept, newest
                   changed: list[int], count: Count) -> Kept:  # fmt: skip
     """A new Kept with the changed cases read again (another thread may be reading the old one)."""
     if not changed:
-        return Kept(kept.version, newest, kept.by_id, kept.tallies)
+        return Kept(kept.version, newest, kept.by_id, kept.tallies, kept.unsaved)
     answers = store.answers_of(changed)
     fresh = {r["id"]: count(r, answers.get(r["id"], []))
              for r in store.programme_cases_of(programme.id, changed)}  # fmt: skip
@@ -141,4 +155,39 @@ def _with_changes(store: StoreContract, programme: Programme, kept: Kept, newest
         _add(tallies, c, -1)
     for c in fresh.values():
         _add(tallies, c, 1)
-    return Kept(kept.version, newest, by_id, tallies)
+    return Kept(kept.version, newest, by_id, tallies, kept.unsaved + len(changed))
+
+
+def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | None:
+    """The programme's cases as a process kept them counted in the database (None: none to use)."""
+    found = store.kept_figures(f"people:{programme.id}")
+    if found is None or found[0] > newest:  # newer than the database: another at this address
+        return None
+    inflate = zlib.decompressobj()
+    text = inflate.decompress(found[1], LIMIT)
+    body = json.loads(text) if not inflate.unconsumed_tail else {}
+    if body.get("engine") != engine_digest() or body.get("version") != programme.version:
+        return None
+    seen: dict[Any, Any] = {}
+    by_id = {case_id: _compact(Counted(wf, state, org, lot, datetime.fromisoformat(started),
+                                       tuple(tuple(c) for c in categories)), seen)
+             for case_id, wf, state, org, lot, started, categories in body["cases"]}  # fmt: skip
+    tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
+    for c in by_id.values():
+        _add(tallies, c, 1)
+    return Kept(body["version"], body["checked"], by_id, tallies)
+
+
+def _keep(store: StoreContract, programme: Programme, kept: Kept) -> Kept:
+    """Keep the counted cases in the database for every process (unless newer ones are kept)."""
+    cases = [[i, c.workflow, c.state, c.organisation, c.lot, c.started.isoformat(), c.categories]
+             for i, c in kept.by_id.items()]  # fmt: skip
+    body = {"engine": engine_digest(), "version": kept.version, "checked": kept.checked, "cases": cases}  # fmt: skip
+    data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+    try:
+        store.keep_figures(
+            f"people:{programme.id}", kept.checked, data, datetime.now(UTC).isoformat()
+        )
+    except DatabaseError:  # busy: the figures are right all the same; they are kept next time
+        return kept
+    return Kept(kept.version, kept.checked, kept.by_id, kept.tallies)

@@ -320,6 +320,13 @@ class ReportingStore(Protocol):
     def programme_cases_changed(self, programme_id: str, after: int, upto: int) -> set[int]:
         """The programme's cases with an audit row after `after`, up to `upto`."""
 
+    def kept_figures(self, key: str) -> tuple[int, bytes] | None:
+        """The figures kept under a key and the audit row they are up to date with, if any."""
+
+    def keep_figures(self, key: str, checked: int, body: bytes, now: str) -> bool:
+        """Keep figures up to date with audit row `checked`, unless newer ones are kept; whether
+        they were kept."""
+
     def programme_cases_of(self, programme_id: str, case_ids: list[int]) -> list[dict[str, Any]]:
         """These cases of the programme, as `programme_cases` gives them (the others left out)."""
 

@@ -19,6 +19,7 @@ from engine.store.assessments import AssessmentTables
 from engine.store.cases import CaseTables
 from engine.store.dialect import is_postgres
 from engine.store.drafts import DraftTables
+from engine.store.kept_figures import KeptFigureTables
 from engine.store.listing import CaseListing
 from engine.store.migrations import MIGRATIONS, SCHEMA_VERSION
 from engine.store.money import MoneyTables
@@ -48,6 +49,7 @@ class Store(
     PanelTables,
     DraftTables,
     ReportingReads,
+    KeptFigureTables,
     OrganisationReads,
     CaseListing,
 ):

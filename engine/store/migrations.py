@@ -429,6 +429,15 @@ MIGRATIONS: list[str | dict[str, str]] = [
     "CREATE INDEX audit_fired ON audit (case_id, action, at) WHERE action != 'answer';\n"
     "CREATE INDEX audit_moves ON audit (case_id, id) "
     "WHERE to_state IS NOT NULL AND (from_state IS NULL OR to_state != from_state);",
+    # 29: figures worked out from every case of a programme (a KPI or trend page's), kept where
+    # every web process and host finds them, with the audit row they are up to date with: a
+    # process that starts brings them up to date rather than reading 100,000 cases again
+    {
+        "sqlite": "CREATE TABLE kept_figures (key TEXT PRIMARY KEY, checked INTEGER NOT NULL, "
+        "kept_at TEXT NOT NULL, body BLOB NOT NULL);",
+        "postgresql": "CREATE TABLE kept_figures (key TEXT PRIMARY KEY, checked BIGINT NOT NULL, "
+        "kept_at TEXT NOT NULL, body BYTEA NOT NULL);",
+    },
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 POSTGRES_BASELINE = 14  # the version PostgreSQL's one baseline reaches
