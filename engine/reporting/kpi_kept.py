@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import contextmanager
@@ -224,7 +225,10 @@ def _stored(store: StoreContract, programme: Programme, page: tuple[Hashable, ..
     found = store.kept_figures(_stored_key(programme, page))
     if found is None or found[0] > newest:  # newer than the database: another at this address
         return None
-    return from_bytes(found[1], programme.version, size)
+    try:
+        return from_bytes(found[1], programme.version, size)
+    except (ValueError, KeyError, TypeError, zlib.error):  # not as kept: worked out again
+        return None
 
 
 def _keep(store: StoreContract, programme: Programme, page: tuple[Hashable, ...], kept: Runs) -> None:  # fmt: skip

@@ -163,15 +163,18 @@ def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | N
     found = store.kept_figures(f"people:{programme.id}")
     if found is None or found[0] > newest:  # newer than the database: another at this address
         return None
-    inflate = zlib.decompressobj()
-    text = inflate.decompress(found[1], LIMIT)
-    body = json.loads(text) if not inflate.unconsumed_tail else {}
-    if body.get("engine") != engine_digest() or body.get("version") != programme.version:
+    try:
+        inflate = zlib.decompressobj()
+        text = inflate.decompress(found[1], LIMIT)
+        body = json.loads(text) if not inflate.unconsumed_tail else {}
+        if body.get("engine") != engine_digest() or body.get("version") != programme.version:
+            return None
+        seen: dict[Any, Any] = {}
+        by_id = {case_id: _compact(Counted(wf, state, org, lot, datetime.fromisoformat(started),
+                                           tuple(tuple(c) for c in categories)), seen)
+                 for case_id, wf, state, org, lot, started, categories in body["cases"]}  # fmt: skip
+    except (ValueError, KeyError, TypeError, zlib.error):  # not as kept: counted again
         return None
-    seen: dict[Any, Any] = {}
-    by_id = {case_id: _compact(Counted(wf, state, org, lot, datetime.fromisoformat(started),
-                                       tuple(tuple(c) for c in categories)), seen)
-             for case_id, wf, state, org, lot, started, categories in body["cases"]}  # fmt: skip
     tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
     for c in by_id.values():
         _add(tallies, c, 1)
