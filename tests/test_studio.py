@@ -141,3 +141,19 @@ def test_export_programme_writes_the_published_files(
     assert (out / MAIN).read_text("utf-8") == "# mine\n"
     run = CliRunner().invoke(main, ["export-programme", "nothing", "--to", str(out), "--db", database])  # fmt: skip
     assert "there is no published programme" in run.output
+
+
+def test_edit_pressed_again_opens_the_draft_already_open(engine: Engine) -> None:
+    """Pressing "Edit" twice (or coming back to it) opens the person's own open draft of the
+    newest version, not a second one; someone else, or a newer published version, gets a new one."""
+    first = engine.open_draft("tiny_grants", CLEO)
+    assert engine.open_draft("tiny_grants", CLEO) == first
+    other = Actor("commissioner", "dan@example.org")
+    assert engine.open_draft("tiny_grants", other) != first
+    text = engine.draft(first, CLEO)["files"][MAIN].replace("total: 100000", "total: 150000")
+    engine.save_draft_file(first, MAIN, text, 1, CLEO)
+    engine.publish_draft(first, 2, CLEO)
+    # published: that draft is done, and the next press starts from the new version
+    again = engine.open_draft("tiny_grants", CLEO)
+    assert again != first and "total: 150000" in engine.draft(again, CLEO)["files"][MAIN]
+    assert [d["id"] for d in engine.store.drafts(["tiny_grants"])].count(again) == 1

@@ -61,10 +61,16 @@ class StudioService(EngineCore):
         return files
 
     def open_draft(self, programme_id: str, actor: Actor) -> int:
-        """A new draft of a programme's newest published version; its id."""
+        """A draft of a programme's newest published version for this person: the one they have
+        open already, if any (pressing "Edit" twice opens one draft), or a new one; its id."""
         main, files = self.published_files(programme_id, actor)
-        version = self.store.latest_version(programme_id)
-        return self.store.create_draft(programme_id, EDIT, main, files, version, actor.id, self._stamp())  # fmt: skip
+        with self.store.transaction():  # two presses at once still make one draft
+            version = self.store.latest_version(programme_id)
+            mine = [d["id"] for d in self.store.drafts([programme_id])
+                    if d["purpose"] == EDIT and d["created_by"] == actor.id and d["base_version"] == version]  # fmt: skip
+            if mine:
+                return mine[0]  # newest saved first
+            return self.store.create_draft(programme_id, EDIT, main, files, version, actor.id, self._stamp())  # fmt: skip
 
     def next_round_draft(self, programme_id: str, new_id: str, actor: Actor) -> int:
         """A draft of next year's round: a small file that extends this one's; its id."""

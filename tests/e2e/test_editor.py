@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from engine.runtime import Actor, Engine
+
 from ..conftest import ROOT
 from .audit import IDS, spoken_names, text_outside
 from .conftest import Site, go, open_context, sign_in
@@ -165,7 +167,10 @@ def test_leaving_with_changes_not_saved_asks_first_and_saving_does_not(
 
 
 def test_around_the_editor_the_page_names_the_programme_not_its_id(site: Site, ctx: Any) -> None:
-    open_editor(site, ctx).close()  # a first draft; the walk met the id with two drafts open
+    # a colleague's draft of the same programme besides this person's own (pressing "Edit" again
+    # opens one's own draft): the walk met the id with two drafts open
+    colleague = Actor("commissioner", "colleague@example.org")
+    Engine(site.app.config["DATABASE"]).open_draft("liverpool_life_rooms_2022", colleague)
     page = open_editor(site, ctx)
     # the file's own words, in the editor: the page around it must not repeat the id
     expect(page.locator(".cm-content")).to_contain_text("id: liverpool_life_rooms_2022")
