@@ -169,10 +169,12 @@ def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | N
         body = json.loads(text) if not inflate.unconsumed_tail else {}
         if body.get("engine") != engine_digest() or body.get("version") != programme.version:
             return None
-        seen: dict[Any, Any] = {}
-        by_id = {case_id: _compact(Counted(wf, state, org, lot, datetime.fromisoformat(started),
-                                           tuple(tuple(c) for c in categories)), seen)
-                 for case_id, wf, state, org, lot, started, categories in body["cases"]}  # fmt: skip
+        # each set of categories once (100,000 cases have a few thousand), as `_compact` holds them
+        kinds = [tuple(tuple(c) for c in k) for k in body["kinds"]]
+        texts = {t: t for t in body["texts"]}
+        by_id = {case_id: Counted(texts[wf], texts[state], org and texts[org], lot and texts[lot],
+                                  datetime.fromisoformat(started), kinds[kind])
+                 for case_id, wf, state, org, lot, started, kind in body["cases"]}  # fmt: skip
     except (ValueError, KeyError, TypeError, zlib.error):  # not as kept: counted again
         return None
     tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
@@ -183,9 +185,12 @@ def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | N
 
 def _keep(store: StoreContract, programme: Programme, kept: Kept) -> Kept:
     """Keep the counted cases in the database for every process (unless newer ones are kept)."""
-    cases = [[i, c.workflow, c.state, c.organisation, c.lot, c.started.isoformat(), c.categories]
-             for i, c in kept.by_id.items()]  # fmt: skip
-    body = {"engine": engine_digest(), "version": kept.version, "checked": kept.checked, "cases": cases}  # fmt: skip
+    kinds: dict[tuple[Categories, ...], int] = {}
+    cases = [[i, c.workflow, c.state, c.organisation, c.lot, c.started.isoformat(),
+              kinds.setdefault(c.categories, len(kinds))] for i, c in kept.by_id.items()]  # fmt: skip
+    texts = sorted({t for c in kept.by_id.values() for t in (c.workflow, c.state, c.organisation, c.lot) if t})  # fmt: skip
+    body = {"engine": engine_digest(), "version": kept.version, "checked": kept.checked,
+            "kinds": list(kinds), "texts": texts, "cases": cases}  # fmt: skip
     data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
     try:
         store.keep_figures(
