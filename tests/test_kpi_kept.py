@@ -210,7 +210,7 @@ def test_a_process_starting_brings_the_figures_kept_in_the_database_up_to_date(r
 
 
 def test_figures_kept_further_behind_never_replace_newer_ones(referrals):
-    engine, programme = referrals
+    engine, _programme = referrals
     store = engine.store
     assert store.keep_figures("kpis:page", 10, b"newer", "2023-06-01T00:00:00+00:00")
     assert not store.keep_figures("kpis:page", 9, b"older", "2023-06-01T00:00:00+00:00")
