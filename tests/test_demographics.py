@@ -310,3 +310,33 @@ def test_a_process_starting_counts_again_only_the_cases_changed_since_they_were_
     engine.store.execute("DELETE FROM kept_figures")
     afresh = breakdowns(engine.store, programme)
     assert kind == afresh[0] and afresh != before  # the change counted
+
+
+def test_removing_a_cases_personal_data_lets_go_of_the_figures_kept_from_it(tmp_path: Path) -> None:
+    """People reached keeps each case's categories in the database: when a case's personal data
+    is removed (or erased), every figure kept for its programme goes in the same transaction,
+    and a process that worked them out before cannot keep them again afterwards."""
+    from engine.reporting import memo, people_kept
+
+    engine = publish(tmp_path)
+    for i in range(3):
+        add_case(engine, f"o{i}", "2022-01-05T10:00:00+00:00", {"org_type": "charity"})
+    programme = engine.programme("tiny_grants")
+    store = engine.store
+    breakdowns(store, programme)
+    assert store.kept_figures("people:tiny_grants") is not None
+    before = store.revision()[1]
+    case = store.programme_cases("tiny_grants")[0]
+    with store.transaction():
+        store.remove_case_content(case["id"], "2022-06-01T00:00:00+00:00")
+        store.audit(case["id"], "2022-06-01T00:00:00+00:00", "system", "retention", "retention_delete",
+                    case["state"], case["state"], case["version"], {})  # fmt: skip
+    assert store.kept_figures("people:tiny_grants") is None
+    # worked out before the removal, kept after it: refused
+    assert not store.keep_figures("tiny_grants", "people:tiny_grants", before, b"stale", "2022-06-01T00:00:01+00:00")  # fmt: skip
+    assert store.kept_figures("people:tiny_grants") is None
+    people_kept._kept.clear()
+    memo._kept.clear()
+    kind = breakdowns(store, programme)[0]
+    assert (kind.people, kind.answered) == (3, 2)  # counted again: the removed answers are not
+    assert store.kept_figures("people:tiny_grants") is not None  # and kept again

@@ -210,15 +210,17 @@ def test_a_process_starting_brings_the_figures_kept_in_the_database_up_to_date(r
 
 
 def test_figures_kept_further_behind_never_replace_newer_ones(referrals):
-    engine, _programme = referrals
+    engine, programme = referrals
     store = engine.store
-    assert store.keep_figures("kpis:page", 10, b"newer", "2023-06-01T00:00:00+00:00")
-    assert not store.keep_figures("kpis:page", 9, b"older", "2023-06-01T00:00:00+00:00")
+    assert store.keep_figures(programme.id, "kpis:page", 10, b"newer", "2023-06-01T00:00:00+00:00")
+    assert not store.keep_figures(
+        programme.id, "kpis:page", 9, b"older", "2023-06-01T00:00:00+00:00"
+    )
     assert store.kept_figures("kpis:page") == (10, b"newer")
-    assert store.keep_figures("kpis:page", 10, b"as new", "2023-06-01T00:00:00+00:00")
+    assert store.keep_figures(programme.id, "kpis:page", 10, b"as new", "2023-06-01T00:00:00+00:00")
     assert store.kept_figures("kpis:page") == (10, b"as new")
     # a page nobody opened for 30 days is let go (worked out again if it is ever opened)
-    assert store.keep_figures("kpis:other", 3, b"other", "2023-07-01T00:00:01+00:00")
+    assert store.keep_figures(programme.id, "kpis:other", 3, b"other", "2023-07-01T00:00:01+00:00")
     assert store.kept_figures("kpis:page") is None and store.kept_figures("kpis:other")
 
 

@@ -235,7 +235,9 @@ def _keep(store: StoreContract, programme: Programme, page: tuple[Hashable, ...]
     """Keep the page's figures in the database for every process (unless newer ones are kept)."""
     when = datetime.now(UTC).isoformat()  # the real time, whatever the clock pages are shown for
     try:
-        store.keep_figures(_stored_key(programme, page), kept.checked, to_bytes(kept), when)
+        store.keep_figures(
+            programme.id, _stored_key(programme, page), kept.checked, to_bytes(kept), when
+        )
     except DatabaseError:  # busy: the figures are right all the same; they are kept next time
         return
     kept.unsaved.clear()

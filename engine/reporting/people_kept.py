@@ -193,9 +193,8 @@ def _keep(store: StoreContract, programme: Programme, kept: Kept) -> Kept:
             "kinds": list(kinds), "texts": texts, "cases": cases}  # fmt: skip
     data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
     try:
-        store.keep_figures(
-            f"people:{programme.id}", kept.checked, data, datetime.now(UTC).isoformat()
-        )
+        when = datetime.now(UTC).isoformat()
+        store.keep_figures(programme.id, f"people:{programme.id}", kept.checked, data, when)
     except DatabaseError:  # busy: the figures are right all the same; they are kept next time
         return kept
     return Kept(kept.version, kept.checked, kept.by_id, kept.tallies)

@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 from engine.store.connection import Connection
+from engine.store.kept_figures import forget_programme_figures
 
 # What an erased case's subject becomes: still a case about a person (lists and access rules
 # tell those apart by a subject being there), no longer naming one
@@ -90,7 +91,9 @@ class PrivacyTables(Connection):
         }
 
     def _erase_case_fields(self, case_id: int, now: str) -> dict[str, int]:
-        """The case's subject, its pending reminders and the messages about it: gone."""
+        """The case's subject, its pending reminders and the messages about it: gone; and the
+        figures kept for its programme, worked out from its answers as they were."""
+        forget_programme_figures(self, case_id)
         self.execute(
             # the label in lists is the person's (anonymising drops its answer too)
             "UPDATE cases SET subject = CASE WHEN subject IS NULL THEN NULL ELSE ? END, label = NULL, "
