@@ -324,9 +324,7 @@ class ReportingStore(Protocol):
         """The figures kept under a key and the audit row they are up to date with, if any."""
 
     def keep_figures(self, programme_id: str, key: str, checked: int, body: bytes, now: str) -> bool:  # fmt: skip
-        """Keep a programme's figures up to date with audit row `checked`, unless newer ones are
-        kept or a case of the programme had personal data erased or removed after that row;
-        whether they were kept. Figures nobody has kept for FORGET_AFTER are let go."""
+        """Keep a programme's figures as of audit row `checked`, unless newer ones are kept or a case was erased since; whether kept."""
 
     def programme_cases_of(self, programme_id: str, case_ids: list[int]) -> list[dict[str, Any]]:
         """These cases of the programme, as `programme_cases` gives them (the others left out)."""

@@ -28,9 +28,8 @@ class KeptFigureTables(Connection):
         return None if row is None else (int(row[0]), bytes(row[1]))
 
     def keep_figures(self, programme_id: str, key: str, checked: int, body: bytes, now: str) -> bool:  # fmt: skip
-        """Keep a programme's figures up to date with audit row `checked`, unless newer ones are
-        kept or a case of the programme had personal data erased or removed after that row;
-        whether they were kept. Figures nobody has kept for FORGET_AFTER are let go."""
+        """Keep a programme's figures as of audit row `checked`, unless newer ones are kept or a case was erased since; whether kept."""
+        # figures nobody has kept for FORGET_AFTER go (pages asked once, for dates since changed)
         cutoff = (datetime.fromisoformat(now) - FORGET_AFTER).isoformat()
         self.execute("DELETE FROM kept_figures WHERE kept_at < ?", (cutoff,))
         # one statement, so two processes keeping the same figures at once cannot interleave,
