@@ -83,5 +83,9 @@ class DatabaseError(EngineError):
     """The database cannot be used as it is: busy, read-only, or from another version."""
 
 
+class Busy(DatabaseError):
+    """Another process holds a lock this one asked for without waiting (`one_at_a_time`)."""
+
+
 class ConfigError(EngineError):
     """The deployment's settings are missing or contradict each other (`commission doctor`)."""

@@ -10,6 +10,7 @@ over 14 months, answers changed later), cut into runs of a few cases so that the
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -244,4 +245,28 @@ def test_figures_kept_for_another_version_or_too_large_are_worked_out_again(refe
     engine.store.execute("UPDATE kept_figures SET body = ?", (b"not what was kept",))
     values, _spans, runs = _kept(engine, other, asked)
     assert runs == everything  # unreadable: worked out again, never an error page
+    _same(values, _afresh(engine, programme, asked)[0])
+
+
+def test_a_process_that_waited_for_another_reads_what_it_kept(referrals, monkeypatch):
+    """Working out every run is done by one process at a time: one that waited for another
+    (here the other keeps its figures while this one waits) reads them and reads no run."""
+    engine, programme = referrals
+    asked = _asked(programme, "month", "programme")
+    _kept(engine, programme, asked)
+    kept_copy = engine.store.kept_figures(kpi_kept._stored_key(programme, ("page",)))
+    assert kept_copy is not None
+    engine.store.execute("DELETE FROM kept_figures")
+    kpi_kept._kept.clear()
+    waited: list[str] = []
+
+    @contextmanager
+    def other_process_keeps_them_meanwhile(name: str, *, wait: bool = True):
+        waited.append(name)
+        engine.store.keep_figures(programme.id, name, kept_copy[0], kept_copy[1], "2023-06-01T00:00:00+00:00")  # fmt: skip
+        yield
+
+    monkeypatch.setattr(engine.store, "one_at_a_time", other_process_keeps_them_meanwhile)
+    values, _spans, runs = _kept(engine, programme, asked)
+    assert waited == [kpi_kept._stored_key(programme, ("page",))] and runs == 0
     _same(values, _afresh(engine, programme, asked)[0])

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from engine.errors import DatabaseError, StaleCase
+from engine.errors import Busy, DatabaseError, StaleCase
 from engine.runtime import Actor, Engine
 from engine.store import Store
 
@@ -284,3 +284,19 @@ def test_a_signed_in_persons_session_and_roles_come_back_in_one_read(
     assert [g["role"] for g in store.session_user_and_roles("s1")[1]] == ["assessor"]
     store.end_session("s1", NOW)
     assert store.session_user_and_roles("s1") == (None, [])
+
+
+def test_work_one_process_does_at_a_time_is_refused_to_another_while_held(
+    store: Store, database: str
+) -> None:
+    """A lock every process honours (working out a page's figures from every case): another
+    process asking without waiting is told it is busy; another name, or once let go, is free."""
+    other = Store(database)  # as another process opens it: a connection of its own
+    with store.one_at_a_time("kpis:page"):
+        busy = pytest.raises(Busy, match="another process is working out kpis:page")
+        with busy, other.one_at_a_time("kpis:page", wait=False):
+            pass
+        with other.one_at_a_time("kpis:another page", wait=False):
+            pass
+    with other.one_at_a_time("kpis:page", wait=False):
+        pass

@@ -35,7 +35,7 @@ import threading
 import zlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -173,7 +173,7 @@ def kept_kpis(
     key = (store.revision()[0], programme.id, *page)
     with _lock:
         lock = _locks.setdefault(key, threading.Lock())
-    with lock:
+    with lock, ExitStack() as alone:
         # read under the lock: another thread may have brought the figures up to a newer row
         newest = store.revision()[1]
         with _lock:
@@ -182,7 +182,13 @@ def kept_kpis(
         size = WIDE if wide else NARROW if many else SIZE
         if kept is None:  # none in this process: those another process kept, if any
             kept = _stored(store, programme, page, size, newest)
-        if kept is None or kept.version != programme.version or kept.checked > newest:
+        if _unusable(kept, programme, newest):
+            # every run to work out: one process at a time, until kept (up to a minute with
+            # 100,000 cases); one that waited reads what the other kept
+            alone.enter_context(store.one_at_a_time(_stored_key(programme, page)))
+            newest = store.revision()[1]
+            kept = _stored(store, programme, page, size, newest)
+        if kept is None or _unusable(kept, programme, newest):
             kept = Runs(programme.version, day, size, newest, now)
             numbers = store.case_buckets(programme.id, kept.size)
         else:
@@ -212,6 +218,12 @@ def kept_kpis(
             while len(_kept) > KEPT:
                 gone, _ = _kept.popitem(last=False)
                 _locks.pop(gone, None)
+
+
+def _unusable(kept: Runs | None, programme: Programme, newest: int) -> bool:
+    """Whether figures kept (or none) must be worked out again from every run: another version of
+    the programme, or newer than the database (another database at the same address)."""
+    return kept is None or kept.version != programme.version or kept.checked > newest
 
 
 def _stored_key(programme: Programme, page: tuple[Hashable, ...]) -> str:

@@ -87,17 +87,15 @@ def counted_cases(store: StoreContract, programme: Programme, count: Count) -> K
         kept = _kept.get(key)
     if kept is None:  # none in this process: those another process kept, if any
         kept = _stored(store, programme, newest)
-    if kept is None or kept.version != programme.version or kept.checked > newest:
-        # nothing kept, another version, or fewer audit rows (another database at this address)
-        answers = store.programme_answers(programme.id)
-        seen: dict[Any, Any] = {}
-        by_id = {r["id"]: _compact(count(r, answers.get(r["id"], [])), seen)
-                 for r in store.programme_cases(programme.id)}  # fmt: skip
-        tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
-        for c in by_id.values():
-            _add(tallies, c, 1)
-        kept = _keep(store, programme, Kept(programme.version, newest, by_id, tallies))
-    elif kept.checked < newest:
+    if _unusable(kept, programme, newest):
+        # every case to count: one process at a time; one that waited reads what the other kept
+        with store.one_at_a_time(f"people:{programme.id}"):
+            newest = store.revision()[1]
+            kept = _stored(store, programme, newest)
+            if kept is None or _unusable(kept, programme, newest):
+                kept = _count_all(store, programme, newest, count)
+    assert kept is not None  # read, or counted just now
+    if kept.checked < newest:
         changed = store.programme_cases_changed(programme.id, kept.checked, newest)
         kept = _with_changes(store, programme, kept, newest, sorted(changed), count)
         if kept.unsaved > max(SAVE_AFTER, len(kept.by_id) // 20):
@@ -109,6 +107,24 @@ def counted_cases(store: StoreContract, programme: Programme, count: Count) -> K
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
     return kept
+
+
+def _unusable(kept: Kept | None, programme: Programme, newest: int) -> bool:
+    """Whether every case must be counted again: nothing kept, another version of the programme,
+    or newer than the database (another database at the same address)."""
+    return kept is None or kept.version != programme.version or kept.checked > newest
+
+
+def _count_all(store: StoreContract, programme: Programme, newest: int, count: Count) -> Kept:
+    """Every case of the programme counted, and kept in the database for other processes."""
+    answers = store.programme_answers(programme.id)
+    seen: dict[Any, Any] = {}
+    by_id = {r["id"]: _compact(count(r, answers.get(r["id"], [])), seen)
+             for r in store.programme_cases(programme.id)}  # fmt: skip
+    tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
+    for c in by_id.values():
+        _add(tallies, c, 1)
+    return _keep(store, programme, Kept(programme.version, newest, by_id, tallies))
 
 
 def _compact(c: Counted, seen: dict[Any, Any]) -> Counted:

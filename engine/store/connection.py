@@ -78,6 +78,12 @@ class Connection:
         writes held back before them, in one round trip."""
         return [self.execute(sql, params) for sql, params in statements]
 
+    @contextmanager
+    def one_at_a_time(self, name: str, *, wait: bool = True) -> Iterator[None]:
+        """Hold a lock called `name` that every process on this database honours, for work no
+        two should do at once: wait while another holds it (or, not `wait`, raise `Busy`)."""
+        yield  # a database no other process can open needs none
+
     # -- transactions: one re-entrant frame, each database fills in the steps ------------------
     _depth = 0  # transaction blocks open: the outermost one commits
 

@@ -41,6 +41,9 @@ class TransactionStore(Protocol):
     def transaction(self, *, serial: bool = True) -> AbstractContextManager[None]:
         """All of an action or none of it, re-entrant; `serial`: one writer at a time, as on SQLite."""
 
+    def one_at_a_time(self, name: str, *, wait: bool = True) -> AbstractContextManager[None]:
+        """A lock every process on the database honours; waits for it (not `wait`: raises Busy)."""
+
     def table_names(self) -> list[str]:
         """The tables in the database, for copying one database into another."""
 

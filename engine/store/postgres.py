@@ -21,22 +21,23 @@ from __future__ import annotations
 import atexit
 import os
 import threading
-from collections.abc import Sequence
-from contextlib import suppress
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from engine.errors import DatabaseError, StaleCase
+from engine.errors import Busy, DatabaseError, StaleCase
 from engine.store.connection import Connection
 from engine.store.dialect import shown
 from engine.store.migrations import POSTGRES_BASELINE, SCHEMA_VERSION, postgres_migration
-from engine.store.postgres_schema import BASELINE, WRITER_LOCK
+from engine.store.postgres_schema import BASELINE, WORK_LOCK, WRITER_LOCK
 from engine.store.postgres_wire import Rows, exchange
 
 _WRITER = f"SELECT pg_advisory_xact_lock({WRITER_LOCK}, hashtext(current_schema()))"
+_NAMED = "hashtext(current_schema() || ':' || %s)"  # a lock's name, within this deployment's schema
 # a statement held back until the next one read: (SQL, parameters or rows, many, `stale` sentence)
 _Held = tuple[str, Any, bool, str | None]
 _LOST = "compare-and-set lost at "  # what a compare-and-set checked on the server fails with
@@ -145,6 +146,28 @@ class PostgresConnection(Connection):
     def _pool(self) -> ConnectionPool:
         # looked up each time, not kept: a pool closed (at a fork, or by a test) is made again
         return _pool_for(self.url)
+
+    @contextmanager
+    def one_at_a_time(self, name: str, *, wait: bool = True) -> Iterator[None]:
+        """As `Connection.one_at_a_time`: an advisory lock held by a connection of its own (the
+        server lets it go if the process holding it dies)."""
+        try:
+            with self._pool.connection() as conn:
+                key = (WORK_LOCK, name)
+                if wait:  # as long as it takes: the work is done once, by whoever holds it
+                    conn.execute("SET lock_timeout = 0")
+                    try:
+                        conn.execute(f"SELECT pg_advisory_lock(%s, {_NAMED})", key)
+                    finally:
+                        _configure(conn)
+                elif not conn.execute(f"SELECT pg_try_advisory_lock(%s, {_NAMED})", key).fetchone()[0]:  # type: ignore[index]  # fmt: skip
+                    raise Busy(f"another process is working out {name}")
+                try:
+                    yield
+                finally:
+                    conn.execute(f"SELECT pg_advisory_unlock(%s, {_NAMED})", key)
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._friendly(exc) from None
 
     def _friendly(self, exc: psycopg.Error) -> DatabaseError:
         """The server's refusal as a sentence naming the database and what to do about it."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 # One writer at a time, as SQLite has: a transaction-scoped advisory lock under this key and the
 # schema's name (deployments in two schemas of one database do not wait for each other)
 WRITER_LOCK = 7_461_311
+WORK_LOCK = 7_461_312  # work one process does at a time (`one_at_a_time`), under a name's hash
 
 BASELINE = """
 CREATE TABLE programme_versions (

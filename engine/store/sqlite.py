@@ -7,14 +7,18 @@ expects a clash (a taken email address) asks with ON CONFLICT instead of catchin
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from engine.errors import DatabaseError
+from engine.errors import Busy, DatabaseError
 from engine.store.connection import Connection
 from engine.store.migrations import SCHEMA_VERSION, split_statements, sqlite_migration
 
@@ -145,6 +149,31 @@ class SqliteConnection(Connection):
             return self.db.conn.executemany(sql, rows)  # type: ignore[attr-defined]
         except sqlite3.Error as exc:
             raise _friendly(exc, self.path) from None
+
+    @contextmanager
+    def one_at_a_time(self, name: str, *, wait: bool = True) -> Iterator[None]:
+        """As `Connection.one_at_a_time`: a lock on a file of its own beside the database (the
+        system lets it go if the process holding it dies)."""
+        held = None
+        if self.path != ":memory:":
+            folder = Path(f"{self.path}-locks")
+            with suppress(OSError):  # a folder it may not write to: the work is done, maybe twice
+                folder.mkdir(exist_ok=True)
+                held = open(
+                    folder / f"{hashlib.sha256(name.encode()).hexdigest()[:24]}.lock", "a+b"
+                )  # noqa: SIM115
+        if held is None:
+            yield
+            return
+        with held:
+            try:
+                fcntl.flock(held, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                raise Busy(f"another process is working out {name}") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(held, fcntl.LOCK_UN)
 
     def table_names(self) -> list[str]:
         """The tables in the file."""
