@@ -157,11 +157,10 @@ class SqliteConnection(Connection):
         held = None
         if self.path != ":memory:":
             folder = Path(f"{self.path}-locks")
+            file = folder / f"{hashlib.sha256(name.encode()).hexdigest()[:24]}.lock"
             with suppress(OSError):  # a folder it may not write to: the work is done, maybe twice
                 folder.mkdir(exist_ok=True)
-                held = open(
-                    folder / f"{hashlib.sha256(name.encode()).hexdigest()[:24]}.lock", "a+b"
-                )  # noqa: SIM115
+                held = open(file, "a+b")  # noqa: SIM115 - closed below, once the lock is let go
         if held is None:
             yield
             return
