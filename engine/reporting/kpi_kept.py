@@ -119,7 +119,7 @@ class KeptKpis:
             run = kept.runs[number]
             calc = held or self._calculator(number)
             for request in [r for r in wanted if r in kept.totals]:
-                old, new = run.parts.pop(request, None), calc.parts(*wanted[request])
+                old, new = run.take(request), calc.parts(*wanted[request])
                 if old is not None:
                     kept.totals[request].add(old, -1)
                 if new is not None:

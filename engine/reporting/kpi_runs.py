@@ -23,7 +23,7 @@ from engine.reporting.memo import engine_digest
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
 
-FORMAT = 1  # the shape of the bytes: figures kept in another are worked out again
+FORMAT = 2  # the shape of the bytes: figures kept in another are worked out again
 LIMIT = 1 << 29  # bytes a page's kept figures may take once decompressed (read no further)
 
 # a KPI, a period (start and end), a breakdown, and for a period begun after now the `today` it
@@ -34,11 +34,17 @@ Span = tuple[datetime, datetime] | None
 
 @dataclass
 class Run:
-    """What one run of case ids gives: each KPI's span and today, and each request's parts."""
+    """What one run of case ids gives: each KPI's span and today, and each request's parts (as
+    read from the database, still in their kept form until this run is worked out again)."""
 
     spans: dict[str, Span]
     todays: dict[str, datetime]
-    parts: dict[Request, Parts] = field(default_factory=dict)
+    parts: dict[Request, Parts | list[Any]] = field(default_factory=dict)
+
+    def take(self, request: Request) -> Parts | None:
+        """Let go of a request's parts, and give them (to take them away from the sum)."""
+        got = self.parts.pop(request, None)
+        return _unparts(got) if isinstance(got, list) else got
 
 
 @dataclass
@@ -78,16 +84,17 @@ def to_bytes(kept: Runs) -> bytes:
         "requests": [[k, a.isoformat(), b.isoformat(), by, t and t.isoformat()] for k, a, b, by, t in requests],
         "runs": [[number, {k: s and [s[0].isoformat(), s[1].isoformat()] for k, s in run.spans.items()},
                   {k: t.isoformat() for k, t in run.todays.items()},
-                  [[index[r], p.held, {g: _tally(t) for g, t in p.groups.items()}]
+                  [[index[r], *(p if isinstance(p, list) else _parts(p))]
                    for r, p in run.parts.items() if r in index]]
                  for number, run in kept.runs.items()],
+        "totals": [_parts(kept.totals[r]) for r in requests],
     }  # fmt: skip
     return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
 
 
 def from_bytes(data: bytes, version: str, size: int) -> Runs | None:
-    """The figures kept as `data`, their sums added up again; None if they are of another
-    programme version, run size, format or engine code, or larger than LIMIT."""
+    """The figures kept as `data`; None if they are of another programme version, run size,
+    format or engine code, or larger than LIMIT."""
     inflate = zlib.decompressobj()
     text = inflate.decompress(data, LIMIT)
     if inflate.unconsumed_tail:
@@ -98,17 +105,26 @@ def from_bytes(data: bytes, version: str, size: int) -> Runs | None:
         return None
     at = datetime.fromisoformat
     requests: list[Request] = [(k, at(a), at(b), by, t and at(t)) for k, a, b, by, t in body["requests"]]  # fmt: skip
+    totals = {r: _unparts(t) for r, t in zip(requests, body["totals"], strict=True)}
     kept = Runs(version, date.fromisoformat(body["day"]), size, body["checked"], at(body["since"]),
-                totals={r: Parts(0) for r in requests}, grown=False)  # fmt: skip
+                totals=totals, grown=False)  # fmt: skip
     for number, spans, todays, parts in body["runs"]:
         run = kept.runs[number] = Run(
             {k: s and (at(s[0]), at(s[1])) for k, s in spans.items()},
             {k: at(t) for k, t in todays.items()},
         )
-        for i, held, groups in parts:
-            run.parts[requests[i]] = got = Parts(held, {g: _untally(t) for g, t in groups.items()})
-            kept.totals[requests[i]].add(got)
+        for i, held, groups in parts:  # read as Parts only if the run is worked out again
+            run.parts[requests[i]] = [held, groups]
     return kept
+
+
+def _parts(p: Parts) -> list[Any]:
+    return [p.held, {g: _tally(t) for g, t in p.groups.items()}]
+
+
+def _unparts(v: list[Any]) -> Parts:
+    held, groups = v
+    return Parts(held, {g: _untally(t) for g, t in groups.items()})
 
 
 def _tally(t: Tally) -> list[Any]:
