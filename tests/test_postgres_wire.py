@@ -91,3 +91,20 @@ def test_statements_beyond_the_prepared_limit_still_run(
         assert [r.fetchone() for r in got] == [(n + 1,) for n in range(10)]
     named = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()
     assert named == (3,)
+
+
+def test_statements_prepared_here_outlive_a_rollback_psycopg_makes(database: str) -> None:
+    """psycopg deallocates every prepared statement at a ROLLBACK once it has prepared any of its
+    own (after 5 uses of one query): connections the store configures never let it prepare, so
+    the statements prepared here are still there afterwards."""
+    from engine.store.postgres import _configure
+
+    with psycopg.connect(database, autocommit=True) as conn:
+        _configure(conn)
+        for _ in range(2):  # prepared on its second use
+            exchange(conn, [("SELECT ?::int + 1", (1,))])
+        for _ in range(6):  # a query of psycopg's own, used often enough to be prepared by it
+            conn.execute("SELECT pg_backend_pid()")
+        with pytest.raises(psycopg.errors.DivisionByZero), conn.transaction():
+            conn.execute("SELECT 1 / 0")  # psycopg rolls back
+        assert exchange(conn, [("SELECT ?::int + 1", (2,))])[0].fetchall() == [(3,)]

@@ -67,7 +67,10 @@ def _pool_for(url: str) -> ConnectionPool:
 
 
 def _configure(conn: psycopg.Connection) -> None:
-    """A new connection waits for a lock (the writer lock) at most as long as SQLite would."""
+    """A new connection waits for a lock (the writer lock) at most as long as SQLite would, and
+    psycopg prepares nothing on it: having prepared its own, psycopg deallocates every prepared
+    statement at a ROLLBACK, ours (`postgres_wire`) too, which would then fail as missing."""
+    conn.prepare_threshold = None
     conn.execute(f"SET lock_timeout = '{int(DEFAULT_TIMEOUT * 1000)}ms'")
 
 
