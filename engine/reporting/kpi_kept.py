@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import json
 import threading
-import zlib
 from collections import OrderedDict
 from collections.abc import Hashable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -42,11 +41,13 @@ from zoneinfo import ZoneInfo
 
 from engine.errors import DatabaseError
 from engine.model import Programme
+from engine.reporting import kpi_runs
 from engine.reporting.kpi_filters import Filter
 from engine.reporting.kpi_groups import answer_of
 from engine.reporting.kpi_parts import KpiValue, Parts, values
 from engine.reporting.kpi_runs import Request, Run, Runs, Span, from_bytes, to_bytes
 from engine.reporting.kpis import KpiCalculator, Period
+from engine.reporting.memo import kept_body
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
@@ -234,12 +235,10 @@ def _stored_key(programme: Programme, page: tuple[Hashable, ...]) -> str:
 def _stored(store: StoreContract, programme: Programme, page: tuple[Hashable, ...], size: int,
             newest: int) -> Runs | None:  # fmt: skip
     """The page's figures as a process kept them in the database (None: none to use)."""
-    found = store.kept_figures(_stored_key(programme, page))
-    if found is None or found[0] > newest:  # newer than the database: another at this address
-        return None
+    body = kept_body(store, _stored_key(programme, page), newest, kpi_runs.LIMIT)
     try:
-        return from_bytes(found[1], programme.version, size)
-    except (ValueError, KeyError, TypeError, zlib.error):  # not as kept: worked out again
+        return None if body is None else from_bytes(body, programme.version, size)
+    except (ValueError, KeyError, TypeError):  # not as kept: worked out again
         return None
 
 

@@ -7,8 +7,6 @@ data. Figures kept by other engine code, or for another version of the programme
 
 from __future__ import annotations
 
-import json
-import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,7 +16,7 @@ from engine.model import Programme
 from engine.reporting.kpi_measures import Tally
 from engine.reporting.kpi_parts import Parts
 from engine.reporting.kpis import KpiCalculator
-from engine.reporting.memo import engine_digest
+from engine.reporting.memo import packed
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
@@ -79,7 +77,7 @@ def to_bytes(kept: Runs) -> bytes:
     requests = list(kept.totals)
     index = {r: i for i, r in enumerate(requests)}
     body = {
-        "format": FORMAT, "engine": engine_digest(), "version": kept.version, "day": kept.day.isoformat(), "size": kept.size,
+        "format": FORMAT, "version": kept.version, "day": kept.day.isoformat(), "size": kept.size,
         "checked": kept.checked, "since": kept.since.isoformat(),
         "requests": [[k, a.isoformat(), b.isoformat(), by, t and t.isoformat()] for k, a, b, by, t in requests],
         "runs": [[number, {k: s and [s[0].isoformat(), s[1].isoformat()] for k, s in run.spans.items()},
@@ -89,19 +87,13 @@ def to_bytes(kept: Runs) -> bytes:
                  for number, run in kept.runs.items()],
         "totals": [_parts(kept.totals[r]) for r in requests],
     }  # fmt: skip
-    return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+    return packed(body)
 
 
-def from_bytes(data: bytes, version: str, size: int) -> Runs | None:
-    """The figures kept as `data`; None if they are of another programme version, run size,
-    format or engine code, or larger than LIMIT."""
-    inflate = zlib.decompressobj()
-    text = inflate.decompress(data, LIMIT)
-    if inflate.unconsumed_tail:
-        return None
-    body = json.loads(text)
-    if (body.get("format") != FORMAT or body.get("engine") != engine_digest()
-            or body["version"] != version or body["size"] != size):  # fmt: skip
+def from_bytes(body: dict[str, Any], version: str, size: int) -> Runs | None:
+    """The figures kept as `body` (as `memo.kept_body` reads them); None if they are of another
+    programme version, run size or format."""
+    if body.get("format") != FORMAT or body["version"] != version or body["size"] != size:
         return None
     at = datetime.fromisoformat
     requests: list[Request] = [(k, at(a), at(b), by, t and at(t)) for k, a, b, by, t in body["requests"]]  # fmt: skip

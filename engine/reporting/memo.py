@@ -14,7 +14,9 @@ process, for a few figures at a time.
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
+import zlib
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import cache
@@ -72,3 +74,30 @@ def engine_digest() -> str:
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def packed(body: dict[str, Any]) -> bytes:
+    """Figures as kept in the database (`kept_figures`): compressed JSON, never pickle, marked
+    with the engine's code (`engine_digest`)."""
+    return zlib.compress(json.dumps({**body, "engine": engine_digest()}, separators=(",", ":")).encode(), 1)  # fmt: skip
+
+
+def kept_body(store: StoreContract, key: str, newest: int, limit: int) -> dict[str, Any] | None:
+    """What `packed` kept under a key; None if nothing is, or it is newer than audit row `newest`
+    (another database at the same address), larger than `limit` bytes once decompressed,
+    unreadable, or kept by other engine code."""
+    found = store.kept_figures(key)
+    if found is None or found[0] > newest:
+        return None
+    inflate = zlib.decompressobj()
+    try:
+        body = json.loads(inflate.decompress(found[1], limit))
+    except (zlib.error, ValueError):
+        return None
+    if (
+        inflate.unconsumed_tail
+        or not isinstance(body, dict)
+        or body.get("engine") != engine_digest()
+    ):
+        return None
+    return body

@@ -19,9 +19,7 @@ everything again.
 
 from __future__ import annotations
 
-import json
 import threading
-import zlib
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import DatabaseError
 from engine.model import Programme
-from engine.reporting.memo import engine_digest
+from engine.reporting.memo import kept_body, packed
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
@@ -176,22 +174,17 @@ def _with_changes(store: StoreContract, programme: Programme, kept: Kept, newest
 
 def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | None:
     """The programme's cases as a process kept them counted in the database (None: none to use)."""
-    found = store.kept_figures(f"people:{programme.id}")
-    if found is None or found[0] > newest:  # newer than the database: another at this address
+    body = kept_body(store, f"people:{programme.id}", newest, LIMIT)
+    if body is None or body.get("version") != programme.version:
         return None
     try:
-        inflate = zlib.decompressobj()
-        text = inflate.decompress(found[1], LIMIT)
-        body = json.loads(text) if not inflate.unconsumed_tail else {}
-        if body.get("engine") != engine_digest() or body.get("version") != programme.version:
-            return None
         # each set of categories once (100,000 cases have a few thousand), as `_compact` holds them
         kinds = [tuple(tuple(c) for c in k) for k in body["kinds"]]
         texts = {t: t for t in body["texts"]}
         by_id = {case_id: Counted(texts[wf], texts[state], org and texts[org], lot and texts[lot],
                                   datetime.fromisoformat(started), kinds[kind])
                  for case_id, wf, state, org, lot, started, kind in body["cases"]}  # fmt: skip
-    except (ValueError, KeyError, TypeError, zlib.error):  # not as kept: counted again
+    except (ValueError, KeyError, TypeError):  # not as kept: counted again
         return None
     tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
     for c in by_id.values():
@@ -205,9 +198,8 @@ def _keep(store: StoreContract, programme: Programme, kept: Kept) -> Kept:
     cases = [[i, c.workflow, c.state, c.organisation, c.lot, c.started.isoformat(),
               kinds.setdefault(c.categories, len(kinds))] for i, c in kept.by_id.items()]  # fmt: skip
     texts = sorted({t for c in kept.by_id.values() for t in (c.workflow, c.state, c.organisation, c.lot) if t})  # fmt: skip
-    body = {"engine": engine_digest(), "version": kept.version, "checked": kept.checked,
-            "kinds": list(kinds), "texts": texts, "cases": cases}  # fmt: skip
-    data = zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
+    data = packed({"version": kept.version, "checked": kept.checked, "kinds": list(kinds),
+                   "texts": texts, "cases": cases})  # fmt: skip
     try:
         when = datetime.now(UTC).isoformat()
         store.keep_figures(programme.id, f"people:{programme.id}", kept.checked, data, when)
