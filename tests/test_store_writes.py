@@ -9,6 +9,7 @@ and what re-planning its reminders needs) and sends everything else with COMMIT.
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -300,3 +301,40 @@ def test_work_one_process_does_at_a_time_is_refused_to_another_while_held(
             pass
     with other.one_at_a_time("kpis:page", wait=False):
         pass
+
+
+class _Watched:
+    """A store's transaction lock that says when `thread` tries to take it."""
+
+    def __init__(self, thread: threading.Thread) -> None:
+        self.lock, self.thread, self.tried = threading.Lock(), thread, threading.Event()
+
+    def __enter__(self) -> None:
+        if threading.current_thread() is self.thread:
+            self.tried.set()
+        self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_a_second_threads_transaction_waits_and_is_never_undone_by_the_first(store: Store) -> None:
+    case_id = _case(store)
+    outcome: list[str] = []
+
+    def second() -> None:
+        with store.transaction():
+            store.save_answers(case_id, "other", 0, {"name": "Second"}, NOW, False)
+        outcome.append("committed")
+
+    other = threading.Thread(target=second)
+    store._guard = watched = _Watched(other)  # type: ignore[attr-defined]
+    with pytest.raises(RuntimeError, match="the first fails"), store.transaction():
+        store.save_answers(case_id, "eoi", 0, {"name": "First"}, NOW, False)
+        other.start()
+        # it waits for this transaction to end; it once joined it, and was rolled back with it
+        assert watched.tried.wait(timeout=10), "the second thread went straight into this one"
+        raise RuntimeError("the first fails")
+    other.join()
+    assert outcome == ["committed"]
+    assert [a["form"] for a in store.answers(case_id)] == ["other"]

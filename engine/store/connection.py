@@ -9,6 +9,7 @@ it in. The table families are written against this base alone, in one SQL text w
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -86,15 +87,17 @@ class Connection:
 
     # -- transactions: one re-entrant frame, each database fills in the steps ------------------
     _depth = 0  # transaction blocks open: the outermost one commits
+    _owner: int | None = None  # the thread whose transaction is open
 
     @contextmanager
     def transaction(self, *, serial: bool = True) -> Iterator[None]:
         """All of an action or none of it; with `serial`, one writer at a time, as on SQLite.
 
         Re-entrant: inside another transaction it joins it (the outermost one commits), so the
-        scheduler can take an action and mark its reminder done as one unit.
+        scheduler can take an action and mark its reminder done as one unit. Only the thread that
+        opened it joins it: another thread's transaction on this store waits for it to end.
         """
-        if self._depth:
+        if self._depth and self._owner == threading.get_ident():
             self._join(serial)
             self._depth += 1
             try:
@@ -103,20 +106,25 @@ class Connection:
             finally:
                 self._depth -= 1
             return
-        self._open(serial)
-        try:
-            self._depth = 1
+        # one connection, one transaction at a time: a thread joining another's would have its
+        # writes committed or rolled back by the other (the store is not shared by design, this
+        # makes sure)
+        with self.__dict__.setdefault("_guard", threading.Lock()):
+            self._owner = threading.get_ident()
+            self._open(serial)
             try:
-                yield
-            except BaseException:
+                self._depth = 1
+                try:
+                    yield
+                except BaseException:
+                    self._depth = 0
+                    self._rollback()
+                    raise
                 self._depth = 0
-                self._rollback()
-                raise
-            self._depth = 0
-            self._commit()
-        finally:
-            self._depth = 0
-            self._release()
+                self._commit()
+            finally:
+                self._depth, self._owner = 0, None
+                self._release()
 
     def _open(self, serial: bool) -> None:
         """Begin the outermost transaction (with `serial`, as the one writer)."""
