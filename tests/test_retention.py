@@ -11,7 +11,9 @@ from click.testing import CliRunner
 from engine import ProgrammeInvalid, load_programme
 from engine.cli import main
 from engine.runtime import SCHEDULER, Actor, Engine
+from engine.scheduler.delivery import FileBackend
 from engine.scheduler.retention import run_retention
+from engine.scheduler.sweeper import scheduled_work
 
 from .clock import Clock
 from .conftest import ROOT
@@ -148,3 +150,25 @@ def test_a_rule_naming_what_is_not_there_is_a_positioned_problem(tmp_path: Path)
     line = text.count("\n", 0, text.index("[dischargd]")) + 1
     assert any(f":{line}:" in s and 'did you mean "discharged"' in s for s in said), said
     assert any('there is no workflow "aplication"' in s and "application" in s for s in said), said
+
+
+def test_the_scheduler_applies_retention_at_start_and_once_a_day_in_its_one_job(
+    engine: Engine, clock: Clock, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    draft, sent = two_applications(engine)
+    clock.set("2022-08-21T16:30")
+    seconds = [1000.0]  # the scheduler's own count of time passing, apart from the engine's clock
+    outbox = FileBackend(tmp_path / "outbox", echo=False)
+    work = scheduled_work(engine, outbox, clock=lambda: seconds[0])
+
+    work()  # at start: retention, then the sweep, in this one thread
+    said = capsys.readouterr().out
+    assert "retention: unsent_drafts" in said and "1 cases" in said
+    assert engine.store.answers(draft) == [] and engine.store.answers(sent) != []
+    assert "1 actions taken" in said  # the round's close, taken late by the sweep after it
+    seconds[0] += 23 * 60 * 60
+    work()
+    assert "retention" not in capsys.readouterr().out  # once a day, not at every sweep
+    seconds[0] += 60 * 60
+    work()
+    assert "[scheduler] retention: nothing due" in capsys.readouterr().out

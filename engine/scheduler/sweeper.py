@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -241,31 +243,42 @@ def _queue(
             engine.store.queue_message({**message, "to_address": address})
 
 
-def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> None:
-    """`commission scheduler`: catch up at once, then sweep and deliver every `interval` seconds."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
+def scheduled_work(engine: Engine, backend: Backend, clock: Callable[[], float] = time.monotonic) -> Callable[[], None]:  # fmt: skip
+    """What the scheduler does every interval, in one thread: data-protection retention at the
+    first run and once a day after (`clock` counts the seconds), then a sweep and delivery."""
+    # one job, not two: a store holds one transaction at a time, and two jobs in two threads on
+    # one engine would write into each other's (at start-up both ran at once)
+    from engine.scheduler.retention import DAILY_SECONDS, retention_summary, run_retention
 
-    db_path = engine.store.path
+    retention_due = clock()
 
-    def job() -> None:
+    def work() -> None:
+        nonlocal retention_due
+        if clock() >= retention_due:
+            retention_due = clock() + DAILY_SECONDS
+            try:
+                print(f"[scheduler] {retention_summary(run_retention(engine))}", flush=True)
+            except Exception as exc:  # reminders still go out; retention is tried again tomorrow
+                print(f"[scheduler] retention failed, tried again in a day: {exc}", flush=True)
         result = sweep(engine)
         delivered = deliver(engine.store, backend)
         if result.handled or delivered:
             print(f"[scheduler] {result.sent} sent, {result.taken} actions taken, {result.checked} checks, "
                   f"{result.skipped} skipped; {delivered} delivered", flush=True)  # fmt: skip
 
+    return work
+
+
+def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> None:
+    """`commission scheduler`: catch up at once, then sweep and deliver every `interval` seconds."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     scheduler = BlockingScheduler(timezone=UTC)
-    # one job, never overlapping itself; missed runs are merged, since each run catches up anyway
-    scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC),
-                      max_instances=1, coalesce=True, id="sweep")  # fmt: skip
-    from engine.scheduler.retention import DAILY_SECONDS, retention_summary, run_retention
-
-    def retention_job() -> None:
-        print(f"[scheduler] {retention_summary(run_retention(engine))}", flush=True)
-
-    # data-protection retention once a day (and at start, catching up), beside the sweep
-    scheduler.add_job(retention_job, "interval", seconds=DAILY_SECONDS, next_run_time=datetime.now(UTC),
-                      max_instances=1, coalesce=True, id="retention")  # fmt: skip
-    print(f"[scheduler] sweeping {db_path} every {interval:g} s; Ctrl-C to stop", flush=True)
+    # never overlapping itself; missed runs are merged, since each run catches up anyway
+    scheduler.add_job(scheduled_work(engine, backend), "interval", seconds=interval,
+                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True, id="sweep")  # fmt: skip
+    print(
+        f"[scheduler] sweeping {engine.store.path} every {interval:g} s; Ctrl-C to stop", flush=True
+    )
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
