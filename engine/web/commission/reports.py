@@ -17,7 +17,6 @@ from engine.reporting.charts import Point, Series, bar_chart, line_chart
 from engine.reporting.kpi_groups import answer_breakdowns, by_answer, group_labels
 from engine.reporting.kpi_kept import KeptKpis, kept_kpis
 from engine.reporting.kpi_parts import Figures
-from engine.reporting.kpis import periods
 from engine.reporting.meetings import (
     group_names,
     held_on,
@@ -26,8 +25,9 @@ from engine.reporting.meetings import (
     pack_csv,
 )
 from engine.reporting.memo import remembered
+from engine.reporting.page_figures import kpi_page, kpi_periods, trend_page, trend_periods
 from engine.reporting.suppression import anonymised, people_threshold
-from engine.reporting.trends import covering, trend, window_periods
+from engine.reporting.trends import trend
 from engine.web.access import allow
 from engine.web.commission import bp
 from engine.web.services import engine, now, store
@@ -132,8 +132,7 @@ def _kpi_blocks(
     """The KPI page's tables and charts for these periods (all its figures, from every case,
     kept between views and brought up to date by the cases changed since)."""
     wide = by in ("organisation", "lot")
-    page = ("kpis", by, period, start, end)
-    with kept_kpis(store(), programme, now(), page, wide) as calc:
+    with kept_kpis(store(), programme, now(), kpi_page(by, period, start, end), wide) as calc:
         return _kpi_tables(calc, programme, by, period, start, end)
 
 
@@ -141,20 +140,10 @@ def _kpi_tables(
     calc: KeptKpis, programme: Programme, by: str, period: str, start: datetime | None,
     end: datetime | None,
 ) -> dict[str, Any]:  # fmt: skip
-    tz = ZoneInfo(programme.timezone)
-    chosen = "typed" if start or end else "covering"
-    if not (start or end):
-        covered = covering(calc, programme.data["kpis"], period, tz)
-        start, end = covered or (None, None)
-        chosen = "covering" if covered else "nothing"
-    end = end or now()
-    start = start or end - timedelta(days=365)
-    shown = periods(period, start, end, tz)
+    shown, start, end, chosen = kpi_periods(calc, programme, by, period, (start, end), now())
     below = programme.suppress_below()
     blocks: list[dict[str, Any]] = []
     questions = programme.questions()
-    calc.prepare([(kpi, p, b) for kpi in programme.data["kpis"] for p in shown
-                  for b in (by, *(by_answer(q) for q in answer_breakdowns(kpi) if q in questions))])  # fmt: skip
     for kpi in programme.data["kpis"]:
         rows = _rows(calc, programme, kpi, shown, by)
         # each answer the KPI is broken down by: a table of its own, options by their labels
@@ -193,29 +182,6 @@ def _rows(
 
 def _unit(kpi: dict[str, Any]) -> str:
     return "%" if kpi.get("unit") == "percent" or kpi["measure"] == "percentage" else ""
-
-
-def _trend_window(
-    programme: Programme, tz: ZoneInfo, calc: Figures, kpis: list[dict[str, Any]]
-) -> tuple[datetime, datetime, bool]:
-    """?from and ?to; or from the first month with figures up to now (or the last figures, if
-    later); without any, from the contract's start (two years back without one). True when the
-    start is the first figures'."""
-    from engine.dates import DateError, parse_when
-
-    if request.args.get("from") or request.args.get("to"):
-        return (*_window(tz), False)
-    covered = covering(calc, kpis, "month", tz, most=10_000)
-    if covered:
-        return covered[0], max(covered[1], now()), True
-    starts = programme.data.get("contract", {}).get("starts")
-    try:  # the loader gives the start as a span; a date as written is read the same way
-        start = (datetime.fromisoformat(starts["start"]) if isinstance(starts, dict)
-                 else parse_when(starts, tz, allow_time=False).start if starts else None)  # fmt: skip
-    except (DateError, KeyError, ValueError):
-        start = None
-    end = now()
-    return start or end - timedelta(days=730), end, False
 
 
 #: Organisations drawn side by side (the busiest), and listed to choose one from (the rest are
@@ -302,16 +268,12 @@ def _trend_blocks(
     """Each KPI's trend over its periods, with its chart: `side` are the groups side by side
     (its figures kept between views, as the KPI page's)."""
     tz = ZoneInfo(programme.timezone)
-    page = ("trends", by, period, tuple(k["id"] for k in kpis))
+    typed = _window(tz) if request.args.get("from") or request.args.get("to") else None
+    page = trend_page(by, period, kpis)
     with kept_kpis(
         store(), programme, now(), page, by in ("organisation", "lot"), many=True
     ) as calc:
-        start, end, from_figures = _trend_window(programme, tz, calc, kpis)
-        # periods that have begun, or that already hold figures (a rehearsal's clock can be earlier)
-        begun = max(now(), end) if from_figures else now()
-        overs = [window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)
-                 for kpi in kpis]  # fmt: skip
-        calc.prepare([(kpi, p, by) for kpi, over in zip(kpis, overs, strict=True) for p in over])
+        overs, start, end, from_figures = trend_periods(calc, programme, kpis, by, period, typed, now())  # fmt: skip
         trends = [trend(calc, kpi, over, by, only, None if below is None else
                         people_threshold(programme, kpi), side)
                   for kpi, over in zip(kpis, overs, strict=True)]  # fmt: skip
