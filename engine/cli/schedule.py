@@ -160,4 +160,5 @@ def scheduler(db_path: str, interval: float, outbox: Path, once: bool) -> None:
         click.echo(f"{result.sent} sent, {result.taken} actions taken, {result.checked} checks, "
                    f"{result.skipped} skipped; {delivered} delivered")  # fmt: skip
         return
-    run_forever(open_engine(db_path), backend, interval)  # the engine keeps COMMISSION_NOW's clock
+    # each engine keeps COMMISSION_NOW's clock
+    run_forever(lambda: open_engine(db_path), backend, interval)

@@ -18,12 +18,14 @@ from zoneinfo import ZoneInfo
 
 from engine.dates import DateError, parse_when
 from engine.model import Programme
+from engine.reporting.demographics import breakdowns
 from engine.reporting.kpi_groups import answer_breakdowns, by_answer
-from engine.reporting.kpi_kept import KeptKpis
+from engine.reporting.kpi_kept import KeptKpis, kept_kpis
 from engine.reporting.kpi_parts import Figures
 from engine.reporting.kpis import periods
 from engine.reporting.periods import Period
 from engine.reporting.trends import covering, window_periods
+from engine.store.contract import StoreContract
 
 Window = tuple[datetime | None, datetime | None]
 
@@ -93,3 +95,14 @@ def trend_window(programme: Programme, calc: Figures, kpis: list[dict[str, Any]]
     except (DateError, KeyError, ValueError):
         start = None
     return start or now - timedelta(days=730), now, False
+
+
+def warm_pages(store: StoreContract, programme: Programme, now: datetime) -> None:
+    """Work out and keep the figures of the programme's KPI, trends and people reached pages as
+    they first open, so whoever opens them next reads them kept."""
+    with kept_kpis(store, programme, now, kpi_page("programme", "quarter", None, None)) as calc:
+        kpi_periods(calc, programme, "programme", "quarter", (None, None), now)
+    kpis = programme.data["kpis"]
+    with kept_kpis(store, programme, now, trend_page("programme", "", kpis), many=True) as calc:
+        trend_periods(calc, programme, kpis, "programme", "", None, now)
+    breakdowns(store, programme)

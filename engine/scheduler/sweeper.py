@@ -269,14 +269,19 @@ def scheduled_work(engine: Engine, backend: Backend, clock: Callable[[], float] 
     return work
 
 
-def run_forever(engine: Engine, backend: Backend, interval: float = 30.0) -> None:
-    """`commission scheduler`: catch up at once, then sweep and deliver every `interval` seconds."""
+def run_forever(open_engine: Callable[[], Engine], backend: Backend, interval: float = 30.0) -> None:  # fmt: skip
+    """`commission scheduler`: catch up at once, then sweep and deliver every `interval` seconds;
+    beside it, in a thread and on an engine of its own, report figures worked out ahead."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    from engine.scheduler.warming import warming
+
+    engine = open_engine()
     scheduler = BlockingScheduler(timezone=UTC)
     # never overlapping itself; missed runs are merged, since each run catches up anyway
-    scheduler.add_job(scheduled_work(engine, backend), "interval", seconds=interval,
-                      next_run_time=datetime.now(UTC), max_instances=1, coalesce=True, id="sweep")  # fmt: skip
+    for job, name in ((scheduled_work(engine, backend), "sweep"), (warming(open_engine()), "warm")):
+        scheduler.add_job(job, "interval", seconds=interval, next_run_time=datetime.now(UTC),
+                          max_instances=1, coalesce=True, id=name)  # fmt: skip
     print(
         f"[scheduler] sweeping {engine.store.path} every {interval:g} s; Ctrl-C to stop", flush=True
     )

@@ -94,3 +94,52 @@ def test_figures_are_kept_until_their_own_programme_changes(
     assert referred(cora) == "6"  # and its dashboard, counted afresh on each view
     assert women(cora) == "1" and len(people_work) == 2  # … and the other's are kept
     assert may(cora) == "6" and len(kpi_work) == 2  # a second view is the kept one
+
+
+def test_figures_the_scheduler_works_out_ahead_are_what_the_first_view_shows_unworked(
+    app: Flask, clock: Clock, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.reporting import kpi_kept, memo, people_kept
+    from engine.scheduler.warming import warming
+
+    clock.set("2024-06-12T09:00")
+    engine = Engine(app.config["DATABASE"], clock=clock)
+    service, _ = engine.publish(EXAMPLE / "programmes" / "link_service.yaml")
+    lee = Actor("caseworker", "lee@trust.example", "example_trust")
+    for day in range(20, 26):
+        case = engine.start_case(service.id, "referral", lee, organisation="example_trust")
+        engine.save_answers(case.id, "link_referral", {"referral_date": f"2024-05-{day}", "referral_source": "gp"}, lee)  # fmt: skip
+    pages = [f"/commission/{service.id}/{page}" for page in ("kpis", "trends", "people")]
+
+    def new_process() -> None:  # nothing kept in the web process, only in the database
+        for kept in (kpi_kept._kept, memo._kept, people_kept._kept):
+            kept.clear()
+
+    cora = person(app, "cora@council.example", "commissioner")
+    work_out = warming(Engine(app.config["DATABASE"], clock=clock))  # the scheduler's own engine
+    work_out()
+    said = capsys.readouterr().out
+    assert "the report figures of Link worker service are ready" in said
+    work_out()  # the same versions: nothing again
+    assert "report figures" not in capsys.readouterr().out
+
+    new_process()
+    runs = counted(monkeypatch, "engine.reporting.kpi_runs", "KpiCalculator")
+    counts = counted(monkeypatch, "engine.reporting.people_kept", "_count_all")
+    ahead = [browser_tables(cora, url) for url in pages]
+    assert runs == [] and counts == []  # read as the scheduler kept them: no case read
+
+    new_process()
+    engine.store.execute("DELETE FROM kept_figures")  # and now worked out by the pages themselves
+    assert [browser_tables(cora, url) for url in pages] == ahead
+    assert runs and counts
+    assert any(["May 2024", "6"] == row[:2] for tables in ahead[1:2] for row in tables)
+
+
+def browser_tables(browser: FlaskClient, url: str) -> list[list[str]]:
+    """Every row of every table on a page, as its cells' text."""
+    response = browser.get(url)
+    assert response.status_code == 200, url
+    html = response.data.decode()
+    return [[re.sub(r"<[^>]+>|\s+", " ", cell).strip() for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+            for row in re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)]  # fmt: skip
