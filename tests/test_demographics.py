@@ -304,12 +304,16 @@ def test_a_process_starting_counts_again_only_the_cases_changed_since_they_were_
     read: list[object] = []
     monkeypatch.setattr(engine.store, "programme_cases", lambda *a: read.append(a) or [])
     kind, _directors = breakdowns(engine.store, programme)
+    # one organisation's: the cases themselves, made from the copy kept only now they are asked for
+    only = breakdowns(engine.store, programme, organisation="o1")
     assert read == []  # every case was not read again: only the one changed
     monkeypatch.undo()
     people_kept._kept.clear()
+    memo._kept.clear()
     engine.store.execute("DELETE FROM kept_figures")
     afresh = breakdowns(engine.store, programme)
     assert kind == afresh[0] and afresh != before  # the change counted
+    assert only == breakdowns(engine.store, programme, organisation="o1") != afresh
 
 
 def test_removing_a_cases_personal_data_lets_go_of_the_figures_kept_from_it(tmp_path: Path) -> None:

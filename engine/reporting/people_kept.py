@@ -24,6 +24,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import DatabaseError
@@ -60,9 +61,15 @@ class Kept:
 
     version: str
     checked: int  # the newest audit row applied
-    by_id: dict[int, Counted]
+    read: Callable[[], dict[int, Counted]]  # the cases by id (see `by_id`)
     tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]]
     unsaved: int = 0  # cases counted again since these were kept in the database
+
+    @cached_property
+    def by_id(self) -> dict[int, Counted]:
+        """The cases as counted, by id: made from a copy read from the database only when first
+        asked for (the page for every case adds up the tallies alone)."""
+        return self.read()
 
     @property
     def cases(self) -> list[Counted]:
@@ -122,7 +129,7 @@ def _count_all(store: StoreContract, programme: Programme, newest: int, count: C
     tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
     for c in by_id.values():
         _add(tallies, c, 1)
-    return _keep(store, programme, Kept(programme.version, newest, by_id, tallies))
+    return _keep(store, programme, Kept(programme.version, newest, lambda: by_id, tallies))
 
 
 def _compact(c: Counted, seen: dict[Any, Any]) -> Counted:
@@ -154,7 +161,7 @@ def _with_changes(store: StoreContract, programme: Programme, kept: Kept, newest
                   changed: list[int], count: Count) -> Kept:  # fmt: skip
     """A new Kept with the changed cases read again (another thread may be reading the old one)."""
     if not changed:
-        return Kept(kept.version, newest, kept.by_id, kept.tallies, kept.unsaved)
+        return Kept(kept.version, newest, kept.read, kept.tallies, kept.unsaved)
     answers = store.answers_of(changed)
     fresh = {r["id"]: count(r, answers.get(r["id"], []))
              for r in store.programme_cases_of(programme.id, changed)}  # fmt: skip
@@ -169,7 +176,7 @@ def _with_changes(store: StoreContract, programme: Programme, kept: Kept, newest
         _add(tallies, c, -1)
     for c in fresh.values():
         _add(tallies, c, 1)
-    return Kept(kept.version, newest, by_id, tallies, kept.unsaved + len(changed))
+    return Kept(kept.version, newest, lambda: by_id, tallies, kept.unsaved + len(changed))
 
 
 def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | None:
@@ -178,18 +185,25 @@ def _stored(store: StoreContract, programme: Programme, newest: int) -> Kept | N
     if body is None or body.get("version") != programme.version:
         return None
     try:
-        # each set of categories once (100,000 cases have a few thousand), as `_compact` holds them
-        kinds = [tuple(tuple(c) for c in k) for k in body["kinds"]]
+        kinds = body["kinds"]
+        tallies = {(wf, state): tuple(Counter({tuple(c): n for c, n in t}) for t in each)
+                   for wf, state, each in body["tallies"]}  # fmt: skip
         texts = {t: t for t in body["texts"]}
-        by_id = {case_id: Counted(texts[wf], texts[state], org and texts[org], lot and texts[lot],
-                                  datetime.fromisoformat(started), kinds[kind])
-                 for case_id, wf, state, org, lot, started, kind in body["cases"]}  # fmt: skip
-    except (ValueError, KeyError, TypeError):  # not as kept: counted again
+        cases = body["cases"]
+        # checked here, made only when asked for: a bad copy is counted again, never an error
+        for _case_id, wf, state, org, lot, _started, kind in cases:
+            texts[wf], texts[state], org and texts[org], lot and texts[lot], kinds[kind]
+    except (ValueError, KeyError, TypeError, IndexError):  # not as kept: counted again
         return None
-    tallies: dict[tuple[str, str], tuple[Counter[Categories], ...]] = {}
-    for c in by_id.values():
-        _add(tallies, c, 1)
-    return Kept(body["version"], body["checked"], by_id, tallies)
+
+    def read() -> dict[int, Counted]:
+        # each set of categories once (100,000 cases have a few thousand), as `_compact` holds them
+        made = [tuple(tuple(c) for c in k) for k in kinds]
+        return {case_id: Counted(texts[wf], texts[state], org and texts[org], lot and texts[lot],
+                                 datetime.fromisoformat(started), made[kind])
+                for case_id, wf, state, org, lot, started, kind in cases}  # fmt: skip
+
+    return Kept(body["version"], body["checked"], read, tallies)
 
 
 def _keep(store: StoreContract, programme: Programme, kept: Kept) -> Kept:
@@ -198,11 +212,13 @@ def _keep(store: StoreContract, programme: Programme, kept: Kept) -> Kept:
     cases = [[i, c.workflow, c.state, c.organisation, c.lot, c.started.isoformat(),
               kinds.setdefault(c.categories, len(kinds))] for i, c in kept.by_id.items()]  # fmt: skip
     texts = sorted({t for c in kept.by_id.values() for t in (c.workflow, c.state, c.organisation, c.lot) if t})  # fmt: skip
+    tallies = [[wf, state, [[[list(c), n] for c, n in each.items()] for each in group]]
+               for (wf, state), group in kept.tallies.items()]  # fmt: skip
     data = packed({"version": kept.version, "checked": kept.checked, "kinds": list(kinds),
-                   "texts": texts, "cases": cases})  # fmt: skip
+                   "texts": texts, "cases": cases, "tallies": tallies})  # fmt: skip
     try:
         when = datetime.now(UTC).isoformat()
         store.keep_figures(programme.id, f"people:{programme.id}", kept.checked, data, when)
     except DatabaseError:  # busy: the figures are right all the same; they are kept next time
         return kept
-    return Kept(kept.version, kept.checked, kept.by_id, kept.tallies)
+    return Kept(kept.version, kept.checked, kept.read, kept.tallies)
