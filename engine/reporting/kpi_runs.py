@@ -37,7 +37,20 @@ class Run:
 
     spans: dict[str, Span]
     todays: dict[str, datetime]
-    parts: dict[Request, Parts | list[Any]] = field(default_factory=dict)
+    held: dict[Request, Parts | list[Any]] = field(default_factory=dict)
+    # the parts as read from the database, with the requests they number: put in `parts` only
+    # when something asks for them (a page opened in a new process needs only the sums)
+    read: tuple[list[Any], list[Request]] | None = None
+
+    @property
+    def parts(self) -> dict[Request, Parts | list[Any]]:
+        """Each request's parts (`Parts`, or a list in their kept form)."""
+        if self.read is not None:
+            entries, requests = self.read
+            self.read = None
+            for i, held, groups in entries:
+                self.held[requests[i]] = [held, groups]
+        return self.held
 
     def take(self, request: Request) -> Parts | None:
         """Let go of a request's parts, and give them (to take them away from the sum)."""
@@ -101,12 +114,11 @@ def from_bytes(body: dict[str, Any], version: str, size: int) -> Runs | None:
     kept = Runs(version, date.fromisoformat(body["day"]), size, body["checked"], at(body["since"]),
                 totals=totals, grown=False)  # fmt: skip
     for number, spans, todays, parts in body["runs"]:
-        run = kept.runs[number] = Run(
+        kept.runs[number] = Run(
             {k: s and (at(s[0]), at(s[1])) for k, s in spans.items()},
             {k: at(t) for k, t in todays.items()},
+            read=(parts, requests),  # as Parts only if the run is worked out again
         )
-        for i, held, groups in parts:  # read as Parts only if the run is worked out again
-            run.parts[requests[i]] = [held, groups]
     return kept
 
 
