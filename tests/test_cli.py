@@ -239,3 +239,14 @@ def test_the_rolling_fund_from_the_command_line(tmp_path: Path, monkeypatch) -> 
     refused = run(main, ["case", "act", ref, "fund", "--as", "commissioner:cora", *db])
     assert refused.exit_code == 1
     assert "no assessment has been completed; this decision needs 2 assessments first" in refused.stderr  # fmt: skip
+
+
+def test_up_outside_the_projects_folder_says_where_to_run_it_and_makes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no demo/seed.yaml here
+    monkeypatch.setenv("COMMISSION_NOW", "2022-01-20T10:00")  # `up` sets it: put back afterwards
+    result = CliRunner().invoke(main, ["up", "--db", str(tmp_path / "demo.db")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "run `commission up` from the project's folder" in result.output
+    assert not (tmp_path / "demo.db").exists()

@@ -15,6 +15,7 @@ from engine.errors import EngineError
 from engine.store.dialect import shown
 
 DEMO_NOW = "2022-01-20T10:00"  # the demo data's rehearsal date, when its first round is open
+DEMO_DATA = Path("demo/seed.yaml")  # from the project's folder, where `make run` starts
 
 
 @main.command()
@@ -72,9 +73,14 @@ def prepare(db_path: Path, credentials: Path) -> None:
         return
     from engine.web.demo import seed
 
+    if not DEMO_DATA.is_file():  # the demo's data is in the project's folder, not in the package
+        raise click.ClickException(
+            f"there is no {DEMO_DATA} here: run `commission up` from the project's folder (as "
+            "`make run` does), or give an existing database with --db"
+        )
     password = os.environ.get("COMMISSION_DEMO_PASSWORD") or f"demo-{secrets.token_urlsafe(9)}"
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    done = seed(db_path, Path("demo/seed.yaml"), password)
+    done = seed(db_path, DEMO_DATA, password)
     lines = [f"  {email}" for email in done["users"]]
     credentials.write_text(
         "\n".join(["demo people:", *lines, f"demo password: {password}", ""]), "utf-8"
@@ -116,7 +122,7 @@ def serve(db_path: str, host: str, port: int, debug: bool) -> None:
 @main.command()
 @db_option
 @click.option("--data", "data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=Path("demo/seed.yaml"), show_default=True, help="The demo data file.")  # fmt: skip
+              default=DEMO_DATA, show_default=True, help="The demo data file.")  # fmt: skip
 @click.option("--password", envvar="COMMISSION_DEMO_PASSWORD", help="The demo password (default: a new random one).")  # fmt: skip
 def demo(db_path: str, data_file: Path, password: str | None) -> None:
     """Create a demo database: the programmes, demo people and cases from a data file.
