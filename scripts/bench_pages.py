@@ -165,13 +165,18 @@ def after_a_change(timer: Timer, browser: Any, engine: Engine, pid: str) -> None
         timer.once("commissioner", f"{page}, after a change", browser, f"/commission/{pid}/{path}")
 
 
-def after_a_restart(timer: Timer, browser: Any, pid: str) -> None:
-    """People reached, KPIs and trends, each timed once as the first view of a web process that
-    has just started: nothing kept in the process, only what the database keeps."""
+def forget_in_process() -> None:
+    """Let go of every figure this process keeps, as a web process that has just started."""
     from engine.reporting import kpi_kept, memo, people_kept
 
     for kept in (kpi_kept._kept, memo._kept, people_kept._kept):
         kept.clear()
+
+
+def after_a_restart(timer: Timer, browser: Any, pid: str) -> None:
+    """People reached, KPIs and trends, each timed once as the first view of a web process that
+    has just started: nothing kept in the process, only what the database keeps."""
+    forget_in_process()
     for page, path in (("people reached", "people"), ("KPIs", "kpis"), ("trends", "trends")):
         timer.once("commissioner", f"{page}, new process", browser, f"/commission/{pid}/{path}")
 
@@ -180,14 +185,9 @@ def worked_out_ahead(timer: Timer, browser: Any, engine: Engine, pid: str) -> No
     """People reached, KPIs and trends as first opened after the scheduler worked them out ahead
     (`warm_pages`), nothing kept before, as after a new version: the scheduler's time (not a
     page's, so never judged by the page targets), then each page's in a web process of its own."""
-    from engine.reporting import kpi_kept, memo, people_kept
     from engine.reporting.page_figures import warm_pages
 
-    def new_process() -> None:
-        for kept in (kpi_kept._kept, memo._kept, people_kept._kept):
-            kept.clear()
-
-    new_process()
+    forget_in_process()
     engine.store.execute("DELETE FROM kept_figures")
     began = time.perf_counter()
     warm_pages(engine.store, engine.programme(pid), engine.now())
@@ -195,7 +195,7 @@ def worked_out_ahead(timer: Timer, browser: Any, engine: Engine, pid: str) -> No
     timer.results.append({"database": timer.database, "audience": "scheduler", "page": "works out all three ahead",
                           "url": "", "status": 200, "first_ms": round(ms, 1), "runs": 1, "ms": round(ms, 1),
                           "kb": 0.0, "met": True})  # fmt: skip
-    new_process()
+    forget_in_process()
     for page, path in (("people reached", "people"), ("KPIs", "kpis"), ("trends", "trends")):
         timer.once(
             "commissioner", f"{page}, worked out ahead", browser, f"/commission/{pid}/{path}"

@@ -47,7 +47,7 @@ from engine.reporting.kpi_groups import answer_of
 from engine.reporting.kpi_parts import KpiValue, Parts, values
 from engine.reporting.kpi_runs import Request, Run, Runs, Span, from_bytes, to_bytes
 from engine.reporting.kpis import KpiCalculator, Period
-from engine.reporting.memo import kept_body
+from engine.reporting.memo import kept_body, unusable
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
@@ -183,13 +183,13 @@ def kept_kpis(
         size = WIDE if wide else NARROW if many else SIZE
         if kept is None:  # none in this process: those another process kept, if any
             kept = _stored(store, programme, page, size, newest)
-        if _unusable(kept, programme, newest):
+        if unusable(kept, programme.version, newest):
             # every run to work out: one process at a time, until kept (up to a minute with
             # 100,000 cases); one that waited reads what the other kept
             alone.enter_context(store.one_at_a_time(_stored_key(programme, page)))
             newest = store.revision()[1]
             kept = _stored(store, programme, page, size, newest)
-        if kept is None or _unusable(kept, programme, newest):
+        if unusable(kept, programme.version, newest):
             kept = Runs(programme.version, day, size, newest, now)
             numbers = store.case_buckets(programme.id, kept.size)
         else:
@@ -219,12 +219,6 @@ def kept_kpis(
             while len(_kept) > KEPT:
                 gone, _ = _kept.popitem(last=False)
                 _locks.pop(gone, None)
-
-
-def _unusable(kept: Runs | None, programme: Programme, newest: int) -> bool:
-    """Whether figures kept (or none) must be worked out again from every run: another version of
-    the programme, or newer than the database (another database at the same address)."""
-    return kept is None or kept.version != programme.version or kept.checked > newest
 
 
 def _stored_key(programme: Programme, page: tuple[Hashable, ...]) -> str:

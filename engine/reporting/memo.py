@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
@@ -101,3 +101,22 @@ def kept_body(store: StoreContract, key: str, newest: int, limit: int) -> dict[s
     ):
         return None
     return body
+
+
+class KeptCopy(Protocol):
+    """Figures kept for one version of a programme, up to date with an audit row."""
+
+    @property
+    def version(self) -> str:
+        """The programme version they were worked out for."""
+
+    @property
+    def checked(self) -> int:
+        """The newest audit row they are up to date with."""
+
+
+def unusable(kept: KeptCopy | None, version: str, newest: int) -> bool:
+    """Whether figures kept (or none) must be worked out again from every case: none, of another
+    version of the programme, or newer than audit row `newest` (another database at the same
+    address)."""
+    return kept is None or kept.version != version or kept.checked > newest

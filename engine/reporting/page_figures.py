@@ -61,16 +61,14 @@ def trend_page(by: str, period: str, kpis: list[dict[str, Any]]) -> tuple[Hashab
 
 
 def trend_periods(calc: KeptKpis, programme: Programme, kpis: list[dict[str, Any]], by: str,
-                  period: str, typed: Window | None,
+                  period: str, typed: tuple[datetime, datetime] | None,
                   now: datetime) -> tuple[list[list[Period]], datetime, datetime, bool]:  # fmt: skip
     """Each KPI's periods on the trends page, every figure asked for at once; with the window
     (`typed`, or see `trend_window`) and whether it starts at the first figures."""
     tz = ZoneInfo(programme.timezone)
-    if typed is not None:
-        start, end, from_figures = typed[0], typed[1], False
-    else:
-        start, end, from_figures = trend_window(programme, calc, kpis, now)
-    assert start is not None and end is not None
+    start, end, from_figures = (
+        (*typed, False) if typed else trend_window(programme, calc, kpis, now)
+    )
     # periods that have begun, or that already hold figures (a rehearsal's clock can be earlier)
     begun = max(now, end) if from_figures else now
     overs = [window_periods(period or kpi.get("period", "quarter"), start, end, begun, tz)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.errors import DatabaseError
 from engine.model import Programme
-from engine.reporting.memo import kept_body, packed
+from engine.reporting.memo import kept_body, packed, unusable
 
 if TYPE_CHECKING:  # only for annotations: a store is passed in by the caller
     from engine.store import StoreContract
@@ -92,12 +92,12 @@ def counted_cases(store: StoreContract, programme: Programme, count: Count) -> K
         kept = _kept.get(key)
     if kept is None:  # none in this process: those another process kept, if any
         kept = _stored(store, programme, newest)
-    if _unusable(kept, programme, newest):
+    if unusable(kept, programme.version, newest):
         # every case to count: one process at a time; one that waited reads what the other kept
         with store.one_at_a_time(f"people:{programme.id}"):
             newest = store.revision()[1]
             kept = _stored(store, programme, newest)
-            if kept is None or _unusable(kept, programme, newest):
+            if unusable(kept, programme.version, newest):
                 kept = _count_all(store, programme, newest, count)
     assert kept is not None  # read, or counted just now
     if kept.checked < newest:
@@ -112,12 +112,6 @@ def counted_cases(store: StoreContract, programme: Programme, count: Count) -> K
         while len(_kept) > KEPT:
             _kept.popitem(last=False)
     return kept
-
-
-def _unusable(kept: Kept | None, programme: Programme, newest: int) -> bool:
-    """Whether every case must be counted again: nothing kept, another version of the programme,
-    or newer than the database (another database at the same address)."""
-    return kept is None or kept.version != programme.version or kept.checked > newest
 
 
 def _count_all(store: StoreContract, programme: Programme, newest: int, count: Count) -> Kept:

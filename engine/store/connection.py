@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cached_property
 from typing import Any, Protocol
 
 from engine.errors import StaleCase
@@ -89,6 +90,11 @@ class Connection:
     _depth = 0  # transaction blocks open: the outermost one commits
     _owner: int | None = None  # the thread whose transaction is open
 
+    @cached_property
+    def _guard(self) -> threading.Lock:
+        """Held by the outermost transaction: another thread's waits for it (made once a store)."""
+        return threading.Lock()
+
     @contextmanager
     def transaction(self, *, serial: bool = True) -> Iterator[None]:
         """All of an action or none of it; with `serial`, one writer at a time, as on SQLite.
@@ -109,7 +115,7 @@ class Connection:
         # one connection, one transaction at a time: a thread joining another's would have its
         # writes committed or rolled back by the other (the store is not shared by design, this
         # makes sure)
-        with self.__dict__.setdefault("_guard", threading.Lock()):
+        with self._guard:
             self._owner = threading.get_ident()
             self._open(serial)
             try:
